@@ -1,0 +1,63 @@
+//! Server settings: every limit and timeout in one plain struct.
+//!
+//! `eddy serve`'s flags fill this in (`cli.rs`); an embedding program builds
+//! it directly, usually as `Config { addr, ..Config::default() }`. The
+//! defaults are the contract's (`shared/contract.md`); `docs/limits.md` says
+//! why each one is what it is.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Everything an [`EventLoop`](crate::EventLoop) needs to know before it starts.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen. Port 0 picks a free port (see `EventLoop::local_addr`).
+    pub addr: SocketAddr,
+    /// Worker threads for offloaded jobs.
+    pub workers: usize,
+    /// Jobs that may wait for a worker; one more is answered 503.
+    pub queue: usize,
+    /// Open connections; at the limit the listener stops accepting.
+    pub max_conns: usize,
+    /// A request's head (and body) must arrive within this, counted from
+    /// its first byte (or from accept, for a connection's first request).
+    pub header_timeout: Duration,
+    /// A keep-alive connection with nothing in flight is closed after this.
+    pub idle_timeout: Duration,
+    /// An offloaded job's time limit (enforced from the hardening issue on;
+    /// accepted now so scripts can already pass it).
+    pub job_timeout: Duration,
+    /// Largest request body accepted; larger is 413.
+    pub max_body: usize,
+    /// How long a graceful shutdown may take before the loop gives up on
+    /// the requests still in flight.
+    pub shutdown_timeout: Duration,
+    /// Bind with SO_REUSEPORT (accepted now; implemented with the operations
+    /// issue).
+    pub reuse_port: bool,
+    /// Print one access-log line per request on stdout.
+    pub access_log: bool,
+    /// Turn SIGINT/SIGTERM into a graceful drain. An embedding program that
+    /// owns its signals sets this to false and calls
+    /// `EventLoop::begin_shutdown` through `LoopHandle::add_callback` itself.
+    pub handle_signals: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8888)),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            queue: 1024,
+            max_conns: 10_000,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            job_timeout: Duration::from_secs(30),
+            max_body: 1 << 20,
+            shutdown_timeout: Duration::from_secs(30),
+            reuse_port: false,
+            access_log: true,
+            handle_signals: true,
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! One client connection: its socket, its buffers, its place in the HTTP
+//! exchange, and its deadline.
+//!
+//! This is the layer Tornado calls `IOStream` + `HTTP1Connection`. It knows
+//! HTTP framing (through the codec in `http/`) but no routes: the loop asks
+//! it for the next decoded request, decides who answers, and hands the
+//! answer back with [`Connection::fill`].
+//!
+//! Readiness bookkeeping. mio is edge-triggered: it reports "became readable"
+//! once, and stays silent until new bytes arrive after we have seen
+//! `WouldBlock`. So the connection remembers readiness itself
+//! (`read_ready`, `write_ready`) and only forgets it on `WouldBlock`. That
+//! lets it stop reading on purpose (too many pipelined requests waiting) and
+//! resume later without waiting for an edge that will never come.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use mio::event::Event;
+use mio::net::TcpStream;
+use mio::{Interest, Registry};
+
+use crate::conn_table::ConnId;
+use crate::config::Config;
+use crate::event_loop::TimerEvent;
+use crate::http::response::CONTINUE;
+use crate::http::{
+    encode_response, Decoded, Limits, Request, RequestDecoder, Response, ResponseMeta, StatusCode,
+    Version,
+};
+use crate::pool::CancelToken;
+use crate::response_queue::{Ready, ResponseQueue, Waiting};
+use crate::timers::{TimerKey, Timers};
+
+/// Bytes read per `read` call. One stack buffer, copied into `inbuf`.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Stop reading once this many undecoded bytes wait in `inbuf`: a client
+/// pipelining faster than we answer must not grow our memory.
+const MAX_BUFFERED_INPUT: usize = 64 * 1024;
+
+/// At most this many requests may wait for their answers on one connection;
+/// beyond it the connection stops decoding (and then reading) until answers
+/// leave. Bounds the work one client can queue by pipelining.
+const MAX_PIPELINED: usize = 64;
+
+/// Which wait a connection's deadline bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineKind {
+    /// A request has started (or the connection is new) and must arrive in
+    /// full: on expiry, 408 if bytes came, silent close if none did.
+    Header,
+    /// Keep-alive with nothing in flight: on expiry, close.
+    Idle,
+}
+
+/// The deadline a connection has armed in the loop's timers.
+#[derive(Debug, Clone, Copy)]
+pub struct ArmedDeadline {
+    /// Cancels it.
+    pub key: TimerKey,
+    /// What it bounds.
+    pub kind: DeadlineKind,
+    /// How many requests had been decoded when it was armed: a new request
+    /// re-arms the header deadline even if the kind is unchanged.
+    requests_seen: u64,
+}
+
+/// What reading found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// The socket is still open (bytes may or may not have arrived).
+    Open,
+    /// The client closed or reset: drop the connection and its jobs.
+    Gone,
+}
+
+/// One accepted client.
+pub struct Connection {
+    socket: TcpStream,
+    /// The client's address, for the access log.
+    peer: SocketAddr,
+    /// Bytes read and not yet decoded live in `inbuf[in_pos..]`. A cursor
+    /// instead of draining after every request: pipelined requests are
+    /// decoded without moving the bytes behind them.
+    inbuf: Vec<u8>,
+    in_pos: usize,
+    /// Encoded responses; `out[out_pos..]` is not yet written.
+    out: Vec<u8>,
+    out_pos: usize,
+    decoder: RequestDecoder,
+    /// One slot per decoded request, in order (see `response_queue.rs`).
+    queue: ResponseQueue,
+    /// False once no further request will be decoded: the last one asked to
+    /// close, was rejected, or the server is draining and said goodbye.
+    reading: bool,
+    /// The socket may have unread bytes (no `WouldBlock` since the last
+    /// readable edge).
+    read_ready: bool,
+    /// The socket may accept more bytes.
+    write_ready: bool,
+    /// The interest currently registered with the `Poll`, so it is only
+    /// re-registered when it changes (a syscall saved per wake).
+    registered: Interest,
+    /// The one deadline this connection has armed, if any.
+    pub deadline: Option<ArmedDeadline>,
+    /// Requests decoded so far.
+    requests_seen: u64,
+}
+
+impl Connection {
+    /// Wraps a freshly accepted socket, already registered for `READABLE`.
+    pub fn new(socket: TcpStream, peer: SocketAddr, limits: Limits) -> Connection {
+        Connection {
+            socket,
+            peer,
+            inbuf: Vec::new(),
+            in_pos: 0,
+            out: Vec::new(),
+            out_pos: 0,
+            decoder: RequestDecoder::new(limits),
+            queue: ResponseQueue::default(),
+            reading: true,
+            read_ready: false,
+            write_ready: true,
+            registered: Interest::READABLE,
+            deadline: None,
+            requests_seen: 0,
+        }
+    }
+
+    /// The socket, for registering it.
+    pub fn socket_mut(&mut self) -> &mut TcpStream {
+        &mut self.socket
+    }
+
+    /// Records what an event says about the socket. Events are hints: a
+    /// "readable" may find nothing (spurious wakeups are allowed), and
+    /// "read closed" or "error" are best found out by reading, so they count
+    /// as readable too.
+    pub fn note_event(&mut self, event: &Event) {
+        if event.is_readable() || event.is_read_closed() || event.is_error() {
+            self.read_ready = true;
+        }
+        if event.is_writable() || event.is_write_closed() || event.is_error() {
+            self.write_ready = true;
+        }
+    }
+
+    /// Reads until `WouldBlock` (the edge-triggered rule: stop earlier and no
+    /// new event comes for the bytes left behind), unless the connection has
+    /// stopped reading or enough input is already buffered.
+    pub fn read(&mut self) -> ReadOutcome {
+        if self.in_pos == self.inbuf.len() {
+            self.inbuf.clear();
+            self.in_pos = 0;
+        }
+        let mut chunk = [0u8; READ_CHUNK];
+        while self.read_ready && self.wants_input() {
+            match self.socket.read(&mut chunk) {
+                // EOF. A client that half-closes while waiting for answers is
+                // treated as gone: HTTP/1.1 clients do not half-close, and
+                // this is how an abandoned job gets cancelled promptly.
+                Ok(0) => return ReadOutcome::Gone,
+                Ok(n) => {
+                    if self.in_pos > 0 {
+                        // Compact before growing: keep only undecoded bytes.
+                        self.inbuf.drain(..self.in_pos);
+                        self.in_pos = 0;
+                    }
+                    self.inbuf.extend_from_slice(&chunk[..n]);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.read_ready = false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // ECONNRESET and friends: a disconnect is normal life for a
+                // server, not an error worth logging.
+                Err(_) => return ReadOutcome::Gone,
+            }
+        }
+        ReadOutcome::Open
+    }
+
+    fn wants_input(&self) -> bool {
+        self.reading && self.inbuf.len() - self.in_pos < MAX_BUFFERED_INPUT
+    }
+
+    /// Decodes the next complete request from the buffered input, if there
+    /// is one and the connection may take another. Interim `100 Continue`
+    /// and error responses are queued here, in order, as they are found.
+    pub fn next_request(&mut self, date: &[u8], access_log: bool) -> Option<Request> {
+        while self.reading && self.queue.len() < MAX_PIPELINED {
+            let (used, decoded) = self.decoder.decode(&self.inbuf[self.in_pos..]);
+            self.in_pos += used;
+            match decoded {
+                Decoded::Request(request) => {
+                    self.requests_seen += 1;
+                    return Some(request);
+                }
+                Decoded::Continue => {
+                    self.queue.push_ready(Ready {
+                        bytes: CONTINUE.to_vec(),
+                        close: false,
+                    });
+                }
+                Decoded::Incomplete => return None,
+                Decoded::Reject(status) => {
+                    // Framing is lost: nothing after this point can be
+                    // trusted to be a request. Answer, then close.
+                    self.reading = false;
+                    let response = Response::error(status);
+                    if access_log {
+                        log_access(self.peer, "-", status, response.body.len(), Instant::now());
+                    }
+                    let mut bytes = Vec::new();
+                    encode_response(&response, close_meta(), date, &mut bytes);
+                    self.queue.push_ready(Ready { bytes, close: true });
+                }
+            }
+        }
+        None
+    }
+
+    /// Reserves the response slot for `request` and returns its sequence
+    /// number. A request that ends the connection stops further decoding.
+    pub fn reserve(&mut self, request: &Request, access_log: bool) -> u64 {
+        let close = !request.keep_alive;
+        if close {
+            self.reading = false;
+        }
+        self.queue.reserve(Waiting {
+            head_only: request.is_head(),
+            keep_alive_10: request.version == Version::Http10 && request.keep_alive,
+            close,
+            started: Instant::now(),
+            request_line: access_log.then(|| request_line(request)),
+            cancel: None,
+        })
+    }
+
+    /// Remembers the cancel token of the job answering slot `seq`.
+    pub fn track_job(&mut self, seq: u64, cancel: CancelToken) {
+        self.queue.set_cancel(seq, cancel);
+    }
+
+    /// Puts the answer to request `seq` in its slot. While draining, the last
+    /// answer says `Connection: close` and ends the connection. Returns false
+    /// if the slot was not waiting (a stale or duplicate answer).
+    pub fn fill(&mut self, seq: u64, response: Response, date: &[u8], draining: bool) -> bool {
+        let goodbye = draining && self.queue.is_last(seq);
+        let peer = self.peer;
+        let filled = self.queue.fill(seq, |waiting| {
+            let close = waiting.close || goodbye;
+            let meta = ResponseMeta {
+                head_only: waiting.head_only,
+                close,
+                keep_alive_10: waiting.keep_alive_10 && !close,
+            };
+            if let Some(line) = &waiting.request_line {
+                log_access(peer, line, response.status, response.body.len(), waiting.started);
+            }
+            let mut bytes = Vec::new();
+            encode_response(&response, meta, date, &mut bytes);
+            Ready { bytes, close }
+        });
+        if filled && goodbye {
+            self.reading = false;
+        }
+        filled
+    }
+
+    /// Gives up on a request that did not arrive in time: 408, then close.
+    pub fn time_out_request(&mut self, date: &[u8]) {
+        self.reading = false;
+        let mut bytes = Vec::new();
+        encode_response(&Response::error(StatusCode(408)), close_meta(), date, &mut bytes);
+        self.queue.push_ready(Ready { bytes, close: true });
+    }
+
+    /// Moves answers that are ready, in order, into the output buffer and
+    /// writes as much as the socket takes. "Parse everything, write once":
+    /// all answers ready after one read go out in a single `write`.
+    /// An error means the client is gone.
+    pub fn flush(&mut self) -> io::Result<()> {
+        while let Some(ready) = self.queue.pop_ready() {
+            self.out.extend_from_slice(&ready.bytes);
+            if ready.close {
+                self.reading = false;
+            }
+        }
+        while self.write_ready && self.out_pos < self.out.len() {
+            match self.socket.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.write_ready = false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
+        Ok(())
+    }
+
+    /// True when there is nothing left to do but close: every answer is
+    /// written and no further request will come (or, while draining, none
+    /// has started).
+    pub fn is_finished(&self, draining: bool) -> bool {
+        self.out.is_empty()
+            && self.queue.is_empty()
+            && (!self.reading || (draining && self.between_requests()))
+    }
+
+    /// No byte of a next request has been read.
+    pub fn between_requests(&self) -> bool {
+        self.decoder.is_idle() && self.in_pos == self.inbuf.len()
+    }
+
+    /// Asks for `WRITABLE` only while output is pending: with it always on,
+    /// every written response would wake the loop once more for nothing.
+    /// Re-registers only when the interest actually changes.
+    pub fn sync_interest(&mut self, registry: &Registry, id: ConnId) -> io::Result<()> {
+        let wanted = if self.out.is_empty() {
+            Interest::READABLE
+        } else {
+            Interest::READABLE | Interest::WRITABLE
+        };
+        if wanted != self.registered {
+            registry.reregister(&mut self.socket, id.token(), wanted)?;
+            self.registered = wanted;
+        }
+        Ok(())
+    }
+
+    /// Arms the deadline this connection's state calls for, replacing the
+    /// old one only if it no longer fits: header timeout while a request is
+    /// arriving (or before the first), idle timeout between requests, none
+    /// while answers are pending (jobs have their own limit).
+    pub fn sync_deadline(&mut self, timers: &mut Timers<TimerEvent>, id: ConnId, config: &Config) {
+        let wanted = if !self.queue.is_empty() || !self.out.is_empty() || !self.reading {
+            None
+        } else if self.between_requests() && self.requests_seen > 0 {
+            Some(DeadlineKind::Idle)
+        } else {
+            Some(DeadlineKind::Header)
+        };
+        if let Some(armed) = self.deadline {
+            if Some(armed.kind) == wanted && armed.requests_seen == self.requests_seen {
+                return;
+            }
+            timers.cancel(armed.key);
+            self.deadline = None;
+        }
+        if let Some(kind) = wanted {
+            let after = match kind {
+                DeadlineKind::Header => config.header_timeout,
+                DeadlineKind::Idle => config.idle_timeout,
+            };
+            let key = timers.insert(Instant::now() + after, TimerEvent::Deadline(id));
+            self.deadline = Some(ArmedDeadline {
+                key,
+                kind,
+                requests_seen: self.requests_seen,
+            });
+        }
+    }
+
+    /// Trips the cancel token of every job still working for this
+    /// connection: it is closing, nobody will read those answers.
+    pub fn cancel_jobs(&self) {
+        for waiting in self.queue.waiting() {
+            if let Some(cancel) = &waiting.cancel {
+                cancel.cancel();
+            }
+        }
+    }
+}
+
+/// Metadata for an error response that ends the connection.
+fn close_meta() -> ResponseMeta {
+    ResponseMeta {
+        head_only: false,
+        close: true,
+        keep_alive_10: false,
+    }
+}
+
+/// `GET /fast?id=1 HTTP/1.1`, as the access log shows it.
+fn request_line(request: &Request) -> String {
+    let version = match request.version {
+        Version::Http10 => "HTTP/1.0",
+        Version::Http11 => "HTTP/1.1",
+    };
+    format!("{} {} {}", request.method, request.target, version)
+}
+
+/// One access-log line on stdout:
+/// `127.0.0.1:50412 "GET /fast?id=1 HTTP/1.1" 200 13 0.084ms`.
+/// Write errors are ignored: a closed stdout must not take the server down
+/// (`println!` would panic on EPIPE).
+fn log_access(peer: SocketAddr, line: &str, status: StatusCode, body_len: usize, started: Instant) {
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _ = writeln!(
+        io::stdout().lock(),
+        "{peer} \"{line}\" {} {body_len} {ms:.3}ms",
+        status.as_u16()
+    );
+}

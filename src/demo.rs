@@ -1,0 +1,185 @@
+//! The seed's demo app, built only from eddy's public API.
+//!
+//! | route            | where it runs                  | answer                         |
+//! |------------------|--------------------------------|--------------------------------|
+//! | `/fast`          | inline, on the loop            | `fast result ID`               |
+//! | `/slow`          | inline — *blocks the loop*     | `slow result ID <--- 1.234 s`  |
+//! | `/slow_threaded` | offloaded to the worker pool   | same                           |
+//! | `/fail`          | offloaded; the job panics      | 500 naming the panic           |
+//! | `/healthz`       | inline                         | `ok`, or 503 `draining`        |
+//!
+//! `/slow` is wrong on purpose: it is the seed question's baseline, where a
+//! CPU-heavy handler holds every other client up. `/slow_threaded` is the
+//! same work done right.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use num_bigint::BigUint;
+
+use crate::http::{Request, Response, StatusCode};
+use crate::pool::{CancelToken, Job};
+use crate::router::{inline, offload, LoopStatus, Router};
+
+/// `n` when the request gives none: the seed's `range(2000)`.
+pub const DEFAULT_N: u32 = 2000;
+/// The largest `n` accepted; about a second or more of CPU per job.
+pub const MAX_N: u32 = 20_000;
+
+/// The demo app's routes.
+pub fn router() -> Router {
+    Router::new()
+        .get("/fast", inline(fast))
+        .get("/slow", inline(slow))
+        .get("/slow_threaded", offload(slow_threaded))
+        .get("/fail", offload(fail))
+        .get("/healthz", inline(healthz))
+}
+
+fn fast(request: &Request, _: &LoopStatus) -> Response {
+    match id(request) {
+        Ok(id) => Response::text(StatusCode(200), format!("fast result {id}")),
+        Err(bad) => bad,
+    }
+}
+
+/// The blocking baseline: heavy work right on the loop thread.
+fn slow(request: &Request, _: &LoopStatus) -> Response {
+    match (id(request), n(request)) {
+        (Ok(id), Ok(n)) => slow_answer(&id, n, &CancelToken::new()),
+        (Err(bad), _) | (_, Err(bad)) => bad,
+    }
+}
+
+/// The same work, prepared on the loop and run on a worker.
+fn slow_threaded(request: &Request) -> Result<Job, Response> {
+    let id = id(request)?;
+    let n = n(request)?;
+    Ok(Job::new(move |cancel| slow_answer(&id, n, cancel)))
+}
+
+/// A job that panics, to show that a panic costs one 500 and nothing else.
+fn fail(request: &Request) -> Result<Job, Response> {
+    let id = id(request)?;
+    Ok(Job::new(move |_| panic!("job {id} failed on purpose")))
+}
+
+fn healthz(_: &Request, status: &LoopStatus) -> Response {
+    if status.draining {
+        Response::text(StatusCode(503), "draining")
+    } else {
+        Response::text(StatusCode(200), "ok")
+    }
+}
+
+fn slow_answer(id: &str, n: u32, cancel: &CancelToken) -> Response {
+    match heavy_lifting(n, cancel) {
+        Some(took) => Response::text(
+            StatusCode(200),
+            format!("slow result {id} <--- {:.3} s", took.as_secs_f64()),
+        ),
+        // Nobody is waiting for this answer any more.
+        None => Response::text(StatusCode(503), "cancelled"),
+    }
+}
+
+/// The `id` query parameter; missing or empty is a 400.
+fn id(request: &Request) -> Result<String, Response> {
+    match request.query_param("id") {
+        Some(id) if !id.is_empty() => Ok(id),
+        _ => Err(Response::text(StatusCode(400), "missing id\n")),
+    }
+}
+
+/// The `n` query parameter: absent means [`DEFAULT_N`]; not a number in
+/// `0..=MAX_N` is a 400.
+fn n(request: &Request) -> Result<u32, Response> {
+    let Some(text) = request.query_param("n") else {
+        return Ok(DEFAULT_N);
+    };
+    match text.parse::<u32>() {
+        Ok(n) if n <= MAX_N => Ok(n),
+        _ => Err(Response::text(
+            StatusCode(400),
+            format!("n must be a whole number from 0 to {MAX_N}\n"),
+        )),
+    }
+}
+
+/// The seed's "heavy lifting": `k!` for every `k` in `0..n`, each computed
+/// on its own (as `for k in range(2000): math.factorial(k)`), checking
+/// `cancel` between factorials. Returns the time it took, or `None` if it
+/// was cancelled.
+pub fn heavy_lifting(n: u32, cancel: &CancelToken) -> Option<Duration> {
+    let started = Instant::now();
+    for k in 0..n {
+        if cancel.is_cancelled() {
+            return None;
+        }
+        // black_box: the result is unused, and the optimiser must not know.
+        black_box(factorial(k));
+    }
+    Some(started.elapsed())
+}
+
+/// `k!` by binary splitting, the way CPython's `math.factorial` works: the
+/// product of `1..=k` as a balanced tree of products, so the big
+/// multiplications are between numbers of similar size, where num-bigint's
+/// Karatsuba/Toom-3 pay off (a left-to-right loop multiplies a huge number
+/// by a small one `k` times).
+pub fn factorial(k: u32) -> BigUint {
+    product(1, u64::from(k))
+}
+
+/// The product of `lo..=hi` (1 for an empty range).
+fn product(lo: u64, hi: u64) -> BigUint {
+    if lo > hi {
+        return BigUint::from(1u32);
+    }
+    // Small ranges fit a machine word: multiply directly while it does.
+    if hi - lo < 8 {
+        let mut acc = BigUint::from(1u32);
+        let mut word: u64 = 1;
+        for x in lo..=hi {
+            match word.checked_mul(x) {
+                Some(w) => word = w,
+                None => {
+                    acc *= word;
+                    word = x;
+                }
+            }
+        }
+        return acc * word;
+    }
+    let mid = lo + (hi - lo) / 2;
+    product(lo, mid) * product(mid + 1, hi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn factorials_are_right() {
+        assert_eq!(factorial(0), BigUint::from(1u32));
+        assert_eq!(factorial(1), BigUint::from(1u32));
+        assert_eq!(factorial(5), BigUint::from(120u32));
+        assert_eq!(factorial(20), BigUint::from(2_432_902_008_176_640_000u64));
+        // Compare the tree with the plain loop where the tree has depth.
+        for k in [21, 33, 100, 257] {
+            let mut plain = BigUint::from(1u32);
+            for x in 1..=k {
+                plain *= x;
+            }
+            assert_eq!(factorial(k), plain, "{k}!");
+        }
+    }
+
+    #[test]
+    fn heavy_lifting_stops_when_cancelled() {
+        let cancel = CancelToken::new();
+        assert!(heavy_lifting(50, &cancel).is_some());
+        cancel.cancel();
+        assert_eq!(heavy_lifting(MAX_N, &cancel), None);
+    }
+}

@@ -1,0 +1,543 @@
+//! The event loop: one thread, one `mio::Poll`, every socket (Tornado's IOLoop).
+//!
+//! Read [`EventLoop::run`] top to bottom: it is the whole server. Each turn:
+//!
+//! 1. fire the timers that are due (header, idle and shutdown deadlines,
+//!    the end of an accept back-off);
+//! 2. sleep in `poll` until a socket is ready, the Waker rings, a signal
+//!    arrives, or the nearest deadline — never longer, never busy;
+//! 3. dispatch each event by its token: the listener, the Waker, the signal
+//!    pipe, or a connection;
+//! 4. if the Waker rang, run the callbacks other threads queued
+//!    ([`EventLoop::run_callbacks`]: this is where finished jobs re-enter).
+//!
+//! Everything the loop owns — connections, timers, the listener — is touched
+//! only on this thread, so nothing here needs a lock. Other threads reach in
+//! only through [`LoopHandle::add_callback`].
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::config::Config;
+use crate::conn_table::{ConnId, ConnTable};
+use crate::connection::{Connection, DeadlineKind, ReadOutcome};
+use crate::http::{DateCache, Limits, Response};
+use crate::loop_handle::{Callback, LoopHandle};
+use crate::pool::WorkerPool;
+use crate::router::{Answer, LoopStatus, Router};
+use crate::signals::SignalPipe;
+use crate::timers::{TimerKey, Timers};
+
+/// Reserved tokens, at the top of the range so they never meet a connection's
+/// packed `ConnId` (see `conn_table.rs`).
+const LISTENER: Token = Token(usize::MAX);
+const WAKER: Token = Token(usize::MAX - 1);
+const SIGNALS: Token = Token(usize::MAX - 2);
+
+/// Connections accepted per listener event before the loop serves the ones
+/// it has (Tornado accepts a bounded batch too): under a connection flood,
+/// established clients still get their turn.
+const ACCEPT_BATCH: usize = 128;
+
+/// First and longest pause after an accept error such as EMFILE. Retrying at
+/// once would spin: the listener stays readable while the backlog is full.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// Where a response goes: a connection and a slot in its response queue.
+/// A job carries one to its worker and back; if the connection closed in the
+/// meantime, the generation inside `conn` no longer matches and the answer is
+/// dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseSlot {
+    pub(crate) conn: ConnId,
+    pub(crate) seq: u64,
+}
+
+/// What a timer does when it fires.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TimerEvent {
+    /// A connection's header or idle deadline passed.
+    Deadline(ConnId),
+    /// The graceful shutdown ran out of time.
+    ShutdownDeadline,
+    /// An accept back-off ended: listen again.
+    ResumeAccepting,
+}
+
+/// Why the listener is not registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AcceptPause {
+    /// `max_conns` connections are open; a close resumes accepting.
+    Full,
+    /// accept failed (EMFILE, ...); a timer resumes accepting.
+    Backoff,
+}
+
+/// How [`EventLoop::run`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// A signal (or `begin_shutdown`) asked to stop, and every in-flight
+    /// request was answered and flushed.
+    Drained,
+    /// The shutdown timeout passed with this many connections still busy;
+    /// their jobs were cancelled.
+    ShutdownTimedOut {
+        /// Connections abandoned.
+        abandoned: usize,
+    },
+    /// A second signal arrived during the drain: stopped at once.
+    SecondSignal,
+}
+
+/// The event loop and everything it owns.
+pub struct EventLoop {
+    poll: Poll,
+    /// `None` once draining: dropping it makes new connects fail at once.
+    listener: Option<TcpListener>,
+    local_addr: SocketAddr,
+    /// Why the listener is deregistered, if it is.
+    accept_paused: Option<AcceptPause>,
+    /// Connections may wait in the accept backlog: set by a listener event,
+    /// cleared by `WouldBlock`. Edge-triggered memory again: stop accepting
+    /// after a batch and no new event will come for those still waiting.
+    accept_ready: bool,
+    /// The current accept back-off, doubled per consecutive failure.
+    accept_backoff: Duration,
+    conns: ConnTable<Connection>,
+    timers: Timers<TimerEvent>,
+    /// The receiving side of `LoopHandle::add_callback`.
+    callbacks: Receiver<Callback>,
+    handle: LoopHandle,
+    /// `None` when the embedding program handles signals itself.
+    signals: Option<SignalPipe>,
+    /// `None` only while `run` is returning.
+    pool: Option<WorkerPool>,
+    router: Router,
+    config: Config,
+    limits: Limits,
+    /// The `Date` header, formatted at most once a second.
+    date: DateCache,
+    /// Shutdown began: no new connections, last answers say goodbye.
+    draining: bool,
+    /// Set when the loop should stop at the end of this turn.
+    exit: Option<Exit>,
+    /// Answers that arrived for connections already closed.
+    stale_answers: u64,
+    /// Queued jobs skipped because their client had left.
+    skipped_jobs: u64,
+}
+
+impl EventLoop {
+    /// Binds the listener, starts the worker pool, installs the signal pipe.
+    /// Nothing is served until [`run`](EventLoop::run).
+    pub fn bind(config: Config, router: Router) -> io::Result<EventLoop> {
+        let poll = Poll::new()?;
+        let mut listener = TcpListener::bind(config.addr)?;
+        let local_addr = listener.local_addr()?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let (handle, callbacks) = LoopHandle::new(Waker::new(poll.registry(), WAKER)?);
+        let signals = if config.handle_signals {
+            Some(SignalPipe::install(poll.registry(), SIGNALS)?)
+        } else {
+            None
+        };
+        let pool = WorkerPool::start(config.workers, config.queue, &handle);
+        let limits = Limits {
+            max_body: config.max_body,
+            ..Limits::default()
+        };
+        Ok(EventLoop {
+            poll,
+            listener: Some(listener),
+            local_addr,
+            accept_paused: None,
+            accept_ready: false,
+            accept_backoff: ACCEPT_BACKOFF_MIN,
+            conns: ConnTable::default(),
+            timers: Timers::default(),
+            callbacks,
+            handle,
+            signals,
+            pool: Some(pool),
+            router,
+            config,
+            limits,
+            date: DateCache::new(),
+            draining: false,
+            exit: None,
+            stale_answers: 0,
+            skipped_jobs: 0,
+        })
+    }
+
+    /// The address actually bound (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle other threads use to run code on this loop.
+    pub fn handle(&self) -> LoopHandle {
+        self.handle.clone()
+    }
+
+    /// True once shutdown has begun.
+    pub fn is_draining(&self) -> bool {
+        self.draining
+    }
+
+    /// Serves until shut down. This is the whole loop.
+    pub fn run(mut self) -> io::Result<Exit> {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            // 1. Timers that are due.
+            self.fire_due_timers();
+            if let Some(exit) = self.exit {
+                return Ok(self.finish(exit));
+            }
+
+            // 2. Sleep until something happens or the next deadline. If
+            //    accepting stopped mid-backlog, don't sleep at all.
+            let timeout = if self.accept_ready && self.accept_paused.is_none() {
+                Some(Duration::ZERO)
+            } else {
+                self.timers
+                    .next_deadline()
+                    .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+            };
+            match self.poll.poll(&mut events, timeout) {
+                Ok(()) => {}
+                // A signal landed during epoll_wait: just go round again
+                // (the signal itself arrives through the pipe).
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+
+            // 3. Dispatch by token.
+            let mut woken = false;
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => self.accept_ready = true,
+                    WAKER => woken = true,
+                    SIGNALS => self.on_signals(),
+                    token => {
+                        let id = ConnId::from_token(token);
+                        // A stale token (its connection closed earlier in
+                        // this batch) finds nothing and is ignored.
+                        if let Some(conn) = self.conns.get_mut(id) {
+                            conn.note_event(event);
+                            self.drive(id);
+                        }
+                    }
+                }
+            }
+            if self.accept_ready && self.accept_paused.is_none() {
+                self.accept_batch();
+            }
+
+            // 4. Callbacks from other threads: finished jobs come in here.
+            if woken {
+                self.run_callbacks();
+            }
+            if self.draining && self.conns.is_empty() {
+                self.exit = Some(Exit::Drained);
+            }
+        }
+    }
+
+    /// Runs the callbacks queued by `LoopHandle::add_callback` — in practice,
+    /// finished jobs arriving from the pool ([`job_done`](Self::job_done)).
+    ///
+    /// Only those already queued when we start: a callback that queues
+    /// another must not keep the loop from polling sockets (Tornado runs
+    /// "the callbacks of this iteration" for the same reason). Wakes
+    /// coalesce, so one Waker event may stand for many callbacks: drain
+    /// them all, never one per event.
+    fn run_callbacks(&mut self) {
+        let queued = self.callbacks.len();
+        for _ in 0..queued {
+            match self.callbacks.try_recv() {
+                Ok(callback) => callback(self),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// A job's answer re-enters the loop: fill its slot, then flush the
+    /// connection (the answer may unblock answers queued behind it).
+    pub(crate) fn job_done(&mut self, slot: crate::ResponseSlot, response: Response, _ran: Duration) {
+        let date = self.date.get();
+        let Some(conn) = self.conns.get_mut(slot.conn) else {
+            // The client left while its job ran; the job was told, but
+            // finished anyway (or did not check). Drop the answer quietly.
+            self.stale_answers += 1;
+            return;
+        };
+        conn.fill(slot.seq, response, date, self.draining);
+        self.drive(slot.conn);
+    }
+
+    /// A worker skipped a job whose client had already left.
+    pub(crate) fn job_skipped(&mut self, _slot: crate::ResponseSlot) {
+        self.skipped_jobs += 1;
+    }
+
+    /// Moves one connection forward as far as it can go without blocking:
+    /// read what arrived, answer every complete request, write what is
+    /// ready, then decide interest, deadline, or close.
+    fn drive(&mut self, id: ConnId) {
+        let status = self.status();
+        let date = self.date.get();
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        if conn.read() == ReadOutcome::Gone {
+            self.close(id);
+            return;
+        }
+        let pool = self.pool.as_ref().expect("pool lives while the loop runs");
+        while let Some(request) = conn.next_request(date, self.config.access_log) {
+            let seq = conn.reserve(&request, self.config.access_log);
+            let slot = ResponseSlot { conn: id, seq };
+            match self.router.dispatch(&request, &status, pool, slot) {
+                Answer::Now(response) => {
+                    conn.fill(seq, response, date, self.draining);
+                }
+                Answer::Offloaded(cancel) => conn.track_job(seq, cancel),
+            }
+        }
+        if conn.flush().is_err() || conn.is_finished(self.draining) {
+            self.close(id);
+            return;
+        }
+        if conn.sync_interest(self.poll.registry(), id).is_err() {
+            self.close(id);
+            return;
+        }
+        conn.sync_deadline(&mut self.timers, id, &self.config);
+    }
+
+    /// Closes a connection: cancels its jobs and its deadline, frees its slot
+    /// (its id goes stale), and resumes accepting if we were full.
+    fn close(&mut self, id: ConnId) {
+        let Some(conn) = self.conns.remove(id) else {
+            return;
+        };
+        conn.cancel_jobs();
+        if let Some(armed) = conn.deadline {
+            self.timers.cancel(armed.key);
+        }
+        // Dropping the socket closes it, and closing removes it from the
+        // epoll set; no explicit deregister needed.
+        drop(conn);
+        if self.accept_paused == Some(AcceptPause::Full) {
+            self.resume_accepting();
+        }
+    }
+
+    /// Accepts up to a batch of waiting connections.
+    fn accept_batch(&mut self) {
+        for _ in 0..ACCEPT_BATCH {
+            if self.conns.len() >= self.config.max_conns {
+                self.pause_accepting(AcceptPause::Full);
+                return;
+            }
+            let Some(listener) = &self.listener else {
+                return;
+            };
+            match listener.accept() {
+                Ok((socket, peer)) => {
+                    self.accept_backoff = ACCEPT_BACKOFF_MIN;
+                    self.open(socket, peer);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.accept_ready = false;
+                    return;
+                }
+                // Interrupted, or the client gave up while in the backlog:
+                // neither is our problem; try the next one.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted
+                            | io::ErrorKind::ConnectionAborted
+                            | io::ErrorKind::ConnectionReset
+                    ) => {}
+                // EMFILE, ENFILE, ENOBUFS, ENOMEM: the backlog is still
+                // there, so retrying now would spin. Back off on a timer.
+                Err(e) => {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "eddy: accept failed ({e}); pausing for {:?}",
+                        self.accept_backoff
+                    );
+                    self.pause_accepting(AcceptPause::Backoff);
+                    let at = Instant::now() + self.accept_backoff;
+                    self.timers.insert(at, TimerEvent::ResumeAccepting);
+                    self.accept_backoff = (self.accept_backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                    return;
+                }
+            }
+        }
+        // Batch used up: `accept_ready` stays true, so the next poll does not
+        // sleep and we come back after serving everyone else once.
+    }
+
+    /// Registers a freshly accepted socket as a new connection.
+    fn open(&mut self, socket: mio::net::TcpStream, peer: SocketAddr) {
+        // Responses are written whole, one write per batch: nothing to gain
+        // from Nagle's algorithm, and a small answer must not wait for an ACK.
+        let _ = socket.set_nodelay(true);
+        let id = self
+            .conns
+            .insert(Connection::new(socket, peer, self.limits));
+        let conn = self.conns.get_mut(id).expect("just inserted");
+        if self
+            .poll
+            .registry()
+            .register(conn.socket_mut(), id.token(), Interest::READABLE)
+            .is_err()
+        {
+            self.conns.remove(id);
+            return;
+        }
+        conn.sync_deadline(&mut self.timers, id, &self.config);
+    }
+
+    fn pause_accepting(&mut self, why: AcceptPause) {
+        if self.accept_paused.is_none() {
+            if let Some(listener) = &mut self.listener {
+                let _ = self.poll.registry().deregister(listener);
+            }
+        }
+        self.accept_paused = Some(why);
+    }
+
+    fn resume_accepting(&mut self) {
+        if self.accept_paused.take().is_none() {
+            return;
+        }
+        if let Some(listener) = &mut self.listener {
+            // Registering again reports the listener readable if the backlog
+            // is not empty; `accept_ready` makes sure we look regardless.
+            let _ = self
+                .poll
+                .registry()
+                .register(listener, LISTENER, Interest::READABLE);
+            self.accept_ready = true;
+        }
+    }
+
+    fn fire_due_timers(&mut self) {
+        let now = Instant::now();
+        while let Some((key, event)) = self.timers.pop_due(now) {
+            match event {
+                TimerEvent::Deadline(id) => self.on_deadline(id, key),
+                TimerEvent::ShutdownDeadline => {
+                    let abandoned = self.conns.len();
+                    self.exit = Some(Exit::ShutdownTimedOut { abandoned });
+                }
+                TimerEvent::ResumeAccepting => {
+                    if self.accept_paused == Some(AcceptPause::Backoff) {
+                        self.resume_accepting();
+                    }
+                }
+            }
+        }
+    }
+
+    /// A connection's deadline passed.
+    fn on_deadline(&mut self, id: ConnId, key: TimerKey) {
+        let date = self.date.get();
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        let Some(armed) = conn.deadline.filter(|armed| armed.key == key) else {
+            return;
+        };
+        conn.deadline = None;
+        match armed.kind {
+            // Nothing of a request arrived (a preconnect, or a client that
+            // went quiet): close without a word.
+            DeadlineKind::Idle => self.close(id),
+            DeadlineKind::Header if conn.between_requests() => self.close(id),
+            // Part of a request arrived and then stalled (slowloris): 408.
+            DeadlineKind::Header => {
+                conn.time_out_request(date);
+                self.drive(id);
+            }
+        }
+    }
+
+    /// SIGINT/SIGTERM arrived through the self-pipe.
+    fn on_signals(&mut self) {
+        let received = self.signals.as_mut().map_or(0, SignalPipe::drain);
+        if received == 0 {
+            return;
+        }
+        if self.draining || received > 1 {
+            let _ = writeln!(io::stderr(), "eddy: second signal, exiting now");
+            self.exit = Some(Exit::SecondSignal);
+            return;
+        }
+        self.begin_shutdown();
+    }
+
+    /// Starts a graceful shutdown: stop accepting, let in-flight requests
+    /// finish and flush, close idle connections, and stop when none is left
+    /// or the shutdown timeout passes. Call it from another thread with
+    /// `handle.add_callback(|lp| lp.begin_shutdown())`.
+    pub fn begin_shutdown(&mut self) {
+        if self.draining {
+            return;
+        }
+        self.draining = true;
+        if let Some(mut listener) = self.listener.take() {
+            let _ = self.poll.registry().deregister(&mut listener);
+        }
+        let _ = writeln!(
+            io::stderr(),
+            "eddy: draining {} connection(s), at most {:?}",
+            self.conns.len(),
+            self.config.shutdown_timeout
+        );
+        let deadline = Instant::now() + self.config.shutdown_timeout;
+        self.timers.insert(deadline, TimerEvent::ShutdownDeadline);
+        // Idle connections close now; busy ones close after their last answer.
+        for id in self.conns.ids() {
+            self.drive(id);
+        }
+    }
+
+    /// Tears down after the loop stops.
+    fn finish(mut self, exit: Exit) -> Exit {
+        for id in self.conns.ids() {
+            self.close(id);
+        }
+        let pool = self.pool.take().expect("pool lives while the loop runs");
+        match exit {
+            // Every job was answered, so every worker is idle: joining is
+            // quick and leaves no thread behind.
+            Exit::Drained => pool.join(),
+            // Jobs were cancelled but may not look at their token; waiting
+            // for them would break the shutdown bound. Detach instead.
+            Exit::ShutdownTimedOut { .. } | Exit::SecondSignal => drop(pool),
+        }
+        exit
+    }
+
+    /// What inline handlers may know about the loop.
+    fn status(&self) -> LoopStatus {
+        LoopStatus {
+            draining: self.draining,
+            open_connections: self.conns.len(),
+            workers: self.pool.as_ref().map_or(0, WorkerPool::size),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The `Date` header value, formatted once per second.
+//!
+//! Every response carries `Date` (RFC 9110 §6.6.1) in IMF-fixdate form
+//! (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7). Its resolution is one
+//! second, so formatting it per request is waste: [`DateCache`] keeps the
+//! formatted bytes and redoes them only when the clock has moved to another
+//! second. (may_minihttp refreshes its copy twice a second from a timer;
+//! checking on use needs no timer and is never stale.)
+//!
+//! The calendar arithmetic is done here, without a date crate: it is twenty
+//! lines, see [`format_http_date`].
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Length of an IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub const HTTP_DATE_LEN: usize = 29;
+
+/// 9999-12-31 23:59:59, the last second IMF-fixdate can express: its year
+/// has exactly four digits.
+const MAX_SECS: u64 = 253_402_300_799;
+
+/// The formatted date for the current second.
+#[derive(Debug, Clone)]
+pub struct DateCache {
+    /// The Unix second `formatted` describes; compared on every `get`.
+    secs: u64,
+    /// The IMF-fixdate for `secs`, ready to copy into a response.
+    formatted: [u8; HTTP_DATE_LEN],
+}
+
+impl DateCache {
+    /// A cache holding the current second, already formatted.
+    pub fn new() -> Self {
+        let secs = now_secs();
+        let mut formatted = [0u8; HTTP_DATE_LEN];
+        format_http_date(secs, &mut formatted);
+        DateCache { secs, formatted }
+    }
+
+    /// The IMF-fixdate for now, reformatted only if the second has changed.
+    pub fn get(&mut self) -> &[u8] {
+        let secs = now_secs();
+        if secs != self.secs {
+            self.secs = secs;
+            format_http_date(secs, &mut self.formatted);
+        }
+        &self.formatted
+    }
+}
+
+impl Default for DateCache {
+    fn default() -> Self {
+        DateCache::new()
+    }
+}
+
+/// Seconds since the Unix epoch; a clock set before 1970 reads as 1970
+/// rather than failing: a wrong `Date` is better than no response.
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Writes `unix_secs` as an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+/// Times after 9999-12-31 23:59:59 are written as that moment.
+pub fn format_http_date(unix_secs: u64, out: &mut [u8; HTTP_DATE_LEN]) {
+    const WEEKDAYS: [&[u8; 3]; 7] = [b"Sun", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat"];
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let secs = unix_secs.min(MAX_SECS);
+    let days = secs / 86_400;
+    let in_day = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    // 1970-01-01 was a Thursday, index 4 when Sunday is 0.
+    let weekday = ((days + 4) % 7) as usize;
+
+    out[0..3].copy_from_slice(WEEKDAYS[weekday]);
+    out[3..5].copy_from_slice(b", ");
+    two_digits(&mut out[5..7], day);
+    out[7] = b' ';
+    out[8..11].copy_from_slice(MONTHS[(month - 1) as usize]);
+    out[11] = b' ';
+    two_digits(&mut out[12..14], year / 100);
+    two_digits(&mut out[14..16], year % 100);
+    out[16] = b' ';
+    two_digits(&mut out[17..19], in_day / 3600);
+    out[19] = b':';
+    two_digits(&mut out[20..22], in_day / 60 % 60);
+    out[22] = b':';
+    two_digits(&mut out[23..25], in_day % 60);
+    out[25..29].copy_from_slice(b" GMT");
+}
+
+/// Year, month (1..=12) and day (1..=31) of the day `days` after 1970-01-01.
+///
+/// Howard Hinnant's `civil_from_days`
+/// (<https://howardhinnant.github.io/date_algorithms.html#civil_from_days>),
+/// restricted to dates from 1970 on so everything stays unsigned. It counts
+/// in 400-year eras of 146097 days, with years starting on 1 March so the
+/// leap day falls at the end of the year.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468; // days since 0000-03-01
+    let era = z / 146_097;
+    let doe = z - era * 146_097; // day of era, 0..=146096
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // year of era, 0..=399
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of year (from 1 March), 0..=365
+    let mp = (5 * doy + 2) / 153; // month from March, 0..=11
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Writes `n` (0..=99) as two ASCII digits.
+fn two_digits(out: &mut [u8], n: u64) {
+    out[0] = b'0' + (n / 10) as u8;
+    out[1] = b'0' + (n % 10) as u8;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format(secs: u64) -> String {
+        let mut out = [0u8; HTTP_DATE_LEN];
+        format_http_date(secs, &mut out);
+        String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn known_dates() {
+        assert_eq!(format(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT"); // RFC 9110's example
+        assert_eq!(format(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(format(1_709_164_800), "Thu, 29 Feb 2024 00:00:00 GMT"); // leap day
+        assert_eq!(format(1_709_251_199), "Thu, 29 Feb 2024 23:59:59 GMT");
+        assert_eq!(format(1_709_251_200), "Fri, 01 Mar 2024 00:00:00 GMT");
+        assert_eq!(format(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT"); // 400-year leap
+        assert_eq!(format(4_107_542_400), "Mon, 01 Mar 2100 00:00:00 GMT"); // 2100: no 29 Feb
+        assert_eq!(format(1_735_689_599), "Tue, 31 Dec 2024 23:59:59 GMT");
+    }
+
+    #[test]
+    fn clamps_to_year_9999() {
+        assert_eq!(format(u64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT");
+    }
+
+    #[test]
+    fn cache_gives_current_second() {
+        let mut cache = DateCache::new();
+        let before = now_secs();
+        let got = cache.get().to_vec();
+        let after = now_secs();
+        assert!((before..=after).any(|s| format(s).as_bytes() == got));
+    }
+}

@@ -1,0 +1,25 @@
+//! The HTTP/1.1 codec: pure functions and state machines over bytes; knows no
+//! sockets, no routes.
+//!
+//! Layout:
+//! - `request`: the `Request` a handler sees, and its lookups (path, query, headers).
+//! - `decode`: the per-connection decoder: bytes in, requests out, limits enforced.
+//! - `head` (private): the rules one request head must pass, with their reasons.
+//! - `chunked`: the chunked transfer coding, a byte-at-a-time state machine.
+//! - `response`: status codes, `Response`, and the encoder.
+//! - `date`: the `Date` header value, formatted once per second.
+//!
+//! Because nothing here touches a socket, every rule, and every way a byte
+//! stream can be split across reads, is a plain unit test.
+
+pub mod chunked;
+pub mod date;
+pub mod decode;
+mod head;
+pub mod request;
+pub mod response;
+
+pub use date::DateCache;
+pub use decode::{Decoded, Limits, RequestDecoder};
+pub use request::{Header, Request, Version};
+pub use response::{encode_response, Response, ResponseMeta, StatusCode};

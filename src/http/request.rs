@@ -1,0 +1,218 @@
+//! A decoded request: plain data, plus the few lookups handlers need.
+//!
+//! This file owns the *shape* of a request after the decoder (`decode.rs`)
+//! has accepted it. By the time a `Request` exists every framing rule has been
+//! checked, so everything here is a read-only view that cannot fail.
+
+/// The HTTP version of a request. There are only two: the decoder answers 505
+/// to anything else, so handlers never see another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// HTTP/1.0: closes after each response unless the client asks otherwise.
+    Http10,
+    /// HTTP/1.1: persistent connections, `Host` required, chunked bodies.
+    Http11,
+}
+
+/// One header field as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The field name as sent (names are case-insensitive: compare with
+    /// `eq_ignore_ascii_case`, or use [`Request::header`]).
+    pub name: String,
+    /// The field value without surrounding whitespace. Bytes, not a `String`:
+    /// values may legally carry non-UTF-8 "obs-text" (RFC 9110 §5.5).
+    pub value: Vec<u8>,
+}
+
+/// A whole request: head and (de-chunked) body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The method as sent, e.g. `"GET"` (methods are case-sensitive, RFC 9110 §9.1).
+    pub method: String,
+    /// The request-target as sent, e.g. `"/fast?id=1"`.
+    pub target: String,
+    /// HTTP/1.0 or HTTP/1.1.
+    pub version: Version,
+    /// Header fields in the order received.
+    pub headers: Vec<Header>,
+    /// The body, de-chunked if it was chunked; empty if there was none.
+    pub body: Vec<u8>,
+    /// Whether the client expects the connection to stay open: HTTP/1.1
+    /// unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`
+    /// (RFC 9112 §9.3).
+    pub keep_alive: bool,
+}
+
+impl Request {
+    /// The path: the target up to `?`. For an absolute-form target
+    /// (`http://host/p?q`) this is the path part (`/p`, or `/` if empty), so
+    /// routing works the same for requests sent to a proxy-style target.
+    pub fn path(&self) -> &str {
+        let origin = self.origin_part();
+        let path = origin.split_once('?').map_or(origin, |(path, _)| path);
+        if path.is_empty() {
+            "/"
+        } else {
+            path
+        }
+    }
+
+    /// The query: the target after the first `?`, if there is one.
+    pub fn query(&self) -> Option<&str> {
+        self.origin_part().split_once('?').map(|(_, query)| query)
+    }
+
+    /// The first value of `key` in the query, percent-decoded with `+` as a
+    /// space (the HTML form encoding, which is what browsers send). A key
+    /// present without `=` gives `Some("")`. Invalid escapes are kept as-is:
+    /// a lookup is not the place to reject a request.
+    pub fn query_param(&self, key: &str) -> Option<String> {
+        self.query()?.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k) == key).then(|| percent_decode(v))
+        })
+    }
+
+    /// The value of the first header named `name`, compared case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_slice())
+    }
+
+    /// True for `HEAD`, whose response carries headers but no body.
+    pub fn is_head(&self) -> bool {
+        self.method == "HEAD"
+    }
+
+    /// The target without an absolute-form's `scheme://authority`.
+    fn origin_part(&self) -> &str {
+        match absolute_form_path_start(&self.target) {
+            Some(start) => &self.target[start..],
+            None => &self.target,
+        }
+    }
+}
+
+/// For an absolute-form target (`http://host[:port]/path`, RFC 9112 §3.2.2),
+/// the byte index where the part after the authority begins; `None` for any
+/// other form or an empty authority.
+pub(crate) fn absolute_form_path_start(target: &str) -> Option<usize> {
+    let bytes = target.as_bytes();
+    let scheme_len = [&b"http://"[..], b"https://"]
+        .iter()
+        .find(|scheme| {
+            bytes
+                .get(..scheme.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(scheme))
+        })?
+        .len();
+    let rest = &bytes[scheme_len..];
+    let authority_len = rest
+        .iter()
+        .position(|&b| b == b'/' || b == b'?')
+        .unwrap_or(rest.len());
+    (authority_len > 0).then_some(scheme_len + authority_len)
+}
+
+/// Decodes `%XX` escapes and `+` (as space). Invalid escapes stay literal;
+/// bytes that are not UTF-8 after decoding become U+FFFD.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                bytes.get(i + 1).and_then(hex),
+                bytes.get(i + 2).and_then(hex),
+            ) {
+                (Some(hi), Some(lo)) => {
+                    out.push((hi << 4) | lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The value of one hex digit.
+fn hex(b: &u8) -> Option<u8> {
+    (*b as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(target: &str) -> Request {
+        Request {
+            method: "GET".into(),
+            target: target.into(),
+            version: Version::Http11,
+            headers: vec![
+                Header {
+                    name: "Host".into(),
+                    value: b"a".to_vec(),
+                },
+                Header {
+                    name: "X-Two".into(),
+                    value: b"first".to_vec(),
+                },
+                Header {
+                    name: "x-two".into(),
+                    value: b"second".to_vec(),
+                },
+            ],
+            body: Vec::new(),
+            keep_alive: true,
+        }
+    }
+
+    #[test]
+    fn path_and_query() {
+        let r = request("/fast?id=1&n=2");
+        assert_eq!(r.path(), "/fast");
+        assert_eq!(r.query(), Some("id=1&n=2"));
+        assert_eq!(request("/healthz").query(), None);
+        assert_eq!(request("/healthz?").query(), Some(""));
+        assert_eq!(request("*").path(), "*");
+    }
+
+    #[test]
+    fn absolute_form_routes_like_origin_form() {
+        let r = request("http://example.com:8888/fast?id=7");
+        assert_eq!((r.path(), r.query()), ("/fast", Some("id=7")));
+        assert_eq!(request("HTTP://example.com").path(), "/");
+        assert_eq!(request("https://h?x=1").query(), Some("x=1"));
+        assert_eq!(absolute_form_path_start("http:///p"), None);
+        assert_eq!(absolute_form_path_start("/p"), None);
+    }
+
+    #[test]
+    fn query_param_decoding() {
+        let r = request("/s?id=a%20b+c&flag&id=second&bad=%zz%4&pct=%41%c3%a9");
+        assert_eq!(r.query_param("id").as_deref(), Some("a b c")); // first value wins
+        assert_eq!(r.query_param("flag").as_deref(), Some(""));
+        assert_eq!(r.query_param("bad").as_deref(), Some("%zz%4"));
+        assert_eq!(r.query_param("pct").as_deref(), Some("Aé"));
+        assert_eq!(r.query_param("missing"), None);
+        assert_eq!(request("/s?i%64=5").query_param("id").as_deref(), Some("5"));
+    }
+
+    #[test]
+    fn header_lookup_is_case_insensitive_and_first_wins() {
+        let r = request("/");
+        assert_eq!(r.header("x-TWO"), Some(&b"first"[..]));
+        assert_eq!(r.header("host"), Some(&b"a"[..]));
+        assert_eq!(r.header("nope"), None);
+        assert!(!r.is_head());
+    }
+}

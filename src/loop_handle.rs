@@ -1,0 +1,85 @@
+//! `LoopHandle::add_callback`: the one door from other threads into the loop.
+//!
+//! This is where a finished job re-enters the event loop. A worker thread
+//! cannot touch the loop's connections — they belong to the loop thread — so
+//! it *sends the loop a closure* instead and rings the loop's doorbell:
+//!
+//! 1. the closure goes into a crossbeam channel (`add_callback`);
+//! 2. [`mio::Waker::wake`] makes the loop's `poll` return with the
+//!    [`WAKER`](crate::event_loop) token, even if no socket is ready;
+//! 3. the loop drains the channel and runs each closure with `&mut EventLoop`
+//!    (`EventLoop::run_callbacks` in `event_loop.rs`).
+//!
+//! This is Tornado's `IOLoop.add_callback`, the one IOLoop method documented
+//! as safe to call from another thread. The seed question's "watcher" thread
+//! polled a queue with `time.sleep(0)` in a loop: it burned a core to notice
+//! a result. Here nobody polls: the worker that finishes the job delivers
+//! it, and the loop sleeps in `epoll_wait` until the Waker fires.
+//!
+//! Wakes coalesce: ten jobs finishing at once may produce one Waker event, so
+//! the loop always drains the whole channel, never one callback per event.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+use mio::Waker;
+
+use crate::event_loop::EventLoop;
+
+/// A closure to run on the loop thread, with the loop itself as argument.
+pub type Callback = Box<dyn FnOnce(&mut EventLoop) + Send>;
+
+/// A cloneable, `Send` handle for reaching the loop from any thread.
+#[derive(Clone)]
+pub struct LoopHandle {
+    /// Where callbacks wait until the loop runs them. Unbounded on purpose:
+    /// a worker must never block (or fail) handing back a finished job, and
+    /// the number of callbacks in flight is already bounded by the job queue
+    /// plus the number of workers.
+    callbacks: Sender<Callback>,
+    /// Rings the loop's `poll`. Shared, because every clone rings the same
+    /// eventfd.
+    waker: Arc<Waker>,
+}
+
+/// The loop has stopped; the callback was not delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoopClosed;
+
+impl fmt::Display for LoopClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the event loop has stopped")
+    }
+}
+
+impl std::error::Error for LoopClosed {}
+
+impl LoopHandle {
+    /// Makes a handle and the receiving end the loop drains.
+    pub(crate) fn new(waker: Waker) -> (LoopHandle, Receiver<Callback>) {
+        let (callbacks, receiver) = crossbeam_channel::unbounded();
+        let handle = LoopHandle {
+            callbacks,
+            waker: Arc::new(waker),
+        };
+        (handle, receiver)
+    }
+
+    /// Runs `f` on the loop thread at the loop's next turn. Callable from any
+    /// thread; never blocks.
+    ///
+    /// The order matters: the closure is queued *before* the wake, so when
+    /// the loop wakes and drains the channel, the closure is already there.
+    /// (The other way round, the loop could wake, find nothing, and sleep
+    /// with the closure stranded until some unrelated event.)
+    pub fn add_callback<F>(&self, f: F) -> Result<(), LoopClosed>
+    where
+        F: FnOnce(&mut EventLoop) + Send + 'static,
+    {
+        self.callbacks.send(Box::new(f)).map_err(|_| LoopClosed)?;
+        // A failing wake means the poll is gone, which only happens as the
+        // loop shuts down; the closure is then dropped with the channel.
+        self.waker.wake().map_err(|_| LoopClosed)
+    }
+}

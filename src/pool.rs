@@ -1,0 +1,175 @@
+//! The worker pool: where slow jobs run, off the loop thread.
+//!
+//! This plays the part of the seed answers' `ProcessPoolExecutor`. Rust
+//! threads run in parallel (there is no GIL to escape), so threads suffice
+//! where Python needed processes — and unlike a process per request, a fixed
+//! pool bounds the CPU work in flight.
+//!
+//! - Jobs wait in a **bounded** crossbeam channel. When it is full,
+//!   [`WorkerPool::submit`] fails at once and the loop answers 503: the loop
+//!   never blocks, and queued work cannot grow without limit.
+//! - Each job runs under `catch_unwind`. A panic becomes a 500 naming the
+//!   panic message, and the worker goes on to its next job, so the pool never
+//!   loses a thread. (Tornado's warning in the seed answers: an exception in
+//!   the offloaded function must still finish the request, or it hangs
+//!   forever. Here every job, however it ends, produces an answer.)
+//! - Every answer goes back through [`LoopHandle::add_callback`], the only
+//!   way into the loop.
+//! - Each job carries a [`CancelToken`]. The loop trips it when the client
+//!   goes away; a job still queued is then skipped, a running job may check
+//!   the token and stop early.
+
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+
+use crate::event_loop::ResponseSlot;
+use crate::http::{Response, StatusCode};
+use crate::loop_handle::LoopHandle;
+
+/// A flag a job can poll to learn that nobody wants its answer any more.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token that has not been tripped.
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+
+    /// Trips the token; every clone sees it.
+    pub fn cancel(&self) {
+        // Relaxed: the flag carries no data with it, and a job that sees it
+        // one factorial late loses nothing.
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// True once [`cancel`](CancelToken::cancel) was called on any clone.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A unit of slow work: runs once, on a worker thread, and produces the
+/// response for one request.
+pub struct Job(Box<dyn FnOnce(&CancelToken) -> Response + Send>);
+
+impl Job {
+    /// Wraps a closure as a job. It receives the request's cancel token.
+    pub fn new(work: impl FnOnce(&CancelToken) -> Response + Send + 'static) -> Job {
+        Job(Box::new(work))
+    }
+}
+
+/// A job plus where its answer goes.
+pub(crate) struct Task {
+    pub job: Job,
+    pub slot: ResponseSlot,
+    pub cancel: CancelToken,
+}
+
+/// A fixed set of worker threads fed by a bounded queue.
+pub struct WorkerPool {
+    /// The sending side of the job queue; `None` once shutdown began, which
+    /// is what tells idle workers to exit.
+    queue: Option<Sender<Task>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl WorkerPool {
+    /// Starts `workers` threads sharing a queue of at most `queue_capacity`
+    /// jobs. Answers are delivered through `handle`.
+    pub fn start(workers: usize, queue_capacity: usize, handle: &LoopHandle) -> WorkerPool {
+        let (sender, receiver) = crossbeam_channel::bounded(queue_capacity);
+        let workers = (0..workers)
+            .map(|n| {
+                let receiver = receiver.clone();
+                let handle = handle.clone();
+                thread::Builder::new()
+                    .name(format!("eddy-worker-{n}"))
+                    .spawn(move || work(receiver, handle))
+                    .expect("spawning a worker thread")
+            })
+            .collect();
+        WorkerPool {
+            queue: Some(sender),
+            workers,
+        }
+    }
+
+    /// Queues a task without blocking. Gives the task back if the queue is
+    /// full (the caller answers 503) or the pool is shutting down.
+    pub(crate) fn submit(&self, task: Task) -> Result<(), Task> {
+        let Some(queue) = &self.queue else {
+            return Err(task);
+        };
+        queue.try_send(task).map_err(|error| match error {
+            TrySendError::Full(task) | TrySendError::Disconnected(task) => task,
+        })
+    }
+
+    /// Number of worker threads.
+    pub fn size(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Closes the queue and waits for every worker to finish its current job
+    /// and exit. The loop calls this only after every in-flight request has
+    /// been answered (or cancelled), so the wait is short.
+    pub fn join(mut self) {
+        self.queue = None;
+        for worker in self.workers.drain(..) {
+            // A worker cannot panic (jobs run under catch_unwind), and if it
+            // somehow did there is nothing left to clean up.
+            let _ = worker.join();
+        }
+    }
+}
+
+/// A worker's life: take a task, run it, hand the answer to the loop.
+fn work(tasks: Receiver<Task>, handle: LoopHandle) {
+    // `iter` ends when every Sender is gone: that is the shutdown signal.
+    for Task { job, slot, cancel } in tasks.iter() {
+        if cancel.is_cancelled() {
+            // The client left while the job was queued; nobody will read
+            // the answer, so don't compute it. Tell the loop, for its count.
+            if handle.add_callback(move |lp| lp.job_skipped(slot)).is_err() {
+                return;
+            }
+            continue;
+        }
+        let started = Instant::now();
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| (job.0)(&cancel)));
+        let response = match outcome {
+            Ok(response) => response,
+            Err(payload) => Response::text(
+                StatusCode(500),
+                format!("500 Internal Server Error: job panicked: {}\n", panic_message(&*payload)),
+            ),
+        };
+        let elapsed = started.elapsed();
+        if handle
+            .add_callback(move |lp| lp.job_done(slot, response, elapsed))
+            .is_err()
+        {
+            return; // The loop is gone: so is everyone we could answer.
+        }
+    }
+}
+
+/// The text a panic was raised with (`panic!("...")` carries a `&str` or a
+/// `String`; anything else is unusual enough to just say so).
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        text
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text
+    } else {
+        "(a panic payload that is not text)"
+    }
+}

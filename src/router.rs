@@ -1,0 +1,201 @@
+//! The router: which handler answers a request, and where it runs.
+//!
+//! Every route says up front where its work happens:
+//!
+//! - **inline** — the handler runs on the loop thread and returns the
+//!   response at once. It must not block: while it runs, no other client is
+//!   served (the demo's `/slow` shows what happens when it does).
+//! - **offloaded** — a cheap *prepare* step runs on the loop (read the
+//!   request, validate it, answer 400 right away if it is bad) and returns a
+//!   [`Job`]; the job runs on the worker pool and the loop answers when it is
+//!   done. This is Tornado's `yield executor.submit(...)` from the seed
+//!   answers, spelled as data.
+//!
+//! Routes are matched on the exact path. A GET route also answers HEAD
+//! (the connection drops the body). A known path asked with another method
+//! gets 405 with an `Allow` header listing what it does accept.
+
+use std::panic::{self, AssertUnwindSafe};
+
+use crate::event_loop::ResponseSlot;
+use crate::http::{Request, Response, StatusCode};
+use crate::pool::{CancelToken, Job, Task, WorkerPool};
+
+/// What an inline handler may know about the loop it runs on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoopStatus {
+    /// The server received SIGINT/SIGTERM and is finishing in-flight work.
+    pub draining: bool,
+    /// Connections currently open.
+    pub open_connections: usize,
+    /// Worker threads in the pool.
+    pub workers: usize,
+}
+
+/// A handler that answers on the loop thread.
+pub type InlineFn = Box<dyn Fn(&Request, &LoopStatus) -> Response + Send>;
+
+/// The loop-side half of an offloaded route: turns a request into a job for
+/// the pool, or into an immediate response (typically a 400).
+pub type PrepareFn = Box<dyn Fn(&Request) -> Result<Job, Response> + Send>;
+
+/// How a route produces its response.
+pub enum Route {
+    /// Runs on the loop thread; must not block.
+    Inline(InlineFn),
+    /// Prepared on the loop thread, run on the worker pool.
+    Offload(PrepareFn),
+}
+
+/// A route that runs on the loop thread.
+pub fn inline(handler: impl Fn(&Request, &LoopStatus) -> Response + Send + 'static) -> Route {
+    Route::Inline(Box::new(handler))
+}
+
+/// A route whose work runs on the worker pool.
+pub fn offload(prepare: impl Fn(&Request) -> Result<Job, Response> + Send + 'static) -> Route {
+    Route::Offload(Box::new(prepare))
+}
+
+/// The outcome of looking a request up.
+pub enum Resolved<'r> {
+    /// This route answers it.
+    Found(&'r Route),
+    /// No route has this path: 404.
+    NotFound,
+    /// The path exists but not for this method: 405 with this `Allow` value.
+    MethodNotAllowed(&'r str),
+}
+
+/// The routes of one path.
+struct PathRoutes {
+    path: String,
+    /// (method, route) pairs, e.g. ("GET", ..).
+    methods: Vec<(String, Route)>,
+    /// The `Allow` header value for a 405, built once at registration so an
+    /// unexpected method costs no allocation.
+    allow: String,
+}
+
+/// A table of routes, matched on exact path then method.
+#[derive(Default)]
+pub struct Router {
+    /// A short list scanned in order: a demo app has a handful of paths, and
+    /// a linear scan over them beats hashing the path.
+    paths: Vec<PathRoutes>,
+}
+
+impl Router {
+    /// An empty router: every request gets 404.
+    pub fn new() -> Router {
+        Router::default()
+    }
+
+    /// Registers `route` for GET (and therefore HEAD) on `path`.
+    pub fn get(self, path: &str, route: Route) -> Router {
+        self.route("GET", path, route)
+    }
+
+    /// Registers `route` for `method` on `path`. Registering the same pair
+    /// twice replaces the earlier route.
+    pub fn route(mut self, method: &str, path: &str, route: Route) -> Router {
+        let index = match self.paths.iter().position(|p| p.path == path) {
+            Some(index) => index,
+            None => {
+                self.paths.push(PathRoutes {
+                    path: path.to_string(),
+                    methods: Vec::new(),
+                    allow: String::new(),
+                });
+                self.paths.len() - 1
+            }
+        };
+        let entry = &mut self.paths[index];
+        entry.methods.retain(|(m, _)| m != method);
+        entry.methods.push((method.to_string(), route));
+        entry.allow = allow_header(&entry.methods);
+        self
+    }
+
+    /// Finds the route for a request.
+    pub fn resolve(&self, request: &Request) -> Resolved<'_> {
+        let Some(entry) = self.paths.iter().find(|p| p.path == request.path()) else {
+            return Resolved::NotFound;
+        };
+        // HEAD is answered by the GET route: same status and headers, and
+        // the connection leaves the body out (RFC 9110 §9.3.2).
+        let method = match request.method.as_str() {
+            "HEAD" => "GET",
+            other => other,
+        };
+        match entry.methods.iter().find(|(m, _)| m == method) {
+            Some((_, route)) => Resolved::Found(route),
+            None => Resolved::MethodNotAllowed(&entry.allow),
+        }
+    }
+}
+
+/// `GET, HEAD, POST` — the methods a path accepts, HEAD implied by GET.
+fn allow_header(methods: &[(String, Route)]) -> String {
+    let mut allowed: Vec<&str> = Vec::new();
+    for (method, _) in methods {
+        allowed.push(method);
+        if method == "GET" {
+            allowed.push("HEAD");
+        }
+    }
+    allowed.join(", ")
+}
+
+/// What became of a dispatched request.
+pub enum Answer {
+    /// The response is here already (inline route, 4xx, or a full queue).
+    Now(Response),
+    /// A worker has the job; its answer will come through the loop handle.
+    Offloaded(CancelToken),
+}
+
+impl Router {
+    /// Answers `request` inline or hands its job to `pool`, whose answer
+    /// will fill `slot`. A panic in an inline handler or a prepare step is
+    /// caught and becomes a 500, like a panic in a job: a buggy route must
+    /// not take the loop (and every other client) down with it.
+    pub fn dispatch(
+        &self,
+        request: &Request,
+        status: &LoopStatus,
+        pool: &WorkerPool,
+        slot: ResponseSlot,
+    ) -> Answer {
+        let route = match self.resolve(request) {
+            Resolved::Found(route) => route,
+            Resolved::NotFound => return Answer::Now(Response::error(StatusCode(404))),
+            Resolved::MethodNotAllowed(allow) => {
+                let response = Response::error(StatusCode(405)).with_header("Allow", allow);
+                return Answer::Now(response);
+            }
+        };
+        let prepared = panic::catch_unwind(AssertUnwindSafe(|| match route {
+            Route::Inline(handler) => Err(handler(request, status)),
+            Route::Offload(prepare) => prepare(request),
+        }));
+        let job = match prepared {
+            Ok(Ok(job)) => job,
+            Ok(Err(response)) => return Answer::Now(response),
+            Err(_) => return Answer::Now(Response::error(StatusCode(500))),
+        };
+        let cancel = CancelToken::new();
+        let task = Task {
+            job,
+            slot,
+            cancel: cancel.clone(),
+        };
+        match pool.submit(task) {
+            Ok(()) => Answer::Offloaded(cancel),
+            // Queue full: say so now, and when to come back, rather than
+            // queueing without limit (the seed's process-per-request had no
+            // limit at all).
+            Err(_) => Answer::Now(Response::error(StatusCode(503)).with_header("Retry-After", "1")),
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The command line and stdout: `--help` and `--version` (exit 0), bad flags
+//! and values (usage on stderr, exit 2), the `listening on http://IP:PORT`
+//! line printed first, and the access log (one line per request unless
+//! `--quiet`).
+
+mod common;
+
+use common::{run_eddy, Client, Server, IO_TIMEOUT};
+use std::time::Duration;
+
+#[test]
+fn help_prints_usage_and_exits_0() {
+    let (status, out, _) = run_eddy(&["--help"]);
+    assert_eq!(status.code(), Some(0), "{status}");
+    assert!(
+        out.contains("serve") && out.contains("--workers"),
+        "usage: {out:?}"
+    );
+}
+
+#[test]
+fn version_prints_name_and_version() {
+    let (status, out, _) = run_eddy(&["--version"]);
+    assert_eq!(status.code(), Some(0), "{status}");
+    assert_eq!(out.trim(), "eddy 0.1.0");
+}
+
+#[test]
+fn bad_flags_and_values_exit_2_with_usage_on_stderr() {
+    for args in [
+        &["serve", "--bogus"][..],
+        &["--bogus"],
+        &["serve", "--workers"],
+        &["serve", "--workers", "0"],
+        &["serve", "--workers", "abc"],
+        &["serve", "--addr", "not-an-address"],
+        &["serve", "--max-body", "-5"],
+    ] {
+        let (status, out, err) = run_eddy(args);
+        assert_eq!(
+            status.code(),
+            Some(2),
+            "eddy {args:?}: {status}, stderr {err:?}"
+        );
+        assert!(!err.trim().is_empty(), "eddy {args:?}: nothing on stderr");
+        assert!(
+            !out.contains("listening on"),
+            "eddy {args:?} started serving: {out:?}"
+        );
+    }
+    let (_, _, err) = run_eddy(&["serve", "--bogus"]);
+    assert!(
+        err.to_lowercase().contains("usage"),
+        "no usage on stderr: {err:?}"
+    );
+}
+
+#[test]
+fn listening_line_comes_first() {
+    let server = Server::start(&[]);
+    let first = server.stdout.snapshot()[0].clone();
+    assert_eq!(first, format!("listening on http://{}", server.addr));
+    assert!(first.starts_with("listening on http://127.0.0.1:"));
+    assert_ne!(server.addr.port(), 0, "printed port 0, not the bound one");
+}
+
+#[test]
+fn access_log_has_one_line_per_request() {
+    let server = Server::start(&[]);
+    let mut c = Client::connect(server.addr);
+    let peer = c.stream.local_addr().unwrap();
+    assert_eq!(c.get("/fast?id=7").status, 200);
+    // `127.0.0.1:54321 "GET /fast?id=7 HTTP/1.1" 200 13 0.084ms`
+    let prefix = format!("{peer} \"GET /fast?id=7 HTTP/1.1\" 200 13 ");
+    let line = server
+        .stdout
+        .wait_for(IO_TIMEOUT, |l| l.contains("/fast?id=7"))
+        .unwrap_or_else(|| panic!("no access-log line; stdout {:?}", server.stdout.snapshot()));
+    let ms = line
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_suffix("ms"))
+        .unwrap_or_else(|| panic!("log line {line:?} is not `{prefix}<duration>ms`"));
+    assert!(
+        ms.parse::<f64>().is_ok_and(|v| v >= 0.0),
+        "duration in {line:?}"
+    );
+    // A second request on the same connection gets its own line.
+    assert_eq!(c.get("/nope").status, 404);
+    let found = server.stdout.wait_for(IO_TIMEOUT, |l| {
+        l.starts_with(&format!("{peer} \"GET /nope HTTP/1.1\" 404 "))
+    });
+    assert!(
+        found.is_some(),
+        "no 404 log line: {:?}",
+        server.stdout.snapshot()
+    );
+}
+
+#[test]
+fn quiet_prints_no_access_log() {
+    let mut server = Server::start(&["--quiet"]);
+    assert_eq!(common::get(server.addr, "/fast?id=8").status, 200);
+    server.signal("TERM");
+    let status = server.wait_exit(IO_TIMEOUT).expect("exit after SIGTERM");
+    assert!(
+        server.stdout.wait_eof(Duration::from_secs(10)),
+        "stdout still open"
+    );
+    let lines = server.stdout.snapshot();
+    assert!(
+        !lines.iter().any(|l| l.contains("/fast?id=8")),
+        "--quiet logged the request: {lines:?} (exit {status})"
+    );
+}

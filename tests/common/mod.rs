@@ -1,0 +1,434 @@
+//! The integration-test harness: start the real `eddy` binary on an ephemeral
+//! port, talk raw HTTP/1.1 bytes to it over `std::net::TcpStream`, and read
+//! what it prints. Std only; every wait here has a bound, so a broken server
+//! fails a test instead of hanging it.
+//!
+//! Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any single socket read or write may block before the test fails.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The path of the binary under test, built by cargo for these tests.
+pub const EDDY: &str = env!("CARGO_BIN_EXE_eddy");
+
+/// Lines a child process has printed on one stream, plus whether it hit EOF.
+/// The condvar is notified on every new line and at EOF, so waiting for a
+/// line is an event, not a sleep.
+#[derive(Default)]
+pub struct Lines {
+    state: Mutex<(Vec<String>, bool)>,
+    changed: Condvar,
+}
+
+impl Lines {
+    /// Starts a thread that reads `stream` line by line into a new `Lines`
+    /// until EOF. Draining matters: a server whose stdout pipe fills up blocks.
+    pub fn drain(stream: impl Read + Send + 'static) -> Arc<Lines> {
+        let lines = Arc::new(Lines::default());
+        let sink = Arc::clone(&lines);
+        thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                sink.state.lock().unwrap().0.push(line);
+                sink.changed.notify_all();
+            }
+            sink.state.lock().unwrap().1 = true;
+            sink.changed.notify_all();
+        });
+        lines
+    }
+
+    /// A copy of every line read so far.
+    pub fn snapshot(&self) -> Vec<String> {
+        self.state.lock().unwrap().0.clone()
+    }
+
+    /// Waits (at most `timeout`) for a line satisfying `pred`; returns it, or
+    /// `None` on timeout or if the stream ended without one.
+    pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+        let guard = self.state.lock().unwrap();
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, timeout, |(lines, eof)| {
+                !*eof && !lines.iter().any(|l| pred(l))
+            })
+            .unwrap();
+        guard.0.iter().find(|l| pred(l)).cloned()
+    }
+
+    /// Waits (at most `timeout`) for EOF; returns whether it came.
+    pub fn wait_eof(&self, timeout: Duration) -> bool {
+        let guard = self.state.lock().unwrap();
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, timeout, |(_, eof)| !*eof)
+            .unwrap();
+        guard.1
+    }
+}
+
+/// A running `eddy serve` child. Dropping it kills the process (if it is
+/// still running) and reaps it; if the test is failing, its stderr is shown.
+pub struct Server {
+    child: Child,
+    /// Where the server said it listens (parsed from its first stdout line).
+    pub addr: SocketAddr,
+    /// Everything the server printed on stdout, starting with the listening line.
+    pub stdout: Arc<Lines>,
+    /// Everything the server printed on stderr.
+    pub stderr: Arc<Lines>,
+}
+
+impl Server {
+    /// Spawns `eddy serve --addr 127.0.0.1:0 <extra>` and waits (bounded) for
+    /// its `listening on http://IP:PORT` line.
+    pub fn start(extra: &[&str]) -> Server {
+        let mut child = Command::new(EDDY)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn eddy");
+        let stdout = Lines::drain(child.stdout.take().unwrap());
+        let stderr = Lines::drain(child.stderr.take().unwrap());
+        let prefix = "listening on http://";
+        let Some(line) = stdout.wait_for(IO_TIMEOUT, |l| l.starts_with(prefix)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "eddy {extra:?} printed no listening line; stdout {:?}, stderr {:?}",
+                stdout.snapshot(),
+                stderr.snapshot()
+            );
+        };
+        let addr = line[prefix.len()..]
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("bad listening line {line:?}: {e}"));
+        Server {
+            child,
+            addr,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// The server's process id (for `kill`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal by name (`"TERM"`, `"INT"`) with the `kill` command.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed: {status}");
+    }
+
+    /// Polls `try_wait` until the process exits or `timeout` passes.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        wait_child(&mut self.child, timeout)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        if thread::panicking() {
+            eprintln!("--- eddy stderr ---\n{}", self.stderr.snapshot().join("\n"));
+        }
+    }
+}
+
+/// Polls `child.try_wait()` every 10 ms until it exits or `timeout` passes.
+pub fn wait_child(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Runs `eddy <args>` to completion (bounded) and returns (status, stdout, stderr).
+pub fn run_eddy(args: &[&str]) -> (ExitStatus, String, String) {
+    let mut child = Command::new(EDDY)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn eddy");
+    let out = Lines::drain(child.stdout.take().unwrap());
+    let err = Lines::drain(child.stderr.take().unwrap());
+    let Some(status) = wait_child(&mut child, IO_TIMEOUT) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("eddy {args:?} did not exit within {IO_TIMEOUT:?}");
+    };
+    assert!(out.wait_eof(IO_TIMEOUT) && err.wait_eof(IO_TIMEOUT));
+    (status, out.snapshot().join("\n"), err.snapshot().join("\n"))
+}
+
+/// One parsed HTTP response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The version on the status line, e.g. `HTTP/1.1`.
+    pub version: String,
+    pub status: u16,
+    /// Header (name, value) pairs in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first header called `name` (case-insensitive), if any.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Whether the response says `Connection: close`.
+    pub fn closes(&self) -> bool {
+        self.header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
+    }
+}
+
+/// Reads one response: status line, headers, and (unless `head`, i.e. the
+/// request was HEAD) a body of exactly Content-Length bytes. A response
+/// without Content-Length is an error: every eddy response must carry one.
+pub fn read_response(r: &mut impl BufRead, head: bool) -> io::Result<Response> {
+    let bad = |msg: String| io::Error::new(io::ErrorKind::InvalidData, msg);
+    let mut line = String::new();
+    if r.read_line(&mut line)? == 0 {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    let status_line = line
+        .strip_suffix("\r\n")
+        .ok_or_else(|| bad(format!("status line not CRLF-terminated: {line:?}")))?;
+    let mut parts = status_line.splitn(3, ' ');
+    let version = parts.next().unwrap_or_default().to_string();
+    let status = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad(format!("bad status line {status_line:?}")))?;
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line)? == 0 {
+            return Err(bad("EOF inside the header block".into()));
+        }
+        let l = line
+            .strip_suffix("\r\n")
+            .ok_or_else(|| bad(format!("header line not CRLF-terminated: {line:?}")))?;
+        if l.is_empty() {
+            break;
+        }
+        let (name, value) = l
+            .split_once(':')
+            .ok_or_else(|| bad(format!("bad header line {l:?}")))?;
+        headers.push((name.to_string(), value.trim().to_string()));
+    }
+    let mut resp = Response {
+        version,
+        status,
+        headers,
+        body: Vec::new(),
+    };
+    if !head && status >= 200 && status != 204 && status != 304 {
+        let len: usize = resp
+            .header("content-length")
+            .ok_or_else(|| bad(format!("no Content-Length in {resp:?}")))?
+            .parse()
+            .map_err(|_| bad(format!("bad Content-Length in {resp:?}")))?;
+        resp.body = vec![0; len];
+        r.read_exact(&mut resp.body)?;
+    }
+    Ok(resp)
+}
+
+/// A client connection: a writer and a buffered reader over one socket, both
+/// with `IO_TIMEOUT`, so several responses can be read from one keep-alive
+/// connection.
+pub struct Client {
+    pub stream: TcpStream,
+    pub reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    /// Connects to `addr` (panics if refused).
+    pub fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect to eddy");
+        Client::from_stream(stream)
+    }
+
+    /// Wraps an already-connected socket, setting the timeouts.
+    pub fn from_stream(stream: TcpStream) -> Client {
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_nodelay(true).unwrap();
+        let reader = BufReader::new(stream.try_clone().unwrap());
+        Client { stream, reader }
+    }
+
+    /// Writes raw bytes, all at once.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write to eddy");
+    }
+
+    /// Writes `GET <path> HTTP/1.1` with a Host header.
+    pub fn send_get(&mut self, path: &str) {
+        self.send(get_req(path).as_bytes());
+    }
+
+    /// Reads the next response to a non-HEAD request (panics on error).
+    pub fn response(&mut self) -> Response {
+        read_response(&mut self.reader, false).expect("read a response from eddy")
+    }
+
+    /// Reads the next response to a HEAD request: no body is read.
+    pub fn head_response(&mut self) -> Response {
+        read_response(&mut self.reader, true).expect("read a HEAD response from eddy")
+    }
+
+    /// Sends a GET and reads its response.
+    pub fn get(&mut self, path: &str) -> Response {
+        self.send_get(path);
+        self.response()
+    }
+
+    /// Asserts that the server closes the connection (EOF or reset) without
+    /// sending any further byte, within `IO_TIMEOUT`.
+    pub fn assert_closed(&mut self) {
+        let buffered = self.reader.buffer().to_vec();
+        assert!(buffered.is_empty(), "unexpected bytes: {buffered:?}");
+        let mut buf = [0u8; 1024];
+        match self.reader.read(&mut buf) {
+            Ok(0) => {}
+            Ok(n) => panic!(
+                "expected close, got bytes {:?}",
+                String::from_utf8_lossy(&buf[..n])
+            ),
+            Err(e) if is_reset(&e) => {}
+            Err(e) => panic!("expected close within {IO_TIMEOUT:?}, got {e}"),
+        }
+    }
+}
+
+/// Whether an I/O error means the peer reset or aborted the connection.
+pub fn is_reset(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+    )
+}
+
+/// The bytes of `GET <path> HTTP/1.1` with a Host header and nothing else.
+pub fn get_req(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+}
+
+/// One GET on a fresh connection.
+pub fn get(addr: SocketAddr, path: &str) -> Response {
+    Client::connect(addr).get(path)
+}
+
+/// Asserts the headers every response must carry: Content-Length (matching
+/// the body unless `head`), Content-Type, an IMF-fixdate Date, Server
+/// `eddy/0.1.0`, and an `HTTP/1.1` status line.
+pub fn assert_standard_headers(r: &Response, head: bool) {
+    assert_eq!(r.version, "HTTP/1.1", "status line version in {r:?}");
+    let len = r.header("content-length").expect("Content-Length");
+    if !head {
+        assert_eq!(len.parse::<usize>().ok(), Some(r.body.len()), "{r:?}");
+    }
+    assert!(r.header("content-type").is_some(), "no Content-Type: {r:?}");
+    let date = r.header("date").expect("Date");
+    assert!(
+        date.len() == 29 && date.ends_with(" GMT") && date.as_bytes()[3] == b',',
+        "Date not IMF-fixdate: {date:?}"
+    );
+    assert_eq!(r.header("server"), Some("eddy/0.1.0"), "{r:?}");
+}
+
+/// Calibration target of the timing tests: one job at the chosen `n` takes
+/// at least this long on this machine and build.
+pub const JOB: Duration = Duration::from_millis(400);
+
+/// Times one `/slow_threaded?id=0&n=N` round-trip on a fresh connection and
+/// asserts it succeeded.
+pub fn time_job(addr: SocketAddr, n: u32) -> Duration {
+    let t0 = Instant::now();
+    let r = get(addr, &format!("/slow_threaded?id=0&n={n}"));
+    let took = t0.elapsed();
+    assert_eq!(r.status, 200, "calibration job n={n}: {r:?}");
+    took
+}
+
+/// Finds an `n` for which one `/slow_threaded` job takes at least `min` on
+/// this machine and build (start at 500, grow ×1.25, cap 20000); returns
+/// `(n, time of one job at that n)`.
+pub fn calibrate(addr: SocketAddr, min: Duration) -> (u32, Duration) {
+    let mut n = 500u32;
+    loop {
+        let took = time_job(addr, n);
+        if took >= min || n == 20000 {
+            return (n, took);
+        }
+        n = (n + n / 4).min(20000);
+    }
+}
+
+/// Asserts that two `/slow_threaded` jobs on two connections finish together
+/// in < 1.6 × one job measured just before. A timing check on a shared
+/// machine, so it gets three attempts; a serial pool (ratio ≈ 2) fails all.
+pub fn assert_parallel(addr: SocketAddr) {
+    let (n, _) = calibrate(addr, JOB);
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let single = time_job(addr, n);
+        let mut a = Client::connect(addr);
+        let mut b = Client::connect(addr);
+        let t0 = Instant::now();
+        a.send_get(&format!("/slow_threaded?id=1&n={n}"));
+        b.send_get(&format!("/slow_threaded?id=2&n={n}"));
+        let (ra, rb) = (a.response(), b.response());
+        let pair = t0.elapsed();
+        assert!(ra.text().starts_with("slow result 1 <--- "), "{ra:?}");
+        assert!(rb.text().starts_with("slow result 2 <--- "), "{rb:?}");
+        if pair.as_secs_f64() < 1.6 * single.as_secs_f64() {
+            return;
+        }
+        seen.push((single, pair));
+    }
+    panic!("two jobs (n={n}) took ≥ 1.6 × one job every time: (single, pair) = {seen:?}");
+}

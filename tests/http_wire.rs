@@ -1,0 +1,228 @@
+//! The HTTP/1.1 wire behaviour, in raw bytes on real sockets: keep-alive and
+//! HTTP/1.0 connection handling, HEAD, 404/405/400 statuses, request bodies
+//! (Content-Length, chunked, `Expect: 100-continue`) framed correctly so a
+//! pipelined request after them is answered, pipelined responses in request
+//! order even when jobs finish out of order, malformed input, and the headers
+//! every response carries.
+
+mod common;
+
+use common::{assert_standard_headers, get, get_req, Client, Response, Server};
+use std::io::Read;
+
+/// A fresh server with default settings and no access log.
+fn server() -> Server {
+    Server::start(&["--quiet"])
+}
+
+/// Asserts a 200 `fast result ID` response.
+fn assert_fast(r: &Response, id: u32) {
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.text(), format!("fast result {id}"));
+    assert_standard_headers(r, false);
+}
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let s = server();
+    let mut c = Client::connect(s.addr);
+    for id in 1..=3 {
+        let r = c.get(&format!("/fast?id={id}"));
+        assert_fast(&r, id);
+        assert!(!r.closes(), "HTTP/1.1 response closes by default: {r:?}");
+    }
+}
+
+#[test]
+fn http10_closes_by_default() {
+    let s = server();
+    let mut c = Client::connect(s.addr);
+    c.send(b"GET /fast?id=1 HTTP/1.0\r\n\r\n");
+    let r = c.response();
+    assert_fast(&r, 1);
+    assert!(
+        r.closes(),
+        "HTTP/1.0 response lacks Connection: close: {r:?}"
+    );
+    c.assert_closed();
+}
+
+#[test]
+fn http10_keep_alive_keeps_the_connection() {
+    let s = server();
+    let mut c = Client::connect(s.addr);
+    for id in 1..=2 {
+        c.send(format!("GET /fast?id={id} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").as_bytes());
+        let r = c.response();
+        assert_fast(&r, id);
+        let conn = r.header("connection").unwrap_or("");
+        assert!(conn.eq_ignore_ascii_case("keep-alive"), "{r:?}");
+    }
+}
+
+#[test]
+fn head_matches_get_without_a_body() {
+    let s = server();
+    let mut c = Client::connect(s.addr);
+    for path in ["/fast?id=5", "/healthz"] {
+        // HEAD then GET in one write: if HEAD sent body bytes, they would be
+        // read as the GET's status line.
+        let head = format!("HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        c.send(format!("{head}{}", get_req(path)).as_bytes());
+        let h = c.head_response();
+        let g = c.response();
+        assert_eq!((h.status, g.status), (200, 200), "{path}: {h:?} {g:?}");
+        assert_standard_headers(&h, true);
+        assert_standard_headers(&g, false);
+        assert_eq!(
+            h.header("content-length"),
+            Some(g.body.len().to_string().as_str())
+        );
+        assert_eq!(h.header("content-type"), g.header("content-type"));
+    }
+}
+
+#[test]
+fn unknown_path_is_404() {
+    let s = server();
+    let r = get(s.addr, "/nope");
+    assert_eq!(r.status, 404, "{r:?}");
+    assert_standard_headers(&r, false);
+}
+
+#[test]
+fn other_method_on_known_path_is_405_with_allow() {
+    let s = server();
+    for req in [
+        "POST /fast?id=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n",
+        "DELETE /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    ] {
+        let mut c = Client::connect(s.addr);
+        c.send(req.as_bytes());
+        let r = c.response();
+        assert_eq!(r.status, 405, "{req:?}: {r:?}");
+        assert_eq!(r.header("allow"), Some("GET, HEAD"), "{req:?}");
+        assert_standard_headers(&r, false);
+    }
+}
+
+#[test]
+fn bad_parameters_are_400() {
+    let s = server();
+    for path in [
+        "/fast",
+        "/slow_threaded",
+        "/slow_threaded?n=10",
+        "/slow_threaded?id=1&n=20001",
+        "/slow_threaded?id=1&n=abc",
+        "/slow_threaded?id=1&n=-1",
+        "/slow?id=1&n=20001",
+    ] {
+        let r = get(s.addr, path);
+        assert_eq!(r.status, 400, "{path}: {r:?}");
+        assert_standard_headers(&r, false);
+    }
+    // The bounds themselves are fine (0 is cheap; 20000 is too slow to test).
+    let r = get(s.addr, "/slow_threaded?id=9&n=0");
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.text().starts_with("slow result 9 <--- "), "{r:?}");
+}
+
+/// Sends `first` and a pipelined `GET /fast?id=2` in one write; asserts the
+/// answers are `fast result 1` then `fast result 2`. `first`'s body looks like
+/// a request for id 99, so a server that ignores the body answers it instead.
+fn assert_body_framed(first: &str) {
+    let s = server();
+    let mut c = Client::connect(s.addr);
+    c.send(format!("{first}{}", get_req("/fast?id=2")).as_bytes());
+    assert_fast(&c.response(), 1);
+    assert_fast(&c.response(), 2);
+}
+
+#[test]
+fn content_length_body_is_framed() {
+    let body = get_req("/fast?id=99");
+    assert_body_framed(&format!(
+        "GET /fast?id=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+}
+
+#[test]
+fn chunked_body_is_framed() {
+    let body = get_req("/fast?id=99");
+    let (a, b) = body.split_at(10);
+    assert_body_framed(&format!(
+        "GET /fast?id=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n\
+         {:x};name=value\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+        a.len(),
+        b.len()
+    ));
+}
+
+#[test]
+fn expect_100_continue_comes_before_the_body() {
+    let s = server();
+    let mut c = Client::connect(s.addr);
+    c.send(b"GET /fast?id=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    let want = b"HTTP/1.1 100 Continue\r\n\r\n";
+    let mut got = vec![0u8; want.len()];
+    c.reader.read_exact(&mut got).expect("read 100 Continue");
+    assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(want));
+    c.send(b"hello");
+    assert_fast(&c.response(), 1);
+}
+
+#[test]
+fn pipelined_responses_come_in_request_order() {
+    let s = server();
+    let mut c = Client::connect(s.addr);
+    // Job 1 is much bigger than job 3, so it finishes last if they run
+    // concurrently: its response must still come first.
+    let paths = [
+        "/slow_threaded?id=1&n=800",
+        "/fast?id=2",
+        "/slow_threaded?id=3&n=0",
+        "/fast?id=4",
+    ];
+    c.send(paths.map(get_req).concat().as_bytes());
+    for (i, path) in paths.iter().enumerate() {
+        let id = i + 1;
+        let r = c.response();
+        assert_eq!(r.status, 200, "response #{id} ({path}): {r:?}");
+        let want = if path.starts_with("/fast") {
+            format!("fast result {id}")
+        } else {
+            format!("slow result {id} <--- ")
+        };
+        assert!(
+            r.text().starts_with(&want),
+            "response #{id} ({path}): {:?}",
+            r.text()
+        );
+    }
+}
+
+#[test]
+fn malformed_request_is_400_then_close() {
+    let s = server();
+    let mut c = Client::connect(s.addr);
+    c.send(b"asdf\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.closes(), "400 without Connection: close: {r:?}");
+    assert_standard_headers(&r, false);
+    c.assert_closed();
+}
+
+#[test]
+fn connection_close_request_is_honoured() {
+    let s = server();
+    let mut c = Client::connect(s.addr);
+    c.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    let r = c.response();
+    assert_eq!((r.status, r.text().as_str()), (200, "ok"));
+    assert_standard_headers(&r, false);
+    assert!(r.closes(), "no Connection: close in answer to one: {r:?}");
+    c.assert_closed();
+}

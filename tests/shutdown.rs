@@ -1,0 +1,152 @@
+//! Graceful shutdown on SIGTERM/SIGINT: in-flight jobs finish and are flushed,
+//! new connections get no response, `/healthz` says 503 `draining` to a
+//! connection that is still open, and the process exits 0 within a bounded
+//! wait, also when idle or holding an idle keep-alive connection. The tests
+//! with calibrated jobs are serialized with `LOCK` (they burn CPU).
+
+mod common;
+
+use common::{calibrate, time_job, Client, Server, JOB};
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::process::ExitStatus;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Serializes the CPU-heavy tests of this file.
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn lock() -> MutexGuard<'static, ()> {
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Bound on how long a signalled server may take to exit in these tests.
+const EXIT_BOUND: Duration = Duration::from_secs(30);
+
+/// Bound for an idle server ("promptly"): well under any shutdown timeout
+/// default, so a server that waits out its timeout when idle fails.
+const IDLE_EXIT_BOUND: Duration = Duration::from_secs(10);
+
+/// Proves the loop has read every request written on earlier connections:
+/// two full `/fast` round-trips on a newer connection. The earlier sockets
+/// were accepted first and were readable from the start, so their bytes were
+/// read in the same or an earlier loop iteration than this one's.
+fn sync_with_loop(addr: SocketAddr) {
+    let mut c = Client::connect(addr);
+    for id in [100, 101] {
+        let r = c.get(&format!("/fast?id={id}"));
+        assert_eq!(r.text(), format!("fast result {id}"));
+    }
+}
+
+/// Asserts the process exits with status 0 within `bound`.
+fn assert_exits_0(server: &mut Server, bound: Duration) {
+    let status: Option<ExitStatus> = server.wait_exit(bound);
+    let status = status.unwrap_or_else(|| panic!("no exit within {bound:?} of the signal"));
+    assert_eq!(status.code(), Some(0), "exit status {status}");
+}
+
+#[test]
+fn sigterm_finishes_in_flight_jobs_then_exits_0() {
+    let _guard = lock();
+    let mut server = Server::start(&["--workers", "2", "--quiet"]);
+    let (n, job) = calibrate(server.addr, JOB);
+    let mut a = Client::connect(server.addr);
+    let mut b = Client::connect(server.addr);
+    a.send_get(&format!("/slow_threaded?id=1&n={n}"));
+    b.send_get(&format!("/slow_threaded?id=2&n={n}"));
+    sync_with_loop(server.addr);
+    server.signal("TERM");
+    for (id, c) in [(1, &mut a), (2, &mut b)] {
+        let r = c.response();
+        assert_eq!(r.status, 200, "in-flight job {id} (n={n}, {job:?}): {r:?}");
+        assert!(
+            r.text().starts_with(&format!("slow result {id} <--- ")),
+            "{r:?}"
+        );
+        // The server is draining, so it will close: it must say so.
+        assert!(
+            r.closes(),
+            "response during drain lacks Connection: close: {r:?}"
+        );
+        c.assert_closed();
+    }
+    // Both answers were written after the server began draining (they say
+    // Connection: close), so from here on it must not serve a new connection:
+    // refused, or accepted by the kernel and closed without a response.
+    match TcpStream::connect(server.addr) {
+        Err(_) => {}
+        Ok(stream) => {
+            let mut d = Client::from_stream(stream);
+            let _ = d.stream.write_all(common::get_req("/fast?id=3").as_bytes());
+            d.assert_closed();
+        }
+    }
+    assert_exits_0(&mut server, EXIT_BOUND);
+}
+
+#[test]
+fn healthz_is_503_draining_on_an_open_connection_during_drain() {
+    let _guard = lock();
+    let mut server = Server::start(&["--workers", "2", "--quiet"]);
+    let (n_short, short) = calibrate(server.addr, JOB);
+    // A job at least three times longer, so it is surely still running when
+    // the short one has finished (the cost grows faster than linearly in n).
+    let mut n_long = n_short;
+    while n_long < 20000 && time_job(server.addr, n_long) < short * 3 {
+        n_long = (n_long + n_long / 4).min(20000);
+    }
+    // A runs the long job, B the short one, both in flight at the signal.
+    let mut a = Client::connect(server.addr);
+    let mut b = Client::connect(server.addr);
+    a.send_get(&format!("/slow_threaded?id=1&n={n_long}"));
+    b.send_get(&format!("/slow_threaded?id=2&n={n_short}"));
+    sync_with_loop(server.addr);
+    server.signal("TERM");
+    // B's answer comes one short job after the signal, well into the drain,
+    // while A's long job still runs. Only now does A ask /healthz, so the
+    // server must read it during the drain: the contract's "/healthz 503" is
+    // only observable this way, since new connections are not accepted.
+    let rb = b.response();
+    assert!(rb.text().starts_with("slow result 2 <--- "), "{rb:?}");
+    let asked = Instant::now();
+    a.send_get("/healthz");
+    let ra = a.response();
+    let job_left = asked.elapsed();
+    assert!(ra.text().starts_with("slow result 1 <--- "), "{ra:?}");
+    match common::read_response(&mut a.reader, false) {
+        Ok(h) => {
+            assert_eq!((h.status, h.text().as_str()), (503, "draining"), "{h:?}");
+            assert!(
+                h.closes(),
+                "503 during drain lacks Connection: close: {h:?}"
+            );
+            common::assert_standard_headers(&h, false);
+            a.assert_closed();
+        }
+        Err(e) => panic!(
+            "/healthz sent {job_left:?} before the in-flight job's answer got no response \
+             ({e}); short job {short:?} n={n_short}, long n={n_long}"
+        ),
+    }
+    assert_exits_0(&mut server, EXIT_BOUND);
+}
+
+#[test]
+fn sigterm_on_idle_server_exits_0_and_closes_idle_connections() {
+    let mut server = Server::start(&["--quiet"]);
+    // An idle keep-alive connection must not hold the shutdown up.
+    let mut c = Client::connect(server.addr);
+    assert_eq!(c.get("/healthz").text(), "ok");
+    server.signal("TERM");
+    c.assert_closed();
+    assert_exits_0(&mut server, IDLE_EXIT_BOUND);
+}
+
+#[test]
+fn sigint_on_idle_server_exits_0() {
+    let mut server = Server::start(&["--quiet"]);
+    assert_eq!(common::get(server.addr, "/healthz").text(), "ok");
+    server.signal("INT");
+    assert_exits_0(&mut server, IDLE_EXIT_BOUND);
+}
