@@ -160,7 +160,9 @@ fn parse_count(flag: &str, text: &str) -> Result<usize, String> {
 fn parse_secs(flag: &str, text: &str) -> Result<Duration, String> {
     match text.parse::<f64>() {
         Ok(secs) if secs > 0.0 && secs <= 1e9 => Ok(Duration::from_secs_f64(secs)),
-        _ => Err(format!("{flag}: {text:?} is not a positive number of seconds")),
+        _ => Err(format!(
+            "{flag}: {text:?} is not a positive number of seconds"
+        )),
     }
 }
 
@@ -174,7 +176,8 @@ mod tests {
 
     #[test]
     fn flags_take_both_spellings() {
-        let config = parse_serve(&args("--workers 3 --queue=7 --header-timeout 0.5 --quiet")).unwrap();
+        let config =
+            parse_serve(&args("--workers 3 --queue=7 --header-timeout 0.5 --quiet")).unwrap();
         assert_eq!(config.workers, 3);
         assert_eq!(config.queue, 7);
         assert_eq!(config.header_timeout, Duration::from_millis(500));
@@ -183,7 +186,14 @@ mod tests {
 
     #[test]
     fn bad_flags_are_refused() {
-        for bad in ["--workers 0", "--workers x", "--bogus", "--addr", "--quiet=1", "--idle-timeout -1"] {
+        for bad in [
+            "--workers 0",
+            "--workers x",
+            "--bogus",
+            "--addr",
+            "--quiet=1",
+            "--idle-timeout -1",
+        ] {
             assert!(parse_serve(&args(bad)).is_err(), "{bad}");
         }
     }

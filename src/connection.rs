@@ -21,8 +21,8 @@ use mio::event::Event;
 use mio::net::TcpStream;
 use mio::{Interest, Registry};
 
-use crate::conn_table::ConnId;
 use crate::config::Config;
+use crate::conn_table::ConnId;
 use crate::event_loop::TimerEvent;
 use crate::http::response::CONTINUE;
 use crate::http::{
@@ -257,7 +257,13 @@ impl Connection {
                 keep_alive_10: waiting.keep_alive_10 && !close,
             };
             if let Some(line) = &waiting.request_line {
-                log_access(peer, line, response.status, response.body.len(), waiting.started);
+                log_access(
+                    peer,
+                    line,
+                    response.status,
+                    response.body.len(),
+                    waiting.started,
+                );
             }
             let mut bytes = Vec::new();
             encode_response(&response, meta, date, &mut bytes);
@@ -273,7 +279,12 @@ impl Connection {
     pub fn time_out_request(&mut self, date: &[u8]) {
         self.reading = false;
         let mut bytes = Vec::new();
-        encode_response(&Response::error(StatusCode(408)), close_meta(), date, &mut bytes);
+        encode_response(
+            &Response::error(StatusCode(408)),
+            close_meta(),
+            date,
+            &mut bytes,
+        );
         self.queue.push_ready(Ready { bytes, close: true });
     }
 

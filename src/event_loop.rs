@@ -9,7 +9,7 @@
 //! 3. dispatch each event by its token: the listener, the Waker, the signal
 //!    pipe, or a connection;
 //! 4. if the Waker rang, run the callbacks other threads queued
-//!    ([`EventLoop::run_callbacks`]: this is where finished jobs re-enter).
+//!    (`EventLoop::run_callbacks`: this is where finished jobs re-enter).
 //!
 //! Everything the loop owns — connections, timers, the listener — is touched
 //! only on this thread, so nothing here needs a lock. Other threads reach in
@@ -271,7 +271,12 @@ impl EventLoop {
 
     /// A job's answer re-enters the loop: fill its slot, then flush the
     /// connection (the answer may unblock answers queued behind it).
-    pub(crate) fn job_done(&mut self, slot: crate::ResponseSlot, response: Response, _ran: Duration) {
+    pub(crate) fn job_done(
+        &mut self,
+        slot: crate::ResponseSlot,
+        response: Response,
+        _ran: Duration,
+    ) {
         let date = self.date.get();
         let Some(conn) = self.conns.get_mut(slot.conn) else {
             // The client left while its job ran; the job was told, but

@@ -6,7 +6,7 @@
 //! pool bounds the CPU work in flight.
 //!
 //! - Jobs wait in a **bounded** crossbeam channel. When it is full,
-//!   [`WorkerPool::submit`] fails at once and the loop answers 503: the loop
+//!   `WorkerPool::submit` fails at once and the loop answers 503: the loop
 //!   never blocks, and queued work cannot grow without limit.
 //! - Each job runs under `catch_unwind`. A panic becomes a 500 naming the
 //!   panic message, and the worker goes on to its next job, so the pool never
@@ -149,7 +149,10 @@ fn work(tasks: Receiver<Task>, handle: LoopHandle) {
             Ok(response) => response,
             Err(payload) => Response::text(
                 StatusCode(500),
-                format!("500 Internal Server Error: job panicked: {}\n", panic_message(&*payload)),
+                format!(
+                    "500 Internal Server Error: job panicked: {}\n",
+                    panic_message(&*payload)
+                ),
             ),
         };
         let elapsed = started.elapsed();

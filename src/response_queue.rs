@@ -189,7 +189,11 @@ mod tests {
 
         assert!(queue.fill(fast2, answer("2")));
         assert!(queue.fill(fast4, answer("4")));
-        assert_eq!(drain(&mut queue), Vec::<String>::new(), "1 is still running");
+        assert_eq!(
+            drain(&mut queue),
+            Vec::<String>::new(),
+            "1 is still running"
+        );
 
         assert!(queue.fill(slow1, answer("1")));
         assert_eq!(drain(&mut queue), ["1", "2"], "3 still blocks 4");

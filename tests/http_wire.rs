@@ -180,7 +180,7 @@ fn pipelined_responses_come_in_request_order() {
     // Job 1 is much bigger than job 3, so it finishes last if they run
     // concurrently: its response must still come first.
     let paths = [
-        "/slow_threaded?id=1&n=800",
+        "/slow_threaded?id=1&n=1500",
         "/fast?id=2",
         "/slow_threaded?id=3&n=0",
         "/fast?id=4",

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Input arrives in arbitrary pieces, so every position between two bytes is
-//! a state ([`State`]); nothing is ever re-scanned and no piece needs to be
+//! a state (`State`); nothing is ever re-scanned and no piece needs to be
 //! buffered. Chunk data is copied straight into the body.
 //!
 //! Everything is strict on purpose. A chunked body ends where *this parser*
