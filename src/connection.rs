@@ -6,6 +6,10 @@
 //! it for the next decoded request, decides who answers, and hands the
 //! answer back with [`Connection::fill`].
 //!
+//! The connection is generic over its stream so that it can be driven
+//! without a socket: the event loop uses `mio::net::TcpStream`, the fuzzer
+//! and the unit tests a scripted in-memory stream (`fuzzing.rs`).
+//!
 //! Readiness bookkeeping. mio is edge-triggered: it reports "became readable"
 //! once, and stays silent until new bytes arrive after we have seen
 //! `WouldBlock`. So the connection remembers readiness itself
@@ -17,8 +21,7 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use mio::event::Event;
-use mio::net::TcpStream;
+use mio::event::{Event, Source};
 use mio::{Interest, Registry};
 
 use crate::config::Config;
@@ -29,8 +32,7 @@ use crate::http::{
     encode_response, Decoded, Limits, Request, RequestDecoder, Response, ResponseMeta, StatusCode,
     Version,
 };
-use crate::pool::CancelToken;
-use crate::response_queue::{Ready, ResponseQueue, Waiting};
+use crate::response_queue::{JobTicket, Ready, ResponseQueue, Waiting};
 use crate::timers::{TimerKey, Timers};
 
 /// Bytes read per `read` call. One stack buffer, copied into `inbuf`.
@@ -45,6 +47,12 @@ const MAX_BUFFERED_INPUT: usize = 64 * 1024;
 /// leave. Bounds the work one client can queue by pipelining.
 const MAX_PIPELINED: usize = 64;
 
+/// Stop decoding new requests while this much output is waiting to be
+/// written: a client that pipelines but never reads would otherwise make us
+/// buffer answers without end. With decoding stopped, input backs up too,
+/// and the kernel's buffers push back on the client.
+const MAX_PENDING_OUTPUT: usize = 1 << 20;
+
 /// Which wait a connection's deadline bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeadlineKind {
@@ -53,6 +61,9 @@ pub enum DeadlineKind {
     Header,
     /// Keep-alive with nothing in flight: on expiry, close.
     Idle,
+    /// Output is pending and the client is not taking it: on expiry (no
+    /// write progress for the idle timeout), close.
+    Write,
 }
 
 /// The deadline a connection has armed in the loop's timers.
@@ -62,9 +73,10 @@ pub struct ArmedDeadline {
     pub key: TimerKey,
     /// What it bounds.
     pub kind: DeadlineKind,
-    /// How many requests had been decoded when it was armed: a new request
-    /// re-arms the header deadline even if the kind is unchanged.
-    requests_seen: u64,
+    /// Progress when it was armed (requests decoded, or bytes written for
+    /// the write deadline): progress re-arms the deadline even if the kind
+    /// is unchanged.
+    progress: u64,
 }
 
 /// What reading found.
@@ -76,9 +88,9 @@ pub enum ReadOutcome {
     Gone,
 }
 
-/// One accepted client.
-pub struct Connection {
-    socket: TcpStream,
+/// One accepted client, over a stream `S` (a `TcpStream` in the server).
+pub struct Connection<S> {
+    socket: S,
     /// The client's address, for the access log.
     peer: SocketAddr,
     /// Bytes read and not yet decoded live in `inbuf[in_pos..]`. A cursor
@@ -107,11 +119,16 @@ pub struct Connection {
     pub deadline: Option<ArmedDeadline>,
     /// Requests decoded so far.
     requests_seen: u64,
+    /// Bytes written so far (write-stall deadline progress).
+    bytes_written: u64,
+    /// The last `next_request` stopped on a limit (pipeline depth, pending
+    /// output) with input left to decode: once answers leave, decode again.
+    decode_held: bool,
 }
 
-impl Connection {
+impl<S: Read + Write> Connection<S> {
     /// Wraps a freshly accepted socket, already registered for `READABLE`.
-    pub fn new(socket: TcpStream, peer: SocketAddr, limits: Limits) -> Connection {
+    pub fn new(socket: S, peer: SocketAddr, limits: Limits) -> Connection<S> {
         Connection {
             socket,
             peer,
@@ -127,11 +144,13 @@ impl Connection {
             registered: Interest::READABLE,
             deadline: None,
             requests_seen: 0,
+            bytes_written: 0,
+            decode_held: false,
         }
     }
 
-    /// The socket, for registering it.
-    pub fn socket_mut(&mut self) -> &mut TcpStream {
+    /// The stream, for registering it (or, in tests, inspecting it).
+    pub fn socket_mut(&mut self) -> &mut S {
         &mut self.socket
     }
 
@@ -140,12 +159,17 @@ impl Connection {
     /// "read closed" or "error" are best found out by reading, so they count
     /// as readable too.
     pub fn note_event(&mut self, event: &Event) {
-        if event.is_readable() || event.is_read_closed() || event.is_error() {
-            self.read_ready = true;
-        }
-        if event.is_writable() || event.is_write_closed() || event.is_error() {
-            self.write_ready = true;
-        }
+        self.note_readiness(
+            event.is_readable() || event.is_read_closed() || event.is_error(),
+            event.is_writable() || event.is_write_closed() || event.is_error(),
+        );
+    }
+
+    /// Records readiness directly (what `note_event` does for a real event;
+    /// the socket-free harness in `fuzzing.rs` calls it itself).
+    pub fn note_readiness(&mut self, readable: bool, writable: bool) {
+        self.read_ready |= readable;
+        self.write_ready |= writable;
     }
 
     /// Reads until `WouldBlock` (the edge-triggered rule: stop earlier and no
@@ -189,7 +213,12 @@ impl Connection {
     /// is one and the connection may take another. Interim `100 Continue`
     /// and error responses are queued here, in order, as they are found.
     pub fn next_request(&mut self, date: &[u8], access_log: bool) -> Option<Request> {
-        while self.reading && self.queue.len() < MAX_PIPELINED {
+        self.decode_held = false;
+        while self.reading {
+            if self.queue.len() >= MAX_PIPELINED || self.pending_output() >= MAX_PENDING_OUTPUT {
+                self.decode_held = self.in_pos < self.inbuf.len();
+                return None;
+            }
             let (used, decoded) = self.decoder.decode(&self.inbuf[self.in_pos..]);
             self.in_pos += used;
             match decoded {
@@ -234,22 +263,24 @@ impl Connection {
             close,
             started: Instant::now(),
             request_line: access_log.then(|| request_line(request)),
-            cancel: None,
+            job: None,
         })
     }
 
-    /// Remembers the cancel token of the job answering slot `seq`.
-    pub fn track_job(&mut self, seq: u64, cancel: CancelToken) {
-        self.queue.set_cancel(seq, cancel);
+    /// Remembers the job answering slot `seq`: its cancel token and the
+    /// timer that enforces the job timeout.
+    pub fn track_job(&mut self, seq: u64, job: JobTicket) {
+        self.queue.set_job(seq, job);
     }
 
     /// Puts the answer to request `seq` in its slot. While draining, the last
-    /// answer says `Connection: close` and ends the connection. Returns false
-    /// if the slot was not waiting (a stale or duplicate answer).
-    pub fn fill(&mut self, seq: u64, response: Response, date: &[u8], draining: bool) -> bool {
+    /// answer says `Connection: close` and ends the connection.
+    pub fn fill(&mut self, seq: u64, response: Response, date: &[u8], draining: bool) -> Filled {
         let goodbye = draining && self.queue.is_last(seq);
         let peer = self.peer;
+        let mut job = None;
         let filled = self.queue.fill(seq, |waiting| {
+            job = waiting.job.clone();
             let close = waiting.close || goodbye;
             let meta = ResponseMeta {
                 head_only: waiting.head_only,
@@ -269,10 +300,28 @@ impl Connection {
             encode_response(&response, meta, date, &mut bytes);
             Ready { bytes, close }
         });
-        if filled && goodbye {
+        if !filled {
+            return Filled::NotWaiting;
+        }
+        if goodbye {
             self.reading = false;
         }
-        filled
+        Filled::Yes { job }
+    }
+
+    /// The job for slot `seq` ran out of time: tell it to stop, answer 504
+    /// in its place. Returns false if the slot was answered meanwhile.
+    pub fn time_out_job(&mut self, seq: u64, date: &[u8], draining: bool) -> bool {
+        let response = Response::error(StatusCode::GATEWAY_TIMEOUT);
+        match self.fill(seq, response, date, draining) {
+            Filled::Yes { job } => {
+                if let Some(job) = job {
+                    job.cancel.cancel();
+                }
+                true
+            }
+            Filled::NotWaiting => false,
+        }
     }
 
     /// Gives up on a request that did not arrive in time: 408, then close.
@@ -293,16 +342,14 @@ impl Connection {
     /// all answers ready after one read go out in a single `write`.
     /// An error means the client is gone.
     pub fn flush(&mut self) -> io::Result<()> {
-        while let Some(ready) = self.queue.pop_ready() {
-            self.out.extend_from_slice(&ready.bytes);
-            if ready.close {
-                self.reading = false;
-            }
-        }
+        self.collect_ready();
         while self.write_ready && self.out_pos < self.out.len() {
             match self.socket.write(&self.out[self.out_pos..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.out_pos += n,
+                Ok(n) => {
+                    self.out_pos += n;
+                    self.bytes_written += n as u64;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.write_ready = false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
@@ -313,6 +360,37 @@ impl Connection {
             self.out_pos = 0;
         }
         Ok(())
+    }
+
+    /// Moves the answers that may leave now (filled slots at the front of
+    /// the queue) into the output buffer.
+    fn collect_ready(&mut self) {
+        while let Some(ready) = self.queue.pop_ready() {
+            self.out.extend_from_slice(&ready.bytes);
+            if ready.close {
+                self.reading = false;
+            }
+        }
+    }
+
+    /// True while encoded output waits to be written.
+    pub fn has_output(&self) -> bool {
+        self.pending_output() > 0
+    }
+
+    fn pending_output(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    /// True if another round of read → decode → flush could make progress
+    /// right now, without a new readiness event: bytes wait in the socket
+    /// and there is room to buffer them, or decoding was held on a limit
+    /// that the last flush lifted.
+    pub fn can_progress(&self) -> bool {
+        (self.read_ready && self.wants_input())
+            || (self.decode_held
+                && self.queue.len() < MAX_PIPELINED
+                && self.pending_output() < MAX_PENDING_OUTPUT)
     }
 
     /// True when there is nothing left to do but close: every answer is
@@ -329,6 +407,62 @@ impl Connection {
         self.decoder.is_idle() && self.in_pos == self.inbuf.len()
     }
 
+    /// Arms the deadline this connection's state calls for, replacing the
+    /// old one only if it no longer fits:
+    /// - output pending: the write-stall deadline, re-armed on progress;
+    /// - answers pending: none (each job has its own timeout);
+    /// - between requests: the idle deadline;
+    /// - a request arriving, or none yet on a new connection: the header
+    ///   deadline, armed once per request (progress does not extend it, or a
+    ///   slowloris client could trickle one byte at a time for ever).
+    pub fn sync_deadline(&mut self, timers: &mut Timers<TimerEvent>, id: ConnId, config: &Config) {
+        let wanted = if self.pending_output() > 0 {
+            Some((DeadlineKind::Write, self.bytes_written))
+        } else if !self.queue.is_empty() || !self.reading {
+            None
+        } else if self.between_requests() && self.requests_seen > 0 {
+            Some((DeadlineKind::Idle, self.requests_seen))
+        } else {
+            Some((DeadlineKind::Header, self.requests_seen))
+        };
+        if let Some(armed) = self.deadline {
+            if Some((armed.kind, armed.progress)) == wanted {
+                return;
+            }
+            timers.cancel(armed.key);
+            self.deadline = None;
+        }
+        if let Some((kind, progress)) = wanted {
+            let after = match kind {
+                DeadlineKind::Header => config.header_timeout,
+                DeadlineKind::Idle | DeadlineKind::Write => config.idle_timeout,
+            };
+            let key = timers.insert(Instant::now() + after, TimerEvent::Deadline(id));
+            self.deadline = Some(ArmedDeadline {
+                key,
+                kind,
+                progress,
+            });
+        }
+    }
+
+    /// The connection is closing: trip the cancel token of every job still
+    /// working for it (nobody will read those answers) and disarm its
+    /// timers.
+    pub fn abandon(&mut self, timers: &mut Timers<TimerEvent>) {
+        for waiting in self.queue.waiting() {
+            if let Some(job) = &waiting.job {
+                job.cancel.cancel();
+                timers.cancel(job.timer);
+            }
+        }
+        if let Some(armed) = self.deadline.take() {
+            timers.cancel(armed.key);
+        }
+    }
+}
+
+impl<S: Source> Connection<S> {
     /// Asks for `WRITABLE` only while output is pending: with it always on,
     /// every written response would wake the loop once more for nothing.
     /// Re-registers only when the interest actually changes.
@@ -344,49 +478,20 @@ impl Connection {
         }
         Ok(())
     }
+}
 
-    /// Arms the deadline this connection's state calls for, replacing the
-    /// old one only if it no longer fits: header timeout while a request is
-    /// arriving (or before the first), idle timeout between requests, none
-    /// while answers are pending (jobs have their own limit).
-    pub fn sync_deadline(&mut self, timers: &mut Timers<TimerEvent>, id: ConnId, config: &Config) {
-        let wanted = if !self.queue.is_empty() || !self.out.is_empty() || !self.reading {
-            None
-        } else if self.between_requests() && self.requests_seen > 0 {
-            Some(DeadlineKind::Idle)
-        } else {
-            Some(DeadlineKind::Header)
-        };
-        if let Some(armed) = self.deadline {
-            if Some(armed.kind) == wanted && armed.requests_seen == self.requests_seen {
-                return;
-            }
-            timers.cancel(armed.key);
-            self.deadline = None;
-        }
-        if let Some(kind) = wanted {
-            let after = match kind {
-                DeadlineKind::Header => config.header_timeout,
-                DeadlineKind::Idle => config.idle_timeout,
-            };
-            let key = timers.insert(Instant::now() + after, TimerEvent::Deadline(id));
-            self.deadline = Some(ArmedDeadline {
-                key,
-                kind,
-                requests_seen: self.requests_seen,
-            });
-        }
-    }
-
-    /// Trips the cancel token of every job still working for this
-    /// connection: it is closing, nobody will read those answers.
-    pub fn cancel_jobs(&self) {
-        for waiting in self.queue.waiting() {
-            if let Some(cancel) = &waiting.cancel {
-                cancel.cancel();
-            }
-        }
-    }
+/// What filling a slot did.
+#[derive(Debug)]
+pub enum Filled {
+    /// The answer is in its slot; `job` is the job that was working on it,
+    /// if the request was offloaded (its timer can now be disarmed).
+    Yes {
+        /// The job's ticket.
+        job: Option<JobTicket>,
+    },
+    /// The slot was not waiting: answered already (by a job timeout, say)
+    /// or never issued. The answer is dropped.
+    NotWaiting,
 }
 
 /// Metadata for an error response that ends the connection.

@@ -9,7 +9,8 @@
 //! 3. dispatch each event by its token: the listener, the Waker, the signal
 //!    pipe, or a connection;
 //! 4. if the Waker rang, run the callbacks other threads queued
-//!    (`EventLoop::run_callbacks`: this is where finished jobs re-enter).
+//!    (`EventLoop::run_callbacks`: this is where finished jobs re-enter);
+//! 5. give connections that used up their turn another one.
 //!
 //! Everything the loop owns — connections, timers, the listener — is touched
 //! only on this thread, so nothing here needs a lock. Other threads reach in
@@ -20,15 +21,16 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use mio::net::TcpListener;
+use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::config::Config;
 use crate::conn_table::{ConnId, ConnTable};
-use crate::connection::{Connection, DeadlineKind, ReadOutcome};
+use crate::connection::{Connection, DeadlineKind, Filled, ReadOutcome};
 use crate::http::{DateCache, Limits, Response};
 use crate::loop_handle::{Callback, LoopHandle};
 use crate::pool::WorkerPool;
+use crate::response_queue::JobTicket;
 use crate::router::{Answer, LoopStatus, Router};
 use crate::signals::SignalPipe;
 use crate::timers::{TimerKey, Timers};
@@ -49,6 +51,11 @@ const ACCEPT_BATCH: usize = 128;
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
+/// Rounds of read → decode → answer → write one connection gets per turn.
+/// A client that pipelines without pause could otherwise keep the loop on
+/// its connection for ever; past this, it waits for the next turn.
+const DRIVE_ROUNDS: usize = 4;
+
 /// Where a response goes: a connection and a slot in its response queue.
 /// A job carries one to its worker and back; if the connection closed in the
 /// meantime, the generation inside `conn` no longer matches and the answer is
@@ -62,8 +69,10 @@ pub struct ResponseSlot {
 /// What a timer does when it fires.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum TimerEvent {
-    /// A connection's header or idle deadline passed.
+    /// A connection's header, idle or write deadline passed.
     Deadline(ConnId),
+    /// An offloaded job ran past `--job-timeout`.
+    JobTimeout(ResponseSlot),
     /// The graceful shutdown ran out of time.
     ShutdownDeadline,
     /// An accept back-off ended: listen again.
@@ -109,7 +118,10 @@ pub struct EventLoop {
     accept_ready: bool,
     /// The current accept back-off, doubled per consecutive failure.
     accept_backoff: Duration,
-    conns: ConnTable<Connection>,
+    conns: ConnTable<Connection<TcpStream>>,
+    /// Connections that used up their rounds with work left: driven again
+    /// next turn, and the poll does not sleep while any wait.
+    again: Vec<ConnId>,
     timers: Timers<TimerEvent>,
     /// The receiving side of `LoopHandle::add_callback`.
     callbacks: Receiver<Callback>,
@@ -131,6 +143,8 @@ pub struct EventLoop {
     stale_answers: u64,
     /// Queued jobs skipped because their client had left.
     skipped_jobs: u64,
+    /// Jobs answered 504 by the job timeout.
+    timed_out_jobs: u64,
 }
 
 impl EventLoop {
@@ -161,6 +175,7 @@ impl EventLoop {
             accept_ready: false,
             accept_backoff: ACCEPT_BACKOFF_MIN,
             conns: ConnTable::default(),
+            again: Vec::new(),
             timers: Timers::default(),
             callbacks,
             handle,
@@ -174,6 +189,7 @@ impl EventLoop {
             exit: None,
             stale_answers: 0,
             skipped_jobs: 0,
+            timed_out_jobs: 0,
         })
     }
 
@@ -204,13 +220,14 @@ impl EventLoop {
 
             // 2. Sleep until something happens or the next deadline. If
             //    accepting stopped mid-backlog, don't sleep at all.
-            let timeout = if self.accept_ready && self.accept_paused.is_none() {
-                Some(Duration::ZERO)
-            } else {
-                self.timers
-                    .next_deadline()
-                    .map(|deadline| deadline.saturating_duration_since(Instant::now()))
-            };
+            let timeout =
+                if !self.again.is_empty() || (self.accept_ready && self.accept_paused.is_none()) {
+                    Some(Duration::ZERO)
+                } else {
+                    self.timers
+                        .next_deadline()
+                        .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+                };
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 // A signal landed during epoll_wait: just go round again
@@ -245,6 +262,11 @@ impl EventLoop {
             if woken {
                 self.run_callbacks();
             }
+
+            // 5. Connections that were cut short for fairness.
+            for id in std::mem::take(&mut self.again) {
+                self.drive(id);
+            }
             if self.draining && self.conns.is_empty() {
                 self.exit = Some(Exit::Drained);
             }
@@ -271,55 +293,76 @@ impl EventLoop {
 
     /// A job's answer re-enters the loop: fill its slot, then flush the
     /// connection (the answer may unblock answers queued behind it).
-    pub(crate) fn job_done(
-        &mut self,
-        slot: crate::ResponseSlot,
-        response: Response,
-        _ran: Duration,
-    ) {
+    pub(crate) fn job_done(&mut self, slot: ResponseSlot, response: Response, _ran: Duration) {
         let date = self.date.get();
-        let Some(conn) = self.conns.get_mut(slot.conn) else {
-            // The client left while its job ran; the job was told, but
-            // finished anyway (or did not check). Drop the answer quietly.
-            self.stale_answers += 1;
-            return;
+        // The client may have left while the job ran (its generation no
+        // longer matches), or the job timeout answered 504 already. Either
+        // way the answer has nowhere to go: drop it quietly, and count it.
+        let filled = match self.conns.get_mut(slot.conn) {
+            Some(conn) => conn.fill(slot.seq, response, date, self.draining),
+            None => Filled::NotWaiting,
         };
-        conn.fill(slot.seq, response, date, self.draining);
-        self.drive(slot.conn);
+        match filled {
+            Filled::Yes { job } => {
+                if let Some(job) = job {
+                    self.timers.cancel(job.timer);
+                }
+                self.drive(slot.conn);
+            }
+            Filled::NotWaiting => self.stale_answers += 1,
+        }
     }
 
     /// A worker skipped a job whose client had already left.
-    pub(crate) fn job_skipped(&mut self, _slot: crate::ResponseSlot) {
+    pub(crate) fn job_skipped(&mut self, _slot: ResponseSlot) {
         self.skipped_jobs += 1;
     }
 
     /// Moves one connection forward as far as it can go without blocking:
     /// read what arrived, answer every complete request, write what is
-    /// ready, then decide interest, deadline, or close.
+    /// ready — again while that frees room for more — then decide interest,
+    /// deadline, or close.
     fn drive(&mut self, id: ConnId) {
         let status = self.status();
         let date = self.date.get();
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        if conn.read() == ReadOutcome::Gone {
-            self.close(id);
-            return;
-        }
         let pool = self.pool.as_ref().expect("pool lives while the loop runs");
-        while let Some(request) = conn.next_request(date, self.config.access_log) {
-            let seq = conn.reserve(&request, self.config.access_log);
-            let slot = ResponseSlot { conn: id, seq };
-            match self.router.dispatch(&request, &status, pool, slot) {
-                Answer::Now(response) => {
-                    conn.fill(seq, response, date, self.draining);
-                }
-                Answer::Offloaded(cancel) => conn.track_job(seq, cancel),
+        let mut rounds = 0;
+        loop {
+            if conn.read() == ReadOutcome::Gone {
+                self.close(id);
+                return;
             }
-        }
-        if conn.flush().is_err() || conn.is_finished(self.draining) {
-            self.close(id);
-            return;
+            while let Some(request) = conn.next_request(date, self.config.access_log) {
+                let seq = conn.reserve(&request, self.config.access_log);
+                let slot = ResponseSlot { conn: id, seq };
+                match self.router.dispatch(&request, &status, pool, slot) {
+                    Answer::Now(response) => {
+                        conn.fill(seq, response, date, self.draining);
+                    }
+                    Answer::Offloaded(cancel) => {
+                        let at = Instant::now() + self.config.job_timeout;
+                        let timer = self.timers.insert(at, TimerEvent::JobTimeout(slot));
+                        conn.track_job(seq, JobTicket { cancel, timer });
+                    }
+                }
+            }
+            if conn.flush().is_err() || conn.is_finished(self.draining) {
+                self.close(id);
+                return;
+            }
+            // Writing may have lifted a limit that held decoding, and no
+            // readiness event will say so: go round while that is the case.
+            rounds += 1;
+            if !conn.can_progress() {
+                break;
+            }
+            if rounds == DRIVE_ROUNDS {
+                self.again.push(id);
+                break;
+            }
         }
         if conn.sync_interest(self.poll.registry(), id).is_err() {
             self.close(id);
@@ -331,13 +374,10 @@ impl EventLoop {
     /// Closes a connection: cancels its jobs and its deadline, frees its slot
     /// (its id goes stale), and resumes accepting if we were full.
     fn close(&mut self, id: ConnId) {
-        let Some(conn) = self.conns.remove(id) else {
+        let Some(mut conn) = self.conns.remove(id) else {
             return;
         };
-        conn.cancel_jobs();
-        if let Some(armed) = conn.deadline {
-            self.timers.cancel(armed.key);
-        }
+        conn.abandon(&mut self.timers);
         // Dropping the socket closes it, and closing removes it from the
         // epoll set; no explicit deregister needed.
         drop(conn);
@@ -395,7 +435,7 @@ impl EventLoop {
     }
 
     /// Registers a freshly accepted socket as a new connection.
-    fn open(&mut self, socket: mio::net::TcpStream, peer: SocketAddr) {
+    fn open(&mut self, socket: TcpStream, peer: SocketAddr) {
         // Responses are written whole, one write per batch: nothing to gain
         // from Nagle's algorithm, and a small answer must not wait for an ACK.
         let _ = socket.set_nodelay(true);
@@ -444,6 +484,7 @@ impl EventLoop {
         while let Some((key, event)) = self.timers.pop_due(now) {
             match event {
                 TimerEvent::Deadline(id) => self.on_deadline(id, key),
+                TimerEvent::JobTimeout(slot) => self.on_job_timeout(slot),
                 TimerEvent::ShutdownDeadline => {
                     let abandoned = self.conns.len();
                     self.exit = Some(Exit::ShutdownTimedOut { abandoned });
@@ -469,14 +510,29 @@ impl EventLoop {
         conn.deadline = None;
         match armed.kind {
             // Nothing of a request arrived (a preconnect, or a client that
-            // went quiet): close without a word.
-            DeadlineKind::Idle => self.close(id),
+            // went quiet), or the client stopped taking our output: close
+            // without a word (there is no one to say it to).
+            DeadlineKind::Idle | DeadlineKind::Write => self.close(id),
             DeadlineKind::Header if conn.between_requests() => self.close(id),
             // Part of a request arrived and then stalled (slowloris): 408.
             DeadlineKind::Header => {
                 conn.time_out_request(date);
                 self.drive(id);
             }
+        }
+    }
+
+    /// An offloaded job ran out of time: 504 in its slot, and its cancel
+    /// token tripped so it stops (if it looks). Its answer, should it come
+    /// anyway, finds the slot filled and is dropped.
+    fn on_job_timeout(&mut self, slot: ResponseSlot) {
+        let date = self.date.get();
+        let Some(conn) = self.conns.get_mut(slot.conn) else {
+            return;
+        };
+        if conn.time_out_job(slot.seq, date, self.draining) {
+            self.timed_out_jobs += 1;
+            self.drive(slot.conn);
         }
     }
 

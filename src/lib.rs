@@ -29,6 +29,7 @@
 //! - `signals` — SIGINT/SIGTERM as a readable pipe (the self-pipe trick).
 //! - `conn_table` — the slab of connections; tokens with generations.
 //! - [`config`] — every limit and timeout.
+//! - [`fuzzing`] — one connection driven without a socket, for the fuzzer.
 //! - [`demo`] — the seed's app: `/fast`, `/slow`, `/slow_threaded`, `/fail`,
 //!   `/healthz`, and `heavy_lifting`.
 //!
@@ -77,6 +78,7 @@ mod conn_table;
 mod connection;
 pub mod demo;
 pub mod event_loop;
+pub mod fuzzing;
 pub mod http;
 pub mod loop_handle;
 pub mod pool;

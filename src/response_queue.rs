@@ -21,6 +21,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use crate::pool::CancelToken;
+use crate::timers::TimerKey;
 
 /// What a connection remembers about a request until its answer arrives.
 #[derive(Debug)]
@@ -35,8 +36,17 @@ pub struct Waiting {
     pub started: Instant,
     /// `GET /fast?id=1 HTTP/1.1`, kept only when the access log is on.
     pub request_line: Option<String>,
-    /// Set for offloaded requests: tripping it tells the job its client left.
-    pub cancel: Option<CancelToken>,
+    /// Set for offloaded requests: the job working on the answer.
+    pub job: Option<JobTicket>,
+}
+
+/// What the connection holds on to for an offloaded request's job.
+#[derive(Debug, Clone)]
+pub struct JobTicket {
+    /// Tripping it tells the job nobody wants its answer any more.
+    pub cancel: CancelToken,
+    /// The job-timeout timer, disarmed when the answer comes.
+    pub timer: TimerKey,
 }
 
 /// A slot's content: still waiting, or encoded and ready to go.
@@ -98,10 +108,10 @@ impl ResponseQueue {
         true
     }
 
-    /// Attaches the cancel token of the job that will fill slot `seq`.
-    pub fn set_cancel(&mut self, seq: u64, cancel: CancelToken) {
+    /// Attaches the job that will fill slot `seq`.
+    pub fn set_job(&mut self, seq: u64, job: JobTicket) {
         if let Some(Entry::Waiting(waiting)) = self.entry_mut(seq) {
-            waiting.cancel = Some(cancel);
+            waiting.job = Some(job);
         }
     }
 
@@ -162,7 +172,7 @@ mod tests {
             close: false,
             started: Instant::now(),
             request_line: None,
-            cancel: None,
+            job: None,
         }
     }
 

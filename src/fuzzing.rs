@@ -1,0 +1,312 @@
+//! One connection driven without a socket: the fuzzer's entry point.
+//!
+//! [`check_connection`] feeds arbitrary bytes, cut into pieces, to a real
+//! `Connection` over a scripted in-memory stream, answering requests the way
+//! the loop does — some at once, some later and out of order, as offloaded
+//! jobs would — and then checks what came out against what went in:
+//!
+//! 1. nothing panics;
+//! 2. every decoded request gets exactly one final response, plus at most
+//!    one error response for a framing error, and never more;
+//! 3. responses leave in request order, however the answers were produced;
+//! 4. after a framing error, nothing more is read or decoded, and the error
+//!    response is the last thing written.
+//!
+//! `fuzz/fuzz_targets/connection.rs` calls it with libFuzzer's inputs; the
+//! tests below call it with every split of a valid pipelined stream.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+
+use crate::connection::{Connection, ReadOutcome};
+use crate::http::{Limits, Response, StatusCode};
+
+/// A fixed Date header, so the same input always gives the same bytes.
+const DATE: &[u8] = b"Thu, 01 Jan 1970 00:00:00 GMT";
+
+/// Small limits, so random input reaches them.
+const LIMITS: Limits = Limits {
+    max_head: 512,
+    max_headers: 8,
+    max_target: 128,
+    max_body: 256,
+};
+
+/// An in-memory stream: reads return the pieces delivered so far (then
+/// `WouldBlock`), writes accept a varying number of bytes (sometimes
+/// none, as a full socket buffer would).
+struct ScriptedStream {
+    unread: VecDeque<u8>,
+    /// Bytes handed to the connection so far.
+    consumed: usize,
+    written: Vec<u8>,
+    /// Drives the write sizes; from the input, so runs are reproducible.
+    rng: u64,
+}
+
+impl ScriptedStream {
+    fn next_random(&mut self) -> u64 {
+        // xorshift64: tiny and deterministic; quality is not the point.
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng
+    }
+}
+
+impl Read for ScriptedStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.unread.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(self.unread.len());
+        for (slot, byte) in buf.iter_mut().zip(self.unread.drain(..n)) {
+            *slot = byte;
+        }
+        self.consumed += n;
+        Ok(n)
+    }
+}
+
+impl Write for ScriptedStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let room = (self.next_random() % 300) as usize;
+        if room == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = room.min(buf.len());
+        self.written.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What one run produced, for the tests to compare.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Transcript {
+    /// Requests the connection decoded.
+    pub requests: usize,
+    /// Everything written, in order.
+    pub output: Vec<u8>,
+}
+
+/// Drives a connection with `data` and panics if an invariant breaks. The
+/// first byte of `data` chooses how the rest is cut into pieces.
+pub fn check_connection(data: &[u8]) {
+    let Some((&seed, stream)) = data.split_first() else {
+        return;
+    };
+    let pieces = split(stream, seed);
+    let transcript = run(&pieces, u64::from(seed) | 1 << 32);
+    check(&transcript);
+}
+
+/// Cuts `bytes` into pieces of 1..=32 bytes chosen by `seed`; seed 0 keeps
+/// it whole.
+pub fn split(bytes: &[u8], seed: u8) -> Vec<&[u8]> {
+    if seed == 0 {
+        return vec![bytes];
+    }
+    let mut rng = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut pieces = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let n = ((rng % 32) as usize + 1).min(rest.len());
+        let (piece, tail) = rest.split_at(n);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces
+}
+
+/// Feeds `pieces` one at a time, the way the loop's `drive` would see them
+/// arrive, and answers each request: two of every three at once, the third
+/// as a "job" answered after the next piece, newest first.
+pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
+    let stream = ScriptedStream {
+        unread: VecDeque::new(),
+        consumed: 0,
+        written: Vec::new(),
+        rng: write_seed,
+    };
+    let peer = SocketAddr::from(([127, 0, 0, 1], 1));
+    let mut conn = Connection::new(stream, peer, LIMITS);
+    let mut requests = 0;
+    let mut jobs: Vec<u64> = Vec::new();
+    let mut consumed_at_finish = None;
+
+    for piece in pieces {
+        conn.socket_mut().unread.extend(piece.iter());
+        conn.note_readiness(true, true);
+        // The loop's drive: read, decode, answer, write; again while that
+        // frees room. Bounded, so a bug cannot hang the fuzzer.
+        for _ in 0..10_000 {
+            if conn.read() == ReadOutcome::Gone {
+                unreachable!("the scripted stream never closes");
+            }
+            while let Some(request) = conn.next_request(DATE, false) {
+                assert!(consumed_at_finish.is_none(), "decoded after the end");
+                requests += 1;
+                let seq = conn.reserve(&request, false);
+                if requests % 3 == 0 {
+                    jobs.push(seq);
+                } else {
+                    conn.fill(seq, answer(seq), DATE, false);
+                }
+            }
+            conn.flush().expect("the scripted stream never fails");
+            if !conn.can_progress() {
+                break;
+            }
+        }
+        // Jobs finish after the next piece, in reverse order.
+        while let Some(seq) = jobs.pop() {
+            conn.fill(seq, answer(seq), DATE, false);
+        }
+        if conn.is_finished(false) {
+            let consumed = conn.socket_mut().consumed;
+            let before = *consumed_at_finish.get_or_insert(consumed);
+            assert_eq!(before, consumed, "read on after the connection finished");
+        }
+    }
+    // The client reads everything that is left.
+    for _ in 0..100_000 {
+        conn.note_readiness(false, true);
+        conn.flush().expect("the scripted stream never fails");
+        if !conn.has_output() {
+            break;
+        }
+    }
+    Transcript {
+        requests,
+        output: std::mem::take(&mut conn.socket_mut().written),
+    }
+}
+
+/// The answer to request `seq`: its number, so order can be checked.
+fn answer(seq: u64) -> Response {
+    Response::text(StatusCode::OK, format!("r{seq}"))
+}
+
+/// Checks a transcript's output against the invariants in the module doc.
+pub fn check(transcript: &Transcript) {
+    let mut rest = &transcript.output[..];
+    let mut answers = 0u64;
+    let mut continues = 0;
+    let mut error = None;
+    while !rest.is_empty() {
+        assert!(error.is_none(), "output after the error response {error:?}");
+        if let Some(after) = rest.strip_prefix(b"HTTP/1.1 100 Continue\r\n\r\n") {
+            continues += 1;
+            rest = after;
+            continue;
+        }
+        let (status, body, after) = parse_response(rest);
+        if status == 200 {
+            assert_eq!(body, format!("r{answers}").as_bytes(), "out of order");
+            answers += 1;
+        } else {
+            error = Some(status);
+        }
+        rest = after;
+    }
+    assert_eq!(
+        answers as usize, transcript.requests,
+        "one answer per request"
+    );
+    assert!(
+        continues <= transcript.requests + 1,
+        "too many 100 Continue"
+    );
+}
+
+/// Splits one encoded response off the front of `bytes`: (status, body, rest).
+fn parse_response(bytes: &[u8]) -> (u16, &[u8], &[u8]) {
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head");
+    let head = std::str::from_utf8(&bytes[..end]).expect("ASCII head");
+    let status = head[9..12].parse().expect("a status code");
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("Content-Length: "))
+        .expect("Content-Length")
+        .parse()
+        .expect("a length");
+    let body_start = end + 4;
+    (
+        status,
+        &bytes[body_start..body_start + length],
+        &bytes[body_start + length..],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Five pipelined requests covering each framing.
+    const STREAM: &[u8] = b"GET /fast?id=1 HTTP/1.1\r\nHost: a\r\n\r\n\
+        POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello\
+        POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\
+        3;ext=1\r\nabc\r\n0\r\nTrailer: x\r\n\r\n\
+        GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n\
+        GET /last HTTP/1.1\r\nHost: a\r\n\r\n";
+
+    #[test]
+    fn every_split_gives_the_same_answers_as_the_whole() {
+        let whole = run(&[STREAM], 7);
+        check(&whole);
+        assert_eq!(whole.requests, 5);
+        for at in 0..=STREAM.len() {
+            let (a, b) = STREAM.split_at(at);
+            let split = run(&[a, b], 7);
+            check(&split);
+            assert_eq!(split, whole, "split at {at}");
+        }
+        for seed in 1..=255 {
+            let pieces = split(STREAM, seed);
+            assert_eq!(run(&pieces, 7), whole, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn nothing_is_read_or_answered_after_a_framing_error() {
+        let mut input = b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n".to_vec();
+        input.extend_from_slice(b"GET /b HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        input.extend_from_slice(b"GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
+        for seed in 0..=255 {
+            let pieces = split(&input, seed);
+            let transcript = run(&pieces, 3);
+            check(&transcript);
+            assert_eq!(transcript.requests, 1, "seed {seed}");
+            let text = String::from_utf8_lossy(&transcript.output);
+            assert!(text.contains("400 Bad Request"), "seed {seed}: {text}");
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_keep_the_invariants() {
+        // A cheap stand-in for the fuzzer inside `cargo test`.
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..2_000 {
+            let mut data = STREAM.to_vec();
+            for _ in 0..4 {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let at = (rng as usize) % data.len();
+                data[at] = (rng >> 32) as u8;
+            }
+            check_connection(&data);
+        }
+    }
+}
