@@ -47,6 +47,11 @@ const MAX_BUFFERED_INPUT: usize = 64 * 1024;
 /// leave. Bounds the work one client can queue by pipelining.
 const MAX_PIPELINED: usize = 64;
 
+/// How long a closing connection keeps reading (and discarding) after its
+/// last answer, and how much it discards at most. See `Connection::linger`.
+pub const LINGER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+const LINGER_MAX_BYTES: usize = 1 << 20;
+
 /// Stop decoding new requests while this much output is waiting to be
 /// written: a client that pipelines but never reads would otherwise make us
 /// buffer answers without end. With decoding stopped, input backs up too,
@@ -64,6 +69,8 @@ pub enum DeadlineKind {
     /// Output is pending and the client is not taking it: on expiry (no
     /// write progress for the idle timeout), close.
     Write,
+    /// The connection is lingering after its last answer: on expiry, close.
+    Linger,
 }
 
 /// The deadline a connection has armed in the loop's timers.
@@ -124,6 +131,8 @@ pub struct Connection<S> {
     /// The last `next_request` stopped on a limit (pipeline depth, pending
     /// output) with input left to decode: once answers leave, decode again.
     decode_held: bool,
+    /// `Some(bytes discarded)` once the connection is lingering.
+    lingering: Option<usize>,
 }
 
 impl<S: Read + Write> Connection<S> {
@@ -146,6 +155,7 @@ impl<S: Read + Write> Connection<S> {
             requests_seen: 0,
             bytes_written: 0,
             decode_held: false,
+            lingering: None,
         }
     }
 
@@ -176,6 +186,9 @@ impl<S: Read + Write> Connection<S> {
     /// new event comes for the bytes left behind), unless the connection has
     /// stopped reading or enough input is already buffered.
     pub fn read(&mut self) -> ReadOutcome {
+        if self.lingering.is_some() {
+            return self.discard();
+        }
         if self.in_pos == self.inbuf.len() {
             self.inbuf.clear();
             self.in_pos = 0;
@@ -199,6 +212,54 @@ impl<S: Read + Write> Connection<S> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 // ECONNRESET and friends: a disconnect is normal life for a
                 // server, not an error worth logging.
+                Err(_) => return ReadOutcome::Gone,
+            }
+        }
+        ReadOutcome::Open
+    }
+
+    /// Lingering close. When the server ends a connection while the client
+    /// may still be sending (an error mid-upload, `Connection: close` with
+    /// more pipelined behind it), closing the socket at once with unread
+    /// bytes in it makes the kernel send a reset, and a reset can destroy
+    /// our last answer in the client's buffers before it reads it: the
+    /// client sees "connection reset" instead of the 413 it was owed. So the
+    /// caller half-closes (our FIN follows the answer), and the connection
+    /// reads and discards for a while — until the client closes too, or
+    /// `LINGER_TIMEOUT`, or `LINGER_MAX_BYTES` — before the socket is
+    /// dropped. nginx does the same (`lingering_close`).
+    pub fn linger(&mut self) {
+        self.lingering = Some(0);
+        self.read_ready = true;
+    }
+
+    /// True once [`linger`](Self::linger) was called.
+    pub fn is_lingering(&self) -> bool {
+        self.lingering.is_some()
+    }
+
+    /// True if bytes may still arrive that this connection will never read:
+    /// it stopped reading before the client stopped sending.
+    pub fn stopped_reading_early(&self) -> bool {
+        !self.reading
+    }
+
+    /// Reads and drops input while lingering; `Gone` once the client has
+    /// closed too, or has sent more than we are willing to discard.
+    fn discard(&mut self) -> ReadOutcome {
+        let mut chunk = [0u8; READ_CHUNK];
+        while self.read_ready {
+            match self.socket.read(&mut chunk) {
+                Ok(0) => return ReadOutcome::Gone,
+                Ok(n) => {
+                    let discarded = self.lingering.get_or_insert(0);
+                    *discarded += n;
+                    if *discarded > LINGER_MAX_BYTES {
+                        return ReadOutcome::Gone;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.read_ready = false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return ReadOutcome::Gone,
             }
         }
@@ -416,7 +477,9 @@ impl<S: Read + Write> Connection<S> {
     ///   deadline, armed once per request (progress does not extend it, or a
     ///   slowloris client could trickle one byte at a time for ever).
     pub fn sync_deadline(&mut self, timers: &mut Timers<TimerEvent>, id: ConnId, config: &Config) {
-        let wanted = if self.pending_output() > 0 {
+        let wanted = if self.lingering.is_some() {
+            Some((DeadlineKind::Linger, 0))
+        } else if self.pending_output() > 0 {
             Some((DeadlineKind::Write, self.bytes_written))
         } else if !self.queue.is_empty() || !self.reading {
             None
@@ -436,6 +499,7 @@ impl<S: Read + Write> Connection<S> {
             let after = match kind {
                 DeadlineKind::Header => config.header_timeout,
                 DeadlineKind::Idle | DeadlineKind::Write => config.idle_timeout,
+                DeadlineKind::Linger => LINGER_TIMEOUT,
             };
             let key = timers.insert(Instant::now() + after, TimerEvent::Deadline(id));
             self.deadline = Some(ArmedDeadline {

@@ -2,8 +2,9 @@
 //!
 //! Read [`EventLoop::run`] top to bottom: it is the whole server. Each turn:
 //!
-//! 1. fire the timers that are due (header, idle and shutdown deadlines,
-//!    the end of an accept back-off);
+//! 1. fire the timers that are due (a connection's deadline, a job's
+//!    timeout, the shutdown deadline, the end of an accept back-off), and
+//!    stop if a drain has nothing left to wait for;
 //! 2. sleep in `poll` until a socket is ready, the Waker rings, a signal
 //!    arrives, or the nearest deadline — never longer, never busy;
 //! 3. dispatch each event by its token: the listener, the Waker, the signal
@@ -17,7 +18,7 @@
 //! only through [`LoopHandle::add_callback`].
 
 use std::io::{self, Write};
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
@@ -212,8 +213,13 @@ impl EventLoop {
     pub fn run(mut self) -> io::Result<Exit> {
         let mut events = Events::with_capacity(1024);
         loop {
-            // 1. Timers that are due.
+            // 1. Timers that are due. Then, before sleeping: is there
+            //    anything left to wait for? (A timer, an event or a callback
+            //    in the last turn may have closed the last connection.)
             self.fire_due_timers();
+            if self.draining && self.conns.is_empty() && self.exit.is_none() {
+                self.exit = Some(Exit::Drained);
+            }
             if let Some(exit) = self.exit {
                 return Ok(self.finish(exit));
             }
@@ -266,9 +272,6 @@ impl EventLoop {
             // 5. Connections that were cut short for fairness.
             for id in std::mem::take(&mut self.again) {
                 self.drive(id);
-            }
-            if self.draining && self.conns.is_empty() {
-                self.exit = Some(Exit::Drained);
             }
         }
     }
@@ -328,6 +331,13 @@ impl EventLoop {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
+        if conn.is_lingering() {
+            match conn.read() {
+                ReadOutcome::Gone => self.close(id),
+                ReadOutcome::Open => conn.sync_deadline(&mut self.timers, id, &self.config),
+            }
+            return;
+        }
         let pool = self.pool.as_ref().expect("pool lives while the loop runs");
         let mut rounds = 0;
         loop {
@@ -349,8 +359,22 @@ impl EventLoop {
                     }
                 }
             }
-            if conn.flush().is_err() || conn.is_finished(self.draining) {
+            if conn.flush().is_err() {
                 self.close(id);
+                return;
+            }
+            if conn.is_finished(self.draining) {
+                // Our last answer is written. If the client may still be
+                // sending, half-close and linger (see `Connection::linger`)
+                // rather than reset the answer out of its hands.
+                if conn.stopped_reading_early()
+                    && conn.socket_mut().shutdown(Shutdown::Write).is_ok()
+                {
+                    conn.linger();
+                    self.drive(id);
+                } else {
+                    self.close(id);
+                }
                 return;
             }
             // Writing may have lifted a limit that held decoding, and no
@@ -512,7 +536,7 @@ impl EventLoop {
             // Nothing of a request arrived (a preconnect, or a client that
             // went quiet), or the client stopped taking our output: close
             // without a word (there is no one to say it to).
-            DeadlineKind::Idle | DeadlineKind::Write => self.close(id),
+            DeadlineKind::Idle | DeadlineKind::Write | DeadlineKind::Linger => self.close(id),
             DeadlineKind::Header if conn.between_requests() => self.close(id),
             // Part of a request arrived and then stalled (slowloris): 408.
             DeadlineKind::Header => {

@@ -67,6 +67,7 @@
 //! client.read_to_string(&mut reply)?;
 //! assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"));
 //! assert!(reply.ends_with("\r\n\r\nhi"));
+//! drop(client); // hang up, so the drain need not wait for us
 //!
 //! handle.add_callback(|lp| lp.begin_shutdown()).unwrap();
 //! assert_eq!(serving.join().unwrap()?, Exit::Drained);
