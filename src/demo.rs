@@ -122,37 +122,56 @@ pub fn heavy_lifting(n: u32, cancel: &CancelToken) -> Option<Duration> {
     Some(started.elapsed())
 }
 
-/// `k!` by binary splitting, the way CPython's `math.factorial` works: the
-/// product of `1..=k` as a balanced tree of products, so the big
-/// multiplications are between numbers of similar size, where num-bigint's
-/// Karatsuba/Toom-3 pay off (a left-to-right loop multiplies a huge number
-/// by a small one `k` times).
+/// `k!` by binary splitting, the way CPython's `math.factorial` works.
+///
+/// 1. Pack the factors into machine words: consecutive factors are
+///    multiplied in a `u64` until the next one would overflow it, so the
+///    big-number arithmetic sees ~5 times fewer, fuller operands.
+/// 2. Take the factors of two out first (each `x` becomes `x >> tz`) and put
+///    them back at the end as one shift: the products stay smaller, and a
+///    shift is nearly free.
+/// 3. Multiply the words as a balanced tree, so the big multiplications are
+///    between numbers of similar size, where num-bigint's Karatsuba and
+///    Toom-3 pay off (a left-to-right loop multiplies an ever larger number
+///    by a small one `k` times: quadratic).
 pub fn factorial(k: u32) -> BigUint {
-    product(1, u64::from(k))
-}
-
-/// The product of `lo..=hi` (1 for an empty range).
-fn product(lo: u64, hi: u64) -> BigUint {
-    if lo > hi {
-        return BigUint::from(1u32);
-    }
-    // Small ranges fit a machine word: multiply directly while it does.
-    if hi - lo < 8 {
-        let mut acc = BigUint::from(1u32);
-        let mut word: u64 = 1;
-        for x in lo..=hi {
-            match word.checked_mul(x) {
-                Some(w) => word = w,
-                None => {
-                    acc *= word;
-                    word = x;
-                }
+    let mut words = Vec::new();
+    let mut word: u64 = 1;
+    let mut twos: u64 = 0;
+    for x in 2..=u64::from(k) {
+        let zeros = x.trailing_zeros();
+        twos += u64::from(zeros);
+        let odd = x >> zeros;
+        match word.checked_mul(odd) {
+            Some(product) => word = product,
+            None => {
+                words.push(word);
+                word = odd;
             }
         }
-        return acc * word;
     }
-    let mid = lo + (hi - lo) / 2;
-    product(lo, mid) * product(mid + 1, hi)
+    words.push(word);
+    product(&words) << twos
+}
+
+/// Below this many words, multiplying one after another (in place, by a
+/// machine word each time) beats splitting further: the operands are still
+/// small, and every tree node would cost an allocation. Measured on this
+/// repository's 2-core machine: 32 words made `heavy_lifting(2000)` about a
+/// third faster than splitting down to pairs.
+const LEAF_WORDS: usize = 32;
+
+/// The product of `words` (1 for none).
+fn product(words: &[u64]) -> BigUint {
+    if words.len() <= LEAF_WORDS {
+        let mut acc = BigUint::from(1u32);
+        for &word in words {
+            acc *= word;
+        }
+        return acc;
+    }
+    let (low, high) = words.split_at(words.len() / 2);
+    product(low) * product(high)
 }
 
 #[cfg(test)]
@@ -165,8 +184,8 @@ mod tests {
         assert_eq!(factorial(1), BigUint::from(1u32));
         assert_eq!(factorial(5), BigUint::from(120u32));
         assert_eq!(factorial(20), BigUint::from(2_432_902_008_176_640_000u64));
-        // Compare the tree with the plain loop where the tree has depth.
-        for k in [21, 33, 100, 257] {
+        // Compare with the plain loop, at sizes where the tree has depth.
+        for k in [21, 33, 100, 257, 2000, 5000] {
             let mut plain = BigUint::from(1u32);
             for x in 1..=k {
                 plain *= x;
