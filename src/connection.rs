@@ -73,17 +73,17 @@ pub enum DeadlineKind {
     Linger,
 }
 
-/// The deadline a connection has armed in the loop's timers.
+/// The deadline a connection's state calls for.
 #[derive(Debug, Clone, Copy)]
-pub struct ArmedDeadline {
-    /// Cancels it.
-    pub key: TimerKey,
+struct Deadline {
     /// What it bounds.
-    pub kind: DeadlineKind,
-    /// Progress when it was armed (requests decoded, or bytes written for
-    /// the write deadline): progress re-arms the deadline even if the kind
-    /// is unchanged.
+    kind: DeadlineKind,
+    /// Progress when it was set (requests decoded, or bytes written for the
+    /// write deadline): progress sets a new deadline even if the kind is
+    /// unchanged.
     progress: u64,
+    /// When it passes.
+    at: Instant,
 }
 
 /// What reading found.
@@ -122,8 +122,11 @@ pub struct Connection<S> {
     /// The interest currently registered with the `Poll`, so it is only
     /// re-registered when it changes (a syscall saved per wake).
     registered: Interest,
-    /// The one deadline this connection has armed, if any.
-    pub deadline: Option<ArmedDeadline>,
+    /// The deadline this connection's state calls for, if any.
+    deadline: Option<Deadline>,
+    /// The timer standing for it in the loop's timers. It may fire *earlier*
+    /// than `deadline.at`; see `sync_deadline`.
+    timer: Option<TimerKey>,
     /// Requests decoded so far.
     requests_seen: u64,
     /// Bytes written so far (write-stall deadline progress).
@@ -152,6 +155,7 @@ impl<S: Read + Write> Connection<S> {
             write_ready: true,
             registered: Interest::READABLE,
             deadline: None,
+            timer: None,
             requests_seen: 0,
             bytes_written: 0,
             decode_held: false,
@@ -334,35 +338,37 @@ impl<S: Read + Write> Connection<S> {
         self.queue.set_job(seq, job);
     }
 
+    /// Hands a request back once it has been answered or dispatched, so the
+    /// decoder can reuse its buffers for the next one.
+    pub fn recycle(&mut self, request: Request) {
+        self.decoder.recycle(request);
+    }
+
     /// Puts the answer to request `seq` in its slot. While draining, the last
     /// answer says `Connection: close` and ends the connection.
     pub fn fill(&mut self, seq: u64, response: Response, date: &[u8], draining: bool) -> Filled {
         let goodbye = draining && self.queue.is_last(seq);
         let peer = self.peer;
-        let mut job = None;
-        let filled = self.queue.fill(seq, |waiting| {
+        let job;
+        if let Some(waiting) = self.queue.take_front(seq) {
+            // The oldest request: everything before it has been handed to
+            // the output buffer already, so encode straight into it.
             job = waiting.job.clone();
-            let close = waiting.close || goodbye;
-            let meta = ResponseMeta {
-                head_only: waiting.head_only,
-                close,
-                keep_alive_10: waiting.keep_alive_10 && !close,
-            };
-            if let Some(line) = &waiting.request_line {
-                log_access(
-                    peer,
-                    line,
-                    response.status,
-                    response.body.len(),
-                    waiting.started,
-                );
+            if encode(peer, &waiting, &response, goodbye, date, &mut self.out) {
+                self.reading = false;
             }
-            let mut bytes = Vec::new();
-            encode_response(&response, meta, date, &mut bytes);
-            Ready { bytes, close }
-        });
-        if !filled {
-            return Filled::NotWaiting;
+        } else {
+            let mut taken = None;
+            let filled = self.queue.fill(seq, |waiting| {
+                taken = waiting.job.clone();
+                let mut bytes = Vec::new();
+                let close = encode(peer, &waiting, &response, goodbye, date, &mut bytes);
+                Ready { bytes, close }
+            });
+            if !filled {
+                return Filled::NotWaiting;
+            }
+            job = taken;
         }
         if goodbye {
             self.reading = false;
@@ -468,14 +474,22 @@ impl<S: Read + Write> Connection<S> {
         self.decoder.is_idle() && self.in_pos == self.inbuf.len()
     }
 
-    /// Arms the deadline this connection's state calls for, replacing the
-    /// old one only if it no longer fits:
-    /// - output pending: the write-stall deadline, re-armed on progress;
+    /// Sets the deadline this connection's state calls for:
+    /// - lingering: the linger timeout;
+    /// - output pending: the write-stall deadline, renewed on progress;
     /// - answers pending: none (each job has its own timeout);
     /// - between requests: the idle deadline;
     /// - a request arriving, or none yet on a new connection: the header
-    ///   deadline, armed once per request (progress does not extend it, or a
+    ///   deadline, set once per request (progress does not extend it, or a
     ///   slowloris client could trickle one byte at a time for ever).
+    ///
+    /// Lazy re-arming: a keep-alive connection pushes its idle deadline back
+    /// after every request, and moving its timer in the tree each time would
+    /// cost a removal, an insertion and often an allocation per request. So
+    /// the armed timer is kept as long as it fires no *later* than the new
+    /// deadline; when it fires early, [`on_timer`](Self::on_timer) finds the
+    /// deadline not yet due and arms a timer for the real one. Only a
+    /// deadline *earlier* than the armed timer replaces it.
     pub fn sync_deadline(&mut self, timers: &mut Timers<TimerEvent>, id: ConnId, config: &Config) {
         let wanted = if self.lingering.is_some() {
             Some((DeadlineKind::Linger, 0))
@@ -488,26 +502,56 @@ impl<S: Read + Write> Connection<S> {
         } else {
             Some((DeadlineKind::Header, self.requests_seen))
         };
-        if let Some(armed) = self.deadline {
-            if Some((armed.kind, armed.progress)) == wanted {
-                return;
-            }
-            timers.cancel(armed.key);
-            self.deadline = None;
+        if self.deadline.map(|d| (d.kind, d.progress)) == wanted {
+            return;
         }
-        if let Some((kind, progress)) = wanted {
+        self.deadline = wanted.map(|(kind, progress)| {
             let after = match kind {
                 DeadlineKind::Header => config.header_timeout,
                 DeadlineKind::Idle | DeadlineKind::Write => config.idle_timeout,
                 DeadlineKind::Linger => LINGER_TIMEOUT,
             };
-            let key = timers.insert(Instant::now() + after, TimerEvent::Deadline(id));
-            self.deadline = Some(ArmedDeadline {
-                key,
+            Deadline {
                 kind,
                 progress,
-            });
+                at: Instant::now() + after,
+            }
+        });
+        // With no deadline wanted, an armed timer is left to fire into
+        // nothing: cheaper than cancelling it now and arming again soon.
+        let Some(deadline) = self.deadline else {
+            return;
+        };
+        if self.timer.is_some_and(|timer| timer.at() <= deadline.at) {
+            return;
         }
+        if let Some(timer) = self.timer.take() {
+            timers.cancel(timer);
+        }
+        self.timer = Some(timers.insert(deadline.at, TimerEvent::Deadline(id)));
+    }
+
+    /// This connection's timer `key` fired at `now`. Returns the deadline
+    /// that has passed, if one has; if the deadline moved later since the
+    /// timer was armed, arms a timer for it instead and returns `None`.
+    pub fn on_timer(
+        &mut self,
+        key: TimerKey,
+        now: Instant,
+        timers: &mut Timers<TimerEvent>,
+        id: ConnId,
+    ) -> Option<DeadlineKind> {
+        if self.timer != Some(key) {
+            return None; // A timer replaced earlier; nothing to do.
+        }
+        self.timer = None;
+        let deadline = self.deadline?;
+        if deadline.at > now {
+            self.timer = Some(timers.insert(deadline.at, TimerEvent::Deadline(id)));
+            return None;
+        }
+        self.deadline = None;
+        Some(deadline.kind)
     }
 
     /// The connection is closing: trip the cancel token of every job still
@@ -520,8 +564,8 @@ impl<S: Read + Write> Connection<S> {
                 timers.cancel(job.timer);
             }
         }
-        if let Some(armed) = self.deadline.take() {
-            timers.cancel(armed.key);
+        if let Some(timer) = self.timer.take() {
+            timers.cancel(timer);
         }
     }
 }
@@ -556,6 +600,35 @@ pub enum Filled {
     /// The slot was not waiting: answered already (by a job timeout, say)
     /// or never issued. The answer is dropped.
     NotWaiting,
+}
+
+/// Encodes the answer to the request `waiting` describes into `out`, logs it,
+/// and returns whether the connection closes after it.
+fn encode(
+    peer: SocketAddr,
+    waiting: &Waiting,
+    response: &Response,
+    goodbye: bool,
+    date: &[u8],
+    out: &mut Vec<u8>,
+) -> bool {
+    let close = waiting.close || goodbye;
+    let meta = ResponseMeta {
+        head_only: waiting.head_only,
+        close,
+        keep_alive_10: waiting.keep_alive_10 && !close,
+    };
+    if let Some(line) = &waiting.request_line {
+        log_access(
+            peer,
+            line,
+            response.status,
+            response.body.len(),
+            waiting.started,
+        );
+    }
+    encode_response(response, meta, date, out);
+    close
 }
 
 /// Metadata for an error response that ends the connection.

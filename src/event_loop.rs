@@ -358,6 +358,7 @@ impl EventLoop {
                         conn.track_job(seq, JobTicket { cancel, timer });
                     }
                 }
+                conn.recycle(request);
             }
             if conn.flush().is_err() {
                 self.close(id);
@@ -507,7 +508,7 @@ impl EventLoop {
         let now = Instant::now();
         while let Some((key, event)) = self.timers.pop_due(now) {
             match event {
-                TimerEvent::Deadline(id) => self.on_deadline(id, key),
+                TimerEvent::Deadline(id) => self.on_deadline(id, key, now),
                 TimerEvent::JobTimeout(slot) => self.on_job_timeout(slot),
                 TimerEvent::ShutdownDeadline => {
                     let abandoned = self.conns.len();
@@ -523,16 +524,15 @@ impl EventLoop {
     }
 
     /// A connection's deadline passed.
-    fn on_deadline(&mut self, id: ConnId, key: TimerKey) {
+    fn on_deadline(&mut self, id: ConnId, key: TimerKey, now: Instant) {
         let date = self.date.get();
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        let Some(armed) = conn.deadline.filter(|armed| armed.key == key) else {
+        let Some(passed) = conn.on_timer(key, now, &mut self.timers, id) else {
             return;
         };
-        conn.deadline = None;
-        match armed.kind {
+        match passed {
             // Nothing of a request arrived (a preconnect, or a client that
             // went quiet), or the client stopped taking our output: close
             // without a word (there is no one to say it to).

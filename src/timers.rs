@@ -36,6 +36,13 @@ pub struct Timers<T> {
     next_sequence: u64,
 }
 
+impl TimerKey {
+    /// When this timer fires.
+    pub fn at(self) -> Instant {
+        self.deadline
+    }
+}
+
 impl<T> Default for Timers<T> {
     fn default() -> Self {
         Timers {

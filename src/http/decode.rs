@@ -108,6 +108,9 @@ pub struct RequestDecoder {
     limits: Limits,
     /// Where we are in the stream; see [`State`].
     state: State,
+    /// A request handed back by the caller, to be filled in place by the
+    /// next head (see `request.rs`): its buffers are reused, not reallocated.
+    spare: Option<Request>,
 }
 
 impl RequestDecoder {
@@ -116,7 +119,14 @@ impl RequestDecoder {
         RequestDecoder {
             limits,
             state: State::Head { started: false },
+            spare: None,
         }
+    }
+
+    /// Takes back a request the caller is done with, so the next one can
+    /// reuse its buffers.
+    pub fn recycle(&mut self, request: Request) {
+        self.spare = Some(request);
     }
 
     /// Decodes from the front of `buf`. Returns how many bytes of `buf` were
@@ -151,14 +161,15 @@ impl RequestDecoder {
 
     /// The `Head` state: look for a complete head, accept or refuse it, then
     /// start on its body with whatever followed it in `buf`.
-    fn read_head(&self, buf: &[u8]) -> Result<Step, StatusCode> {
+    fn read_head(&mut self, buf: &[u8]) -> Result<Step, StatusCode> {
         let skip = empty_lines(buf)?;
         let rest = &buf[skip..];
         let Some(head_len) = find_head_end(rest, &self.limits)? else {
             let started = !rest.is_empty();
             return Ok((State::Head { started }, 0, Decoded::Incomplete));
         };
-        let head = parse_head(&rest[..head_len], &self.limits)?;
+        let recycled = self.spare.take().unwrap_or_default();
+        let head = parse_head(&rest[..head_len], &self.limits, recycled)?;
         let consumed = skip + head_len;
         let reader = match head.framing {
             BodyFraming::None => {

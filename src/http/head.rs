@@ -41,14 +41,23 @@ pub(crate) struct Head {
     pub expect_continue: bool,
 }
 
-/// Parses one complete head (ending with its empty line) under `limits`.
-pub(crate) fn parse_head(head: &[u8], limits: &Limits) -> Result<Head, StatusCode> {
+/// The most header fields `Limits::max_headers` can allow: httparse's slots
+/// live on the stack (2 KiB for 64), so a head costs no allocation.
+pub const MAX_HEADER_SLOTS: usize = 128;
+
+/// Parses one complete head (ending with its empty line) under `limits`,
+/// into `request` (a recycled one: its buffers are reused).
+pub(crate) fn parse_head(
+    head: &[u8],
+    limits: &Limits,
+    mut request: Request,
+) -> Result<Head, StatusCode> {
     const BAD: StatusCode = StatusCode::BAD_REQUEST;
     // Exactly max_headers slots: one field more and httparse says
     // TooManyHeaders. The bound stops a client from making us build an
     // ever-growing header list (431, RFC 6585 §5).
-    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
-    let mut parsed = httparse::Request::new(&mut slots);
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADER_SLOTS];
+    let mut parsed = httparse::Request::new(&mut slots[..limits.max_headers.min(MAX_HEADER_SLOTS)]);
     // httparse's default request config is already strict where it matters:
     // it rejects obs-fold (a line starting with SP/HT; RFC 9112 §5.2 lets a
     // server reject it, and folding is a classic way to hide a header from
@@ -76,14 +85,8 @@ pub(crate) fn parse_head(head: &[u8], limits: &Limits) -> Result<Head, StatusCod
         Version::Http11
     };
     check_target(method, target)?;
-    let headers: Vec<Header> = parsed
-        .headers
-        .iter()
-        .map(|h| Header {
-            name: h.name.to_owned(),
-            value: h.value.to_vec(),
-        })
-        .collect();
+    request.refill(method, target, version, parsed.headers);
+    let headers = &request.headers;
 
     // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without
     // Host, and to any request with more than one (which Host would a proxy
@@ -96,23 +99,15 @@ pub(crate) fn parse_head(head: &[u8], limits: &Limits) -> Result<Head, StatusCod
         return Err(BAD);
     }
 
-    let framing = body_framing(version, &headers, limits)?;
+    let framing = body_framing(version, headers, limits)?;
     // RFC 9110 §10.1.1: only 100-continue is defined, and an HTTP/1.0 client
     // cannot understand a 1xx, so its expectation MUST be ignored. Other
     // Expect values are ignored too (417 is only a MAY): the body then simply
     // arrives after the client's own wait.
     let expect_continue = version == Version::Http11
         && framing != BodyFraming::None
-        && values(&headers, "expect").any(|v| v.eq_ignore_ascii_case(b"100-continue"));
-    let keep_alive = keep_alive(version, &headers);
-    let request = Request {
-        method: method.to_owned(),
-        target: target.to_owned(),
-        version,
-        headers,
-        body: Vec::new(),
-        keep_alive,
-    };
+        && values(headers, "expect").any(|v| v.eq_ignore_ascii_case(b"100-continue"));
+    request.keep_alive = keep_alive(version, headers);
     Ok(Head {
         request,
         framing,
@@ -489,7 +484,8 @@ mod tests {
 
     #[test]
     fn expect_rules() {
-        let head = |raw: &str| parse_head(raw.as_bytes(), &Limits::default()).unwrap();
+        let head =
+            |raw: &str| parse_head(raw.as_bytes(), &Limits::default(), Request::default()).unwrap();
         assert!(head(&post("Expect: 100-Continue\r\nContent-Length: 1\r\n")).expect_continue);
         assert!(
             head(&post(

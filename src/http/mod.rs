@@ -7,11 +7,13 @@
 //! - `head` (private): the rules one request head must pass, with their reasons.
 //! - `chunked`: the chunked transfer coding, a byte-at-a-time state machine.
 //! - `response`: status codes, `Response`, and the encoder.
+//! - `body`: a response body that keeps short texts inline.
 //! - `date`: the `Date` header value, formatted once per second.
 //!
 //! Because nothing here touches a socket, every rule, and every way a byte
 //! stream can be split across reads, is a plain unit test.
 
+pub mod body;
 pub mod chunked;
 pub mod date;
 pub mod decode;
@@ -19,6 +21,7 @@ mod head;
 pub mod request;
 pub mod response;
 
+pub use body::Body;
 pub use date::DateCache;
 pub use decode::{Decoded, Limits, RequestDecoder};
 pub use request::{Header, Request, Version};

@@ -3,6 +3,14 @@
 //! This file owns the *shape* of a request after the decoder (`decode.rs`)
 //! has accepted it. By the time a `Request` exists every framing rule has been
 //! checked, so everything here is a read-only view that cannot fail.
+//!
+//! A connection decodes many requests, so a `Request` is recycled: after the
+//! handler is done, the connection hands it back to its decoder
+//! (`RequestDecoder::recycle`), which fills the same strings and vectors in
+//! place for the next request. In steady state no request costs an
+//! allocation.
+
+use std::borrow::Cow;
 
 /// The HTTP version of a request. There are only two: the decoder answers 505
 /// to anything else, so handlers never see another.
@@ -67,11 +75,48 @@ impl Request {
     /// space (the HTML form encoding, which is what browsers send). A key
     /// present without `=` gives `Some("")`. Invalid escapes are kept as-is:
     /// a lookup is not the place to reject a request.
-    pub fn query_param(&self, key: &str) -> Option<String> {
+    ///
+    /// Borrowed from the target when there is nothing to decode (the usual
+    /// case), so a lookup costs no allocation.
+    pub fn query_param(&self, key: &str) -> Option<Cow<'_, str>> {
         self.query()?.split('&').find_map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             (percent_decode(k) == key).then(|| percent_decode(v))
         })
+    }
+
+    /// Refills this request's head in place from a parsed one, keeping the
+    /// capacity of every string and vector (see the module doc).
+    pub(crate) fn refill(
+        &mut self,
+        method: &str,
+        target: &str,
+        version: Version,
+        fields: &[httparse::Header<'_>],
+    ) {
+        self.method.clear();
+        self.method.push_str(method);
+        self.target.clear();
+        self.target.push_str(target);
+        self.version = version;
+        for (i, field) in fields.iter().enumerate() {
+            match self.headers.get_mut(i) {
+                Some(header) => {
+                    header.name.clear();
+                    header.name.push_str(field.name);
+                    header.value.clear();
+                    header.value.extend_from_slice(field.value);
+                }
+                None => self.headers.push(Header {
+                    name: field.name.to_owned(),
+                    value: field.value.to_vec(),
+                }),
+            }
+        }
+        // Surplus entries keep their buffers for a later, larger head.
+        self.headers.truncate(fields.len());
+        self.body.clear();
+        self.keep_alive = false;
     }
 
     /// The value of the first header named `name`, compared case-insensitively.
@@ -117,9 +162,27 @@ pub(crate) fn absolute_form_path_start(target: &str) -> Option<usize> {
     (authority_len > 0).then_some(scheme_len + authority_len)
 }
 
+impl Default for Request {
+    /// An empty request, to be filled by the decoder.
+    fn default() -> Request {
+        Request {
+            method: String::new(),
+            target: String::new(),
+            version: Version::Http11,
+            headers: Vec::new(),
+            body: Vec::new(),
+            keep_alive: false,
+        }
+    }
+}
+
 /// Decodes `%XX` escapes and `+` (as space). Invalid escapes stay literal;
-/// bytes that are not UTF-8 after decoding become U+FFFD.
-fn percent_decode(s: &str) -> String {
+/// bytes that are not UTF-8 after decoding become U+FFFD. Borrows `s` when
+/// it holds neither.
+fn percent_decode(s: &str) -> Cow<'_, str> {
+    if !s.contains(['%', '+']) {
+        return Cow::Borrowed(s);
+    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -140,7 +203,7 @@ fn percent_decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// The value of one hex digit.

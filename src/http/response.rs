@@ -6,6 +6,8 @@
 //! write once (may_minihttp's "parse everything, write once"), and that every
 //! byte a client sees can be asserted in a unit test without a socket.
 
+use super::body::Body;
+
 /// An HTTP status code, such as `StatusCode::NOT_FOUND`.
 ///
 /// A plain number wrapped in a type so a status cannot be confused with a
@@ -89,18 +91,25 @@ pub struct Response {
     /// standard ones, in this order.
     pub headers: Vec<(&'static str, String)>,
     /// The body; its length becomes `Content-Length`.
-    pub body: Vec<u8>,
+    pub body: Body,
 }
 
 impl Response {
     /// A `text/plain; charset=utf-8` response.
-    pub fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    pub fn text(status: StatusCode, body: impl Into<Body>) -> Response {
         Response {
             status,
             content_type: "text/plain; charset=utf-8",
             headers: Vec::new(),
-            body: body.into().into_bytes(),
+            body: body.into(),
         }
+    }
+
+    /// A `text/plain` response whose body is formatted in place, without
+    /// allocating when it is short: `Response::format(StatusCode::OK,
+    /// format_args!("fast result {id}"))`.
+    pub fn format(status: StatusCode, args: std::fmt::Arguments<'_>) -> Response {
+        Response::text(status, Body::format(args))
     }
 
     /// Adds a header, returning the response (builder style).
@@ -111,7 +120,7 @@ impl Response {
 
     /// A plain-text error response whose body is `"<code> <reason>\n"`.
     pub fn error(status: StatusCode) -> Response {
-        Response::text(status, format!("{} {}\n", status.0, status.reason()))
+        Response::format(status, format_args!("{} {}\n", status.0, status.reason()))
     }
 }
 
@@ -173,7 +182,7 @@ pub fn encode_response(response: &Response, meta: ResponseMeta, date: &[u8], out
     }
     out.extend_from_slice(b"\r\n");
     if !meta.head_only {
-        out.extend_from_slice(&response.body);
+        out.extend_from_slice(response.body.as_bytes());
     }
 }
 
@@ -280,7 +289,7 @@ mod tests {
     #[test]
     fn error_body_names_code_and_reason() {
         let r = Response::error(StatusCode::HTTP_VERSION_NOT_SUPPORTED);
-        assert_eq!(r.body, b"505 HTTP Version Not Supported\n");
+        assert_eq!(r.body.as_bytes(), b"505 HTTP Version Not Supported\n");
         let mut out = Vec::new();
         encode_response(&r, ResponseMeta::default(), DATE, &mut out);
         assert!(out.starts_with(b"HTTP/1.1 505 HTTP Version Not Supported\r\n"));

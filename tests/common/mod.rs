@@ -91,7 +91,25 @@ impl Server {
     /// Spawns `eddy serve --addr 127.0.0.1:0 <extra>` and waits (bounded) for
     /// its `listening on http://IP:PORT` line.
     pub fn start(extra: &[&str]) -> Server {
-        let mut child = Command::new(EDDY)
+        Server::spawn(Command::new(EDDY), extra)
+    }
+
+    /// Like [`Server::start`], but with at most `limit` open file descriptors
+    /// (`ulimit -n` in a shell that then `exec`s eddy, so the pid is eddy's).
+    pub fn start_with_fd_limit(limit: u32, extra: &[&str]) -> Server {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            &format!("ulimit -n {limit} && exec \"$0\" \"$@\""),
+            EDDY,
+        ]);
+        Server::spawn(cmd, extra)
+    }
+
+    /// Runs `cmd serve --addr 127.0.0.1:0 <extra>` (`cmd` is eddy itself or a
+    /// wrapper that execs it) and waits for the listening line.
+    fn spawn(mut cmd: Command, extra: &[&str]) -> Server {
+        let mut child = cmd
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(extra)
             .stdin(Stdio::null())
@@ -327,18 +345,91 @@ impl Client {
     /// Asserts that the server closes the connection (EOF or reset) without
     /// sending any further byte, within `IO_TIMEOUT`.
     pub fn assert_closed(&mut self) {
+        if let Err(e) = self.check_closed() {
+            panic!("{e}");
+        }
+    }
+
+    /// [`Client::assert_closed`] as a check: `Err` says what came instead
+    /// (bytes, or no close within the read timeout).
+    pub fn check_closed(&mut self) -> Result<(), String> {
         let buffered = self.reader.buffer().to_vec();
-        assert!(buffered.is_empty(), "unexpected bytes: {buffered:?}");
+        if !buffered.is_empty() {
+            return Err(format!(
+                "expected close, got bytes {:?}",
+                String::from_utf8_lossy(&buffered)
+            ));
+        }
         let mut buf = [0u8; 1024];
         match self.reader.read(&mut buf) {
-            Ok(0) => {}
-            Ok(n) => panic!(
+            Ok(0) => Ok(()),
+            Ok(n) => Err(format!(
                 "expected close, got bytes {:?}",
                 String::from_utf8_lossy(&buf[..n])
-            ),
-            Err(e) if is_reset(&e) => {}
-            Err(e) => panic!("expected close within {IO_TIMEOUT:?}, got {e}"),
+            )),
+            Err(e) if is_reset(&e) => Ok(()),
+            Err(e) => Err(format!("expected close, got {e}")),
         }
+    }
+
+    /// Reads the answer to a request the server must refuse: `status`, the
+    /// standard headers, `Connection: close`, and then the close itself.
+    /// `Err` describes the first thing that differed.
+    pub fn check_error(&mut self, status: u16) -> Result<Response, String> {
+        let r = read_response(&mut self.reader, false).map_err(|e| format!("no response: {e}"))?;
+        if r.status != status {
+            return Err(format!("got {} {:?}", r.status, r.text()));
+        }
+        check_standard_headers(&r, false)?;
+        if !r.closes() {
+            return Err(format!("{status} without Connection: close: {r:?}"));
+        }
+        self.check_closed()?;
+        Ok(r)
+    }
+
+    /// [`Client::check_error`], panicking on a difference.
+    pub fn assert_error(&mut self, status: u16) -> Response {
+        self.check_error(status).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// Sends `request` (raw bytes, one write) on a fresh connection and checks it
+/// is refused as [`Client::check_error`] describes, while a keep-alive
+/// connection opened before it is served before and after.
+pub fn check_rejected(addr: SocketAddr, request: &[u8], status: u16) -> Result<(), String> {
+    let mut bystander = Client::connect(addr);
+    check_fast(&bystander.get("/fast?id=1"), 1).map_err(|e| format!("bystander: {e}"))?;
+    let mut c = Client::connect(addr);
+    c.stream
+        .write_all(request)
+        .map_err(|e| format!("write: {e}"))?;
+    c.check_error(status)?;
+    check_fast(&bystander.get("/fast?id=2"), 2).map_err(|e| format!("bystander after: {e}"))
+}
+
+/// Whether `r` is the 200 `fast result ID` answer, with the standard headers.
+pub fn check_fast(r: &Response, id: u64) -> Result<(), String> {
+    if r.status != 200 || r.text() != format!("fast result {id}") {
+        return Err(format!("expected `fast result {id}`, got {r:?}"));
+    }
+    check_standard_headers(r, false)
+}
+
+/// [`check_fast`], panicking on a difference.
+pub fn assert_fast(r: &Response, id: u64) {
+    check_fast(r, id).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Proves the loop has read every request written on connections accepted
+/// before this call: two full `/fast` round-trips on a newer connection. The
+/// earlier sockets were accepted first and were readable from the start, so
+/// their bytes were read in the same or an earlier loop iteration than this
+/// one's.
+pub fn sync_with_loop(addr: SocketAddr) {
+    let mut c = Client::connect(addr);
+    for id in [100, 101] {
+        assert_fast(&c.get(&format!("/fast?id={id}")), id);
     }
 }
 
@@ -366,18 +457,32 @@ pub fn get(addr: SocketAddr, path: &str) -> Response {
 /// the body unless `head`), Content-Type, an IMF-fixdate Date, Server
 /// `eddy/0.1.0`, and an `HTTP/1.1` status line.
 pub fn assert_standard_headers(r: &Response, head: bool) {
-    assert_eq!(r.version, "HTTP/1.1", "status line version in {r:?}");
-    let len = r.header("content-length").expect("Content-Length");
-    if !head {
-        assert_eq!(len.parse::<usize>().ok(), Some(r.body.len()), "{r:?}");
+    check_standard_headers(r, head).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`assert_standard_headers`] as a check: `Err` names what is missing.
+pub fn check_standard_headers(r: &Response, head: bool) -> Result<(), String> {
+    if r.version != "HTTP/1.1" {
+        return Err(format!("status line version in {r:?}"));
     }
-    assert!(r.header("content-type").is_some(), "no Content-Type: {r:?}");
-    let date = r.header("date").expect("Date");
-    assert!(
-        date.len() == 29 && date.ends_with(" GMT") && date.as_bytes()[3] == b',',
-        "Date not IMF-fixdate: {date:?}"
-    );
-    assert_eq!(r.header("server"), Some("eddy/0.1.0"), "{r:?}");
+    let len = r.header("content-length");
+    let Some(len) = len else {
+        return Err(format!("no Content-Length: {r:?}"));
+    };
+    if !head && len.parse::<usize>().ok() != Some(r.body.len()) {
+        return Err(format!("Content-Length differs from the body: {r:?}"));
+    }
+    if r.header("content-type").is_none() {
+        return Err(format!("no Content-Type: {r:?}"));
+    }
+    let date = r.header("date").unwrap_or_default();
+    if !(date.len() == 29 && date.ends_with(" GMT") && date.as_bytes()[3] == b',') {
+        return Err(format!("Date missing or not IMF-fixdate: {r:?}"));
+    }
+    if r.header("server") != Some("eddy/0.1.0") {
+        return Err(format!("Server is not eddy/0.1.0: {r:?}"));
+    }
+    Ok(())
 }
 
 /// Calibration target of the timing tests: one job at the chosen `n` takes
@@ -408,9 +513,17 @@ pub fn calibrate(addr: SocketAddr, min: Duration) -> (u32, Duration) {
     }
 }
 
-/// Asserts that two `/slow_threaded` jobs on two connections finish together
-/// in < 1.6 × one job measured just before. A timing check on a shared
-/// machine, so it gets three attempts; a serial pool (ratio ≈ 2) fails all.
+/// Asserts that two `/slow_threaded` jobs sent at once on two connections
+/// *run at the same time* on the pool.
+///
+/// Each job reports its own running time (`slow result 1 <--- 0.612 s`).
+/// Two jobs that run side by side each take about as long as the pair's wall
+/// time, so their reported times add up to about twice it; a pool that runs
+/// them one after the other gives a sum about equal to it. That holds on a
+/// busy machine too (with one free core, two concurrent jobs share it and
+/// each still reports the whole span), unlike "the pair takes less than
+/// twice one job", which needs two idle cores. The speed-up over one job is
+/// printed as well, for the record. Three attempts, as it is still timing.
 pub fn assert_parallel(addr: SocketAddr) {
     let (n, _) = calibrate(addr, JOB);
     let mut seen = Vec::new();
@@ -422,13 +535,81 @@ pub fn assert_parallel(addr: SocketAddr) {
         a.send_get(&format!("/slow_threaded?id=1&n={n}"));
         b.send_get(&format!("/slow_threaded?id=2&n={n}"));
         let (ra, rb) = (a.response(), b.response());
-        let pair = t0.elapsed();
-        assert!(ra.text().starts_with("slow result 1 <--- "), "{ra:?}");
-        assert!(rb.text().starts_with("slow result 2 <--- "), "{rb:?}");
-        if pair.as_secs_f64() < 1.6 * single.as_secs_f64() {
+        let pair = t0.elapsed().as_secs_f64();
+        let ran = job_seconds(&ra, 1) + job_seconds(&rb, 2);
+        println!(
+            "two jobs (n={n}): pair {pair:.3} s, one alone {:.3} s, reported run times sum {ran:.3} s",
+            single.as_secs_f64()
+        );
+        if ran > 1.5 * pair {
             return;
         }
-        seen.push((single, pair));
+        seen.push((pair, ran));
     }
-    panic!("two jobs (n={n}) took ≥ 1.6 × one job every time: (single, pair) = {seen:?}");
+    panic!("two jobs (n={n}) did not overlap: (pair wall s, sum of run times s) = {seen:?}");
+}
+
+/// The running time a `/slow_threaded?id=ID` job reports in its body.
+fn job_seconds(response: &Response, id: u32) -> f64 {
+    let text = response.text();
+    let seconds = text
+        .strip_prefix(&format!("slow result {id} <--- "))
+        .and_then(|rest| rest.strip_suffix(" s"))
+        .unwrap_or_else(|| panic!("not a slow result {id}: {response:?}"));
+    seconds.parse().expect("seconds")
+}
+
+/// One field of `/proc/PID/status` in KiB (e.g. `VmRSS`).
+pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"));
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The CPU time (user + system) process `pid` has used so far, from
+/// `/proc/PID/stat` (fields 14 and 15, in clock ticks of `getconf CLK_TCK`).
+pub fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc stat");
+    // The command name (field 2) may hold spaces; the fields after it don't.
+    let rest = &stat[stat.rfind(')').expect("comm in stat") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3 (state), so field N is at index N - 3.
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second() as f64)
+}
+
+/// `getconf CLK_TCK`, or the usual 100 if it cannot be run.
+fn clock_ticks_per_second() -> u64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100)
+}
+
+/// How many file descriptors process `pid` has open.
+pub fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("read /proc fd")
+        .count()
+}
+
+/// Polls `cond` every 10 ms until it holds or `timeout` passes; returns
+/// whether it held. For states only visible by looking (e.g. in `/proc`).
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
 }

@@ -1,0 +1,153 @@
+//! A response body that keeps short texts inside the response itself.
+//!
+//! Most answers of a small API are short: `fast result 17`, `ok`,
+//! `404 Not Found`. Giving each one a heap buffer would cost an allocation
+//! per request for a dozen bytes, so a [`Body`] holds up to
+//! [`INLINE_BODY`] bytes inline and spills to a `Vec` only beyond that.
+//! [`Body::format`] writes `format_args!` output straight into it, which is
+//! how the demo's `/fast` answers without allocating.
+
+use std::fmt;
+
+/// Bodies up to this many bytes are stored inline.
+pub const INLINE_BODY: usize = 64;
+
+/// The bytes of a response body.
+#[derive(Clone)]
+pub enum Body {
+    /// Short: the first `len` bytes of `bytes`.
+    Inline {
+        /// How many bytes are used.
+        len: u8,
+        /// The storage.
+        bytes: [u8; INLINE_BODY],
+    },
+    /// Long: on the heap.
+    Heap(Vec<u8>),
+}
+
+impl Body {
+    /// An empty body.
+    pub const fn empty() -> Body {
+        Body::Inline {
+            len: 0,
+            bytes: [0; INLINE_BODY],
+        }
+    }
+
+    /// A body holding the formatted `args`, inline if it fits.
+    pub fn format(args: fmt::Arguments<'_>) -> Body {
+        let mut body = Body::empty();
+        // Writing to a Body cannot fail; a Display impl that errors would be
+        // a bug in that impl, and its partial output is still a body.
+        let _ = fmt::Write::write_fmt(&mut body, args);
+        body
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Body::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Body::Heap(bytes) => bytes,
+        }
+    }
+
+    /// Length in bytes (the `Content-Length`).
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    /// True for an empty body.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends bytes, moving to the heap when they no longer fit inline.
+    pub fn extend_from_slice(&mut self, more: &[u8]) {
+        match self {
+            Body::Inline { len, bytes } => {
+                let used = usize::from(*len);
+                if used + more.len() <= INLINE_BODY {
+                    bytes[used..used + more.len()].copy_from_slice(more);
+                    *len = (used + more.len()) as u8;
+                } else {
+                    let mut heap = Vec::with_capacity(used + more.len());
+                    heap.extend_from_slice(&bytes[..used]);
+                    heap.extend_from_slice(more);
+                    *self = Body::Heap(heap);
+                }
+            }
+            Body::Heap(heap) => heap.extend_from_slice(more),
+        }
+    }
+}
+
+impl fmt::Write for Body {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+impl Default for Body {
+    fn default() -> Body {
+        Body::empty()
+    }
+}
+
+impl From<&str> for Body {
+    fn from(text: &str) -> Body {
+        let mut body = Body::empty();
+        body.extend_from_slice(text.as_bytes());
+        body
+    }
+}
+
+impl From<String> for Body {
+    /// Takes the string's buffer as it is: it is allocated already.
+    fn from(text: String) -> Body {
+        Body::Heap(text.into_bytes())
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Body {
+        Body::Heap(bytes)
+    }
+}
+
+impl PartialEq for Body {
+    fn eq(&self, other: &Body) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Body {}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_bodies_stay_inline_and_long_ones_spill() {
+        let short = Body::format(format_args!("fast result {}", 17));
+        assert!(matches!(short, Body::Inline { .. }));
+        assert_eq!(short.as_bytes(), b"fast result 17");
+
+        let long = Body::format(format_args!("{}", "x".repeat(INLINE_BODY + 1)));
+        assert!(matches!(long, Body::Heap(_)));
+        assert_eq!(long.len(), INLINE_BODY + 1);
+
+        let mut grown = Body::from("a".repeat(INLINE_BODY).as_str());
+        assert!(matches!(grown, Body::Inline { .. }));
+        grown.extend_from_slice(b"b");
+        assert_eq!(grown.len(), INLINE_BODY + 1);
+        assert!(grown.as_bytes().ends_with(b"ab"));
+    }
+}

@@ -1,0 +1,120 @@
+//! Offloaded jobs that nobody waits for any more are stopped: a job past
+//! `--job-timeout` is answered 504 (the keep-alive connection goes on) and
+//! told to stop, and a client that disconnects gets its running job stopped
+//! and its queued job skipped. With `--workers 1`, the proof that a job
+//! stopped is that the single worker is free again: a tiny job sent next is
+//! answered long before the abandoned one could have finished.
+//!
+//! The abandoned jobs are `n=20000`, the largest allowed: one takes ~23 s
+//! in this build (measured once on the 2-core test machine: `curl
+//! '/slow_threaded?id=1&n=20000'` → 22.8 s; 31.5 s before heavy_lifting
+//! packed its factors), so the `PROMPT` bound below is under half a job. The tests burn CPU until the job stops, so they
+//! are serialized with `LOCK`.
+
+mod common;
+
+use common::{assert_fast, assert_standard_headers, get_req, sync_with_loop, Client, Server};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Serializes the tests of this file so they don't compete for the cores.
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn lock() -> MutexGuard<'static, ()> {
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A job too long to ever finish within a test (~23 s here).
+const ABANDONED: &str = "/slow_threaded?id=1&n=20000";
+
+/// Far less than one `ABANDONED` job, far more than anything else here.
+const PROMPT: Duration = Duration::from_secs(10);
+
+/// Connects a client whose reads give up after `PROMPT`, so a server that
+/// does not stop the abandoned job fails in `PROMPT`, not in a full job.
+fn impatient_client(s: &Server) -> Client {
+    let c = Client::connect(s.addr);
+    c.stream.set_read_timeout(Some(PROMPT)).unwrap();
+    c
+}
+
+/// Asks for a zero-size job with the given id on `c` and asserts it is
+/// answered 200 within `PROMPT`: the only worker was free to take it.
+fn assert_worker_free(c: &mut Client, id: u32) {
+    let t0 = Instant::now();
+    c.send_get(&format!("/slow_threaded?id={id}&n=0"));
+    let r = common::read_response(&mut c.reader, false);
+    let took = t0.elapsed();
+    let r =
+        r.unwrap_or_else(|e| panic!("n=0 job unanswered after {took:?} ({e}): worker still busy"));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(
+        r.text().starts_with(&format!("slow result {id} <--- ")),
+        "{r:?}"
+    );
+    assert!(took < PROMPT, "n=0 job took {took:?}: worker still busy");
+}
+
+/// Asserts the server has not reported a panic on stderr.
+fn assert_no_panic(s: &Server) {
+    let stderr = s.stderr.snapshot();
+    assert!(
+        !stderr.iter().any(|l| l.contains("panicked")),
+        "server panicked: {stderr:?}"
+    );
+}
+
+#[test]
+fn job_timeout_answers_504_and_frees_the_worker() {
+    let _guard = lock();
+    let s = Server::start(&["--workers", "1", "--job-timeout", "0.5", "--quiet"]);
+    let mut c = impatient_client(&s);
+    let t0 = Instant::now();
+    // A pipelined /fast behind the job: answered after the 504, in order.
+    c.send(format!("{}{}", get_req(ABANDONED), get_req("/fast?id=2")).as_bytes());
+    let r = c.response();
+    let took = t0.elapsed();
+    assert_eq!(r.status, 504, "{r:?}");
+    assert_standard_headers(&r, false);
+    assert!(!r.closes(), "504 closed the keep-alive connection: {r:?}");
+    assert!(
+        took >= Duration::from_millis(450),
+        "504 after {took:?}, before the 0.5 s timeout"
+    );
+    assert!(took < PROMPT, "504 only after {took:?}");
+    assert_fast(&c.response(), 2);
+    // The same connection, and the only worker, serve the next job.
+    assert_worker_free(&mut c, 3);
+    assert_no_panic(&s);
+}
+
+#[test]
+fn client_gone_stops_its_running_job() {
+    let _guard = lock();
+    let s = Server::start(&["--workers", "1", "--quiet"]);
+    let mut a = Client::connect(s.addr);
+    a.send_get(ABANDONED);
+    // The server has read the request (and so submitted the job) before
+    // the client leaves.
+    sync_with_loop(s.addr);
+    drop(a);
+    assert_worker_free(&mut impatient_client(&s), 2);
+    assert_no_panic(&s);
+}
+
+#[test]
+fn client_gone_skips_its_queued_job() {
+    let _guard = lock();
+    let s = Server::start(&["--workers", "1", "--quiet"]);
+    // A's job takes the worker (or waits for it), B's waits behind it.
+    let mut a = Client::connect(s.addr);
+    a.send_get(ABANDONED);
+    let mut b = Client::connect(s.addr);
+    b.send_get(&ABANDONED.replace("id=1", "id=2"));
+    sync_with_loop(s.addr);
+    drop(b);
+    drop(a);
+    // Running B's job after A's stopped would keep the worker busy too.
+    assert_worker_free(&mut impatient_client(&s), 3);
+    assert_no_panic(&s);
+}

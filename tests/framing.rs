@@ -1,0 +1,238 @@
+//! Strict message framing (RFC 9112) on the wire: every malformed, ambiguous
+//! or oversized request gets its precise status (400, 413, 414, 431, 501,
+//! 505), `Connection: close`, a Content-Length, and then the close — while a
+//! keep-alive connection opened before it is still served. Also the requests
+//! at the edge of each rule that must still be accepted (identical duplicate
+//! Content-Lengths, a body of exactly `--max-body`), and `Expect:
+//! 100-continue` where no `100 Continue` may be sent.
+//!
+//! Each test runs a table of cases and reports every case that failed, with
+//! its request bytes, not just the first.
+
+mod common;
+
+use common::{assert_fast, check_rejected, get_req, sync_with_loop, Client, Server};
+use std::net::SocketAddr;
+
+/// Runs every `(request, status)` case through [`check_rejected`] and fails
+/// listing all the cases that were not refused as expected.
+fn assert_all_rejected(addr: SocketAddr, cases: &[(String, u16)]) {
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(req, status)| {
+            check_rejected(addr, req.as_bytes(), *status)
+                .err()
+                .map(|e| format!("  {req:?}\n    expected {status}: {e}"))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// `GET /fast?id=1 HTTP/1.1` with a Host header, the given extra header
+/// lines (each ending in CRLF), the empty line, then `body`.
+fn req(fields: &str, body: &str) -> String {
+    format!("GET /fast?id=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n{fields}\r\n{body}")
+}
+
+#[test]
+fn content_length_errors_are_400() {
+    let s = Server::start(&["--quiet"]);
+    let mut cases = vec![(
+        req(
+            "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+            "0\r\n\r\n",
+        ),
+        400,
+    )];
+    for bad in ["abc", "-1", "+5", "0x10", "1 2", ""] {
+        cases.push((req(&format!("Content-Length: {bad}\r\n"), "hello"), 400));
+    }
+    cases.push((
+        req("Content-Length: 5\r\nContent-Length: 6\r\n", "hello!"),
+        400,
+    ));
+    assert_all_rejected(s.addr, &cases);
+}
+
+#[test]
+fn identical_duplicate_content_lengths_are_accepted() {
+    let s = Server::start(&["--quiet"]);
+    let mut c = Client::connect(s.addr);
+    let first = req("Content-Length: 5\r\nContent-Length: 5\r\n", "hello");
+    c.send(format!("{first}{}", get_req("/fast?id=2")).as_bytes());
+    assert_fast(&c.response(), 1);
+    assert_fast(&c.response(), 2);
+}
+
+#[test]
+fn transfer_encoding_errors() {
+    let s = Server::start(&["--quiet"]);
+    let chunked_body = "5\r\nhello\r\n0\r\n\r\n";
+    let mut cases: Vec<(String, u16)> =
+        ["gzip", "chunked, gzip", "gzip, chunked", "chunked, chunked"]
+            .iter()
+            .map(|te| {
+                (
+                    req(&format!("Transfer-Encoding: {te}\r\n"), chunked_body),
+                    501,
+                )
+            })
+            .collect();
+    // Transfer-Encoding did not exist in HTTP/1.0: a 1.0 message carrying
+    // one is a smuggling attempt or a broken proxy.
+    cases.push((
+        format!("GET /fast?id=1 HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n{chunked_body}"),
+        400,
+    ));
+    assert_all_rejected(s.addr, &cases);
+}
+
+#[test]
+fn chunked_body_errors_are_400() {
+    let s = Server::start(&["--quiet"]);
+    let te = "Transfer-Encoding: chunked\r\n";
+    let cases: Vec<(String, u16)> = [
+        // 17 hex digits: more than a u64 holds.
+        "fffffffffffffffff\r\nhello\r\n0\r\n\r\n",
+        // Chunk data not followed by CRLF.
+        "5\r\nhelloXX0\r\n\r\n",
+        // A chunk extension without a name.
+        "5;=x\r\nhello\r\n0\r\n\r\n",
+        // Not a hex size at all.
+        "zz\r\nhello\r\n0\r\n\r\n",
+    ]
+    .iter()
+    .map(|body| (req(te, body), 400))
+    .collect();
+    assert_all_rejected(s.addr, &cases);
+}
+
+#[test]
+fn syntax_errors_are_400() {
+    let s = Server::start(&["--quiet"]);
+    let cases: Vec<(String, u16)> = [
+        "asdf\r\n\r\n".to_string(),
+        // Bare LF line endings.
+        "GET /fast?id=1 HTTP/1.1\nHost: 127.0.0.1\n\n".to_string(),
+        // obs-fold: a header line starting with a space.
+        req("X-A: b\r\n c\r\n", ""),
+        // Whitespace between the field name and the colon.
+        "GET /fast?id=1 HTTP/1.1\r\nHost : 127.0.0.1\r\n\r\n".to_string(),
+        // Control bytes in a field value.
+        req("X-A: a\0b\r\n", ""),
+        req("X-A: a\x01b\r\n", ""),
+        req("X-A: a\x7fb\r\n", ""),
+        // HTTP/1.1 needs exactly one Host.
+        "GET /fast?id=1 HTTP/1.1\r\n\r\n".to_string(),
+        req("Host: 127.0.0.1\r\n", ""),
+    ]
+    .into_iter()
+    .map(|r| (r, 400))
+    .collect();
+    assert_all_rejected(s.addr, &cases);
+}
+
+#[test]
+fn size_limits_are_431_and_414() {
+    let s = Server::start(&["--quiet"]);
+    let many: String = (0..64).map(|i| format!("X-F{i}: v\r\n")).collect();
+    let cases = vec![
+        // One field makes the head larger than 8 KiB.
+        (req(&format!("X-Big: {}\r\n", "a".repeat(9000)), ""), 431),
+        // Host plus 64 more: 65 fields.
+        (req(&many, ""), 431),
+        (
+            format!(
+                "GET /fast?id=1&pad={} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                "a".repeat(9000)
+            ),
+            414,
+        ),
+    ];
+    assert_all_rejected(s.addr, &cases);
+    // 64 fields in all (Host plus 63) are fine.
+    let mut c = Client::connect(s.addr);
+    let fields: String = (0..63).map(|i| format!("X-F{i}: v\r\n")).collect();
+    c.send(req(&fields, "").as_bytes());
+    assert_fast(&c.response(), 1);
+}
+
+#[test]
+fn unsupported_versions_are_505() {
+    let s = Server::start(&["--quiet"]);
+    let cases: Vec<(String, u16)> = ["HTTP/2.0", "HTTP/1.2", "HTTP/3"]
+        .iter()
+        .map(|v| {
+            (
+                format!("GET /fast?id=1 {v}\r\nHost: 127.0.0.1\r\n\r\n"),
+                505,
+            )
+        })
+        .collect();
+    assert_all_rejected(s.addr, &cases);
+}
+
+#[test]
+fn bodies_over_max_body_are_413() {
+    let s = Server::start(&["--max-body", "100", "--quiet"]);
+    let a100 = "a".repeat(100);
+    let cases = vec![
+        (req("Content-Length: 101\r\n", &"a".repeat(101)), 413),
+        (
+            req(
+                "Transfer-Encoding: chunked\r\n",
+                &format!("64\r\n{a100}\r\n1\r\nx\r\n0\r\n\r\n"),
+            ),
+            413,
+        ),
+        // Refused on the head alone: no 100 Continue, no waiting for a body.
+        (
+            req("Content-Length: 101\r\nExpect: 100-continue\r\n", ""),
+            413,
+        ),
+    ];
+    assert_all_rejected(s.addr, &cases);
+    // Exactly max-body is fine, both ways, and framed.
+    let mut c = Client::connect(s.addr);
+    let by_length = req("Content-Length: 100\r\n", &a100);
+    let by_chunks = req(
+        "Transfer-Encoding: chunked\r\n",
+        &format!(
+            "32\r\n{}\r\n32\r\n{}\r\n0\r\n\r\n",
+            &a100[..50],
+            &a100[50..]
+        ),
+    );
+    c.send(format!("{by_length}{by_chunks}{}", get_req("/fast?id=2")).as_bytes());
+    assert_fast(&c.response(), 1);
+    assert_fast(&c.response(), 1);
+    assert_fast(&c.response(), 2);
+}
+
+#[test]
+fn content_length_over_the_default_limit_is_413_before_the_body() {
+    let s = Server::start(&["--quiet"]);
+    // The head only: the server must answer without waiting for 1 MiB + 1.
+    let cases = vec![(req("Content-Length: 1048577\r\n", ""), 413)];
+    assert_all_rejected(s.addr, &cases);
+}
+
+#[test]
+fn http10_expect_gets_no_100_continue() {
+    let s = Server::start(&["--quiet"]);
+    let mut c = Client::connect(s.addr);
+    c.send(b"GET /fast?id=1 HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    // The server has read the head before the body exists: a server that
+    // sends 100 to HTTP/1.0 has done so by now.
+    sync_with_loop(s.addr);
+    c.send(b"hello");
+    let r = c.response();
+    assert_fast(&r, 1);
+    c.assert_closed();
+}

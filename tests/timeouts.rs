@@ -1,0 +1,142 @@
+//! Connection deadlines on the wire: `--header-timeout` answers 408 and
+//! closes a request that does not arrive in time (also when it trickles in
+//! byte by byte, or stalls in its body), and closes a connection that sent
+//! nothing without a word; `--idle-timeout` closes an idle keep-alive
+//! connection, but neither the header timeout nor the idle timeout cuts a
+//! keep-alive connection between requests or a request whose job is running.
+//!
+//! Timing: each deadline is asserted from both sides. The upper bounds are
+//! generous (several seconds for a sub-second timeout, far below the 10 s /
+//! 60 s defaults that a server ignoring the flag would use). The lower
+//! bounds ("not before the timeout") cannot be hurt by a busy machine: load
+//! only ever makes the server later.
+
+mod common;
+
+use common::{assert_fast, get, Client, Server};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The short timeout these tests configure, in seconds.
+const SHORT: f64 = 0.5;
+
+/// What a server honouring `SHORT` never exceeds, even on a busy machine.
+const UPPER: Duration = Duration::from_secs(5);
+
+/// Asserts `took` lies between (a hair under) the timeout `secs` and `UPPER`.
+fn assert_after_timeout(took: Duration, secs: f64, what: &str) {
+    assert!(
+        took.as_secs_f64() >= secs * 0.9,
+        "{what} after {took:?}, before the {secs} s timeout"
+    );
+    assert!(
+        took < UPPER,
+        "{what} only after {took:?}: the {secs} s timeout was not applied"
+    );
+}
+
+#[test]
+fn header_timeout_answers_408_to_a_stalled_head() {
+    let s = Server::start(&["--header-timeout", "0.5", "--quiet"]);
+    let t0 = Instant::now();
+    let mut c = Client::connect(s.addr);
+    c.send(b"GET /fast?id=1 HTTP/1.1\r\nHo");
+    c.assert_error(408);
+    assert_after_timeout(t0.elapsed(), SHORT, "408");
+    // Other connections are unaffected.
+    assert_fast(&get(s.addr, "/fast?id=2"), 2);
+}
+
+#[test]
+fn header_timeout_covers_the_body_of_a_later_request() {
+    let s = Server::start(&["--header-timeout", "0.5", "--quiet"]);
+    let mut c = Client::connect(s.addr);
+    assert_fast(&c.get("/fast?id=1"), 1);
+    // The second request on the keep-alive connection stalls in its body.
+    let t0 = Instant::now();
+    c.send(b"GET /fast?id=2 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\nhello");
+    c.assert_error(408);
+    assert_after_timeout(t0.elapsed(), SHORT, "408");
+}
+
+#[test]
+fn trickling_bytes_do_not_extend_the_header_timeout() {
+    let s = Server::start(&["--header-timeout", "0.5", "--quiet"]);
+    let t0 = Instant::now();
+    let mut c = Client::connect(s.addr);
+    // A slowloris: one byte of an endless header every 50 ms, for up to 20 s
+    // (far beyond UPPER), from a second thread, until the answer comes.
+    let mut writer = c.stream.try_clone().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_writer = Arc::clone(&stop);
+    let trickle = thread::spawn(move || {
+        let head = b"GET /fast?id=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+        if writer.write_all(head).is_err() {
+            return;
+        }
+        for _ in 0..400 {
+            if stop_writer.load(Ordering::Relaxed) || writer.write_all(b"a").is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let answer = c.check_error(408);
+    let took = t0.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    trickle.join().unwrap();
+    answer.unwrap_or_else(|e| panic!("slowloris after {took:?}: {e}"));
+    assert_after_timeout(took, SHORT, "408 to a trickling head");
+}
+
+#[test]
+fn silent_connection_is_closed_without_a_response() {
+    let s = Server::start(&["--header-timeout", "0.5", "--quiet"]);
+    let t0 = Instant::now();
+    let mut c = Client::connect(s.addr);
+    c.assert_closed();
+    assert_after_timeout(t0.elapsed(), SHORT, "close of a silent connection");
+}
+
+#[test]
+fn idle_keep_alive_connection_is_closed_after_idle_timeout() {
+    let s = Server::start(&["--idle-timeout", "0.5", "--quiet"]);
+    let mut c = Client::connect(s.addr);
+    assert_fast(&c.get("/fast?id=1"), 1);
+    let t0 = Instant::now();
+    c.assert_closed();
+    assert_after_timeout(t0.elapsed(), SHORT, "close of an idle connection");
+}
+
+#[test]
+fn keep_alive_connection_outlives_the_header_timeout_between_requests() {
+    let s = Server::start(&["--header-timeout", "0.3", "--idle-timeout", "30", "--quiet"]);
+    let mut c = Client::connect(s.addr);
+    assert_fast(&c.get("/fast?id=1"), 1);
+    // Idle between requests for longer than the header timeout: that is the
+    // idle timeout's business, so the connection must still serve.
+    thread::sleep(Duration::from_secs(1));
+    assert_fast(&c.get("/fast?id=2"), 2);
+}
+
+#[test]
+fn idle_timeout_does_not_cut_a_running_job() {
+    let s = Server::start(&["--idle-timeout", "0.3", "--quiet"]);
+    let mut c = Client::connect(s.addr);
+    // n=8000 takes ~1.5 s here (n=5000 ~0.65 s), far above the timeout.
+    let t0 = Instant::now();
+    let r = c.get("/slow_threaded?id=1&n=8000");
+    let took = t0.elapsed();
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.text().starts_with("slow result 1 <--- "), "{r:?}");
+    assert!(
+        took > Duration::from_secs_f64(0.3),
+        "the job took only {took:?}: too short to test the idle timeout"
+    );
+    // The connection is still usable, and then idles out.
+    assert_fast(&c.get("/fast?id=2"), 2);
+    c.assert_closed();
+}
