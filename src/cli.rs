@@ -1,4 +1,5 @@
-//! `eddy`'s command line: flags in, a [`Config`] out, the exit code back.
+//! `eddy`'s command line: flags in, a [`Config`] (for `serve`) or a
+//! [`CallOptions`] (for `call`) out, the exit code back.
 //!
 //! Hand-written on purpose (the crate's five dependencies include no CLI
 //! parser): the grammar is small — a subcommand, `--flag value` or
@@ -8,6 +9,7 @@ use std::io::{self, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
+use eddy::call::{self, CallOptions, Mode};
 use eddy::{demo, Config, EventLoop, Exit};
 
 /// Printed by `--help`, and on stderr after a usage error.
@@ -16,6 +18,8 @@ eddy — an HTTP/1.1 server on one hand-rolled event loop, slow work on a worker
 
 USAGE:
     eddy [serve] [OPTIONS]       serve the demo app (the default command)
+    eddy call <slow|slow_threaded> [CALL OPTIONS]
+                                 the seed's call_multi.py: slow requests, then fast ones, all at once
     eddy --help | --version
 
 SERVE OPTIONS:
@@ -30,6 +34,14 @@ SERVE OPTIONS:
     --shutdown-timeout SECS   longest graceful drain after SIGINT/SIGTERM [default: 30]
     --reuse-port              bind with SO_REUSEPORT (coming: accepted, not yet applied)
     --quiet                   no access log on stdout
+
+CALL OPTIONS:
+    --addr HOST:PORT          the server [default: 127.0.0.1:8888]
+    --slow N                  slow requests, sent first [default: 3; at most 500]
+    --fast N                  fast requests, sent right after [default: 20; at most 500]
+    --n N                     each slow job's size, heavy_lifting(N) [default: 2000; 0 to 20000]
+    --svg FILE                also draw the timeline: one bar per request, as SVG
+  Prints each answer as it arrives, then a summary; exit 1 if any request failed.
 
 ROUTES (the seed's demo):
     GET /fast?id=ID                   answered on the loop
@@ -56,8 +68,15 @@ pub fn main(args: Vec<String>) -> i32 {
             return 0;
         }
         Some("serve") => args = &args[1..],
+        Some("call") if matches!(args.get(1).map(String::as_str), Some("--help" | "-h")) => {
+            print!("{USAGE}");
+            return 0;
+        }
         Some("call") => {
-            return usage_error("`eddy call` is not built yet (see the issue for `eddy call`)")
+            return match parse_call(&args[1..]) {
+                Ok(options) => run_call(&options),
+                Err(message) => usage_error(&message),
+            }
         }
         _ => {}
     }
@@ -166,6 +185,114 @@ fn parse_secs(flag: &str, text: &str) -> Result<Duration, String> {
     }
 }
 
+// ---- `eddy call` ---------------------------------------------------------
+
+/// Makes the call (see `eddy::call`), prints the summary, draws the timeline
+/// if asked, and turns the outcome into the exit code: 0 if every request
+/// was answered `200` in full, else 1.
+fn run_call(options: &CallOptions) -> i32 {
+    let (mut out, mut err) = (io::stdout(), io::stderr());
+    let report = match call::run(options, &mut out, &mut err) {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = writeln!(err, "eddy call: the client's event loop failed: {e}");
+            return 1;
+        }
+    };
+    let _ = writeln!(out, "{}", report.summary());
+    let mut code = 0;
+    if let Some(path) = &options.svg {
+        match std::fs::write(path, report.timeline().to_svg()) {
+            Ok(()) => {
+                let _ = writeln!(out, "timeline written to {}", path.display());
+            }
+            Err(e) => {
+                let _ = writeln!(err, "eddy call: cannot write {}: {e}", path.display());
+                code = 1;
+            }
+        }
+    }
+    let failed = report.failures();
+    if failed > 0 {
+        let total = report.outcomes().count();
+        let refused = report
+            .outcomes()
+            .filter(|o| matches!(o.result, Err(call::exchange::Failure::Refused)))
+            .count();
+        let hint = if refused == total {
+            format!(
+                " (is eddy serving on {}? start it with `eddy serve --addr {}`)",
+                options.host, options.host
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(err, "eddy call: {failed} of {total} requests failed{hint}");
+        code = 1;
+    }
+    code
+}
+
+/// Parses `eddy call`'s mode and options (the same `--flag value` /
+/// `--flag=value` grammar as [`parse_serve`]).
+fn parse_call(args: &[String]) -> Result<CallOptions, String> {
+    let (mode, mut args) = args
+        .split_first()
+        .ok_or("call needs a mode: slow or slow_threaded")?;
+    let mode = Mode::parse(mode)
+        .ok_or_else(|| format!("call: {mode:?} is not a mode (slow or slow_threaded)"))?;
+    let mut options = CallOptions::new(mode);
+    while let Some((arg, rest)) = args.split_first() {
+        args = rest;
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((flag, value)) => (flag, Some(value.to_string())),
+            None => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            if let Some(value) = inline_value.clone() {
+                return Ok(value);
+            }
+            let (value, rest) = args
+                .split_first()
+                .ok_or_else(|| format!("{name} needs a value"))?;
+            args = rest;
+            Ok(value.clone())
+        };
+        match flag {
+            "--addr" => {
+                let text = value(flag)?;
+                options.addr = parse_addr(&text)?;
+                options.host = text;
+            }
+            "--slow" => options.slow = parse_requests(flag, &value(flag)?)?,
+            "--fast" => options.fast = parse_requests(flag, &value(flag)?)?,
+            "--n" => {
+                let text = value(flag)?;
+                options.n = match text.parse::<u32>() {
+                    Ok(n) if n <= demo::MAX_N => n,
+                    _ => {
+                        let max = demo::MAX_N;
+                        return Err(format!(
+                            "--n: {text:?} is not a whole number from 0 to {max}"
+                        ));
+                    }
+                };
+            }
+            "--svg" => options.svg = Some(value(flag)?.into()),
+            _ => return Err(format!("unknown argument {arg:?}")),
+        }
+    }
+    Ok(options)
+}
+
+/// A request count for `--slow` / `--fast`: 1 to `call::MAX_PER_KIND`.
+fn parse_requests(flag: &str, text: &str) -> Result<usize, String> {
+    match parse_count(flag, text)? {
+        n if n <= call::MAX_PER_KIND => Ok(n),
+        _ => Err(format!("{flag}: at most {} requests", call::MAX_PER_KIND)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +322,34 @@ mod tests {
             "--idle-timeout -1",
         ] {
             assert!(parse_serve(&args(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn call_takes_a_mode_and_its_options() {
+        let options = parse_call(&args(
+            "slow --addr=localhost:9 --slow 1 --fast 2 --n 0 --svg t.svg",
+        ))
+        .unwrap();
+        assert_eq!(options.mode, Mode::Slow);
+        assert_eq!(options.host, "localhost:9");
+        assert_eq!(options.addr.port(), 9);
+        assert_eq!((options.slow, options.fast, options.n), (1, 2, 0));
+        assert_eq!(options.svg.as_deref(), Some(std::path::Path::new("t.svg")));
+        let defaults = parse_call(&args("slow_threaded")).unwrap();
+        assert_eq!((defaults.slow, defaults.fast, defaults.n), (3, 20, 2000));
+        assert_eq!(defaults.host, "127.0.0.1:8888");
+        for bad in [
+            "",
+            "fast",
+            "slow --n 20001",
+            "slow --n x",
+            "slow --slow 0",
+            "slow --fast 501",
+            "slow --svg",
+            "slow --quiet",
+        ] {
+            assert!(parse_call(&args(bad)).is_err(), "{bad:?}");
         }
     }
 }

@@ -33,6 +33,7 @@ use crate::http::{
     Version,
 };
 use crate::response_queue::{JobTicket, Ready, ResponseQueue, Waiting};
+use crate::spares::Spares;
 use crate::timers::{TimerKey, Timers};
 
 /// Bytes read per `read` call. One stack buffer, copied into `inbuf`.
@@ -179,6 +180,47 @@ impl<S: Read + Write> Connection<S> {
         );
     }
 
+    /// Takes buffers from the loop's spares if this connection has parked
+    /// its own (see `spares.rs`). Called before reading.
+    pub fn unpark(&mut self, spares: &mut Spares) {
+        if self.inbuf.capacity() == 0 {
+            self.inbuf = spares.input();
+        }
+        if self.out.capacity() == 0 {
+            self.out = spares.output();
+        }
+        if !self.queue.has_storage() {
+            self.queue.give_storage(spares.slots());
+        }
+        if !self.decoder.has_spare() {
+            if let Some(request) = spares.request() {
+                self.decoder.recycle(request);
+            }
+        }
+    }
+
+    /// Hands this connection's buffers to the loop's spares if it is idle:
+    /// nothing buffered, nothing waiting, nothing to write. Called after
+    /// every drive; a busy connection keeps its buffers.
+    pub fn park(&mut self, spares: &mut Spares) {
+        let idle = self.in_pos == self.inbuf.len()
+            && self.decoder.is_idle()
+            && self.queue.is_empty()
+            && self.out.is_empty();
+        if !idle {
+            return;
+        }
+        self.in_pos = 0;
+        spares.park_input(std::mem::take(&mut self.inbuf));
+        spares.park_output(std::mem::take(&mut self.out));
+        if self.queue.has_storage() {
+            spares.park_slots(self.queue.take_storage());
+        }
+        if let Some(request) = self.decoder.take_spare() {
+            spares.park_request(request);
+        }
+    }
+
     /// Records readiness directly (what `note_event` does for a real event;
     /// the socket-free harness in `fuzzing.rs` calls it itself).
     pub fn note_readiness(&mut self, readable: bool, writable: bool) {
@@ -315,9 +357,10 @@ impl<S: Read + Write> Connection<S> {
         None
     }
 
-    /// Reserves the response slot for `request` and returns its sequence
-    /// number. A request that ends the connection stops further decoding.
-    pub fn reserve(&mut self, request: &Request, access_log: bool) -> u64 {
+    /// Reserves the response slot for `request`, answered by route number
+    /// `route`, and returns its sequence number. A request that ends the
+    /// connection stops further decoding.
+    pub fn reserve(&mut self, request: &Request, access_log: bool, route: usize) -> u64 {
         let close = !request.keep_alive;
         if close {
             self.reading = false;
@@ -329,6 +372,7 @@ impl<S: Read + Write> Connection<S> {
             started: Instant::now(),
             request_line: access_log.then(|| request_line(request)),
             job: None,
+            route,
         })
     }
 
@@ -349,46 +393,39 @@ impl<S: Read + Write> Connection<S> {
     pub fn fill(&mut self, seq: u64, response: Response, date: &[u8], draining: bool) -> Filled {
         let goodbye = draining && self.queue.is_last(seq);
         let peer = self.peer;
-        let job;
+        let filled;
         if let Some(waiting) = self.queue.take_front(seq) {
             // The oldest request: everything before it has been handed to
             // the output buffer already, so encode straight into it.
-            job = waiting.job.clone();
+            filled = Filled::of(&waiting);
             if encode(peer, &waiting, &response, goodbye, date, &mut self.out) {
                 self.reading = false;
             }
         } else {
-            let mut taken = None;
-            let filled = self.queue.fill(seq, |waiting| {
-                taken = waiting.job.clone();
+            let mut taken = Filled::NotWaiting;
+            self.queue.fill(seq, |waiting| {
+                taken = Filled::of(&waiting);
                 let mut bytes = Vec::new();
                 let close = encode(peer, &waiting, &response, goodbye, date, &mut bytes);
                 Ready { bytes, close }
             });
-            if !filled {
-                return Filled::NotWaiting;
-            }
-            job = taken;
+            filled = taken;
         }
-        if goodbye {
+        if goodbye && !matches!(filled, Filled::NotWaiting) {
             self.reading = false;
         }
-        Filled::Yes { job }
+        filled
     }
 
     /// The job for slot `seq` ran out of time: tell it to stop, answer 504
-    /// in its place. Returns false if the slot was answered meanwhile.
-    pub fn time_out_job(&mut self, seq: u64, date: &[u8], draining: bool) -> bool {
+    /// in its place. `NotWaiting` if the slot was answered meanwhile.
+    pub fn time_out_job(&mut self, seq: u64, date: &[u8], draining: bool) -> Filled {
         let response = Response::error(StatusCode::GATEWAY_TIMEOUT);
-        match self.fill(seq, response, date, draining) {
-            Filled::Yes { job } => {
-                if let Some(job) = job {
-                    job.cancel.cancel();
-                }
-                true
-            }
-            Filled::NotWaiting => false,
+        let filled = self.fill(seq, response, date, draining);
+        if let Filled::Yes { job: Some(job), .. } = &filled {
+            job.cancel.cancel();
         }
+        filled
     }
 
     /// Gives up on a request that did not arrive in time: 408, then close.
@@ -591,15 +628,29 @@ impl<S: Source> Connection<S> {
 /// What filling a slot did.
 #[derive(Debug)]
 pub enum Filled {
-    /// The answer is in its slot; `job` is the job that was working on it,
-    /// if the request was offloaded (its timer can now be disarmed).
+    /// The answer is in its slot.
     Yes {
-        /// The job's ticket.
+        /// The job that was working on it, if the request was offloaded
+        /// (its timer can now be disarmed).
         job: Option<JobTicket>,
+        /// The route that answered, for the metrics.
+        route: usize,
+        /// When the request was decoded, for the metrics.
+        started: Instant,
     },
     /// The slot was not waiting: answered already (by a job timeout, say)
     /// or never issued. The answer is dropped.
     NotWaiting,
+}
+
+impl Filled {
+    fn of(waiting: &Waiting) -> Filled {
+        Filled::Yes {
+            job: waiting.job.clone(),
+            route: waiting.route,
+            started: waiting.started,
+        }
+    }
 }
 
 /// Encodes the answer to the request `waiting` describes into `out`, logs it,

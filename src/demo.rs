@@ -7,6 +7,7 @@
 //! | `/slow_threaded` | offloaded to the worker pool   | same                           |
 //! | `/fail`          | offloaded; the job panics      | 500 naming the panic           |
 //! | `/healthz`       | inline                         | `ok`, or 503 `draining`        |
+//! | `/metrics`       | inline                         | Prometheus text format         |
 //!
 //! `/slow` is wrong on purpose: it is the seed question's baseline, where a
 //! CPU-heavy handler holds every other client up. `/slow_threaded` is the
@@ -35,6 +36,14 @@ pub fn router() -> Router {
         .get("/slow_threaded", offload(slow_threaded))
         .get("/fail", offload(fail))
         .get("/healthz", inline(healthz))
+        .get("/metrics", inline(metrics))
+}
+
+/// Prometheus text format, version 0.0.4 (the content type says so).
+fn metrics(_: &Request, status: &LoopStatus) -> Response {
+    let mut response = Response::text(StatusCode::OK, status.prometheus());
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response
 }
 
 fn fast(request: &Request, _: &LoopStatus) -> Response {

@@ -17,6 +17,7 @@
 //! only on this thread, so nothing here needs a lock. Other threads reach in
 //! only through [`LoopHandle::add_callback`].
 
+use std::cell::RefCell;
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
@@ -30,10 +31,12 @@ use crate::conn_table::{ConnId, ConnTable};
 use crate::connection::{Connection, DeadlineKind, Filled, ReadOutcome};
 use crate::http::{DateCache, Limits, Response};
 use crate::loop_handle::{Callback, LoopHandle};
+use crate::metrics::{JobEnd, Metrics};
 use crate::pool::WorkerPool;
 use crate::response_queue::JobTicket;
 use crate::router::{Answer, LoopStatus, Router};
 use crate::signals::SignalPipe;
+use crate::spares::Spares;
 use crate::timers::{TimerKey, Timers};
 
 /// Reserved tokens, at the top of the range so they never meet a connection's
@@ -51,6 +54,12 @@ const ACCEPT_BATCH: usize = 128;
 /// once would spin: the listener stays readable while the backlog is full.
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// How often the heartbeat timer fires. It exists so the loop always has a
+/// timer to be late for: its lateness is the loop-lag metric, the number
+/// that shows a blocked loop (see `metrics.rs`). Four wakes a second cost
+/// nothing measurable.
+const HEARTBEAT: Duration = Duration::from_millis(250);
 
 /// Rounds of read → decode → answer → write one connection gets per turn.
 /// A client that pipelines without pause could otherwise keep the loop on
@@ -78,6 +87,8 @@ pub(crate) enum TimerEvent {
     ShutdownDeadline,
     /// An accept back-off ended: listen again.
     ResumeAccepting,
+    /// The loop-lag heartbeat.
+    Heartbeat,
 }
 
 /// Why the listener is not registered.
@@ -119,7 +130,12 @@ pub struct EventLoop {
     accept_ready: bool,
     /// The current accept back-off, doubled per consecutive failure.
     accept_backoff: Duration,
-    conns: ConnTable<Connection<TcpStream>>,
+    /// Boxed: a `Connection` is a few hundred bytes, and the slab's spare
+    /// capacity (it grows by doubling) should cost a pointer per slot, not
+    /// a whole connection.
+    conns: ConnTable<Box<Connection<TcpStream>>>,
+    /// Buffers parked by idle connections, lent to busy ones.
+    spares: Spares,
     /// Connections that used up their rounds with work left: driven again
     /// next turn, and the poll does not sleep while any wait.
     again: Vec<ConnId>,
@@ -140,12 +156,12 @@ pub struct EventLoop {
     draining: bool,
     /// Set when the loop should stop at the end of this turn.
     exit: Option<Exit>,
-    /// Answers that arrived for connections already closed.
-    stale_answers: u64,
-    /// Queued jobs skipped because their client had left.
-    skipped_jobs: u64,
-    /// Jobs answered 504 by the job timeout.
-    timed_out_jobs: u64,
+    /// Everything `/metrics` reports. In a `RefCell` because inline
+    /// handlers read it (through `LoopStatus`) while the loop, on the same
+    /// thread, counts between their calls.
+    metrics: RefCell<Metrics>,
+    /// Jobs handed to the pool and not answered, skipped or dropped yet.
+    jobs_in_flight: usize,
 }
 
 impl EventLoop {
@@ -164,6 +180,9 @@ impl EventLoop {
             None
         };
         let pool = WorkerPool::start(config.workers, config.queue, &handle);
+        let router_paths = router.paths();
+        let mut timers = Timers::default();
+        timers.insert(Instant::now() + HEARTBEAT, TimerEvent::Heartbeat);
         let limits = Limits {
             max_body: config.max_body,
             ..Limits::default()
@@ -177,7 +196,8 @@ impl EventLoop {
             accept_backoff: ACCEPT_BACKOFF_MIN,
             conns: ConnTable::default(),
             again: Vec::new(),
-            timers: Timers::default(),
+            spares: Spares::default(),
+            timers,
             callbacks,
             handle,
             signals,
@@ -188,9 +208,8 @@ impl EventLoop {
             date: DateCache::new(),
             draining: false,
             exit: None,
-            stale_answers: 0,
-            skipped_jobs: 0,
-            timed_out_jobs: 0,
+            metrics: RefCell::new(Metrics::new(router_paths)),
+            jobs_in_flight: 0,
         })
     }
 
@@ -296,8 +315,16 @@ impl EventLoop {
 
     /// A job's answer re-enters the loop: fill its slot, then flush the
     /// connection (the answer may unblock answers queued behind it).
-    pub(crate) fn job_done(&mut self, slot: ResponseSlot, response: Response, _ran: Duration) {
+    pub(crate) fn job_done(
+        &mut self,
+        slot: ResponseSlot,
+        response: Response,
+        _ran: Duration,
+        panicked: bool,
+    ) {
+        self.jobs_in_flight -= 1;
         let date = self.date.get();
+        let status = response.status;
         // The client may have left while the job ran (its generation no
         // longer matches), or the job timeout answered 504 already. Either
         // way the answer has nowhere to go: drop it quietly, and count it.
@@ -305,20 +332,25 @@ impl EventLoop {
             Some(conn) => conn.fill(slot.seq, response, date, self.draining),
             None => Filled::NotWaiting,
         };
-        match filled {
-            Filled::Yes { job } => {
-                if let Some(job) = job {
-                    self.timers.cancel(job.timer);
-                }
-                self.drive(slot.conn);
+        let end = match (&filled, panicked) {
+            (Filled::NotWaiting, _) => JobEnd::Cancelled,
+            (Filled::Yes { .. }, true) => JobEnd::Panicked,
+            (Filled::Yes { .. }, false) => JobEnd::Completed,
+        };
+        self.metrics.borrow_mut().job_ended(end);
+        count(&self.metrics, status, &filled);
+        if let Filled::Yes { job, .. } = filled {
+            if let Some(job) = job {
+                self.timers.cancel(job.timer);
             }
-            Filled::NotWaiting => self.stale_answers += 1,
+            self.drive(slot.conn);
         }
     }
 
     /// A worker skipped a job whose client had already left.
     pub(crate) fn job_skipped(&mut self, _slot: ResponseSlot) {
-        self.skipped_jobs += 1;
+        self.jobs_in_flight -= 1;
+        self.metrics.borrow_mut().job_ended(JobEnd::Cancelled);
     }
 
     /// Moves one connection forward as far as it can go without blocking:
@@ -326,7 +358,17 @@ impl EventLoop {
     /// ready — again while that frees room for more — then decide interest,
     /// deadline, or close.
     fn drive(&mut self, id: ConnId) {
-        let status = self.status();
+        let pool = self.pool.as_ref().expect("pool lives while the loop runs");
+        // What inline handlers may see. Built from the fields it needs (not
+        // a `&self` method) so the connection table stays free to borrow.
+        let status = LoopStatus {
+            draining: self.draining,
+            open_connections: self.conns.len(),
+            workers: pool.size(),
+            jobs_queued: pool.queued(),
+            jobs_in_flight: self.jobs_in_flight,
+            metrics: &self.metrics,
+        };
         let date = self.date.get();
         let Some(conn) = self.conns.get_mut(id) else {
             return;
@@ -338,7 +380,7 @@ impl EventLoop {
             }
             return;
         }
-        let pool = self.pool.as_ref().expect("pool lives while the loop runs");
+        conn.unpark(&mut self.spares);
         let mut rounds = 0;
         loop {
             if conn.read() == ReadOutcome::Gone {
@@ -346,13 +388,28 @@ impl EventLoop {
                 return;
             }
             while let Some(request) = conn.next_request(date, self.config.access_log) {
-                let seq = conn.reserve(&request, self.config.access_log);
+                let resolved = self.router.resolve(&request);
+                let route = resolved.path_index().unwrap_or(usize::MAX);
+                let seq = conn.reserve(&request, self.config.access_log, route);
                 let slot = ResponseSlot { conn: id, seq };
-                match self.router.dispatch(&request, &status, pool, slot) {
+                match self
+                    .router
+                    .dispatch(resolved, &request, &status, pool, slot)
+                {
                     Answer::Now(response) => {
-                        conn.fill(seq, response, date, self.draining);
+                        let code = response.status;
+                        let filled = conn.fill(seq, response, date, self.draining);
+                        count(&self.metrics, code, &filled);
+                    }
+                    Answer::Rejected(response) => {
+                        self.metrics.borrow_mut().job_rejected();
+                        let code = response.status;
+                        let filled = conn.fill(seq, response, date, self.draining);
+                        count(&self.metrics, code, &filled);
                     }
                     Answer::Offloaded(cancel) => {
+                        self.metrics.borrow_mut().job_submitted();
+                        self.jobs_in_flight += 1;
                         let at = Instant::now() + self.config.job_timeout;
                         let timer = self.timers.insert(at, TimerEvent::JobTimeout(slot));
                         conn.track_job(seq, JobTicket { cancel, timer });
@@ -394,6 +451,7 @@ impl EventLoop {
             return;
         }
         conn.sync_deadline(&mut self.timers, id, &self.config);
+        conn.park(&mut self.spares);
     }
 
     /// Closes a connection: cancels its jobs and its deadline, frees its slot
@@ -424,6 +482,7 @@ impl EventLoop {
             match listener.accept() {
                 Ok((socket, peer)) => {
                     self.accept_backoff = ACCEPT_BACKOFF_MIN;
+                    self.metrics.borrow_mut().connection_accepted();
                     self.open(socket, peer);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -466,7 +525,7 @@ impl EventLoop {
         let _ = socket.set_nodelay(true);
         let id = self
             .conns
-            .insert(Connection::new(socket, peer, self.limits));
+            .insert(Box::new(Connection::new(socket, peer, self.limits)));
         let conn = self.conns.get_mut(id).expect("just inserted");
         if self
             .poll
@@ -507,7 +566,11 @@ impl EventLoop {
     fn fire_due_timers(&mut self) {
         let now = Instant::now();
         while let Some((key, event)) = self.timers.pop_due(now) {
+            self.metrics.borrow_mut().loop_lag(now - key.at());
             match event {
+                TimerEvent::Heartbeat => {
+                    self.timers.insert(now + HEARTBEAT, TimerEvent::Heartbeat);
+                }
                 TimerEvent::Deadline(id) => self.on_deadline(id, key, now),
                 TimerEvent::JobTimeout(slot) => self.on_job_timeout(slot),
                 TimerEvent::ShutdownDeadline => {
@@ -554,8 +617,10 @@ impl EventLoop {
         let Some(conn) = self.conns.get_mut(slot.conn) else {
             return;
         };
-        if conn.time_out_job(slot.seq, date, self.draining) {
-            self.timed_out_jobs += 1;
+        let filled = conn.time_out_job(slot.seq, date, self.draining);
+        if let Filled::Yes { .. } = filled {
+            self.metrics.borrow_mut().job_timed_out();
+            count(&self.metrics, crate::StatusCode::GATEWAY_TIMEOUT, &filled);
             self.drive(slot.conn);
         }
     }
@@ -616,13 +681,14 @@ impl EventLoop {
         }
         exit
     }
+}
 
-    /// What inline handlers may know about the loop.
-    fn status(&self) -> LoopStatus {
-        LoopStatus {
-            draining: self.draining,
-            open_connections: self.conns.len(),
-            workers: self.pool.as_ref().map_or(0, WorkerPool::size),
-        }
+/// Counts an answer that went into its slot (a free function so `drive`
+/// can call it while it holds a connection borrowed from the table).
+fn count(metrics: &RefCell<Metrics>, status: crate::StatusCode, filled: &Filled) {
+    if let Filled::Yes { route, started, .. } = filled {
+        metrics
+            .borrow_mut()
+            .request(*route, status.as_u16(), started.elapsed());
     }
 }

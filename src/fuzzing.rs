@@ -159,7 +159,7 @@ pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
                 assert!(consumed_at_finish.is_none(), "decoded after the end");
                 let index = heads.len();
                 heads.push(request.is_head());
-                let seq = conn.reserve(&request, false);
+                let seq = conn.reserve(&request, false, 0);
                 if index % 3 == 2 {
                     jobs.push((seq, index));
                 } else {

@@ -23,8 +23,10 @@
 //!   functions, no sockets.
 //! - [`router`] — which handler answers, and whether it runs inline or on the
 //!   pool.
+//! - [`metrics`] — counters and histograms, `/metrics` in Prometheus text.
 //! - [`pool`] — worker threads, the bounded job queue, `catch_unwind`,
 //!   cancel tokens.
+//! - `spares` — buffers idle connections lend back to the loop.
 //! - `timers` — every deadline in one ordered map.
 //! - `signals` — SIGINT/SIGTERM as a readable pipe (the self-pipe trick).
 //! - `conn_table` — the slab of connections; tokens with generations.
@@ -32,6 +34,9 @@
 //! - [`fuzzing`] — one connection driven without a socket, for the fuzzer.
 //! - [`demo`] — the seed's app: `/fast`, `/slow`, `/slow_threaded`, `/fail`,
 //!   `/healthz`, and `heavy_lifting`.
+//! - [`call`] — `eddy call`, the seed's client (`call_multi.py`): a second,
+//!   small reactor with one connection per request.
+//! - [`timeline`] — a hand-written SVG writer: one bar per request.
 //!
 //! The private modules are part of the textbook: `cargo doc
 //! --document-private-items` renders them too.
@@ -74,6 +79,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+pub mod call;
 pub mod config;
 mod conn_table;
 mod connection;
@@ -82,10 +88,13 @@ pub mod event_loop;
 pub mod fuzzing;
 pub mod http;
 pub mod loop_handle;
+pub mod metrics;
 pub mod pool;
 mod response_queue;
 pub mod router;
 mod signals;
+mod spares;
+pub mod timeline;
 mod timers;
 
 pub use config::Config;

@@ -131,6 +131,11 @@ impl WorkerPool {
         self.workers.len()
     }
 
+    /// Jobs waiting in the queue for a worker.
+    pub fn queued(&self) -> usize {
+        self.queue.as_ref().map_or(0, Sender::len)
+    }
+
     /// Closes the queue and waits for every worker to finish its current job
     /// and exit. The loop calls this only after every in-flight request has
     /// been answered (or cancelled), so the wait is short.
@@ -158,6 +163,7 @@ fn work(tasks: Receiver<Task>, handle: LoopHandle) {
         }
         let started = Instant::now();
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| (job.0)(&cancel)));
+        let panicked = outcome.is_err();
         let response = match outcome {
             Ok(response) => response,
             Err(payload) => Response::text(
@@ -170,7 +176,7 @@ fn work(tasks: Receiver<Task>, handle: LoopHandle) {
         };
         let elapsed = started.elapsed();
         if handle
-            .add_callback(move |lp| lp.job_done(slot, response, elapsed))
+            .add_callback(move |lp| lp.job_done(slot, response, elapsed, panicked))
             .is_err()
         {
             return; // The loop is gone: so is everyone we could answer.

@@ -38,6 +38,8 @@ pub struct Waiting {
     pub request_line: Option<String>,
     /// Set for offloaded requests: the job working on the answer.
     pub job: Option<JobTicket>,
+    /// Which route answers it (the router's path index), for the metrics.
+    pub route: usize,
 }
 
 /// What the connection holds on to for an offloaded request's job.
@@ -63,6 +65,18 @@ pub struct Ready {
     pub bytes: Vec<u8>,
     /// The connection closes once these bytes are written.
     pub close: bool,
+}
+
+/// The memory behind a [`ResponseQueue`], lent out while its connection is
+/// idle (see `spares.rs`). Opaque: only the queue looks inside.
+#[derive(Debug, Default)]
+pub struct SlotStorage(VecDeque<Entry>);
+
+impl SlotStorage {
+    /// True if there is memory worth keeping.
+    pub fn has_capacity(&self) -> bool {
+        self.0.capacity() > 0
+    }
 }
 
 /// The per-connection ordered queue of response slots.
@@ -155,6 +169,25 @@ impl ResponseQueue {
         })
     }
 
+    /// Takes the queue's (empty) storage away, leaving it with none; the
+    /// sequence numbering carries on.
+    pub fn take_storage(&mut self) -> SlotStorage {
+        debug_assert!(self.entries.is_empty(), "only an empty queue is parked");
+        SlotStorage(std::mem::take(&mut self.entries))
+    }
+
+    /// Gives the queue storage to use, if it has none.
+    pub fn give_storage(&mut self, storage: SlotStorage) {
+        if self.entries.capacity() == 0 {
+            self.entries = storage.0;
+        }
+    }
+
+    /// True if the queue holds storage (it is not parked).
+    pub fn has_storage(&self) -> bool {
+        self.entries.capacity() > 0
+    }
+
     /// Number of slots, waiting or ready.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -187,6 +220,7 @@ mod tests {
             started: Instant::now(),
             request_line: None,
             job: None,
+            route: 0,
         }
     }
 

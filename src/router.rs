@@ -15,21 +15,45 @@
 //! (the connection drops the body). A known path asked with another method
 //! gets 405 with an `Allow` header listing what it does accept.
 
+use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::event_loop::ResponseSlot;
 use crate::http::{Request, Response, StatusCode};
+use crate::metrics::{Gauges, Metrics};
 use crate::pool::{CancelToken, Job, Task, WorkerPool};
 
 /// What an inline handler may know about the loop it runs on.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LoopStatus {
+#[derive(Debug, Clone, Copy)]
+pub struct LoopStatus<'a> {
     /// The server received SIGINT/SIGTERM and is finishing in-flight work.
     pub draining: bool,
     /// Connections currently open.
     pub open_connections: usize,
     /// Worker threads in the pool.
     pub workers: usize,
+    /// Jobs waiting for a worker.
+    pub jobs_queued: usize,
+    /// Jobs handed to the pool and not yet answered.
+    pub jobs_in_flight: usize,
+    /// The loop's counters. A `RefCell` because the loop keeps counting
+    /// while a handler holds this status; the two never overlap in time
+    /// (one thread), which is all `RefCell` checks.
+    pub(crate) metrics: &'a RefCell<Metrics>,
+}
+
+impl LoopStatus<'_> {
+    /// The loop's metrics in the Prometheus text format (see `metrics.rs`
+    /// for every name), for a `/metrics` route.
+    pub fn prometheus(&self) -> String {
+        self.metrics.borrow().render(&Gauges {
+            connections_open: self.open_connections,
+            jobs_queued: self.jobs_queued,
+            jobs_in_flight: self.jobs_in_flight,
+            workers: self.workers,
+            draining: self.draining,
+        })
+    }
 }
 
 /// A handler that answers on the loop thread.
@@ -59,12 +83,24 @@ pub fn offload(prepare: impl Fn(&Request) -> Result<Job, Response> + Send + 'sta
 
 /// The outcome of looking a request up.
 pub enum Resolved<'r> {
-    /// This route answers it.
-    Found(&'r Route),
+    /// This route (of path number `.0`, in registration order) answers it.
+    Found(usize, &'r Route),
     /// No route has this path: 404.
     NotFound,
-    /// The path exists but not for this method: 405 with this `Allow` value.
-    MethodNotAllowed(&'r str),
+    /// The path (number `.0`) exists but not for this method: 405 with this
+    /// `Allow` value.
+    MethodNotAllowed(usize, &'r str),
+}
+
+impl Resolved<'_> {
+    /// The number of the matched path, for counting requests per route;
+    /// `None` when no path matched.
+    pub fn path_index(&self) -> Option<usize> {
+        match self {
+            Resolved::Found(index, _) | Resolved::MethodNotAllowed(index, _) => Some(*index),
+            Resolved::NotFound => None,
+        }
+    }
 }
 
 /// The routes of one path.
@@ -117,9 +153,20 @@ impl Router {
         self
     }
 
+    /// The registered paths, in registration order (their index is what
+    /// [`Resolved::path_index`] returns).
+    pub fn paths(&self) -> Vec<String> {
+        self.paths.iter().map(|p| p.path.clone()).collect()
+    }
+
     /// Finds the route for a request.
     pub fn resolve(&self, request: &Request) -> Resolved<'_> {
-        let Some(entry) = self.paths.iter().find(|p| p.path == request.path()) else {
+        let Some((index, entry)) = self
+            .paths
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.path == request.path())
+        else {
             return Resolved::NotFound;
         };
         // HEAD is answered by the GET route: same status and headers, and
@@ -129,8 +176,8 @@ impl Router {
             other => other,
         };
         match entry.methods.iter().find(|(m, _)| m == method) {
-            Some((_, route)) => Resolved::Found(route),
-            None => Resolved::MethodNotAllowed(&entry.allow),
+            Some((_, route)) => Resolved::Found(index, route),
+            None => Resolved::MethodNotAllowed(index, &entry.allow),
         }
     }
 }
@@ -149,28 +196,32 @@ fn allow_header(methods: &[(String, Route)]) -> String {
 
 /// What became of a dispatched request.
 pub enum Answer {
-    /// The response is here already (inline route, 4xx, or a full queue).
+    /// The response is here already (inline route, or 4xx).
     Now(Response),
     /// A worker has the job; its answer will come through the loop handle.
     Offloaded(CancelToken),
+    /// The job queue was full: 503 now.
+    Rejected(Response),
 }
 
 impl Router {
-    /// Answers `request` inline or hands its job to `pool`, whose answer
-    /// will fill `slot`. A panic in an inline handler or a prepare step is
-    /// caught and becomes a 500, like a panic in a job: a buggy route must
-    /// not take the loop (and every other client) down with it.
+    /// Answers `request` (already [`resolve`](Self::resolve)d) inline or
+    /// hands its job to `pool`, whose answer will fill `slot`. A panic in an
+    /// inline handler or a prepare step is caught and becomes a 500, like a
+    /// panic in a job: a buggy route must not take the loop (and every other
+    /// client) down with it.
     pub fn dispatch(
         &self,
+        resolved: Resolved<'_>,
         request: &Request,
-        status: &LoopStatus,
+        status: &LoopStatus<'_>,
         pool: &WorkerPool,
         slot: ResponseSlot,
     ) -> Answer {
-        let route = match self.resolve(request) {
-            Resolved::Found(route) => route,
+        let route = match resolved {
+            Resolved::Found(_, route) => route,
             Resolved::NotFound => return Answer::Now(Response::error(StatusCode(404))),
-            Resolved::MethodNotAllowed(allow) => {
+            Resolved::MethodNotAllowed(_, allow) => {
                 let response = Response::error(StatusCode(405)).with_header("Allow", allow);
                 return Answer::Now(response);
             }
@@ -195,7 +246,9 @@ impl Router {
             // Queue full: say so now, and when to come back, rather than
             // queueing without limit (the seed's process-per-request had no
             // limit at all).
-            Err(_) => Answer::Now(Response::error(StatusCode(503)).with_header("Retry-After", "1")),
+            Err(_) => {
+                Answer::Rejected(Response::error(StatusCode(503)).with_header("Retry-After", "1"))
+            }
         }
     }
 }

@@ -129,6 +129,17 @@ impl RequestDecoder {
         self.spare = Some(request);
     }
 
+    /// True if a recycled request is waiting to be filled.
+    pub fn has_spare(&self) -> bool {
+        self.spare.is_some()
+    }
+
+    /// Gives up the spare request, if any (to park it while the connection
+    /// is idle).
+    pub fn take_spare(&mut self) -> Option<Request> {
+        self.spare.take()
+    }
+
     /// Decodes from the front of `buf`. Returns how many bytes of `buf` were
     /// consumed (the caller drains them) and what was found. The caller calls
     /// again with the remaining bytes (plus any new bytes) until

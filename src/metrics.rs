@@ -1,0 +1,360 @@
+//! Metrics: what the loop counts, and `/metrics` in Prometheus text format.
+//!
+//! The loop is the only writer, so these are plain integers, no atomics.
+//! Counting must not cost the fast path an allocation, so requests are
+//! counted per route *index* (the router's registration order, plus one
+//! bucket for paths no route matched — never the raw path, which a client
+//! could vary without end), and the few statuses a route answers live in a
+//! short list that stops growing once every status has been seen.
+//!
+//! The number that shows a blocked loop is **loop lag**: how late the loop
+//! ran a timer that was due. A heartbeat timer fires every
+//! [`HEARTBEAT`](crate::event_loop) so there is always a timer to be late;
+//! while `/slow` computes on the loop thread, the next heartbeat runs a
+//! second late and the histogram's upper buckets jump.
+//!
+//! The exposition format is small enough to write by hand
+//! (<https://prometheus.io/docs/instrumenting/exposition_formats/>): `# HELP`
+//! and `# TYPE` before each family, one sample per line, histograms as
+//! cumulative `_bucket{le=...}` series ending in `+Inf`, then `_sum` and
+//! `_count`.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+/// Upper bounds of the latency buckets, in seconds: from half a millisecond
+/// (a fast request on a quiet loop) to half a minute (the job timeout).
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 30.0,
+];
+
+/// A Prometheus histogram with fixed buckets.
+#[derive(Debug, Clone, Default)]
+pub struct Histogram {
+    /// Observations per bucket (not cumulative; the last is `+Inf`).
+    counts: [u64; BUCKETS.len() + 1],
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    /// Records one observation.
+    pub fn observe(&mut self, value: Duration) {
+        let seconds = value.as_secs_f64();
+        let bucket = BUCKETS
+            .iter()
+            .position(|&le| seconds <= le)
+            .unwrap_or(BUCKETS.len());
+        self.counts[bucket] += 1;
+        self.sum += seconds;
+        self.count += 1;
+    }
+
+    /// Number of observations.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Writes the `_bucket`, `_sum` and `_count` samples, with `labels`
+    /// (already formatted, like `route="/fast"`, or empty) on each.
+    fn render(&self, name: &str, labels: &str, out: &mut String) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        let mut cumulative = 0;
+        for (i, count) in self.counts.iter().enumerate() {
+            cumulative += count;
+            let le = BUCKETS.get(i).map_or("+Inf".to_string(), |b| b.to_string());
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{sep}le=\"{le}\"}} {cumulative}"
+            );
+        }
+        let braces = if labels.is_empty() {
+            String::new()
+        } else {
+            format!("{{{labels}}}")
+        };
+        let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{braces} {}", self.count);
+    }
+}
+
+/// Requests and latency for one route.
+#[derive(Debug, Clone, Default)]
+struct RouteMetrics {
+    /// (status, count), in first-seen order.
+    statuses: Vec<(u16, u64)>,
+    durations: Histogram,
+}
+
+/// Why a job ended, for the job counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobEnd {
+    /// It ran and its answer was used.
+    Completed,
+    /// It panicked; the client got a 500.
+    Panicked,
+    /// Its client left first: skipped in the queue, or its answer dropped.
+    Cancelled,
+}
+
+/// Everything the loop counts.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    /// Route names in index order; the last one is `unmatched`.
+    route_names: Vec<String>,
+    routes: Vec<RouteMetrics>,
+    connections_accepted: u64,
+    jobs_submitted: u64,
+    jobs_completed: u64,
+    jobs_panicked: u64,
+    jobs_cancelled: u64,
+    jobs_rejected: u64,
+    jobs_timed_out: u64,
+    loop_lag: Histogram,
+}
+
+/// Live values the loop knows at scrape time (gauges).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gauges {
+    /// Connections open now.
+    pub connections_open: usize,
+    /// Jobs waiting for a worker.
+    pub jobs_queued: usize,
+    /// Jobs handed to the pool and not yet answered (queued or running).
+    pub jobs_in_flight: usize,
+    /// Worker threads.
+    pub workers: usize,
+    /// 1 while draining for shutdown.
+    pub draining: bool,
+}
+
+impl Metrics {
+    /// Metrics for a router whose paths are `route_names`, in registration
+    /// order; one more bucket counts requests no route matched.
+    pub fn new(route_names: Vec<String>) -> Metrics {
+        let mut route_names = route_names;
+        route_names.push("unmatched".to_string());
+        let routes = vec![RouteMetrics::default(); route_names.len()];
+        Metrics {
+            route_names,
+            routes,
+            ..Metrics::default()
+        }
+    }
+
+    /// The index of the `unmatched` bucket.
+    pub fn unmatched(&self) -> usize {
+        self.routes.len() - 1
+    }
+
+    /// Counts one answered request on route `route` (an index; out of range
+    /// counts as unmatched).
+    pub fn request(&mut self, route: usize, status: u16, took: Duration) {
+        let unmatched = self.unmatched();
+        let entry = &mut self.routes[route.min(unmatched)];
+        match entry.statuses.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, count)) => *count += 1,
+            None => entry.statuses.push((status, 1)),
+        }
+        entry.durations.observe(took);
+    }
+
+    /// A new connection was accepted.
+    pub fn connection_accepted(&mut self) {
+        self.connections_accepted += 1;
+    }
+
+    /// A job went to the pool.
+    pub fn job_submitted(&mut self) {
+        self.jobs_submitted += 1;
+    }
+
+    /// A job ended.
+    pub fn job_ended(&mut self, end: JobEnd) {
+        match end {
+            JobEnd::Completed => self.jobs_completed += 1,
+            JobEnd::Panicked => self.jobs_panicked += 1,
+            JobEnd::Cancelled => self.jobs_cancelled += 1,
+        }
+    }
+
+    /// The queue was full: 503.
+    pub fn job_rejected(&mut self) {
+        self.jobs_rejected += 1;
+    }
+
+    /// A job ran past its timeout: 504.
+    pub fn job_timed_out(&mut self) {
+        self.jobs_timed_out += 1;
+    }
+
+    /// A timer ran `lag` after it was due.
+    pub fn loop_lag(&mut self, lag: Duration) {
+        self.loop_lag.observe(lag);
+    }
+
+    /// The loop-lag histogram.
+    pub fn loop_lag_histogram(&self) -> &Histogram {
+        &self.loop_lag
+    }
+
+    /// The whole exposition, `/metrics`' body.
+    pub fn render(&self, gauges: &Gauges) -> String {
+        let mut out = String::with_capacity(8 * 1024);
+        family(
+            &mut out,
+            "eddy_requests_total",
+            "counter",
+            "Requests answered, by route and status.",
+        );
+        for (name, route) in self.route_names.iter().zip(&self.routes) {
+            for (status, count) in &route.statuses {
+                let _ = writeln!(
+                    out,
+                    "eddy_requests_total{{route=\"{}\",status=\"{status}\"}} {count}",
+                    escape(name)
+                );
+            }
+        }
+        family(
+            &mut out,
+            "eddy_request_duration_seconds",
+            "histogram",
+            "From decoding a request to its answer being encoded, by route.",
+        );
+        for (name, route) in self.route_names.iter().zip(&self.routes) {
+            let labels = format!("route=\"{}\"", escape(name));
+            route
+                .durations
+                .render("eddy_request_duration_seconds", &labels, &mut out);
+        }
+        let counters = [
+            (
+                "eddy_connections_accepted_total",
+                "Connections accepted.",
+                self.connections_accepted,
+            ),
+            (
+                "eddy_jobs_submitted_total",
+                "Jobs handed to the worker pool.",
+                self.jobs_submitted,
+            ),
+            (
+                "eddy_jobs_completed_total",
+                "Jobs that ran and were answered.",
+                self.jobs_completed,
+            ),
+            (
+                "eddy_jobs_panicked_total",
+                "Jobs that panicked (answered 500).",
+                self.jobs_panicked,
+            ),
+            (
+                "eddy_jobs_cancelled_total",
+                "Jobs whose client left: skipped in the queue, or answer dropped.",
+                self.jobs_cancelled,
+            ),
+            (
+                "eddy_jobs_rejected_total",
+                "Jobs refused with 503 because the queue was full.",
+                self.jobs_rejected,
+            ),
+            (
+                "eddy_jobs_timed_out_total",
+                "Jobs answered 504 by the job timeout.",
+                self.jobs_timed_out,
+            ),
+        ];
+        for (name, help, value) in counters {
+            family(&mut out, name, "counter", help);
+            let _ = writeln!(out, "{name} {value}");
+        }
+        let running = gauges.jobs_in_flight.saturating_sub(gauges.jobs_queued);
+        let gauge_values = [
+            (
+                "eddy_connections_open",
+                "Connections open now.",
+                gauges.connections_open,
+            ),
+            (
+                "eddy_jobs_queued",
+                "Jobs waiting for a worker.",
+                gauges.jobs_queued,
+            ),
+            (
+                "eddy_jobs_running",
+                "Jobs on a worker now (approximate).",
+                running,
+            ),
+            (
+                "eddy_workers",
+                "Worker threads in the pool.",
+                gauges.workers,
+            ),
+            (
+                "eddy_draining",
+                "1 while shutting down gracefully.",
+                usize::from(gauges.draining),
+            ),
+        ];
+        for (name, help, value) in gauge_values {
+            family(&mut out, name, "gauge", help);
+            let _ = writeln!(out, "{name} {value}");
+        }
+        family(
+            &mut out,
+            "eddy_loop_lag_seconds",
+            "histogram",
+            "How late the event loop ran timers that were due; large values mean something blocked the loop.",
+        );
+        self.loop_lag.render("eddy_loop_lag_seconds", "", &mut out);
+        out
+    }
+}
+
+/// The `# HELP` and `# TYPE` lines that open a metric family.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// A label value with `\`, `"` and newlines escaped, as the format requires.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_are_cumulative_and_end_in_the_count() {
+        let mut h = Histogram::default();
+        for ms in [0, 1, 3, 700, 40_000] {
+            h.observe(Duration::from_millis(ms));
+        }
+        let mut out = String::new();
+        h.render("x", "", &mut out);
+        assert!(out.contains("x_bucket{le=\"0.001\"} 2\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"1\"} 4\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"30\"} 4\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"+Inf\"} 5\n"), "{out}");
+        assert!(out.contains("x_count 5\n"), "{out}");
+    }
+
+    #[test]
+    fn requests_are_counted_per_route_and_status_and_strays_are_unmatched() {
+        let mut m = Metrics::new(vec!["/fast".into()]);
+        m.request(0, 200, Duration::from_millis(1));
+        m.request(0, 200, Duration::from_millis(1));
+        m.request(0, 400, Duration::from_millis(1));
+        m.request(m.unmatched(), 404, Duration::from_millis(1));
+        let text = m.render(&Gauges::default());
+        assert!(text.contains("eddy_requests_total{route=\"/fast\",status=\"200\"} 2\n"));
+        assert!(text.contains("eddy_requests_total{route=\"/fast\",status=\"400\"} 1\n"));
+        assert!(text.contains("eddy_requests_total{route=\"unmatched\",status=\"404\"} 1\n"));
+    }
+}
