@@ -29,10 +29,10 @@ SERVE OPTIONS:
     --max-conns N             open connections before accepting pauses [default: 10000]
     --header-timeout SECS     a started request must arrive within this, else 408 [default: 10]
     --idle-timeout SECS       close keep-alive connections idle this long [default: 60]
-    --job-timeout SECS        offloaded job time limit, 504 [default: 30] (coming: accepted, not yet enforced)
+    --job-timeout SECS        offloaded job time limit, then 504 and the job is told to stop [default: 30]
     --max-body BYTES          largest request body, else 413 [default: 1048576]
     --shutdown-timeout SECS   longest graceful drain after SIGINT/SIGTERM [default: 30]
-    --reuse-port              bind with SO_REUSEPORT (coming: accepted, not yet applied)
+    --reuse-port              bind with SO_REUSEPORT: several processes share the port
     --quiet                   no access log on stdout
 
 CALL OPTIONS:

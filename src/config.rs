@@ -32,8 +32,8 @@ pub struct Config {
     /// How long a graceful shutdown may take before the loop gives up on
     /// the requests still in flight.
     pub shutdown_timeout: Duration,
-    /// Bind with SO_REUSEPORT (accepted now; implemented with the operations
-    /// issue).
+    /// Bind with SO_REUSEPORT, so several processes can share the port (the
+    /// kernel spreads connections among them).
     pub reuse_port: bool,
     /// Print one access-log line per request on stdout.
     pub access_log: bool,

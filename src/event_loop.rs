@@ -30,6 +30,7 @@ use crate::config::Config;
 use crate::conn_table::{ConnId, ConnTable};
 use crate::connection::{Connection, DeadlineKind, Filled, ReadOutcome};
 use crate::http::{DateCache, Limits, Response};
+use crate::listener;
 use crate::loop_handle::{Callback, LoopHandle};
 use crate::metrics::{JobEnd, Metrics};
 use crate::pool::WorkerPool;
@@ -169,7 +170,7 @@ impl EventLoop {
     /// Nothing is served until [`run`](EventLoop::run).
     pub fn bind(config: Config, router: Router) -> io::Result<EventLoop> {
         let poll = Poll::new()?;
-        let mut listener = TcpListener::bind(config.addr)?;
+        let mut listener = listener::bind(config.addr, config.reuse_port)?;
         let local_addr = listener.local_addr()?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;

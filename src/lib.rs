@@ -30,6 +30,7 @@
 //! - `timers` — every deadline in one ordered map.
 //! - `signals` — SIGINT/SIGTERM as a readable pipe (the self-pipe trick).
 //! - `conn_table` — the slab of connections; tokens with generations.
+//! - `listener` — the listening socket, with SO_REUSEPORT on request.
 //! - [`config`] — every limit and timeout.
 //! - [`fuzzing`] — one connection driven without a socket, for the fuzzer.
 //! - [`demo`] — the seed's app: `/fast`, `/slow`, `/slow_threaded`, `/fail`,
@@ -82,6 +83,7 @@
 pub mod call;
 pub mod config;
 mod conn_table;
+mod listener;
 mod connection;
 pub mod demo;
 pub mod event_loop;
