@@ -24,8 +24,8 @@ pub struct Config {
     pub header_timeout: Duration,
     /// A keep-alive connection with nothing in flight is closed after this.
     pub idle_timeout: Duration,
-    /// An offloaded job's time limit (enforced from the hardening issue on;
-    /// accepted now so scripts can already pass it).
+    /// An offloaded job's time limit: past it the request is answered 504
+    /// and the job's cancel token is tripped.
     pub job_timeout: Duration,
     /// Largest request body accepted; larger is 413.
     pub max_body: usize,

@@ -83,12 +83,12 @@
 pub mod call;
 pub mod config;
 mod conn_table;
-mod listener;
 mod connection;
 pub mod demo;
 pub mod event_loop;
 pub mod fuzzing;
 pub mod http;
+mod listener;
 pub mod loop_handle;
 pub mod metrics;
 pub mod pool;
