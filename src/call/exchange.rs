@@ -33,6 +33,8 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
+use crate::http::chunked::ChunkedDecoder;
+
 /// Bytes read per `read` call.
 const READ_CHUNK: usize = 4096;
 
@@ -134,9 +136,11 @@ pub enum Parsed {
 /// Parses a response from `bytes`, everything received so far. `eof` says
 /// the server has closed its side, so nothing more will come.
 ///
-/// Framing follows RFC 9112 §6.3 for what eddy sends: `Content-Length` if
-/// present, else the body runs to the close. (Chunked responses are not
-/// expected from the demo app and are refused rather than misread.)
+/// Framing follows RFC 9112 §6.3: `Transfer-Encoding: chunked` (decoded by
+/// the server's own `ChunkedDecoder`: the seed's Tornado server sends
+/// chunked answers when a handler calls `flush()`), else `Content-Length`,
+/// else the body runs to the close. Any other transfer coding is refused
+/// rather than misread.
 pub fn parse_response(bytes: &[u8], eof: bool) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut response = httparse::Response::new(&mut headers);
@@ -155,9 +159,15 @@ pub fn parse_response(bytes: &[u8], eof: bool) -> Parsed {
     };
     let status = response.code.unwrap_or_default();
     let mut content_length = None;
+    let mut chunked = false;
     for header in response.headers.iter() {
         if header.name.eq_ignore_ascii_case("transfer-encoding") {
-            return Parsed::Failed(Failure::Malformed("a chunked response".into()));
+            if !header.value.trim_ascii().eq_ignore_ascii_case(b"chunked") {
+                let coding = String::from_utf8_lossy(header.value).into_owned();
+                return Parsed::Failed(Failure::Malformed(format!("transfer coding {coding:?}")));
+            }
+            chunked = true;
+            continue;
         }
         if header.name.eq_ignore_ascii_case("content-length") {
             let parsed = std::str::from_utf8(header.value)
@@ -176,6 +186,19 @@ pub fn parse_response(bytes: &[u8], eof: bool) -> Parsed {
             body: body.to_vec(),
         })
     };
+    if chunked {
+        // Chunked wins over Content-Length (RFC 9112 §6.3). Responses here
+        // are small, so decoding all of it again per read is fine.
+        let mut decoded = Vec::new();
+        return match ChunkedDecoder::new(MAX_RESPONSE).decode(body, &mut decoded) {
+            Ok((_, true)) => complete(&decoded),
+            Ok((_, false)) if eof => Parsed::Failed(Failure::Malformed(
+                "the connection closed inside a chunked body".into(),
+            )),
+            Ok((_, false)) => Parsed::Incomplete,
+            Err(_) => Parsed::Failed(Failure::Malformed("bad chunked framing".into())),
+        };
+    }
     match content_length {
         Some(expected) if body.len() >= expected => complete(&body[..expected]),
         Some(expected) if eof => Parsed::Failed(Failure::ShortBody {
@@ -412,6 +435,25 @@ mod tests {
     }
 
     #[test]
+    fn chunked_answers_are_decoded_at_every_split() {
+        let bytes = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+            5\r\nfast \r\n8\r\nresult 7\r\n0\r\n\r\n";
+        for cut in 0..bytes.len() {
+            assert_eq!(
+                parse_response(&bytes[..cut], false),
+                Parsed::Incomplete,
+                "cut {cut}"
+            );
+        }
+        assert_eq!(parse_response(bytes, false), answer(200, "fast result 7"));
+        let cut = bytes.len() - 5;
+        assert!(matches!(
+            parse_response(&bytes[..cut], true),
+            Parsed::Failed(Failure::Malformed(_))
+        ));
+    }
+
+    #[test]
     fn without_content_length_the_body_runs_to_the_close() {
         let bytes = b"HTTP/1.1 200 OK\r\n\r\npartial";
         assert_eq!(parse_response(bytes, false), Parsed::Incomplete);
@@ -424,7 +466,8 @@ mod tests {
         assert_eq!(parse_response(bytes, false), answer(503, "full"));
         for bad in [
             &b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"[..],
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
             b"SSH-2.0-OpenSSH\r\n\r\n",
         ] {
             assert!(
