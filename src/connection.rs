@@ -36,8 +36,9 @@ use crate::response_queue::{JobTicket, Ready, ResponseQueue, Waiting};
 use crate::spares::Spares;
 use crate::timers::{TimerKey, Timers};
 
-/// Bytes read per `read` call. One stack buffer, copied into `inbuf`.
-const READ_CHUNK: usize = 16 * 1024;
+/// Bytes read per `read` call: the size of the loop's scratch buffer, from
+/// which what arrived is copied into the connection's `inbuf`.
+pub const READ_CHUNK: usize = 16 * 1024;
 
 /// Stop reading once this many undecoded bytes wait in `inbuf`: a client
 /// pipelining faster than we answer must not grow our memory.
@@ -118,6 +119,9 @@ pub struct Connection<S> {
     /// The socket may have unread bytes (no `WouldBlock` since the last
     /// readable edge).
     read_ready: bool,
+    /// An event said the peer closed its side (or an error): the FIN may be
+    /// waiting behind the data, so read all the way to `WouldBlock` or EOF.
+    read_closed_hint: bool,
     /// The socket may accept more bytes.
     write_ready: bool,
     /// The interest currently registered with the `Poll`, so it is only
@@ -153,6 +157,7 @@ impl<S: Read + Write> Connection<S> {
             queue: ResponseQueue::default(),
             reading: true,
             read_ready: false,
+            read_closed_hint: false,
             write_ready: true,
             registered: Interest::READABLE,
             deadline: None,
@@ -174,6 +179,7 @@ impl<S: Read + Write> Connection<S> {
     /// "read closed" or "error" are best found out by reading, so they count
     /// as readable too.
     pub fn note_event(&mut self, event: &Event) {
+        self.read_closed_hint |= event.is_read_closed() || event.is_error();
         self.note_readiness(
             event.is_readable() || event.is_read_closed() || event.is_error(),
             event.is_writable() || event.is_write_closed() || event.is_error(),
@@ -228,20 +234,29 @@ impl<S: Read + Write> Connection<S> {
         self.write_ready |= writable;
     }
 
-    /// Reads until `WouldBlock` (the edge-triggered rule: stop earlier and no
-    /// new event comes for the bytes left behind), unless the connection has
-    /// stopped reading or enough input is already buffered.
-    pub fn read(&mut self) -> ReadOutcome {
+    /// Reads until the socket is drained (the edge-triggered rule: stop
+    /// earlier and no new event comes for the bytes left behind), unless the
+    /// connection has stopped reading or enough input is already buffered.
+    /// `scratch` is the loop's read buffer, shared by all connections
+    /// (zeroed once, not per read).
+    ///
+    /// "Drained" is `WouldBlock`, or a *short* read: a TCP `recv` that
+    /// returns fewer bytes than asked for has emptied the receive queue, and
+    /// bytes arriving after it raise a new edge. That saves the extra `recv`
+    /// per request that would only say `WouldBlock` (tokio's `PollEvented`
+    /// does the same on Linux). Not when the peer has closed: its FIN may be
+    /// waiting behind the data with no edge left to announce it, so then we
+    /// read on until EOF.
+    pub fn read(&mut self, scratch: &mut [u8]) -> ReadOutcome {
         if self.lingering.is_some() {
-            return self.discard();
+            return self.discard(scratch);
         }
         if self.in_pos == self.inbuf.len() {
             self.inbuf.clear();
             self.in_pos = 0;
         }
-        let mut chunk = [0u8; READ_CHUNK];
         while self.read_ready && self.wants_input() {
-            match self.socket.read(&mut chunk) {
+            match self.socket.read(scratch) {
                 // EOF. A client that half-closes while waiting for answers is
                 // treated as gone: HTTP/1.1 clients do not half-close, and
                 // this is how an abandoned job gets cancelled promptly.
@@ -252,7 +267,10 @@ impl<S: Read + Write> Connection<S> {
                         self.inbuf.drain(..self.in_pos);
                         self.in_pos = 0;
                     }
-                    self.inbuf.extend_from_slice(&chunk[..n]);
+                    self.inbuf.extend_from_slice(&scratch[..n]);
+                    if n < scratch.len() && !self.read_closed_hint {
+                        self.read_ready = false;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.read_ready = false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -292,10 +310,9 @@ impl<S: Read + Write> Connection<S> {
 
     /// Reads and drops input while lingering; `Gone` once the client has
     /// closed too, or has sent more than we are willing to discard.
-    fn discard(&mut self) -> ReadOutcome {
-        let mut chunk = [0u8; READ_CHUNK];
+    fn discard(&mut self, scratch: &mut [u8]) -> ReadOutcome {
         while self.read_ready {
-            match self.socket.read(&mut chunk) {
+            match self.socket.read(scratch) {
                 Ok(0) => return ReadOutcome::Gone,
                 Ok(n) => {
                     let discarded = self.lingering.get_or_insert(0);

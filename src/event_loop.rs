@@ -28,7 +28,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::config::Config;
 use crate::conn_table::{ConnId, ConnTable};
-use crate::connection::{Connection, DeadlineKind, Filled, ReadOutcome};
+use crate::connection::{Connection, DeadlineKind, Filled, ReadOutcome, READ_CHUNK};
 use crate::http::{DateCache, Limits, Response};
 use crate::listener;
 use crate::loop_handle::{Callback, LoopHandle};
@@ -137,6 +137,9 @@ pub struct EventLoop {
     conns: ConnTable<Box<Connection<TcpStream>>>,
     /// Buffers parked by idle connections, lent to busy ones.
     spares: Spares,
+    /// Every read lands here first, then what arrived is copied into the
+    /// connection's buffer: one buffer, zeroed once, for all connections.
+    scratch: Box<[u8]>,
     /// Connections that used up their rounds with work left: driven again
     /// next turn, and the poll does not sleep while any wait.
     again: Vec<ConnId>,
@@ -198,6 +201,7 @@ impl EventLoop {
             conns: ConnTable::default(),
             again: Vec::new(),
             spares: Spares::default(),
+            scratch: vec![0; READ_CHUNK].into_boxed_slice(),
             timers,
             callbacks,
             handle,
@@ -375,7 +379,7 @@ impl EventLoop {
             return;
         };
         if conn.is_lingering() {
-            match conn.read() {
+            match conn.read(&mut self.scratch) {
                 ReadOutcome::Gone => self.close(id),
                 ReadOutcome::Open => conn.sync_deadline(&mut self.timers, id, &self.config),
             }
@@ -384,7 +388,7 @@ impl EventLoop {
         conn.unpark(&mut self.spares);
         let mut rounds = 0;
         loop {
-            if conn.read() == ReadOutcome::Gone {
+            if conn.read(&mut self.scratch) == ReadOutcome::Gone {
                 self.close(id);
                 return;
             }

@@ -146,13 +146,14 @@ pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
     let mut jobs: Vec<(u64, usize)> = Vec::new();
     let mut consumed_at_finish = None;
 
+    let mut scratch = [0u8; 64];
     for piece in pieces {
         conn.socket_mut().unread.extend(piece.iter());
         conn.note_readiness(true, true);
         // The loop's drive: read, decode, answer, write; again while that
         // frees room. Bounded, so a bug cannot hang the fuzzer.
         for _ in 0..10_000 {
-            if conn.read() == ReadOutcome::Gone {
+            if conn.read(&mut scratch) == ReadOutcome::Gone {
                 unreachable!("the scripted stream never closes");
             }
             while let Some(request) = conn.next_request(DATE, false) {
