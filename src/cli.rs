@@ -122,39 +122,74 @@ fn serve(config: Config) -> i32 {
     }
 }
 
-/// Parses `eddy serve`'s options.
-fn parse_serve(mut args: &[String]) -> Result<Config, String> {
-    let mut config = Config::default();
-    while let Some((arg, rest)) = args.split_first() {
-        args = rest;
-        // `--flag=value` and `--flag value` both work.
-        let (flag, inline_value) = match arg.split_once('=') {
-            Some((flag, value)) => (flag, Some(value.to_string())),
+/// Walks options written `--flag value`, `--flag=value` or `--switch`: the
+/// grammar of both `eddy serve` and `eddy call`.
+struct Flags<'a> {
+    rest: &'a [String],
+}
+
+/// One option: the argument as written, its flag, and its `=value` if any.
+struct Flag<'a> {
+    arg: &'a str,
+    name: &'a str,
+    inline: Option<&'a str>,
+}
+
+impl<'a> Flags<'a> {
+    /// The next option, if any.
+    fn next(&mut self) -> Option<Flag<'a>> {
+        let (arg, rest) = self.rest.split_first()?;
+        self.rest = rest;
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
             None => (arg.as_str(), None),
         };
-        let mut value = |name: &str| -> Result<String, String> {
-            if let Some(value) = inline_value.clone() {
-                return Ok(value);
+        Some(Flag { arg, name, inline })
+    }
+
+    /// The value of `flag`: its `=value`, else the next argument.
+    fn value(&mut self, flag: &Flag<'a>) -> Result<&'a str, String> {
+        if let Some(value) = flag.inline {
+            return Ok(value);
+        }
+        let (value, rest) = self
+            .rest
+            .split_first()
+            .ok_or_else(|| format!("{} needs a value", flag.name))?;
+        self.rest = rest;
+        Ok(value)
+    }
+}
+
+impl Flag<'_> {
+    /// The error for an option the command does not know (or a switch
+    /// given a value).
+    fn unknown(&self) -> String {
+        format!("unknown argument {:?}", self.arg)
+    }
+}
+
+/// Parses `eddy serve`'s options.
+fn parse_serve(args: &[String]) -> Result<Config, String> {
+    let mut config = Config::default();
+    let mut flags = Flags { rest: args };
+    while let Some(flag) = flags.next() {
+        let name = flag.name;
+        match name {
+            "--addr" => config.addr = parse_addr(flags.value(&flag)?)?,
+            "--workers" => config.workers = parse_count(name, flags.value(&flag)?)?,
+            "--queue" => config.queue = parse_count(name, flags.value(&flag)?)?,
+            "--max-conns" => config.max_conns = parse_count(name, flags.value(&flag)?)?,
+            "--header-timeout" => config.header_timeout = parse_secs(name, flags.value(&flag)?)?,
+            "--idle-timeout" => config.idle_timeout = parse_secs(name, flags.value(&flag)?)?,
+            "--job-timeout" => config.job_timeout = parse_secs(name, flags.value(&flag)?)?,
+            "--shutdown-timeout" => {
+                config.shutdown_timeout = parse_secs(name, flags.value(&flag)?)?
             }
-            let (value, rest) = args
-                .split_first()
-                .ok_or_else(|| format!("{name} needs a value"))?;
-            args = rest;
-            Ok(value.clone())
-        };
-        match flag {
-            "--addr" => config.addr = parse_addr(&value(flag)?)?,
-            "--workers" => config.workers = parse_count(flag, &value(flag)?)?,
-            "--queue" => config.queue = parse_count(flag, &value(flag)?)?,
-            "--max-conns" => config.max_conns = parse_count(flag, &value(flag)?)?,
-            "--header-timeout" => config.header_timeout = parse_secs(flag, &value(flag)?)?,
-            "--idle-timeout" => config.idle_timeout = parse_secs(flag, &value(flag)?)?,
-            "--job-timeout" => config.job_timeout = parse_secs(flag, &value(flag)?)?,
-            "--shutdown-timeout" => config.shutdown_timeout = parse_secs(flag, &value(flag)?)?,
-            "--max-body" => config.max_body = parse_count(flag, &value(flag)?)?,
-            "--reuse-port" if inline_value.is_none() => config.reuse_port = true,
-            "--quiet" if inline_value.is_none() => config.access_log = false,
-            _ => return Err(format!("unknown argument {arg:?}")),
+            "--max-body" => config.max_body = parse_count(name, flags.value(&flag)?)?,
+            "--reuse-port" if flag.inline.is_none() => config.reuse_port = true,
+            "--quiet" if flag.inline.is_none() => config.access_log = false,
+            _ => return Err(flag.unknown()),
         }
     }
     Ok(config)
@@ -236,38 +271,25 @@ fn run_call(options: &CallOptions) -> i32 {
 /// Parses `eddy call`'s mode and options (the same `--flag value` /
 /// `--flag=value` grammar as [`parse_serve`]).
 fn parse_call(args: &[String]) -> Result<CallOptions, String> {
-    let (mode, mut args) = args
+    let (mode, rest) = args
         .split_first()
         .ok_or("call needs a mode: slow or slow_threaded")?;
     let mode = Mode::parse(mode)
         .ok_or_else(|| format!("call: {mode:?} is not a mode (slow or slow_threaded)"))?;
     let mut options = CallOptions::new(mode);
-    while let Some((arg, rest)) = args.split_first() {
-        args = rest;
-        let (flag, inline_value) = match arg.split_once('=') {
-            Some((flag, value)) => (flag, Some(value.to_string())),
-            None => (arg.as_str(), None),
-        };
-        let mut value = |name: &str| -> Result<String, String> {
-            if let Some(value) = inline_value.clone() {
-                return Ok(value);
-            }
-            let (value, rest) = args
-                .split_first()
-                .ok_or_else(|| format!("{name} needs a value"))?;
-            args = rest;
-            Ok(value.clone())
-        };
-        match flag {
+    let mut flags = Flags { rest };
+    while let Some(flag) = flags.next() {
+        let name = flag.name;
+        match name {
             "--addr" => {
-                let text = value(flag)?;
-                options.addr = parse_addr(&text)?;
-                options.host = text;
+                let text = flags.value(&flag)?;
+                options.addr = parse_addr(text)?;
+                options.host = text.to_string();
             }
-            "--slow" => options.slow = parse_requests(flag, &value(flag)?)?,
-            "--fast" => options.fast = parse_requests(flag, &value(flag)?)?,
+            "--slow" => options.slow = parse_requests(name, flags.value(&flag)?)?,
+            "--fast" => options.fast = parse_requests(name, flags.value(&flag)?)?,
             "--n" => {
-                let text = value(flag)?;
+                let text = flags.value(&flag)?;
                 options.n = match text.parse::<u32>() {
                     Ok(n) if n <= demo::MAX_N => n,
                     _ => {
@@ -278,8 +300,8 @@ fn parse_call(args: &[String]) -> Result<CallOptions, String> {
                     }
                 };
             }
-            "--svg" => options.svg = Some(value(flag)?.into()),
-            _ => return Err(format!("unknown argument {arg:?}")),
+            "--svg" => options.svg = Some(flags.value(&flag)?.into()),
+            _ => return Err(flag.unknown()),
         }
     }
     Ok(options)
