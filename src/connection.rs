@@ -10,12 +10,24 @@
 //! without a socket: the event loop uses `mio::net::TcpStream`, the fuzzer
 //! and the unit tests a scripted in-memory stream (`fuzzing.rs`).
 //!
+//! Two parts live in files of their own: `connection/input.rs` (reading,
+//! lingering, lending buffers back while idle) and `connection/deadline.rs`
+//! (which wait is bounded, and the lazy timer for it).
+//!
 //! Readiness bookkeeping. mio is edge-triggered: it reports "became readable"
 //! once, and stays silent until new bytes arrive after we have seen
 //! `WouldBlock`. So the connection remembers readiness itself
 //! (`read_ready`, `write_ready`) and only forgets it on `WouldBlock`. That
 //! lets it stop reading on purpose (too many pipelined requests waiting) and
 //! resume later without waiting for an edge that will never come.
+
+mod deadline;
+mod input;
+
+pub use deadline::DeadlineKind;
+pub use input::READ_CHUNK;
+
+use deadline::Deadline;
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -24,7 +36,6 @@ use std::time::Instant;
 use mio::event::{Event, Source};
 use mio::{Interest, Registry};
 
-use crate::config::Config;
 use crate::conn_table::ConnId;
 use crate::event_loop::TimerEvent;
 use crate::http::response::CONTINUE;
@@ -33,60 +44,18 @@ use crate::http::{
     Version,
 };
 use crate::response_queue::{JobTicket, Ready, ResponseQueue, Waiting};
-use crate::spares::Spares;
 use crate::timers::{TimerKey, Timers};
-
-/// Bytes read per `read` call: the size of the loop's scratch buffer, from
-/// which what arrived is copied into the connection's `inbuf`.
-pub const READ_CHUNK: usize = 16 * 1024;
-
-/// Stop reading once this many undecoded bytes wait in `inbuf`: a client
-/// pipelining faster than we answer must not grow our memory.
-const MAX_BUFFERED_INPUT: usize = 64 * 1024;
 
 /// At most this many requests may wait for their answers on one connection;
 /// beyond it the connection stops decoding (and then reading) until answers
 /// leave. Bounds the work one client can queue by pipelining.
 const MAX_PIPELINED: usize = 64;
 
-/// How long a closing connection keeps reading (and discarding) after its
-/// last answer, and how much it discards at most. See `Connection::linger`.
-pub const LINGER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-const LINGER_MAX_BYTES: usize = 1 << 20;
-
 /// Stop decoding new requests while this much output is waiting to be
 /// written: a client that pipelines but never reads would otherwise make us
 /// buffer answers without end. With decoding stopped, input backs up too,
 /// and the kernel's buffers push back on the client.
 const MAX_PENDING_OUTPUT: usize = 1 << 20;
-
-/// Which wait a connection's deadline bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeadlineKind {
-    /// A request has started (or the connection is new) and must arrive in
-    /// full: on expiry, 408 if bytes came, silent close if none did.
-    Header,
-    /// Keep-alive with nothing in flight: on expiry, close.
-    Idle,
-    /// Output is pending and the client is not taking it: on expiry (no
-    /// write progress for the idle timeout), close.
-    Write,
-    /// The connection is lingering after its last answer: on expiry, close.
-    Linger,
-}
-
-/// The deadline a connection's state calls for.
-#[derive(Debug, Clone, Copy)]
-struct Deadline {
-    /// What it bounds.
-    kind: DeadlineKind,
-    /// Progress when it was set (requests decoded, or bytes written for the
-    /// write deadline): progress sets a new deadline even if the kind is
-    /// unchanged.
-    progress: u64,
-    /// When it passes.
-    at: Instant,
-}
 
 /// What reading found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,151 +155,11 @@ impl<S: Read + Write> Connection<S> {
         );
     }
 
-    /// Takes buffers from the loop's spares if this connection has parked
-    /// its own (see `spares.rs`). Called before reading.
-    pub fn unpark(&mut self, spares: &mut Spares) {
-        if self.inbuf.capacity() == 0 {
-            self.inbuf = spares.input();
-        }
-        if self.out.capacity() == 0 {
-            self.out = spares.output();
-        }
-        if !self.queue.has_storage() {
-            self.queue.give_storage(spares.slots());
-        }
-        if !self.decoder.has_spare() {
-            if let Some(request) = spares.request() {
-                self.decoder.recycle(request);
-            }
-        }
-    }
-
-    /// Hands this connection's buffers to the loop's spares if it is idle:
-    /// nothing buffered, nothing waiting, nothing to write. Called after
-    /// every drive; a busy connection keeps its buffers.
-    pub fn park(&mut self, spares: &mut Spares) {
-        let idle = self.in_pos == self.inbuf.len()
-            && self.decoder.is_idle()
-            && self.queue.is_empty()
-            && self.out.is_empty();
-        if !idle {
-            return;
-        }
-        self.in_pos = 0;
-        spares.park_input(std::mem::take(&mut self.inbuf));
-        spares.park_output(std::mem::take(&mut self.out));
-        if self.queue.has_storage() {
-            spares.park_slots(self.queue.take_storage());
-        }
-        if let Some(request) = self.decoder.take_spare() {
-            spares.park_request(request);
-        }
-    }
-
     /// Records readiness directly (what `note_event` does for a real event;
     /// the socket-free harness in `fuzzing.rs` calls it itself).
     pub fn note_readiness(&mut self, readable: bool, writable: bool) {
         self.read_ready |= readable;
         self.write_ready |= writable;
-    }
-
-    /// Reads until the socket is drained (the edge-triggered rule: stop
-    /// earlier and no new event comes for the bytes left behind), unless the
-    /// connection has stopped reading or enough input is already buffered.
-    /// `scratch` is the loop's read buffer, shared by all connections
-    /// (zeroed once, not per read).
-    ///
-    /// "Drained" is `WouldBlock`, or a *short* read: a TCP `recv` that
-    /// returns fewer bytes than asked for has emptied the receive queue, and
-    /// bytes arriving after it raise a new edge. That saves the extra `recv`
-    /// per request that would only say `WouldBlock` (tokio's `PollEvented`
-    /// does the same on Linux). Not when the peer has closed: its FIN may be
-    /// waiting behind the data with no edge left to announce it, so then we
-    /// read on until EOF.
-    pub fn read(&mut self, scratch: &mut [u8]) -> ReadOutcome {
-        if self.lingering.is_some() {
-            return self.discard(scratch);
-        }
-        if self.in_pos == self.inbuf.len() {
-            self.inbuf.clear();
-            self.in_pos = 0;
-        }
-        while self.read_ready && self.wants_input() {
-            match self.socket.read(scratch) {
-                // EOF. A client that half-closes while waiting for answers is
-                // treated as gone: HTTP/1.1 clients do not half-close, and
-                // this is how an abandoned job gets cancelled promptly.
-                Ok(0) => return ReadOutcome::Gone,
-                Ok(n) => {
-                    if self.in_pos > 0 {
-                        // Compact before growing: keep only undecoded bytes.
-                        self.inbuf.drain(..self.in_pos);
-                        self.in_pos = 0;
-                    }
-                    self.inbuf.extend_from_slice(&scratch[..n]);
-                    if n < scratch.len() && !self.read_closed_hint {
-                        self.read_ready = false;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.read_ready = false,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // ECONNRESET and friends: a disconnect is normal life for a
-                // server, not an error worth logging.
-                Err(_) => return ReadOutcome::Gone,
-            }
-        }
-        ReadOutcome::Open
-    }
-
-    /// Lingering close. When the server ends a connection while the client
-    /// may still be sending (an error mid-upload, `Connection: close` with
-    /// more pipelined behind it), closing the socket at once with unread
-    /// bytes in it makes the kernel send a reset, and a reset can destroy
-    /// our last answer in the client's buffers before it reads it: the
-    /// client sees "connection reset" instead of the 413 it was owed. So the
-    /// caller half-closes (our FIN follows the answer), and the connection
-    /// reads and discards for a while — until the client closes too, or
-    /// `LINGER_TIMEOUT`, or `LINGER_MAX_BYTES` — before the socket is
-    /// dropped. nginx does the same (`lingering_close`).
-    pub fn linger(&mut self) {
-        self.lingering = Some(0);
-        self.read_ready = true;
-    }
-
-    /// True once [`linger`](Self::linger) was called.
-    pub fn is_lingering(&self) -> bool {
-        self.lingering.is_some()
-    }
-
-    /// True if bytes may still arrive that this connection will never read:
-    /// it stopped reading before the client stopped sending.
-    pub fn stopped_reading_early(&self) -> bool {
-        !self.reading
-    }
-
-    /// Reads and drops input while lingering; `Gone` once the client has
-    /// closed too, or has sent more than we are willing to discard.
-    fn discard(&mut self, scratch: &mut [u8]) -> ReadOutcome {
-        while self.read_ready {
-            match self.socket.read(scratch) {
-                Ok(0) => return ReadOutcome::Gone,
-                Ok(n) => {
-                    let discarded = self.lingering.get_or_insert(0);
-                    *discarded += n;
-                    if *discarded > LINGER_MAX_BYTES {
-                        return ReadOutcome::Gone;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.read_ready = false,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return ReadOutcome::Gone,
-            }
-        }
-        ReadOutcome::Open
-    }
-
-    fn wants_input(&self) -> bool {
-        self.reading && self.inbuf.len() - self.in_pos < MAX_BUFFERED_INPUT
     }
 
     /// Decodes the next complete request from the buffered input, if there
@@ -526,86 +355,6 @@ impl<S: Read + Write> Connection<S> {
     /// No byte of a next request has been read.
     pub fn between_requests(&self) -> bool {
         self.decoder.is_idle() && self.in_pos == self.inbuf.len()
-    }
-
-    /// Sets the deadline this connection's state calls for:
-    /// - lingering: the linger timeout;
-    /// - output pending: the write-stall deadline, renewed on progress;
-    /// - answers pending: none (each job has its own timeout);
-    /// - between requests: the idle deadline;
-    /// - a request arriving, or none yet on a new connection: the header
-    ///   deadline, set once per request (progress does not extend it, or a
-    ///   slowloris client could trickle one byte at a time for ever).
-    ///
-    /// Lazy re-arming: a keep-alive connection pushes its idle deadline back
-    /// after every request, and moving its timer in the tree each time would
-    /// cost a removal, an insertion and often an allocation per request. So
-    /// the armed timer is kept as long as it fires no *later* than the new
-    /// deadline; when it fires early, [`on_timer`](Self::on_timer) finds the
-    /// deadline not yet due and arms a timer for the real one. Only a
-    /// deadline *earlier* than the armed timer replaces it.
-    pub fn sync_deadline(&mut self, timers: &mut Timers<TimerEvent>, id: ConnId, config: &Config) {
-        let wanted = if self.lingering.is_some() {
-            Some((DeadlineKind::Linger, 0))
-        } else if self.pending_output() > 0 {
-            Some((DeadlineKind::Write, self.bytes_written))
-        } else if !self.queue.is_empty() || !self.reading {
-            None
-        } else if self.between_requests() && self.requests_seen > 0 {
-            Some((DeadlineKind::Idle, self.requests_seen))
-        } else {
-            Some((DeadlineKind::Header, self.requests_seen))
-        };
-        if self.deadline.map(|d| (d.kind, d.progress)) == wanted {
-            return;
-        }
-        self.deadline = wanted.map(|(kind, progress)| {
-            let after = match kind {
-                DeadlineKind::Header => config.header_timeout,
-                DeadlineKind::Idle | DeadlineKind::Write => config.idle_timeout,
-                DeadlineKind::Linger => LINGER_TIMEOUT,
-            };
-            Deadline {
-                kind,
-                progress,
-                at: Instant::now() + after,
-            }
-        });
-        // With no deadline wanted, an armed timer is left to fire into
-        // nothing: cheaper than cancelling it now and arming again soon.
-        let Some(deadline) = self.deadline else {
-            return;
-        };
-        if self.timer.is_some_and(|timer| timer.at() <= deadline.at) {
-            return;
-        }
-        if let Some(timer) = self.timer.take() {
-            timers.cancel(timer);
-        }
-        self.timer = Some(timers.insert(deadline.at, TimerEvent::Deadline(id)));
-    }
-
-    /// This connection's timer `key` fired at `now`. Returns the deadline
-    /// that has passed, if one has; if the deadline moved later since the
-    /// timer was armed, arms a timer for it instead and returns `None`.
-    pub fn on_timer(
-        &mut self,
-        key: TimerKey,
-        now: Instant,
-        timers: &mut Timers<TimerEvent>,
-        id: ConnId,
-    ) -> Option<DeadlineKind> {
-        if self.timer != Some(key) {
-            return None; // A timer replaced earlier; nothing to do.
-        }
-        self.timer = None;
-        let deadline = self.deadline?;
-        if deadline.at > now {
-            self.timer = Some(timers.insert(deadline.at, TimerEvent::Deadline(id)));
-            return None;
-        }
-        self.deadline = None;
-        Some(deadline.kind)
     }
 
     /// The connection is closing: trip the cancel token of every job still

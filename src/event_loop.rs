@@ -16,9 +16,16 @@
 //! Everything the loop owns — connections, timers, the listener — is touched
 //! only on this thread, so nothing here needs a lock. Other threads reach in
 //! only through [`LoopHandle::add_callback`].
+//!
+//! Two parts of the loop live in files of their own: `event_loop/accept.rs`
+//! (what happens when the listener's token fires) and
+//! `event_loop/shutdown.rs` (signals, the drain, the teardown).
+
+mod accept;
+mod shutdown;
 
 use std::cell::RefCell;
-use std::io::{self, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -39,22 +46,13 @@ use crate::router::{Answer, LoopStatus, Router};
 use crate::signals::SignalPipe;
 use crate::spares::Spares;
 use crate::timers::{TimerKey, Timers};
+use accept::{AcceptPause, ACCEPT_BACKOFF_MIN};
 
 /// Reserved tokens, at the top of the range so they never meet a connection's
 /// packed `ConnId` (see `conn_table.rs`).
 const LISTENER: Token = Token(usize::MAX);
 const WAKER: Token = Token(usize::MAX - 1);
 const SIGNALS: Token = Token(usize::MAX - 2);
-
-/// Connections accepted per listener event before the loop serves the ones
-/// it has (Tornado accepts a bounded batch too): under a connection flood,
-/// established clients still get their turn.
-const ACCEPT_BATCH: usize = 128;
-
-/// First and longest pause after an accept error such as EMFILE. Retrying at
-/// once would spin: the listener stays readable while the backlog is full.
-const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
-const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// How often the heartbeat timer fires. It exists so the loop always has a
 /// timer to be late for: its lateness is the loop-lag metric, the number
@@ -90,15 +88,6 @@ pub(crate) enum TimerEvent {
     ResumeAccepting,
     /// The loop-lag heartbeat.
     Heartbeat,
-}
-
-/// Why the listener is not registered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AcceptPause {
-    /// `max_conns` connections are open; a close resumes accepting.
-    Full,
-    /// accept failed (EMFILE, ...); a timer resumes accepting.
-    Backoff,
 }
 
 /// How [`EventLoop::run`] ended.
@@ -474,100 +463,6 @@ impl EventLoop {
         }
     }
 
-    /// Accepts up to a batch of waiting connections.
-    fn accept_batch(&mut self) {
-        for _ in 0..ACCEPT_BATCH {
-            if self.conns.len() >= self.config.max_conns {
-                self.pause_accepting(AcceptPause::Full);
-                return;
-            }
-            let Some(listener) = &self.listener else {
-                return;
-            };
-            match listener.accept() {
-                Ok((socket, peer)) => {
-                    self.accept_backoff = ACCEPT_BACKOFF_MIN;
-                    self.metrics.borrow_mut().connection_accepted();
-                    self.open(socket, peer);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.accept_ready = false;
-                    return;
-                }
-                // Interrupted, or the client gave up while in the backlog:
-                // neither is our problem; try the next one.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::Interrupted
-                            | io::ErrorKind::ConnectionAborted
-                            | io::ErrorKind::ConnectionReset
-                    ) => {}
-                // EMFILE, ENFILE, ENOBUFS, ENOMEM: the backlog is still
-                // there, so retrying now would spin. Back off on a timer.
-                Err(e) => {
-                    let _ = writeln!(
-                        io::stderr(),
-                        "eddy: accept failed ({e}); pausing for {:?}",
-                        self.accept_backoff
-                    );
-                    self.pause_accepting(AcceptPause::Backoff);
-                    let at = Instant::now() + self.accept_backoff;
-                    self.timers.insert(at, TimerEvent::ResumeAccepting);
-                    self.accept_backoff = (self.accept_backoff * 2).min(ACCEPT_BACKOFF_MAX);
-                    return;
-                }
-            }
-        }
-        // Batch used up: `accept_ready` stays true, so the next poll does not
-        // sleep and we come back after serving everyone else once.
-    }
-
-    /// Registers a freshly accepted socket as a new connection.
-    fn open(&mut self, socket: TcpStream, peer: SocketAddr) {
-        // Responses are written whole, one write per batch: nothing to gain
-        // from Nagle's algorithm, and a small answer must not wait for an ACK.
-        let _ = socket.set_nodelay(true);
-        let id = self
-            .conns
-            .insert(Box::new(Connection::new(socket, peer, self.limits)));
-        let conn = self.conns.get_mut(id).expect("just inserted");
-        if self
-            .poll
-            .registry()
-            .register(conn.socket_mut(), id.token(), Interest::READABLE)
-            .is_err()
-        {
-            self.conns.remove(id);
-            return;
-        }
-        conn.sync_deadline(&mut self.timers, id, &self.config);
-    }
-
-    fn pause_accepting(&mut self, why: AcceptPause) {
-        if self.accept_paused.is_none() {
-            if let Some(listener) = &mut self.listener {
-                let _ = self.poll.registry().deregister(listener);
-            }
-        }
-        self.accept_paused = Some(why);
-    }
-
-    fn resume_accepting(&mut self) {
-        if self.accept_paused.take().is_none() {
-            return;
-        }
-        if let Some(listener) = &mut self.listener {
-            // Registering again reports the listener readable if the backlog
-            // is not empty; `accept_ready` makes sure we look regardless.
-            let _ = self
-                .poll
-                .registry()
-                .register(listener, LISTENER, Interest::READABLE);
-            self.accept_ready = true;
-        }
-    }
-
     fn fire_due_timers(&mut self) {
         let now = Instant::now();
         while let Some((key, event)) = self.timers.pop_due(now) {
@@ -628,63 +523,6 @@ impl EventLoop {
             count(&self.metrics, crate::StatusCode::GATEWAY_TIMEOUT, &filled);
             self.drive(slot.conn);
         }
-    }
-
-    /// SIGINT/SIGTERM arrived through the self-pipe.
-    fn on_signals(&mut self) {
-        let received = self.signals.as_mut().map_or(0, SignalPipe::drain);
-        if received == 0 {
-            return;
-        }
-        if self.draining || received > 1 {
-            let _ = writeln!(io::stderr(), "eddy: second signal, exiting now");
-            self.exit = Some(Exit::SecondSignal);
-            return;
-        }
-        self.begin_shutdown();
-    }
-
-    /// Starts a graceful shutdown: stop accepting, let in-flight requests
-    /// finish and flush, close idle connections, and stop when none is left
-    /// or the shutdown timeout passes. Call it from another thread with
-    /// `handle.add_callback(|lp| lp.begin_shutdown())`.
-    pub fn begin_shutdown(&mut self) {
-        if self.draining {
-            return;
-        }
-        self.draining = true;
-        if let Some(mut listener) = self.listener.take() {
-            let _ = self.poll.registry().deregister(&mut listener);
-        }
-        let _ = writeln!(
-            io::stderr(),
-            "eddy: draining {} connection(s), at most {:?}",
-            self.conns.len(),
-            self.config.shutdown_timeout
-        );
-        let deadline = Instant::now() + self.config.shutdown_timeout;
-        self.timers.insert(deadline, TimerEvent::ShutdownDeadline);
-        // Idle connections close now; busy ones close after their last answer.
-        for id in self.conns.ids() {
-            self.drive(id);
-        }
-    }
-
-    /// Tears down after the loop stops.
-    fn finish(mut self, exit: Exit) -> Exit {
-        for id in self.conns.ids() {
-            self.close(id);
-        }
-        let pool = self.pool.take().expect("pool lives while the loop runs");
-        match exit {
-            // Every job was answered, so every worker is idle: joining is
-            // quick and leaves no thread behind.
-            Exit::Drained => pool.join(),
-            // Jobs were cancelled but may not look at their token; waiting
-            // for them would break the shutdown bound. Detach instead.
-            Exit::ShutdownTimedOut { .. } | Exit::SecondSignal => drop(pool),
-        }
-        exit
     }
 }
 
