@@ -49,6 +49,7 @@ ROUTES (the seed's demo):
     GET /slow_threaded?id=ID[&n=N]    heavy_lifting(N) on the worker pool
     GET /fail?id=ID                   a pool job that panics: 500
     GET /healthz                      ok, or 503 draining during shutdown
+    GET /metrics                      counters and histograms, Prometheus text format
 
 SIGNALS:
     SIGINT/SIGTERM drain gracefully (exit 0); a second signal exits at once (exit 1).
@@ -67,11 +68,14 @@ pub fn main(args: Vec<String>) -> i32 {
             println!("eddy {}", env!("CARGO_PKG_VERSION"));
             return 0;
         }
-        Some("serve") => args = &args[1..],
-        Some("call") if matches!(args.get(1).map(String::as_str), Some("--help" | "-h")) => {
+        // `eddy serve --help` and `eddy call --help` answer like `eddy --help`.
+        Some("serve" | "call")
+            if matches!(args.get(1).map(String::as_str), Some("--help" | "-h")) =>
+        {
             print!("{USAGE}");
             return 0;
         }
+        Some("serve") => args = &args[1..],
         Some("call") => {
             return match parse_call(&args[1..]) {
                 Ok(options) => run_call(&options),

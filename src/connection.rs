@@ -269,7 +269,7 @@ impl<S: Read + Write> Connection<S> {
         let response = Response::error(StatusCode::GATEWAY_TIMEOUT);
         let filled = self.fill(seq, response, date, draining);
         if let Filled::Yes { job: Some(job), .. } = &filled {
-            job.cancel.cancel();
+            job.cancel.time_out();
         }
         filled
     }

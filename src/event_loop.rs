@@ -40,7 +40,7 @@ use crate::http::{DateCache, Limits, Response};
 use crate::listener;
 use crate::loop_handle::{Callback, LoopHandle};
 use crate::metrics::{JobEnd, Metrics};
-use crate::pool::WorkerPool;
+use crate::pool::{CancelToken, WorkerPool};
 use crate::response_queue::JobTicket;
 use crate::router::{Answer, LoopStatus, Router};
 use crate::signals::SignalPipe;
@@ -313,7 +313,7 @@ impl EventLoop {
         &mut self,
         slot: ResponseSlot,
         response: Response,
-        _ran: Duration,
+        cancel: CancelToken,
         panicked: bool,
     ) {
         self.jobs_in_flight -= 1;
@@ -327,6 +327,8 @@ impl EventLoop {
             None => Filled::NotWaiting,
         };
         let end = match (&filled, panicked) {
+            // Its 504 went out and was counted when the timeout fired.
+            (Filled::NotWaiting, _) if cancel.timed_out() => JobEnd::TimedOut,
             (Filled::NotWaiting, _) => JobEnd::Cancelled,
             (Filled::Yes { .. }, true) => JobEnd::Panicked,
             (Filled::Yes { .. }, false) => JobEnd::Completed,
@@ -341,10 +343,16 @@ impl EventLoop {
         }
     }
 
-    /// A worker skipped a job whose client had already left.
-    pub(crate) fn job_skipped(&mut self, _slot: ResponseSlot) {
+    /// A worker skipped a job that was told to stop while it waited in the
+    /// queue: its client left, or its timeout answered 504 already.
+    pub(crate) fn job_skipped(&mut self, cancel: CancelToken) {
         self.jobs_in_flight -= 1;
-        self.metrics.borrow_mut().job_ended(JobEnd::Cancelled);
+        let end = if cancel.timed_out() {
+            JobEnd::TimedOut
+        } else {
+            JobEnd::Cancelled
+        };
+        self.metrics.borrow_mut().job_ended(end);
     }
 
     /// Moves one connection forward as far as it can go without blocking:

@@ -95,6 +95,9 @@ pub enum JobEnd {
     Panicked,
     /// Its client left first: skipped in the queue, or its answer dropped.
     Cancelled,
+    /// Its timeout answered 504 (counted then, by `job_timed_out`); this is
+    /// the job itself coming back late, or being skipped. Not counted again.
+    TimedOut,
 }
 
 /// Everything the loop counts.
@@ -175,6 +178,7 @@ impl Metrics {
             JobEnd::Completed => self.jobs_completed += 1,
             JobEnd::Panicked => self.jobs_panicked += 1,
             JobEnd::Cancelled => self.jobs_cancelled += 1,
+            JobEnd::TimedOut => {}
         }
     }
 

@@ -31,10 +31,9 @@
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
@@ -43,8 +42,18 @@ use crate::http::{Response, StatusCode};
 use crate::loop_handle::LoopHandle;
 
 /// A flag a job can poll to learn that nobody wants its answer any more.
+///
+/// It also remembers *why* it was tripped, for the job counters: a job whose
+/// timeout already answered 504 is counted once, as timed out, not again as
+/// cancelled when its late answer (or its skip) comes back. The first reason
+/// sticks.
 #[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
+pub struct CancelToken(Arc<AtomicU8>);
+
+/// The token's states. Only ever moves away from `LIVE`, once.
+const LIVE: u8 = 0;
+const CANCELLED: u8 = 1;
+const TIMED_OUT: u8 = 2;
 
 impl CancelToken {
     /// A token that has not been tripped.
@@ -54,14 +63,32 @@ impl CancelToken {
 
     /// Trips the token; every clone sees it.
     pub fn cancel(&self) {
-        // Relaxed: the flag carries no data with it, and a job that sees it
-        // one factorial late loses nothing.
-        self.0.store(true, Ordering::Relaxed);
+        self.trip(CANCELLED);
     }
 
-    /// True once [`cancel`](CancelToken::cancel) was called on any clone.
+    /// Trips the token because the job ran past its timeout.
+    pub(crate) fn time_out(&self) {
+        self.trip(TIMED_OUT);
+    }
+
+    fn trip(&self, why: u8) {
+        // Relaxed: the flag carries no data with it, and a job that sees it
+        // one factorial late loses nothing. A failed exchange means it was
+        // tripped already, and the first reason stays.
+        let _ = self
+            .0
+            .compare_exchange(LIVE, why, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    /// True once [`cancel`](CancelToken::cancel) was called on any clone
+    /// (or the job timed out).
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.0.load(Ordering::Relaxed) != LIVE
+    }
+
+    /// True if the first reason to stop was the job timeout.
+    pub(crate) fn timed_out(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == TIMED_OUT
     }
 }
 
@@ -156,12 +183,14 @@ fn work(tasks: Receiver<Task>, handle: LoopHandle) {
         if cancel.is_cancelled() {
             // The client left while the job was queued; nobody will read
             // the answer, so don't compute it. Tell the loop, for its count.
-            if handle.add_callback(move |lp| lp.job_skipped(slot)).is_err() {
+            if handle
+                .add_callback(move |lp| lp.job_skipped(cancel))
+                .is_err()
+            {
                 return;
             }
             continue;
         }
-        let started = Instant::now();
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| (job.0)(&cancel)));
         let panicked = outcome.is_err();
         let response = match outcome {
@@ -174,9 +203,8 @@ fn work(tasks: Receiver<Task>, handle: LoopHandle) {
                 ),
             ),
         };
-        let elapsed = started.elapsed();
         if handle
-            .add_callback(move |lp| lp.job_done(slot, response, elapsed, panicked))
+            .add_callback(move |lp| lp.job_done(slot, response, cancel, panicked))
             .is_err()
         {
             return; // The loop is gone: so is everyone we could answer.

@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::prometheus::settled_jobs;
+
 use common::{
     assert_fast, assert_standard_headers, calibrate, cpu_time, get, get_req, is_reset, open_fds,
     proc_status_kib, sync_with_loop, wait_until, Client, Response, Server, JOB,
@@ -87,6 +89,10 @@ fn full_job_queue_answers_503_with_retry_after() {
         assert_eq!(r.status, 200, "job {id}: {r:?}");
         assert!(r.text().starts_with(&format!("slow result {id} <--- ")));
     }
+    // The refused job was never submitted; every other one completed.
+    let jobs = settled_jobs(&s);
+    assert_eq!(jobs.rejected, 1, "{jobs:?}");
+    assert_eq!(jobs.completed, jobs.submitted, "{jobs:?}");
 }
 
 #[test]

@@ -13,6 +13,7 @@
 
 mod common;
 
+use common::prometheus::{settled_jobs, Jobs};
 use common::{assert_fast, assert_standard_headers, get_req, sync_with_loop, Client, Server};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -86,6 +87,19 @@ fn job_timeout_answers_504_and_frees_the_worker() {
     // The same connection, and the only worker, serve the next job.
     assert_worker_free(&mut c, 3);
     assert_no_panic(&s);
+    // Counted once, as timed out: not again as cancelled when the stopped
+    // job came back.
+    let jobs = settled_jobs(&s);
+    assert_eq!(
+        (
+            jobs.submitted,
+            jobs.timed_out,
+            jobs.cancelled,
+            jobs.completed
+        ),
+        (2, 1, 0, 1),
+        "{jobs:?}"
+    );
 }
 
 #[test]
@@ -100,6 +114,7 @@ fn client_gone_stops_its_running_job() {
     drop(a);
     assert_worker_free(&mut impatient_client(&s), 2);
     assert_no_panic(&s);
+    assert_cancelled(&s, 1);
 }
 
 #[test]
@@ -117,4 +132,18 @@ fn client_gone_skips_its_queued_job() {
     // Running B's job after A's stopped would keep the worker busy too.
     assert_worker_free(&mut impatient_client(&s), 3);
     assert_no_panic(&s);
+    assert_cancelled(&s, 2);
+}
+
+/// `/metrics` counts the `abandoned` jobs as cancelled (and the `n=0` job
+/// that proved the worker free as completed), nothing else.
+fn assert_cancelled(s: &Server, abandoned: u64) {
+    let jobs = settled_jobs(s);
+    let expected = Jobs {
+        submitted: abandoned + 1,
+        completed: 1,
+        cancelled: abandoned,
+        ..Jobs::default()
+    };
+    assert_eq!(jobs, expected);
 }

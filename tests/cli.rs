@@ -10,12 +10,19 @@ use std::time::Duration;
 
 #[test]
 fn help_prints_usage_and_exits_0() {
-    let (status, out, _) = run_eddy(&["--help"]);
-    assert_eq!(status.code(), Some(0), "{status}");
-    assert!(
-        out.contains("serve") && out.contains("--workers"),
-        "usage: {out:?}"
-    );
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["serve", "--help"],
+        &["call", "--help"],
+    ] {
+        let (status, out, _) = run_eddy(args);
+        assert_eq!(status.code(), Some(0), "{args:?}: {status}");
+        assert!(
+            out.contains("serve") && out.contains("--workers") && out.contains("/metrics"),
+            "{args:?} usage: {out:?}"
+        );
+    }
 }
 
 #[test]

@@ -131,6 +131,13 @@ fn syntax_errors_are_400() {
         // HTTP/1.1 needs exactly one Host.
         "GET /fast?id=1 HTTP/1.1\r\n\r\n".to_string(),
         req("Host: 127.0.0.1\r\n", ""),
+        // A Host that is not host[:port] (RFC 9112 §3.2: 400).
+        "GET /fast?id=1 HTTP/1.1\r\nHost: a b\r\n\r\n".to_string(),
+        "GET /fast?id=1 HTTP/1.1\r\nHost: a/b\r\n\r\n".to_string(),
+        "GET /fast?id=1 HTTP/1.1\r\nHost: u@a\r\n\r\n".to_string(),
+        "GET /fast?id=1 HTTP/1.1\r\nHost: a:80x\r\n\r\n".to_string(),
+        // A fragment is never part of a request target.
+        "GET /fast?id=1#x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".to_string(),
     ]
     .into_iter()
     .map(|r| (r, 400))
@@ -188,6 +195,15 @@ fn bodies_over_max_body_are_413() {
             req(
                 "Transfer-Encoding: chunked\r\n",
                 &format!("64\r\n{a100}\r\n1\r\nx\r\n0\r\n\r\n"),
+            ),
+            413,
+        ),
+        // 1 byte, then a chunk size of 2^64 - 1: the sum must not wrap
+        // past the limit (it once did, and streamed on into memory).
+        (
+            req(
+                "Transfer-Encoding: chunked\r\n",
+                &format!("1\r\na\r\nffffffffffffffff\r\n{}", "x".repeat(200)),
             ),
             413,
         ),

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{read_response, wait_child, Lines, Response, Server};
+use common::{read_response, say, wait_child, Lines, Response, Server};
 
 /// Client threads sending requests through nginx.
 const CLIENTS: u64 = 4;
@@ -63,7 +63,7 @@ const EDDY_FLAGS: [&str; 3] = ["--quiet", "--workers", "2"];
 #[test]
 fn rolling_restart_behind_nginx_loses_no_request() {
     let Some(nginx_bin) = find_nginx() else {
-        println!("SKIPPED rolling_restart: nginx not found (install nginx-light)");
+        say("SKIPPED rolling_restart: nginx not found (install nginx-light)");
         return;
     };
     let t0 = Instant::now();
@@ -71,13 +71,13 @@ fn rolling_restart_behind_nginx_loses_no_request() {
     let mut a = Server::start(&EDDY_FLAGS);
     let mut b = Server::start(&EDDY_FLAGS);
     let nginx = Nginx::start(&nginx_bin, &dir, a.addr, b.addr);
-    println!(
+    say(&format!(
         "nginx {} on {} in front of eddy {} and {}",
         nginx_bin.display(),
         nginx.addr,
         a.addr,
         b.addr
-    );
+    ));
 
     let clients = Clients::start(nginx.addr);
     for server in [&a, &b] {
@@ -111,11 +111,11 @@ fn rolling_restart_behind_nginx_loses_no_request() {
         assert_eq!(server.addr, addr, "restarted on another address");
         let restarted = drain.elapsed();
         wait_in_rotation(server, &clients, &nginx);
-        println!(
+        say(&format!(
             "{which} instance {addr}: drained in {drained:.2?}, listening again after \
              {restarted:.2?}, back in nginx's rotation after {:.2?}",
             drain.elapsed()
-        );
+        ));
         // The restart was seen: nginx sent a request to the closed port and
         // retried it on the other instance (else this test proved nothing).
         assert!(
@@ -134,7 +134,7 @@ fn rolling_restart_behind_nginx_loses_no_request() {
          instance; took {:.1?}",
         t0.elapsed()
     );
-    println!("{report}");
+    say(&format!("rolling_restart: {report}"));
     assert!(sent > 0, "no request was sent: {report}");
     assert!(
         failed == 0,

@@ -47,7 +47,10 @@ enum State {
     DataLf,
     /// At the start of a trailer line, or of the final empty line.
     TrailerStart,
-    /// Inside a trailer field line (read and discarded).
+    /// Inside a trailer field's name: a token, then a colon at once (no
+    /// whitespace before it, as in the head).
+    TrailerName,
+    /// Inside a trailer field's value (read and discarded).
     TrailerLine,
     /// Saw the CR ending a trailer line; LF must follow.
     TrailerLf,
@@ -175,7 +178,10 @@ impl ChunkedDecoder {
                     return Ok(State::TrailerStart);
                 }
                 // Refuse before reading the data, not after buffering it.
-                if body_len as u64 + size > self.max_body as u64 {
+                // Subtract rather than add: a 16-digit size plus what came
+                // before would wrap a u64 and slip under the limit.
+                let room = (self.max_body as u64).saturating_sub(body_len as u64);
+                if size > room {
                     return Err(StatusCode::CONTENT_TOO_LARGE);
                 }
                 Ok(State::Data { remaining: size })
@@ -184,7 +190,11 @@ impl ChunkedDecoder {
             // means the size lied.
             State::DataCr if b == b'\r' => Ok(State::DataLf),
             State::DataLf if b == b'\n' => Ok(State::Size { size: 0, digits: 0 }),
-            State::TrailerStart | State::TrailerLine | State::TrailerLf | State::EndLf => {
+            State::TrailerStart
+            | State::TrailerName
+            | State::TrailerLine
+            | State::TrailerLf
+            | State::EndLf => {
                 self.trailer_bytes += 1;
                 if self.trailer_bytes > self.max_trailer {
                     return Err(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
@@ -193,7 +203,9 @@ impl ChunkedDecoder {
                     (State::TrailerStart, b'\r') => Ok(State::EndLf),
                     // A field line starts with a name: whitespace here would be
                     // obs-fold, rejected for the same reason as in the head.
-                    (State::TrailerStart, b) if is_tchar(b) => Ok(State::TrailerLine),
+                    (State::TrailerStart, b) if is_tchar(b) => Ok(State::TrailerName),
+                    (State::TrailerName, b) if is_tchar(b) => Ok(State::TrailerName),
+                    (State::TrailerName, b':') => Ok(State::TrailerLine),
                     (State::TrailerLine, b'\r') => Ok(State::TrailerLf),
                     (State::TrailerLine, b) if b == b'\t' || (b >= 0x20 && b != 0x7f) => {
                         Ok(State::TrailerLine)
@@ -380,6 +392,20 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_chunk_size_cannot_wrap_past_the_limit() {
+        // 1 byte, then a size of 2^64 - 1: 1 + size wraps a u64 to 0, which
+        // an addition would have let through as body (found by an audit:
+        // the release build streamed 52 MB into a 100-byte --max-body).
+        let mut decoder = ChunkedDecoder::new(100);
+        let mut body = Vec::new();
+        assert_eq!(decoder.decode(b"1\r\na\r\n", &mut body), Ok((6, false)));
+        assert_eq!(
+            decoder.decode(b"ffffffffffffffff\r\n", &mut body),
+            Err(StatusCode::CONTENT_TOO_LARGE)
+        );
+    }
+
+    #[test]
     fn trailers_are_discarded_and_bounded() {
         let (body, _) = decode_all(b"1\r\nx\r\n0\r\nExpires: never\r\nX-Sum: 1\r\n\r\n").unwrap();
         assert_eq!(body, b"x");
@@ -389,6 +415,11 @@ mod tests {
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
         );
         assert_eq!(status(b"0\r\n folded\r\n\r\n"), StatusCode::BAD_REQUEST);
+        // A trailer line is a field line: a name, then a colon at once.
+        assert_eq!(status(b"0\r\nnocolon\r\n\r\n"), StatusCode::BAD_REQUEST);
+        assert_eq!(status(b"0\r\nX : y\r\n\r\n"), StatusCode::BAD_REQUEST);
+        assert_eq!(status(b"0\r\n:y\r\n\r\n"), StatusCode::BAD_REQUEST);
+        assert_eq!(decode_all(b"0\r\nX:\r\n\r\n").unwrap().1, 9);
         assert_eq!(status(b"0\r\nX: a\x00b\r\n\r\n"), StatusCode::BAD_REQUEST);
     }
 

@@ -91,11 +91,17 @@ pub(crate) fn parse_head(
     // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without
     // Host, and to any request with more than one (which Host would a proxy
     // and we each pick?).
-    let hosts = headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("host"))
-        .count();
-    if hosts > 1 || (hosts == 0 && version == Version::Http11) {
+    // And to one whose value is not a host[:port] (§3.2: "invalid field
+    // value"): spaces, a path, userinfo, a port that is not digits.
+    let host_ok = {
+        let mut hosts = values(headers, "host");
+        match (hosts.next(), hosts.next()) {
+            (Some(host), None) => valid_host(host),
+            (None, None) => version == Version::Http10,
+            _ => false,
+        }
+    };
+    if !host_ok {
         return Err(BAD);
     }
 
@@ -135,7 +141,9 @@ fn version_error(head: &[u8]) -> StatusCode {
 fn check_target(method: &str, target: &str) -> Result<(), StatusCode> {
     // httparse lets raw bytes >= 0x80 through; a URI is ASCII (RFC 3986 §2,
     // anything else is percent-encoded), so such a target is malformed.
-    let ascii = target.bytes().all(|b| b.is_ascii_graphic());
+    // A `#fragment` is for the client alone and is never sent (RFC 9112
+    // §3.2's forms have none).
+    let ascii = target.bytes().all(|b| b.is_ascii_graphic() && b != b'#');
     let form_ok = target.starts_with('/')
         || (target == "*" && method == "OPTIONS")
         || absolute_form_path_start(target).is_some();
@@ -144,6 +152,42 @@ fn check_target(method: &str, target: &str) -> Result<(), StatusCode> {
     } else {
         Err(StatusCode::BAD_REQUEST)
     }
+}
+
+/// Whether a Host value is `uri-host [ ":" port ]` (RFC 9110 §7.2, RFC
+/// 3986 §3.2.2): a bracketed IP literal or a reg-name (which covers IPv4
+/// too), then an optional all-digit port. An empty value is allowed: a
+/// client sends one when the target has no authority (RFC 9112 §3.2).
+fn valid_host(value: &[u8]) -> bool {
+    // unreserved, pct-encoded and sub-delims; the `%` is let through without
+    // checking its two hex digits, since the value is never decoded.
+    fn reg_name_byte(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b)
+    }
+    let value = value.trim_ascii();
+    let (host, port) = match value.strip_prefix(b"[") {
+        Some(literal) => {
+            let Some(end) = literal.iter().position(|&b| b == b']') else {
+                return false;
+            };
+            let inside = &literal[..end];
+            let rest = &literal[end + 1..];
+            if inside.is_empty() || !inside.iter().all(|&b| reg_name_byte(b) || b == b':') {
+                return false;
+            }
+            match rest {
+                [] => (inside, &b""[..]),
+                [b':', port @ ..] => (inside, port),
+                _ => return false,
+            }
+        }
+        None => match value.iter().position(|&b| b == b':') {
+            Some(colon) => (&value[..colon], &value[colon + 1..]),
+            None => (value, &b""[..]),
+        },
+    };
+    let bracketed = value.starts_with(b"[");
+    (bracketed || host.iter().all(|&b| reg_name_byte(b))) && port.iter().all(u8::is_ascii_digit)
 }
 
 /// How the body is delimited: RFC 9112 §6.3, minus every case where the
@@ -317,6 +361,7 @@ mod tests {
     fn target_forms() {
         assert_eq!(request("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").target, "*");
         assert_eq!(status("GET * HTTP/1.1\r\nHost: a\r\n\r\n"), BAD);
+        assert_eq!(status("GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n"), BAD);
         let absolute = request("GET http://a:8888/fast?id=1 HTTP/1.1\r\nHost: a\r\n\r\n");
         assert_eq!(
             (absolute.target.as_str(), absolute.path()),
@@ -369,6 +414,25 @@ mod tests {
         assert_eq!(status("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"), BAD);
         assert_eq!(status("GET / HTTP/1.0\r\nHost: a\r\nHOST: a\r\n\r\n"), BAD);
         assert!(request("GET / HTTP/1.0\r\n\r\n").headers.is_empty()); // 1.0 needs none
+        for good in [
+            "a",
+            "a:80",
+            "a:",
+            "127.0.0.1:8888",
+            "[::1]:8888",
+            "[::1]",
+            "xn--e-8ja.example",
+            "",
+        ] {
+            let raw = format!("GET / HTTP/1.1\r\nHost: {good}\r\n\r\n");
+            assert_eq!(request(&raw).method, "GET", "Host: {good}");
+        }
+        for bad in [
+            "a b", "a/b", "u@a", "a:80x", "a:80:81", "[::1", "[::1]x", "[]", "a?b",
+        ] {
+            let raw = format!("GET / HTTP/1.1\r\nHost: {bad}\r\n\r\n");
+            assert_eq!(status(&raw), BAD, "Host: {bad}");
+        }
     }
 
     #[test]

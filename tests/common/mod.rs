@@ -6,6 +6,8 @@
 //! Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod prometheus;
+
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -171,6 +173,15 @@ impl Drop for Server {
             eprintln!("--- eddy stderr ---\n{}", self.stderr.snapshot().join("\n"));
         }
     }
+}
+
+/// Writes a line straight to the test process's stderr. libtest captures
+/// `println!` and `eprintln!` of a passing test, so a skip reason or a count
+/// the test promises to print would never reach the CI log; a write to the
+/// `Stderr` handle itself is not captured.
+pub fn say(line: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{line}");
 }
 
 /// Polls `child.try_wait()` every 10 ms until it exits or `timeout` passes.
