@@ -91,6 +91,9 @@ pub struct Connection<S> {
     /// An event said the peer closed its side (or an error): the FIN may be
     /// waiting behind the data, so read all the way to `WouldBlock` or EOF.
     read_closed_hint: bool,
+    /// The client's FIN has been read: no byte will follow (see
+    /// `Connection::after_fin`).
+    fin_received: bool,
     /// The socket may accept more bytes.
     write_ready: bool,
     /// The interest currently registered with the `Poll`, so it is only
@@ -127,6 +130,7 @@ impl<S: Read + Write> Connection<S> {
             reading: true,
             read_ready: false,
             read_closed_hint: false,
+            fin_received: false,
             write_ready: true,
             registered: Interest::READABLE,
             deadline: None,

@@ -419,7 +419,7 @@ impl EventLoop {
                 }
                 conn.recycle(request);
             }
-            if conn.flush().is_err() {
+            if conn.flush().is_err() || conn.after_fin() {
                 self.close(id);
                 return;
             }

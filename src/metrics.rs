@@ -255,7 +255,7 @@ impl Metrics {
             ),
             (
                 "eddy_jobs_cancelled_total",
-                "Jobs whose client left: skipped in the queue, or answer dropped.",
+                "Jobs whose client left (or a shutdown timeout abandoned): skipped, stopped or answer dropped.",
                 self.jobs_cancelled,
             ),
             (

@@ -118,6 +118,22 @@ fn client_gone_stops_its_running_job() {
 }
 
 #[test]
+fn half_close_during_a_job_stops_it_too() {
+    let _guard = lock();
+    let s = Server::start(&["--workers", "1", "--quiet"]);
+    // TCP cannot tell a half-close from a close until it writes: a FIN
+    // while the job runs counts as the client leaving (nginx's 499).
+    let mut a = Client::connect(s.addr);
+    a.send_get(ABANDONED);
+    sync_with_loop(s.addr);
+    a.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    a.assert_closed();
+    assert_worker_free(&mut impatient_client(&s), 2);
+    assert_no_panic(&s);
+    assert_cancelled(&s, 1);
+}
+
+#[test]
 fn client_gone_skips_its_queued_job() {
     let _guard = lock();
     let s = Server::start(&["--workers", "1", "--quiet"]);

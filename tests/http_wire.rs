@@ -9,6 +9,7 @@ mod common;
 
 use common::{assert_standard_headers, get, get_req, Client, Response, Server};
 use std::io::Read;
+use std::net::Shutdown;
 
 /// A fresh server with default settings and no access log.
 fn server() -> Server {
@@ -224,5 +225,30 @@ fn connection_close_request_is_honoured() {
     assert_eq!((r.status, r.text().as_str()), (200, "ok"));
     assert_standard_headers(&r, false);
     assert!(r.closes(), "no Connection: close in answer to one: {r:?}");
+    c.assert_closed();
+}
+
+#[test]
+fn requests_sent_before_a_half_close_are_answered() {
+    let s = server();
+    // HTTP/1.0, then the client's FIN (what `nc -N` does): answered, closed.
+    let mut c = Client::connect(s.addr);
+    c.send(b"GET /fast?id=1 HTTP/1.0\r\n\r\n");
+    c.stream.shutdown(Shutdown::Write).unwrap();
+    assert_fast(&c.response(), 1);
+    c.assert_closed();
+    // Two pipelined HTTP/1.1 requests, then the FIN: both answered, in
+    // order, the last one saying goodbye.
+    let mut c = Client::connect(s.addr);
+    c.send(format!("{}{}", get_req("/fast?id=2"), get_req("/healthz")).as_bytes());
+    c.stream.shutdown(Shutdown::Write).unwrap();
+    assert_fast(&c.response(), 2);
+    let r = c.response();
+    assert_eq!((r.status, r.text().as_str()), (200, "ok"), "{r:?}");
+    c.assert_closed();
+    // A request cut short by the FIN can never complete: closed, no answer.
+    let mut c = Client::connect(s.addr);
+    c.send(b"GET /fast?id=3 HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    c.stream.shutdown(Shutdown::Write).unwrap();
     c.assert_closed();
 }

@@ -1,13 +1,15 @@
 //! The seed experiment (the Tornado question's `call_multi.py`) and the other
 //! CPU-heavy timing tests: fast requests overtake offloaded slow ones, the
 //! blocking `/slow` baseline holds fast ones up, and two workers really run two
-//! jobs at once. Every test here burns CPU and measures time, so they are
+//! jobs at once, also when they are pipelined on one connection. Every test here burns CPU and measures time, so they are
 //! serialized with `LOCK` and calibrated at run time (no absolute
 //! milliseconds): each first finds a job size `n` that takes ≥ 0.4 s here.
 
 mod common;
 
-use common::{assert_parallel, calibrate, Client, Response, Server, JOB};
+use common::{
+    assert_parallel, assert_parallel_pipelined, calibrate, Client, Response, Server, JOB,
+};
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::thread;
@@ -128,4 +130,11 @@ fn two_workers_run_two_jobs_in_parallel() {
     let _guard = lock();
     let server = Server::start(&["--workers", "2", "--quiet"]);
     assert_parallel(server.addr);
+}
+
+#[test]
+fn pipelined_jobs_of_one_connection_run_in_parallel() {
+    let _guard = lock();
+    let server = Server::start(&["--workers", "2", "--quiet"]);
+    assert_parallel_pipelined(server.addr);
 }

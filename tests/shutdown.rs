@@ -150,3 +150,65 @@ fn sigint_on_idle_server_exits_0() {
     server.signal("INT");
     assert_exits_0(&mut server, IDLE_EXIT_BOUND);
 }
+
+/// A job far longer than any bound below (`n=20000`: ~23 s on the 2-core
+/// test machine in this build), so a drain that waited for it would fail.
+const ENDLESS: &str = "/slow_threaded?id=1&n=20000";
+
+/// Well under one `ENDLESS` job, well over a second of shutdown timeout.
+const PROMPT: Duration = Duration::from_secs(10);
+
+#[test]
+fn shutdown_timeout_bounds_a_drain_that_cannot_finish() {
+    let _guard = lock();
+    let mut server = Server::start(&["--workers", "1", "--shutdown-timeout", "1", "--quiet"]);
+    let mut a = Client::connect(server.addr);
+    a.send_get(ENDLESS);
+    sync_with_loop(server.addr);
+    let signalled = Instant::now();
+    server.signal("TERM");
+    assert_exits_0(&mut server, PROMPT);
+    let took = signalled.elapsed();
+    assert!(
+        took >= Duration::from_millis(900),
+        "exited {took:?} after SIGTERM, before the 1 s shutdown timeout, with a job in flight"
+    );
+    let said = server.stderr.wait_for(PROMPT, |l| l.contains("abandoned"));
+    assert_eq!(
+        said.as_deref(),
+        Some("eddy: shutdown timeout passed; abandoned 1 connection(s)"),
+        "stderr: {:?}",
+        server.stderr.snapshot()
+    );
+    // The abandoned client is closed, with no answer.
+    a.assert_closed();
+}
+
+#[test]
+fn second_signal_exits_at_once_with_status_1() {
+    let _guard = lock();
+    let mut server = Server::start(&["--workers", "1", "--quiet"]);
+    let mut a = Client::connect(server.addr);
+    a.send_get(ENDLESS);
+    sync_with_loop(server.addr);
+    server.signal("TERM");
+    // The drain has begun (it says so on stderr) and waits for the job,
+    // for up to the default 30 s shutdown timeout...
+    let draining = server.stderr.wait_for(PROMPT, |l| l.contains("draining"));
+    assert!(
+        draining.is_some(),
+        "no drain: {:?}",
+        server.stderr.snapshot()
+    );
+    // ...unless a second signal says stop now.
+    server.signal("INT");
+    let status = server
+        .wait_exit(PROMPT)
+        .unwrap_or_else(|| panic!("no exit within {PROMPT:?} of a second signal"));
+    assert_eq!(status.code(), Some(1), "exit status {status}");
+    let said = server
+        .stderr
+        .wait_for(PROMPT, |l| l.contains("second signal"));
+    assert!(said.is_some(), "stderr: {:?}", server.stderr.snapshot());
+    a.assert_closed();
+}

@@ -86,10 +86,12 @@ impl<S: Read + Write> Connection<S> {
         }
         while self.read_ready && self.wants_input() {
             match self.socket.read(scratch) {
-                // EOF. A client that half-closes while waiting for answers is
-                // treated as gone: HTTP/1.1 clients do not half-close, and
-                // this is how an abandoned job gets cancelled promptly.
-                Ok(0) => return ReadOutcome::Gone,
+                // EOF: the client will send no more. What it sent before
+                // still counts; `Connection::after_fin` decides the rest.
+                Ok(0) => {
+                    self.fin_received = true;
+                    self.read_ready = false;
+                }
                 Ok(n) => {
                     if self.in_pos > 0 {
                         // Compact before growing: keep only undecoded bytes.
@@ -134,7 +136,27 @@ impl<S: Read + Write> Connection<S> {
     /// True if bytes may still arrive that this connection will never read:
     /// it stopped reading before the client stopped sending.
     pub fn stopped_reading_early(&self) -> bool {
-        !self.reading
+        !self.reading && !self.fin_received
+    }
+
+    /// Called after each round once the client's FIN has arrived; true if
+    /// the connection must be closed now.
+    ///
+    /// A FIN is either a half-close (the client sent its requests and waits
+    /// for the answers, as `nc -N` or `curl --data @file` through some
+    /// proxies do) or a full close, and TCP cannot tell which until we
+    /// write. So requests that arrived whole before it are kept, and those
+    /// answered on the loop are answered; a request cut short by it is
+    /// dropped. But an offloaded job still running means closing: a client
+    /// that closed must not hold a worker for a whole job, and nginx treats
+    /// a client that closes during a proxied request the same way (its
+    /// 499). The job is cancelled, as for a reset.
+    pub fn after_fin(&mut self) -> bool {
+        if !self.fin_received {
+            return false;
+        }
+        self.reading = false;
+        self.queue.waiting().any(|waiting| waiting.job.is_some())
     }
 
     /// Reads and drops input while lingering; `Gone` once the client has

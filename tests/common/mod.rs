@@ -536,20 +536,40 @@ pub fn calibrate(addr: SocketAddr, min: Duration) -> (u32, Duration) {
 /// twice one job", which needs two idle cores. The speed-up over one job is
 /// printed as well, for the record. Three attempts, as it is still timing.
 pub fn assert_parallel(addr: SocketAddr) {
+    check_parallel(addr, false);
+}
+
+/// [`assert_parallel`] for two jobs pipelined on *one* connection: the
+/// second is offloaded as soon as it is decoded, not after the first is
+/// answered (only the answers wait for each other).
+pub fn assert_parallel_pipelined(addr: SocketAddr) {
+    check_parallel(addr, true);
+}
+
+fn check_parallel(addr: SocketAddr, pipelined: bool) {
     let (n, _) = calibrate(addr, JOB);
     let mut seen = Vec::new();
     for _ in 0..3 {
         let single = time_job(addr, n);
-        let mut a = Client::connect(addr);
-        let mut b = Client::connect(addr);
+        let first = get_req(&format!("/slow_threaded?id=1&n={n}"));
+        let second = get_req(&format!("/slow_threaded?id=2&n={n}"));
         let t0 = Instant::now();
-        a.send_get(&format!("/slow_threaded?id=1&n={n}"));
-        b.send_get(&format!("/slow_threaded?id=2&n={n}"));
-        let (ra, rb) = (a.response(), b.response());
+        let (ra, rb) = if pipelined {
+            let mut a = Client::connect(addr);
+            a.send(format!("{first}{second}").as_bytes());
+            (a.response(), a.response())
+        } else {
+            let mut a = Client::connect(addr);
+            let mut b = Client::connect(addr);
+            a.send(first.as_bytes());
+            b.send(second.as_bytes());
+            (a.response(), b.response())
+        };
         let pair = t0.elapsed().as_secs_f64();
         let ran = job_seconds(&ra, 1) + job_seconds(&rb, 2);
         println!(
-            "two jobs (n={n}): pair {pair:.3} s, one alone {:.3} s, reported run times sum {ran:.3} s",
+            "two jobs (n={n}, pipelined: {pipelined}): pair {pair:.3} s, one alone {:.3} s, \
+             reported run times sum {ran:.3} s",
             single.as_secs_f64()
         );
         if ran > 1.5 * pair {
@@ -557,7 +577,10 @@ pub fn assert_parallel(addr: SocketAddr) {
         }
         seen.push((pair, ran));
     }
-    panic!("two jobs (n={n}) did not overlap: (pair wall s, sum of run times s) = {seen:?}");
+    panic!(
+        "two jobs (n={n}, pipelined: {pipelined}) did not overlap: \
+         (pair wall s, sum of run times s) = {seen:?}"
+    );
 }
 
 /// The running time a `/slow_threaded?id=ID` job reports in its body.
