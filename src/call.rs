@@ -241,7 +241,8 @@ pub fn run(options: &CallOptions, out: &mut dyn Write, err: &mut dyn Write) -> i
             };
             let flight = in_flight[index].take().expect("checked above");
             timers.cancel(flight.timer);
-            let result = result.and_then(|answer| report::judge(&answer));
+            let planned = &plan[index];
+            let result = result.and_then(|answer| report::judge(planned.kind, planned.id, &answer));
             let outcome = Outcome::new(
                 &plan[index],
                 zero,
@@ -323,16 +324,33 @@ mod tests {
     }
 
     #[test]
-    fn answers_are_recorded_and_a_short_body_is_named() {
+    fn answers_are_recorded_and_a_wrong_or_short_body_is_named() {
         let addr = fake_server(1, |mut socket| {
             read_head(&mut socket);
             let _ = std::io::Write::write_all(
                 &mut socket,
-                b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nslow result 1",
+                b"HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\nslow result 1 <--- 0.001 s",
             );
         });
         let report = run(&options(addr, 1, 0), &mut io::sink(), &mut io::sink()).unwrap();
         assert_eq!(report.failures(), 0);
+
+        // A 200 that is not the demo's answer: something else listens there.
+        let addr = fake_server(1, |mut socket| {
+            read_head(&mut socket);
+            let _ = std::io::Write::write_all(
+                &mut socket,
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            );
+        });
+        let mut errors = Vec::new();
+        let report = run(&options(addr, 0, 1), &mut io::sink(), &mut errors).unwrap();
+        assert_eq!(report.failures(), 1);
+        let errors = String::from_utf8(errors).unwrap();
+        assert!(
+            errors.contains("200, but not the demo's answer: \"hello\""),
+            "{errors}"
+        );
 
         let addr = fake_server(1, |mut socket| {
             read_head(&mut socket);

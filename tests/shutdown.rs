@@ -212,3 +212,43 @@ fn second_signal_exits_at_once_with_status_1() {
     assert!(said.is_some(), "stderr: {:?}", server.stderr.snapshot());
     a.assert_closed();
 }
+
+#[test]
+fn the_loop_sleeps_while_it_drains() {
+    let _guard = lock();
+    let mut server = Server::start(&["--workers", "1", "--shutdown-timeout", "5", "--quiet"]);
+    let (n, job) = calibrate(server.addr, JOB);
+    // A job that outlives the drain's window below keeps the drain going.
+    let mut a = Client::connect(server.addr);
+    a.send_get(ENDLESS);
+    sync_with_loop(server.addr);
+    // Block the loop with /slow, and while it computes, let connections
+    // wait in the accept backlog and the signal arrive: when the loop wakes,
+    // one poll reports the listener and the signal pipe together. The drain
+    // drops the listener, and the loop must not go on believing connections
+    // wait to be accepted (it once polled with a zero timeout for the whole
+    // drain, one core at 100%).
+    let pid = server.pid();
+    let mut b = Client::connect(server.addr);
+    let busy0 = common::loop_cpu_time(pid);
+    b.send_get(&format!("/slow?id=2&n={n}"));
+    // The loop is inside /slow once its thread has burnt CPU on it.
+    let computing = common::wait_until(job, || common::loop_cpu_time(pid) >= busy0 + job / 8);
+    assert!(computing, "the loop never started /slow (n={n}, {job:?})");
+    let waiting: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(server.addr).expect("connect into the backlog"))
+        .collect();
+    server.signal("TERM");
+    let r = b.response();
+    assert_eq!(r.status, 200, "{r:?}");
+    // Now draining, waiting for the job. The loop's own thread should sleep.
+    let (cpu0, t0) = (common::loop_cpu_time(pid), Instant::now());
+    std::thread::sleep(Duration::from_secs(1)); // the window measured, not a wait for an event
+    let (cpu, wall) = (common::loop_cpu_time(pid) - cpu0, t0.elapsed());
+    assert!(
+        cpu < wall / 4,
+        "the loop thread used {cpu:?} of CPU in {wall:?} of drain (a /slow of n={n} took {job:?})"
+    );
+    drop(waiting);
+    assert_exits_0(&mut server, PROMPT);
+}

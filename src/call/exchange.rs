@@ -56,6 +56,10 @@ pub enum Failure {
         /// The first line of the body, for the error message.
         body: String,
     },
+    /// A `200`, but not the answer the demo app gives to that request (not
+    /// `fast result ID` or `slow result ID <--- ...`): something else is
+    /// listening there. `body` is its first line.
+    WrongBody(String),
     /// The server closed the connection before `Content-Length` bytes came.
     ShortBody {
         /// Body bytes received.
@@ -86,6 +90,7 @@ impl Failure {
             Failure::Refused => "refused",
             Failure::TimedOut(_) => "timed out",
             Failure::BadStatus { .. } => "bad status",
+            Failure::WrongBody(_) => "wrong body",
             Failure::ShortBody { .. } => "short body",
             Failure::Closed => "closed early",
             Failure::Malformed(_) => "malformed",
@@ -102,6 +107,7 @@ impl fmt::Display for Failure {
                 write!(f, "timed out: no response within {} s", after.as_secs_f64())
             }
             Failure::BadStatus { status, body } => write!(f, "bad status {status}: {body:?}"),
+            Failure::WrongBody(body) => write!(f, "200, but not the demo's answer: {body:?}"),
             Failure::ShortBody { got, expected } => write!(
                 f,
                 "short body: the connection closed after {got} of {expected} body bytes"

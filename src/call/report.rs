@@ -75,16 +75,24 @@ impl Outcome {
     }
 }
 
-/// Anything but `200 OK` with its whole body is a failure.
-pub(super) fn judge(answer: &Answer) -> Result<String, Failure> {
+/// Anything but `200 OK` with the body the demo app gives to that request
+/// (`fast result ID`, `slow result ID <--- 1.234 s`) is a failure.
+pub(super) fn judge(kind: Kind, id: usize, answer: &Answer) -> Result<String, Failure> {
     let body = String::from_utf8_lossy(&answer.body).into_owned();
-    if answer.status == 200 {
-        Ok(body)
-    } else {
-        Err(Failure::BadStatus {
+    if answer.status != 200 {
+        return Err(Failure::BadStatus {
             status: answer.status,
             body: first_line(&body),
-        })
+        });
+    }
+    let expected = match kind {
+        Kind::Fast => body == format!("fast result {id}"),
+        Kind::Slow => body.starts_with(&format!("slow result {id} <--- ")),
+    };
+    if expected {
+        Ok(body)
+    } else {
+        Err(Failure::WrongBody(first_line(&body)))
     }
 }
 
@@ -346,14 +354,30 @@ mod tests {
     }
 
     #[test]
-    fn only_200_is_an_answer() {
-        let answer = |status| Answer {
+    fn only_200_with_the_demo_body_is_an_answer() {
+        let answer = |status, body: &[u8]| Answer {
             status,
-            body: b"503 Service Unavailable\nmore".to_vec(),
+            body: body.to_vec(),
         };
-        assert!(judge(&answer(200)).is_ok());
+        assert!(judge(Kind::Fast, 7, &answer(200, b"fast result 7")).is_ok());
+        assert!(judge(Kind::Slow, 2, &answer(200, b"slow result 2 <--- 0.031 s")).is_ok());
+        // Something else on the port, or the answer to another request.
+        for (kind, id, body) in [
+            (Kind::Fast, 7, &b"hello"[..]),
+            (Kind::Fast, 7, b"fast result 8"),
+            (Kind::Slow, 2, b"slow result 3 <--- 0.031 s"),
+        ] {
+            assert_eq!(
+                judge(kind, id, &answer(200, body)),
+                Err(Failure::WrongBody(String::from_utf8_lossy(body).into()))
+            );
+        }
         assert_eq!(
-            judge(&answer(503)),
+            judge(
+                Kind::Fast,
+                1,
+                &answer(503, b"503 Service Unavailable\nmore")
+            ),
             Err(Failure::BadStatus {
                 status: 503,
                 body: "503 Service Unavailable".into()

@@ -53,6 +53,10 @@ impl EventLoop {
                 return;
             }
             let Some(listener) = &self.listener else {
+                // Draining: the listener is gone, and so is anything that
+                // waited in its backlog. Forget the readiness too, or the
+                // loop would poll without sleeping until the drain ends.
+                self.accept_ready = false;
                 return;
             };
             match listener.accept() {

@@ -39,6 +39,9 @@ impl EventLoop {
         if let Some(mut listener) = self.listener.take() {
             let _ = self.poll.registry().deregister(&mut listener);
         }
+        // Connections still in the backlog are reset with the listener;
+        // nothing is left to accept (see `accept_batch`).
+        self.accept_ready = false;
         let _ = writeln!(
             io::stderr(),
             "eddy: draining {} connection(s), at most {:?}",

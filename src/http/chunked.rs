@@ -269,7 +269,7 @@ fn next_ext(at: Ext, b: u8) -> Option<ExtStep> {
 }
 
 /// `tchar` (RFC 9110 §5.6.2): the characters of a token.
-fn is_tchar(b: u8) -> bool {
+pub(super) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 

@@ -14,7 +14,7 @@
 //! never has to hold a whole body. No sockets here: every split of a byte
 //! stream is a unit test (mini-redis's `Frame::check`/`parse` idea).
 
-use super::chunked::ChunkedDecoder;
+use super::chunked::{is_tchar, ChunkedDecoder};
 use super::head::{parse_head, BodyFraming};
 use super::request::Request;
 use super::response::StatusCode;
@@ -249,7 +249,17 @@ fn empty_lines(buf: &[u8]) -> Result<usize, StatusCode> {
 /// line); `None` while it has not all arrived. Checks on the way the limits
 /// that must hold before the head is complete.
 fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, StatusCode> {
-    // The target is measured first, even in a request line whose end has not
+    // The method comes first, and is a token: a byte that cannot be in one
+    // before the first space is a 400 at once, not after a header timeout.
+    // That is what a TLS ClientHello (0x16 ...) or other non-HTTP traffic
+    // gets, before it fills a head. Checked before anything else, so the
+    // answer does not depend on how the bytes were split. (A lone CR may
+    // still become an empty line before the request, which is allowed.)
+    let method = buf.iter().take_while(|&&b| b != b' ');
+    if buf != b"\r" && method.take(limits.max_head).any(|&b| !is_tchar(b)) {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    // The target is measured next, even in a request line whose end has not
     // arrived: a client streaming an endless target gets 414, the precise
     // answer, rather than the 431 that a growing head would otherwise earn.
     let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
@@ -399,6 +409,25 @@ mod tests {
                 "pieces of {size}"
             );
         }
+    }
+
+    #[test]
+    fn non_http_bytes_are_refused_before_a_head_arrives() {
+        // The first bytes of a TLS ClientHello: no line end will ever come,
+        // and waiting for one would cost the header timeout. Nor can a
+        // method contain a control byte, a colon or a slash.
+        let hello: &[u8] = &[0x16, 0x03, 0x01, 0x00, 0xa5, 0x01];
+        for stream in [hello, b"GE\x00T / HTTP/1.1", b"GET/ HTTP/1.1", b"a:b"] {
+            for size in [1, stream.len()] {
+                assert_eq!(
+                    status_in_pieces(stream, size),
+                    Some(StatusCode::BAD_REQUEST),
+                    "{stream:?} in pieces of {size}"
+                );
+            }
+        }
+        // A method still arriving is just incomplete.
+        assert_eq!(status_in_pieces(b"GE", 1), None);
     }
 
     #[test]

@@ -606,7 +606,17 @@ pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
 /// The CPU time (user + system) process `pid` has used so far, from
 /// `/proc/PID/stat` (fields 14 and 15, in clock ticks of `getconf CLK_TCK`).
 pub fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc stat");
+    cpu_time_in(&format!("/proc/{pid}/stat"))
+}
+
+/// The CPU time of the main thread of process `pid` alone: in `eddy serve`,
+/// the event loop (the workers are threads of their own).
+pub fn loop_cpu_time(pid: u32) -> Duration {
+    cpu_time_in(&format!("/proc/{pid}/task/{pid}/stat"))
+}
+
+fn cpu_time_in(path: &str) -> Duration {
+    let stat = std::fs::read_to_string(path).expect("read /proc stat");
     // The command name (field 2) may hold spaces; the fields after it don't.
     let rest = &stat[stat.rfind(')').expect("comm in stat") + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
