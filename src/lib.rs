@@ -80,6 +80,8 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod call;
 pub mod config;
 mod conn_table;
