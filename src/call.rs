@@ -300,6 +300,20 @@ mod tests {
         addr
     }
 
+    /// A fake server that reads one request and writes `response` (raw
+    /// bytes), then closes.
+    fn answering(response: &'static [u8]) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        thread::spawn(move || {
+            if let Some(Ok(mut socket)) = listener.incoming().next() {
+                read_head(&mut socket);
+                let _ = std::io::Write::write_all(&mut socket, response);
+            }
+        });
+        addr
+    }
+
     /// Reads one request head, so the answer is not reset out of the
     /// client's hands by unread input.
     fn read_head(socket: &mut std::net::TcpStream) {
@@ -325,24 +339,13 @@ mod tests {
 
     #[test]
     fn answers_are_recorded_and_a_wrong_or_short_body_is_named() {
-        let addr = fake_server(1, |mut socket| {
-            read_head(&mut socket);
-            let _ = std::io::Write::write_all(
-                &mut socket,
-                b"HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\nslow result 1 <--- 0.001 s",
-            );
-        });
+        let addr =
+            answering(b"HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\nslow result 1 <--- 0.001 s");
         let report = run(&options(addr, 1, 0), &mut io::sink(), &mut io::sink()).unwrap();
         assert_eq!(report.failures(), 0);
 
         // A 200 that is not the demo's answer: something else listens there.
-        let addr = fake_server(1, |mut socket| {
-            read_head(&mut socket);
-            let _ = std::io::Write::write_all(
-                &mut socket,
-                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
-            );
-        });
+        let addr = answering(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
         let mut errors = Vec::new();
         let report = run(&options(addr, 0, 1), &mut io::sink(), &mut errors).unwrap();
         assert_eq!(report.failures(), 1);
@@ -352,13 +355,7 @@ mod tests {
             "{errors}"
         );
 
-        let addr = fake_server(1, |mut socket| {
-            read_head(&mut socket);
-            let _ = std::io::Write::write_all(
-                &mut socket,
-                b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nfast",
-            );
-        });
+        let addr = answering(b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nfast");
         let mut errors = Vec::new();
         let report = run(&options(addr, 0, 1), &mut io::sink(), &mut errors).unwrap();
         assert_eq!(report.failures(), 1);
