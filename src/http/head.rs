@@ -165,29 +165,32 @@ fn valid_host(value: &[u8]) -> bool {
         b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b)
     }
     let value = value.trim_ascii();
-    let (host, port) = match value.strip_prefix(b"[") {
+    let (host_ok, port) = match value.strip_prefix(b"[") {
+        // `[` IP-literal `]`: hex digits, dots and colons (or IPvFuture).
         Some(literal) => {
             let Some(end) = literal.iter().position(|&b| b == b']') else {
                 return false;
             };
             let inside = &literal[..end];
-            let rest = &literal[end + 1..];
-            if inside.is_empty() || !inside.iter().all(|&b| reg_name_byte(b) || b == b':') {
-                return false;
-            }
-            match rest {
-                [] => (inside, &b""[..]),
-                [b':', port @ ..] => (inside, port),
+            let port = match &literal[end + 1..] {
+                [] => &b""[..],
+                [b':', port @ ..] => port,
                 _ => return false,
-            }
+            };
+            let ok = !inside.is_empty() && inside.iter().all(|&b| reg_name_byte(b) || b == b':');
+            (ok, port)
         }
-        None => match value.iter().position(|&b| b == b':') {
-            Some(colon) => (&value[..colon], &value[colon + 1..]),
-            None => (value, &b""[..]),
-        },
+        // A reg-name or IPv4 address: everything up to the first colon.
+        None => {
+            let colon = value.iter().position(|&b| b == b':');
+            let (host, port) = match colon {
+                Some(colon) => (&value[..colon], &value[colon + 1..]),
+                None => (value, &b""[..]),
+            };
+            (host.iter().all(|&b| reg_name_byte(b)), port)
+        }
     };
-    let bracketed = value.starts_with(b"[");
-    (bracketed || host.iter().all(|&b| reg_name_byte(b))) && port.iter().all(u8::is_ascii_digit)
+    host_ok && port.iter().all(u8::is_ascii_digit)
 }
 
 /// How the body is delimited: RFC 9112 §6.3, minus every case where the
