@@ -5,16 +5,17 @@
 //! stopped is that the single worker is free again: a tiny job sent next is
 //! answered long before the abandoned one could have finished.
 //!
-//! The abandoned jobs are `n=20000`, the largest allowed: one takes ~23 s
-//! in this build (measured once on the 2-core test machine: `curl
-//! '/slow_threaded?id=1&n=20000'` → 22.8 s; 31.5 s before heavy_lifting
-//! packed its factors), so the `PROMPT` bound below is under half a job. The tests burn CPU until the job stops, so they
-//! are serialized with `LOCK`.
+//! The abandoned jobs are `common::LONGEST_JOB` (`n=20000`, ~23 s in this
+//! build), so `common::PROMPT` (10 s) is under half of one. The tests burn
+//! CPU until the job stops, so they are serialized with `LOCK`.
 
 mod common;
 
 use common::prometheus::{settled_jobs, Jobs};
-use common::{assert_fast, assert_standard_headers, get_req, sync_with_loop, Client, Server};
+use common::{
+    assert_fast, assert_standard_headers, get_req, sync_with_loop, Client, Server, LONGEST_JOB,
+    PROMPT,
+};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -24,12 +25,6 @@ static LOCK: Mutex<()> = Mutex::new(());
 fn lock() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
-
-/// A job too long to ever finish within a test (~23 s here).
-const ABANDONED: &str = "/slow_threaded?id=1&n=20000";
-
-/// Far less than one `ABANDONED` job, far more than anything else here.
-const PROMPT: Duration = Duration::from_secs(10);
 
 /// Connects a client whose reads give up after `PROMPT`, so a server that
 /// does not stop the abandoned job fails in `PROMPT`, not in a full job.
@@ -72,7 +67,7 @@ fn job_timeout_answers_504_and_frees_the_worker() {
     let mut c = impatient_client(&s);
     let t0 = Instant::now();
     // A pipelined /fast behind the job: answered after the 504, in order.
-    c.send(format!("{}{}", get_req(ABANDONED), get_req("/fast?id=2")).as_bytes());
+    c.send(format!("{}{}", get_req(LONGEST_JOB), get_req("/fast?id=2")).as_bytes());
     let r = c.response();
     let took = t0.elapsed();
     assert_eq!(r.status, 504, "{r:?}");
@@ -104,30 +99,31 @@ fn job_timeout_answers_504_and_frees_the_worker() {
 
 #[test]
 fn client_gone_stops_its_running_job() {
-    let _guard = lock();
-    let s = Server::start(&["--workers", "1", "--quiet"]);
-    let mut a = Client::connect(s.addr);
-    a.send_get(ABANDONED);
-    // The server has read the request (and so submitted the job) before
-    // the client leaves.
-    sync_with_loop(s.addr);
-    drop(a);
-    assert_worker_free(&mut impatient_client(&s), 2);
-    assert_no_panic(&s);
-    assert_cancelled(&s, 1);
+    assert_leaving_stops_the_job(drop);
 }
 
 #[test]
 fn half_close_during_a_job_stops_it_too() {
-    let _guard = lock();
-    let s = Server::start(&["--workers", "1", "--quiet"]);
     // TCP cannot tell a half-close from a close until it writes: a FIN
     // while the job runs counts as the client leaving (nginx's 499).
+    assert_leaving_stops_the_job(|mut a| {
+        a.stream.shutdown(std::net::Shutdown::Write).unwrap();
+        a.assert_closed();
+    });
+}
+
+/// One client starts the longest job on the only worker, then `leave`s; the
+/// job must stop (the worker is free for the next one) and be counted as
+/// cancelled.
+fn assert_leaving_stops_the_job(leave: impl FnOnce(Client)) {
+    let _guard = lock();
+    let s = Server::start(&["--workers", "1", "--quiet"]);
     let mut a = Client::connect(s.addr);
-    a.send_get(ABANDONED);
+    a.send_get(LONGEST_JOB);
+    // The server has read the request (and so submitted the job) before
+    // the client leaves.
     sync_with_loop(s.addr);
-    a.stream.shutdown(std::net::Shutdown::Write).unwrap();
-    a.assert_closed();
+    leave(a);
     assert_worker_free(&mut impatient_client(&s), 2);
     assert_no_panic(&s);
     assert_cancelled(&s, 1);
@@ -139,9 +135,9 @@ fn client_gone_skips_its_queued_job() {
     let s = Server::start(&["--workers", "1", "--quiet"]);
     // A's job takes the worker (or waits for it), B's waits behind it.
     let mut a = Client::connect(s.addr);
-    a.send_get(ABANDONED);
+    a.send_get(LONGEST_JOB);
     let mut b = Client::connect(s.addr);
-    b.send_get(&ABANDONED.replace("id=1", "id=2"));
+    b.send_get(&LONGEST_JOB.replace("id=1", "id=2"));
     sync_with_loop(s.addr);
     drop(b);
     drop(a);

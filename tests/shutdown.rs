@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{calibrate, time_job, Client, Server, JOB};
+use common::{calibrate, time_job, Client, Server, JOB, LONGEST_JOB, PROMPT};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitStatus;
@@ -151,19 +151,12 @@ fn sigint_on_idle_server_exits_0() {
     assert_exits_0(&mut server, IDLE_EXIT_BOUND);
 }
 
-/// A job far longer than any bound below (`n=20000`: ~23 s on the 2-core
-/// test machine in this build), so a drain that waited for it would fail.
-const ENDLESS: &str = "/slow_threaded?id=1&n=20000";
-
-/// Well under one `ENDLESS` job, well over a second of shutdown timeout.
-const PROMPT: Duration = Duration::from_secs(10);
-
 #[test]
 fn shutdown_timeout_bounds_a_drain_that_cannot_finish() {
     let _guard = lock();
     let mut server = Server::start(&["--workers", "1", "--shutdown-timeout", "1", "--quiet"]);
     let mut a = Client::connect(server.addr);
-    a.send_get(ENDLESS);
+    a.send_get(LONGEST_JOB);
     sync_with_loop(server.addr);
     let signalled = Instant::now();
     server.signal("TERM");
@@ -189,7 +182,7 @@ fn second_signal_exits_at_once_with_status_1() {
     let _guard = lock();
     let mut server = Server::start(&["--workers", "1", "--quiet"]);
     let mut a = Client::connect(server.addr);
-    a.send_get(ENDLESS);
+    a.send_get(LONGEST_JOB);
     sync_with_loop(server.addr);
     server.signal("TERM");
     // The drain has begun (it says so on stderr) and waits for the job,
@@ -220,7 +213,7 @@ fn the_loop_sleeps_while_it_drains() {
     let (n, job) = calibrate(server.addr, JOB);
     // A job that outlives the drain's window below keeps the drain going.
     let mut a = Client::connect(server.addr);
-    a.send_get(ENDLESS);
+    a.send_get(LONGEST_JOB);
     sync_with_loop(server.addr);
     // Block the loop with /slow, and while it computes, let connections
     // wait in the accept backlog and the signal arrive: when the loop wakes,

@@ -500,6 +500,15 @@ pub fn check_standard_headers(r: &Response, head: bool) -> Result<(), String> {
 /// at least this long on this machine and build.
 pub const JOB: Duration = Duration::from_millis(400);
 
+/// The largest job allowed (`n=20000`): ~23 s in the test build on the
+/// 2-core test machine (`curl '/slow_threaded?id=1&n=20000'` → 22.8 s), so
+/// a test that would wait for it to finish fails long before it could.
+pub const LONGEST_JOB: &str = "/slow_threaded?id=1&n=20000";
+
+/// The bound for "promptly" in tests with a `LONGEST_JOB` in flight: under
+/// half of one, far more than anything prompt should take.
+pub const PROMPT: Duration = Duration::from_secs(10);
+
 /// Times one `/slow_threaded?id=0&n=N` round-trip on a fresh connection and
 /// asserts it succeeded.
 pub fn time_job(addr: SocketAddr, n: u32) -> Duration {
