@@ -32,8 +32,11 @@ SERVE OPTIONS:
     --job-timeout SECS        offloaded job time limit, then 504 and the job is told to stop [default: 30]
     --max-body BYTES          largest request body, else 413 [default: 1048576]
     --shutdown-timeout SECS   longest graceful drain after SIGINT/SIGTERM [default: 30]
+    --drain-grace SECS        in a drain, how long an idle keep-alive connection may still
+                              send one last request (answered with Connection: close) [default: 1]
     --reuse-port              bind with SO_REUSEPORT: several processes share the port
     --quiet                   no access log on stdout
+    --backtraces              print a backtrace under each job or handler panic (costs memory)
 
 CALL OPTIONS:
     --addr HOST:PORT          the server [default: 127.0.0.1:8888]
@@ -190,9 +193,11 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
             "--shutdown-timeout" => {
                 config.shutdown_timeout = parse_secs(name, flags.value(&flag)?)?
             }
+            "--drain-grace" => config.drain_grace = parse_secs(name, flags.value(&flag)?)?,
             "--max-body" => config.max_body = parse_count(name, flags.value(&flag)?)?,
             "--reuse-port" if flag.inline.is_none() => config.reuse_port = true,
             "--quiet" if flag.inline.is_none() => config.access_log = false,
+            "--backtraces" if flag.inline.is_none() => config.backtraces = true,
             _ => return Err(flag.unknown()),
         }
     }

@@ -1,9 +1,8 @@
 //! Server settings: every limit and timeout in one plain struct.
 //!
 //! `eddy serve`'s flags fill this in (`cli.rs`); an embedding program builds
-//! it directly, usually as `Config { addr, ..Config::default() }`. The
-//! defaults are the contract's (`shared/contract.md`); `docs/limits.md` says
-//! why each one is what it is.
+//! it directly, usually as `Config { addr, ..Config::default() }`.
+//! `docs/limits.md` lists every default and says why it is what it is.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -32,11 +31,20 @@ pub struct Config {
     /// How long a graceful shutdown may take before the loop gives up on
     /// the requests still in flight.
     pub shutdown_timeout: Duration,
+    /// During a drain, how long a keep-alive connection with nothing in
+    /// flight stays open for a request already on its way (answered with
+    /// `Connection: close`) before it is closed. At most
+    /// `shutdown_timeout`.
+    pub drain_grace: Duration,
     /// Bind with SO_REUSEPORT, so several processes can share the port (the
     /// kernel spreads connections among them).
     pub reuse_port: bool,
     /// Print one access-log line per request on stdout.
     pub access_log: bool,
+    /// Capture a backtrace for every panic in a job or handler and print it
+    /// under the panic's line. Process-wide (Rust's panic hook is), and it
+    /// costs memory once the first one is printed: see docs/operations.md.
+    pub backtraces: bool,
     /// Turn SIGINT/SIGTERM into a graceful drain. An embedding program that
     /// owns its signals sets this to false and calls
     /// `EventLoop::begin_shutdown` through `LoopHandle::add_callback` itself.
@@ -55,8 +63,10 @@ impl Default for Config {
             job_timeout: Duration::from_secs(30),
             max_body: 1 << 20,
             shutdown_timeout: Duration::from_secs(30),
+            drain_grace: Duration::from_secs(1),
             reuse_port: false,
             access_log: true,
+            backtraces: false,
             handle_signals: true,
         }
     }

@@ -66,6 +66,17 @@ pub enum ReadOutcome {
     Gone,
 }
 
+/// What decoding found next on a connection.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A whole request, for the loop to answer.
+    Request(Request),
+    /// Bytes that are not an acceptable request: the error answer (this
+    /// status) is queued already and the connection will close. Reported
+    /// so the loop can count it.
+    Refused(StatusCode),
+}
+
 /// One accepted client, over a stream `S` (a `TcpStream` in the server).
 pub struct Connection<S> {
     socket: S,
@@ -113,6 +124,9 @@ pub struct Connection<S> {
     decode_held: bool,
     /// `Some(bytes discarded)` once the connection is lingering.
     lingering: Option<usize>,
+    /// Set when the server begins draining: until then, an idle connection
+    /// may still receive one last request (see `begin_drain`).
+    drain_grace_end: Option<Instant>,
 }
 
 impl<S: Read + Write> Connection<S> {
@@ -139,6 +153,7 @@ impl<S: Read + Write> Connection<S> {
             bytes_written: 0,
             decode_held: false,
             lingering: None,
+            drain_grace_end: None,
         }
     }
 
@@ -169,7 +184,7 @@ impl<S: Read + Write> Connection<S> {
     /// Decodes the next complete request from the buffered input, if there
     /// is one and the connection may take another. Interim `100 Continue`
     /// and error responses are queued here, in order, as they are found.
-    pub fn next_request(&mut self, date: &[u8], access_log: bool) -> Option<Request> {
+    pub fn next_request(&mut self, date: &[u8], access_log: bool) -> Option<Inbound> {
         self.decode_held = false;
         while self.reading {
             if self.queue.len() >= MAX_PIPELINED || self.pending_output() >= MAX_PENDING_OUTPUT {
@@ -181,7 +196,7 @@ impl<S: Read + Write> Connection<S> {
             match decoded {
                 Decoded::Request(request) => {
                     self.requests_seen += 1;
-                    return Some(request);
+                    return Some(Inbound::Request(request));
                 }
                 Decoded::Continue => {
                     self.queue.push_ready(Ready {
@@ -201,6 +216,7 @@ impl<S: Read + Write> Connection<S> {
                     let mut bytes = Vec::new();
                     encode_response(&response, close_meta(), date, &mut bytes);
                     self.queue.push_ready(Ready { bytes, close: true });
+                    return Some(Inbound::Refused(status));
                 }
             }
         }
@@ -239,9 +255,12 @@ impl<S: Read + Write> Connection<S> {
     }
 
     /// Puts the answer to request `seq` in its slot. While draining, the last
-    /// answer says `Connection: close` and ends the connection.
-    pub fn fill(&mut self, seq: u64, response: Response, date: &[u8], draining: bool) -> Filled {
-        let goodbye = draining && self.queue.is_last(seq);
+    /// answer says `Connection: close` and ends the connection — the last
+    /// one *so far*: with bytes of another request already buffered, that
+    /// request is answered too, and its answer says goodbye instead.
+    pub fn fill(&mut self, seq: u64, response: Response, date: &[u8]) -> Filled {
+        let goodbye =
+            self.drain_grace_end.is_some() && self.queue.is_last(seq) && self.between_requests();
         let peer = self.peer;
         let filled;
         if let Some(waiting) = self.queue.take_front(seq) {
@@ -269,9 +288,9 @@ impl<S: Read + Write> Connection<S> {
 
     /// The job for slot `seq` ran out of time: tell it to stop, answer 504
     /// in its place. `NotWaiting` if the slot was answered meanwhile.
-    pub fn time_out_job(&mut self, seq: u64, date: &[u8], draining: bool) -> Filled {
+    pub fn time_out_job(&mut self, seq: u64, date: &[u8]) -> Filled {
         let response = Response::error(StatusCode::GATEWAY_TIMEOUT);
-        let filled = self.fill(seq, response, date, draining);
+        let filled = self.fill(seq, response, date);
         if let Filled::Yes { job: Some(job), .. } = &filled {
             job.cancel.time_out();
         }
@@ -348,12 +367,29 @@ impl<S: Read + Write> Connection<S> {
     }
 
     /// True when there is nothing left to do but close: every answer is
-    /// written and no further request will come (or, while draining, none
-    /// has started).
-    pub fn is_finished(&self, draining: bool) -> bool {
-        self.out.is_empty()
-            && self.queue.is_empty()
-            && (!self.reading || (draining && self.between_requests()))
+    /// written and no further request will come.
+    pub fn is_finished(&self) -> bool {
+        self.out.is_empty() && self.queue.is_empty() && !self.reading
+    }
+
+    /// The server began draining. Bytes may already wait in the socket that
+    /// no event has announced yet (their edge may be later in this very
+    /// batch of events), so read as if one had: every request that has
+    /// arrived is answered, the last with `Connection: close`. A
+    /// connection with nothing in flight is not closed at once either: a
+    /// request may be on its way, and closing would lose it (or reset it).
+    /// It stays open until `grace_end` (`--drain-grace`), and a request
+    /// that comes meanwhile is answered with `Connection: close`.
+    pub fn begin_drain(&mut self, grace_end: Instant) {
+        self.drain_grace_end = Some(grace_end);
+        self.read_ready = true;
+    }
+
+    /// The drain's grace ran out with nothing in flight: no more requests.
+    /// The loop then half-closes and lingers (`linger`), so bytes the client
+    /// sent at the last moment are read and dropped, never reset.
+    pub fn end_grace(&mut self) {
+        self.reading = false;
     }
 
     /// No byte of a next request has been read.

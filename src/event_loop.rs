@@ -25,7 +25,7 @@ mod accept;
 mod shutdown;
 
 use std::cell::RefCell;
-use std::io;
+use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -35,12 +35,13 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::config::Config;
 use crate::conn_table::{ConnId, ConnTable};
-use crate::connection::{Connection, DeadlineKind, Filled, ReadOutcome, READ_CHUNK};
-use crate::http::{DateCache, Limits, Response};
+use crate::connection::{Connection, DeadlineKind, Filled, Inbound, ReadOutcome, READ_CHUNK};
+use crate::http::{DateCache, Limits, Response, StatusCode};
 use crate::listener;
 use crate::loop_handle::{Callback, LoopHandle};
 use crate::metrics::{JobEnd, Metrics};
-use crate::pool::{CancelToken, WorkerPool};
+use crate::panic_report::{self, PanicReport};
+use crate::pool::{CancelToken, JobDone, WorkerPool};
 use crate::response_queue::JobTicket;
 use crate::router::{Answer, LoopStatus, Router};
 use crate::signals::SignalPipe;
@@ -155,12 +156,16 @@ pub struct EventLoop {
     metrics: RefCell<Metrics>,
     /// Jobs handed to the pool and not answered, skipped or dropped yet.
     jobs_in_flight: usize,
+    /// Jobs numbered so far: each offloaded job gets the next number, which
+    /// names it in the panic line.
+    jobs_numbered: u64,
 }
 
 impl EventLoop {
     /// Binds the listener, starts the worker pool, installs the signal pipe.
     /// Nothing is served until [`run`](EventLoop::run).
     pub fn bind(config: Config, router: Router) -> io::Result<EventLoop> {
+        panic_report::set_backtraces(config.backtraces);
         let poll = Poll::new()?;
         let mut listener = listener::bind(config.addr, config.reuse_port)?;
         let local_addr = listener.local_addr()?;
@@ -204,6 +209,7 @@ impl EventLoop {
             exit: None,
             metrics: RefCell::new(Metrics::new(router_paths)),
             jobs_in_flight: 0,
+            jobs_numbered: 0,
         })
     }
 
@@ -309,21 +315,27 @@ impl EventLoop {
 
     /// A job's answer re-enters the loop: fill its slot, then flush the
     /// connection (the answer may unblock answers queued behind it).
-    pub(crate) fn job_done(
-        &mut self,
-        slot: ResponseSlot,
-        response: Response,
-        cancel: CancelToken,
-        panicked: bool,
-    ) {
+    pub(crate) fn job_done(&mut self, done: JobDone) {
+        let JobDone {
+            number,
+            route,
+            slot,
+            response,
+            cancel,
+            panic,
+        } = done;
         self.jobs_in_flight -= 1;
+        if let Some(report) = &panic {
+            report_panic(&self.metrics, &format!("job {number}"), route, report);
+        }
+        let panicked = panic.is_some();
         let date = self.date.get();
         let status = response.status;
         // The client may have left while the job ran (its generation no
         // longer matches), or the job timeout answered 504 already. Either
         // way the answer has nowhere to go: drop it quietly, and count it.
         let filled = match self.conns.get_mut(slot.conn) {
-            Some(conn) => conn.fill(slot.seq, response, date, self.draining),
+            Some(conn) => conn.fill(slot.seq, response, date),
             None => Filled::NotWaiting,
         };
         let end = match (&filled, panicked) {
@@ -369,6 +381,10 @@ impl EventLoop {
             workers: pool.size(),
             jobs_queued: pool.queued(),
             jobs_in_flight: self.jobs_in_flight,
+            accept_backoff: match self.accept_paused {
+                Some(AcceptPause::Backoff(backoff)) => backoff,
+                _ => Duration::ZERO,
+            },
             metrics: &self.metrics,
         };
         let date = self.date.get();
@@ -389,27 +405,42 @@ impl EventLoop {
                 self.close(id);
                 return;
             }
-            while let Some(request) = conn.next_request(date, self.config.access_log) {
+            while let Some(inbound) = conn.next_request(date, self.config.access_log) {
+                let request = match inbound {
+                    Inbound::Request(request) => request,
+                    Inbound::Refused(status) => {
+                        self.metrics.borrow_mut().refused(status.as_u16());
+                        continue;
+                    }
+                };
                 let resolved = self.router.resolve(&request);
                 let route = resolved.path_index().unwrap_or(usize::MAX);
                 let seq = conn.reserve(&request, self.config.access_log, route);
                 let slot = ResponseSlot { conn: id, seq };
+                let job_number = self.jobs_numbered + 1;
                 match self
                     .router
-                    .dispatch(resolved, &request, &status, pool, slot)
+                    .dispatch(resolved, &request, &status, pool, slot, job_number)
                 {
                     Answer::Now(response) => {
                         let code = response.status;
-                        let filled = conn.fill(seq, response, date, self.draining);
+                        let filled = conn.fill(seq, response, date);
                         count(&self.metrics, code, &filled);
                     }
                     Answer::Rejected(response) => {
                         self.metrics.borrow_mut().job_rejected();
                         let code = response.status;
-                        let filled = conn.fill(seq, response, date, self.draining);
+                        let filled = conn.fill(seq, response, date);
                         count(&self.metrics, code, &filled);
                     }
+                    Answer::Panicked(report) => {
+                        report_panic(&self.metrics, "handler", route, &report);
+                        let response = Response::error(StatusCode::INTERNAL_SERVER_ERROR);
+                        let filled = conn.fill(seq, response, date);
+                        count(&self.metrics, StatusCode::INTERNAL_SERVER_ERROR, &filled);
+                    }
                     Answer::Offloaded(cancel) => {
+                        self.jobs_numbered = job_number;
                         self.metrics.borrow_mut().job_submitted();
                         self.jobs_in_flight += 1;
                         let at = Instant::now() + self.config.job_timeout;
@@ -423,7 +454,7 @@ impl EventLoop {
                 self.close(id);
                 return;
             }
-            if conn.is_finished(self.draining) {
+            if conn.is_finished() {
                 // Our last answer is written. If the client may still be
                 // sending, half-close and linger (see `Connection::linger`)
                 // rather than reset the answer out of its hands.
@@ -486,7 +517,7 @@ impl EventLoop {
                     self.exit = Some(Exit::ShutdownTimedOut { abandoned });
                 }
                 TimerEvent::ResumeAccepting => {
-                    if self.accept_paused == Some(AcceptPause::Backoff) {
+                    if matches!(self.accept_paused, Some(AcceptPause::Backoff(_))) {
                         self.resume_accepting();
                     }
                 }
@@ -509,9 +540,18 @@ impl EventLoop {
             // without a word (there is no one to say it to).
             DeadlineKind::Idle | DeadlineKind::Write | DeadlineKind::Linger => self.close(id),
             DeadlineKind::Header if conn.between_requests() => self.close(id),
+            // A drain's grace passed with nothing asked: close, lingering
+            // if the client may have sent something at the last moment.
+            DeadlineKind::DrainGrace => {
+                conn.end_grace();
+                self.drive(id);
+            }
             // Part of a request arrived and then stalled (slowloris): 408.
             DeadlineKind::Header => {
                 conn.time_out_request(date);
+                self.metrics
+                    .borrow_mut()
+                    .refused(StatusCode::REQUEST_TIMEOUT.as_u16());
                 self.drive(id);
             }
         }
@@ -525,7 +565,7 @@ impl EventLoop {
         let Some(conn) = self.conns.get_mut(slot.conn) else {
             return;
         };
-        let filled = conn.time_out_job(slot.seq, date, self.draining);
+        let filled = conn.time_out_job(slot.seq, date);
         if let Filled::Yes { .. } = filled {
             self.metrics.borrow_mut().job_timed_out();
             count(&self.metrics, crate::StatusCode::GATEWAY_TIMEOUT, &filled);
@@ -541,5 +581,22 @@ fn count(metrics: &RefCell<Metrics>, status: crate::StatusCode, filled: &Filled)
         metrics
             .borrow_mut()
             .request(*route, status.as_u16(), started.elapsed());
+    }
+}
+
+/// Writes the one line a caught panic costs on stderr (and its backtrace, if
+/// `--backtraces` asked for one): `eddy: job 3 on /fail panicked: job 3
+/// failed on purpose (at src/demo.rs:83:34)`. A free function, like
+/// `count`, so `drive` can call it while it holds a connection.
+fn report_panic(metrics: &RefCell<Metrics>, who: &str, route: usize, report: &PanicReport) {
+    let metrics = metrics.borrow();
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "eddy: {who} on {} panicked: {report}",
+        metrics.route_name(route)
+    );
+    if let Some(backtrace) = &report.backtrace {
+        let _ = write!(err, "{backtrace}");
     }
 }

@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 
-use crate::connection::{Connection, ReadOutcome};
+use crate::connection::{Connection, Inbound, ReadOutcome};
 use crate::http::{Limits, Response, StatusCode};
 
 /// A fixed Date header, so the same input always gives the same bytes.
@@ -156,7 +156,10 @@ pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
             if conn.read(&mut scratch) == ReadOutcome::Gone {
                 unreachable!("the scripted stream never closes");
             }
-            while let Some(request) = conn.next_request(DATE, false) {
+            while let Some(inbound) = conn.next_request(DATE, false) {
+                let Inbound::Request(request) = inbound else {
+                    continue; // the error answer is queued already
+                };
                 assert!(consumed_at_finish.is_none(), "decoded after the end");
                 let index = heads.len();
                 heads.push(request.is_head());
@@ -164,7 +167,7 @@ pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
                 if index % 3 == 2 {
                     jobs.push((seq, index));
                 } else {
-                    conn.fill(seq, answer(index), DATE, false);
+                    conn.fill(seq, answer(index), DATE);
                 }
                 conn.recycle(request);
             }
@@ -175,9 +178,9 @@ pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
         }
         // Jobs finish after the next piece, in reverse order.
         while let Some((seq, index)) = jobs.pop() {
-            conn.fill(seq, answer(index), DATE, false);
+            conn.fill(seq, answer(index), DATE);
         }
-        if conn.is_finished(false) {
+        if conn.is_finished() {
             let consumed = conn.socket_mut().consumed;
             let before = *consumed_at_finish.get_or_insert(consumed);
             assert_eq!(before, consumed, "read on after the connection finished");

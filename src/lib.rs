@@ -26,6 +26,8 @@
 //! - [`metrics`] — counters and histograms, `/metrics` in Prometheus text.
 //! - [`pool`] — worker threads, the bounded job queue, `catch_unwind`,
 //!   cancel tokens.
+//! - `panic_report` — a caught panic kept as data (message, place), not
+//!   printed by Rust's hook.
 //! - `spares` — buffers idle connections lend back to the loop.
 //! - `timers` — every deadline in one ordered map.
 //! - `signals` — SIGINT/SIGTERM as a readable pipe (the self-pipe trick).
@@ -93,6 +95,7 @@ pub mod http;
 mod listener;
 pub mod loop_handle;
 pub mod metrics;
+mod panic_report;
 pub mod pool;
 mod response_queue;
 pub mod router;

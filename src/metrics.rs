@@ -107,6 +107,7 @@ pub struct Metrics {
     route_names: Vec<String>,
     routes: Vec<RouteMetrics>,
     connections_accepted: u64,
+    accept_errors: u64,
     jobs_submitted: u64,
     jobs_completed: u64,
     jobs_panicked: u64,
@@ -129,6 +130,8 @@ pub struct Gauges {
     pub workers: usize,
     /// 1 while draining for shutdown.
     pub draining: bool,
+    /// The accept back-off in force (zero when accepting normally).
+    pub accept_backoff: Duration,
 }
 
 impl Metrics {
@@ -145,6 +148,11 @@ impl Metrics {
         }
     }
 
+    /// The name of route `index` (`unmatched` when out of range).
+    pub fn route_name(&self, index: usize) -> &str {
+        &self.route_names[index.min(self.unmatched())]
+    }
+
     /// The index of the `unmatched` bucket.
     pub fn unmatched(&self) -> usize {
         self.routes.len() - 1
@@ -155,16 +163,28 @@ impl Metrics {
     pub fn request(&mut self, route: usize, status: u16, took: Duration) {
         let unmatched = self.unmatched();
         let entry = &mut self.routes[route.min(unmatched)];
-        match entry.statuses.iter_mut().find(|(s, _)| *s == status) {
-            Some((_, count)) => *count += 1,
-            None => entry.statuses.push((status, 1)),
-        }
+        count_status(&mut entry.statuses, status);
         entry.durations.observe(took);
+    }
+
+    /// Counts an answer given before any route was looked up: the decoder
+    /// refused the bytes (400, 413, 414, 417, 431, 501, 505) or the request
+    /// did not arrive in time (408). Under `unmatched`, and in the request
+    /// counter only: there is no decoded request to time.
+    pub fn refused(&mut self, status: u16) {
+        let unmatched = self.unmatched();
+        count_status(&mut self.routes[unmatched].statuses, status);
     }
 
     /// A new connection was accepted.
     pub fn connection_accepted(&mut self) {
         self.connections_accepted += 1;
+    }
+
+    /// `accept` failed with something other than "nothing to accept"
+    /// (EMFILE, ENFILE, ENOBUFS, ...), and accepting backs off.
+    pub fn accept_failed(&mut self) {
+        self.accept_errors += 1;
     }
 
     /// A job went to the pool.
@@ -209,7 +229,7 @@ impl Metrics {
             &mut out,
             "eddy_requests_total",
             "counter",
-            "Requests answered, by route and status.",
+            "Answers, by route and status. Answers given before a route is looked up count under route=\"unmatched\": 400, 413, 414, 417, 431, 501 and 505 for refused bytes, and 408 for a request that did not arrive within --header-timeout (counted from the connect for a connection's first request, from its first byte for later ones).",
         );
         for (name, route) in self.route_names.iter().zip(&self.routes) {
             for (status, count) in &route.statuses {
@@ -224,7 +244,7 @@ impl Metrics {
             &mut out,
             "eddy_request_duration_seconds",
             "histogram",
-            "From decoding a request to its answer being encoded, by route.",
+            "From decoding a request to its answer being encoded, by route (refused requests and 408s are not timed).",
         );
         for (name, route) in self.route_names.iter().zip(&self.routes) {
             let labels = format!("route=\"{}\"", escape(name));
@@ -237,6 +257,11 @@ impl Metrics {
                 "eddy_connections_accepted_total",
                 "Connections accepted.",
                 self.connections_accepted,
+            ),
+            (
+                "eddy_accept_errors_total",
+                "accept() failures other than an empty backlog (EMFILE, ENFILE, ENOBUFS, ...); each starts a back-off.",
+                self.accept_errors,
             ),
             (
                 "eddy_jobs_submitted_total",
@@ -307,12 +332,31 @@ impl Metrics {
         }
         family(
             &mut out,
+            "eddy_accept_backoff_seconds",
+            "gauge",
+            "How long accepting is paused after an accept error (0 when accepting normally; doubles per failure up to 1 s).",
+        );
+        let _ = writeln!(
+            out,
+            "eddy_accept_backoff_seconds {}",
+            gauges.accept_backoff.as_secs_f64()
+        );
+        family(
+            &mut out,
             "eddy_loop_lag_seconds",
             "histogram",
             "How late the event loop ran timers that were due; large values mean something blocked the loop.",
         );
         self.loop_lag.render("eddy_loop_lag_seconds", "", &mut out);
         out
+    }
+}
+
+/// One more answer with `status` in a route's (status, count) list.
+fn count_status(statuses: &mut Vec<(u16, u64)>, status: u16) {
+    match statuses.iter_mut().find(|(s, _)| *s == status) {
+        Some((_, count)) => *count += 1,
+        None => statuses.push((status, 1)),
     }
 }
 

@@ -8,9 +8,10 @@
 //! - Jobs wait in a **bounded** crossbeam channel. When it is full,
 //!   `WorkerPool::submit` fails at once and the loop answers 503: the loop
 //!   never blocks, and queued work cannot grow without limit.
-//! - Each job runs under `catch_unwind`. A panic becomes a 500 naming the
-//!   panic message, and the worker goes on to its next job, so the pool never
-//!   loses a thread. (Tornado's warning in the seed answers: an exception in
+//! - Each job runs under `catch_unwind` (`panic_report::catch`, which also
+//!   keeps Rust's panic report off stderr). A panic becomes a 500 naming the
+//!   panic message, and the worker goes on to its next job, so the pool
+//!   never loses a thread. (Tornado's warning in the seed answers: an exception in
 //!   the offloaded function must still finish the request, or it hangs
 //!   forever. Here every job, however it ends, produces an answer.)
 //! - Every answer goes back through [`LoopHandle::add_callback`], the only
@@ -29,8 +30,6 @@
 //!   eddy is meant to own its machine or container; the loop's latency is
 //!   the thing to protect.
 
-use std::any::Any;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -40,6 +39,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use crate::event_loop::ResponseSlot;
 use crate::http::{Response, StatusCode};
 use crate::loop_handle::LoopHandle;
+use crate::panic_report::{self, PanicReport};
 
 /// A flag a job can poll to learn that nobody wants its answer any more.
 ///
@@ -106,6 +106,10 @@ impl Job {
 /// A job plus where its answer goes.
 pub(crate) struct Task {
     pub job: Job,
+    /// The job's number (the loop counts them from 1) and its route's
+    /// index, carried back for the panic line.
+    pub number: u64,
+    pub route: usize,
     pub slot: ResponseSlot,
     pub cancel: CancelToken,
 }
@@ -179,7 +183,14 @@ impl WorkerPool {
 /// A worker's life: take a task, run it, hand the answer to the loop.
 fn work(tasks: Receiver<Task>, handle: LoopHandle) {
     // `iter` ends when every Sender is gone: that is the shutdown signal.
-    for Task { job, slot, cancel } in tasks.iter() {
+    for task in tasks.iter() {
+        let Task {
+            job,
+            number,
+            route,
+            slot,
+            cancel,
+        } = task;
         if cancel.is_cancelled() {
             // The client left while the job was queued; nobody will read
             // the answer, so don't compute it. Tell the loop, for its count.
@@ -191,25 +202,44 @@ fn work(tasks: Receiver<Task>, handle: LoopHandle) {
             }
             continue;
         }
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| (job.0)(&cancel)));
-        let panicked = outcome.is_err();
-        let response = match outcome {
-            Ok(response) => response,
-            Err(payload) => Response::text(
-                StatusCode(500),
-                format!(
+        let (response, panic) = match panic_report::catch(|| (job.0)(&cancel)) {
+            Ok(response) => (response, None),
+            Err(report) => {
+                let body = format!(
                     "500 Internal Server Error: job panicked: {}\n",
-                    panic_message(&*payload)
-                ),
-            ),
+                    report.message
+                );
+                (Response::text(StatusCode(500), body), Some(report))
+            }
         };
-        if handle
-            .add_callback(move |lp| lp.job_done(slot, response, cancel, panicked))
-            .is_err()
-        {
+        let done = JobDone {
+            number,
+            route,
+            slot,
+            response,
+            cancel,
+            panic,
+        };
+        if handle.add_callback(move |lp| lp.job_done(done)).is_err() {
             return; // The loop is gone: so is everyone we could answer.
         }
     }
+}
+
+/// A finished job, on its way back to the loop.
+pub(crate) struct JobDone {
+    /// The job's number and its route's index.
+    pub number: u64,
+    pub route: usize,
+    /// Where its answer goes.
+    pub slot: ResponseSlot,
+    /// The answer: the job's, or a 500 if it panicked.
+    pub response: Response,
+    /// The job's token, which says whether it was cancelled or timed out
+    /// meanwhile.
+    pub cancel: CancelToken,
+    /// What the panic said, if the job panicked.
+    pub panic: Option<PanicReport>,
 }
 
 /// Moves the calling thread to the `SCHED_IDLE` scheduling class, so that
@@ -225,17 +255,5 @@ fn yield_to_the_loop() {
     unsafe {
         let param = libc::sched_param { sched_priority: 0 };
         libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
-    }
-}
-
-/// The text a panic was raised with (`panic!("...")` carries a `&str` or a
-/// `String`; anything else is unusual enough to just say so).
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        text
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text
-    } else {
-        "(a panic payload that is not text)"
     }
 }

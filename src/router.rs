@@ -13,14 +13,16 @@
 //!
 //! Routes are matched on the exact path. A GET route also answers HEAD
 //! (the connection drops the body). A known path asked with another method
-//! gets 405 with an `Allow` header listing what it does accept.
+//! gets 405 with an `Allow` header listing what it does accept, and
+//! `OPTIONS` on it gets that list with a 200 (RFC 9110 §9.3.7), as does
+//! `OPTIONS *` for the server as a whole, unless a route claims OPTIONS.
 
 use std::cell::RefCell;
-use std::panic::{self, AssertUnwindSafe};
 
 use crate::event_loop::ResponseSlot;
 use crate::http::{Request, Response, StatusCode};
 use crate::metrics::{Gauges, Metrics};
+use crate::panic_report::{self, PanicReport};
 use crate::pool::{CancelToken, Job, Task, WorkerPool};
 
 /// What an inline handler may know about the loop it runs on.
@@ -36,6 +38,9 @@ pub struct LoopStatus<'a> {
     pub jobs_queued: usize,
     /// Jobs handed to the pool and not yet answered.
     pub jobs_in_flight: usize,
+    /// The accept back-off in force after an accept error (zero when
+    /// accepting normally).
+    pub accept_backoff: std::time::Duration,
     /// The loop's counters. A `RefCell` because the loop keeps counting
     /// while a handler holds this status; the two never overlap in time
     /// (one thread), which is all `RefCell` checks.
@@ -52,6 +57,7 @@ impl LoopStatus<'_> {
             jobs_in_flight: self.jobs_in_flight,
             workers: self.workers,
             draining: self.draining,
+            accept_backoff: self.accept_backoff,
         })
     }
 }
@@ -90,6 +96,9 @@ pub enum Resolved<'r> {
     /// The path (number `.0`) exists but not for this method: 405 with this
     /// `Allow` value.
     MethodNotAllowed(usize, &'r str),
+    /// `OPTIONS` on a path (number `.0`, `None` for `*`, the server itself)
+    /// no route answers OPTIONS for: 200 with this `Allow` value.
+    Options(Option<usize>, &'r str),
 }
 
 impl Resolved<'_> {
@@ -98,6 +107,7 @@ impl Resolved<'_> {
     pub fn path_index(&self) -> Option<usize> {
         match self {
             Resolved::Found(index, _) | Resolved::MethodNotAllowed(index, _) => Some(*index),
+            Resolved::Options(index, _) => *index,
             Resolved::NotFound => None,
         }
     }
@@ -119,6 +129,9 @@ pub struct Router {
     /// A short list scanned in order: a demo app has a handful of paths, and
     /// a linear scan over them beats hashing the path.
     paths: Vec<PathRoutes>,
+    /// Every method some path accepts, for `OPTIONS *`'s `Allow`; built at
+    /// registration, like each path's.
+    allow_any: String,
 }
 
 impl Router {
@@ -149,7 +162,15 @@ impl Router {
         let entry = &mut self.paths[index];
         entry.methods.retain(|(m, _)| m != method);
         entry.methods.push((method.to_string(), route));
-        entry.allow = allow_header(&entry.methods);
+        entry.allow = allow_header(entry.methods.iter().map(|(m, _)| m.as_str()));
+        let every = self.paths.iter().flat_map(|p| p.methods.iter());
+        let mut seen: Vec<&str> = Vec::new();
+        for (method, _) in every {
+            if !seen.contains(&method.as_str()) {
+                seen.push(method);
+            }
+        }
+        self.allow_any = allow_header(seen.into_iter());
         self
     }
 
@@ -161,6 +182,10 @@ impl Router {
 
     /// Finds the route for a request.
     pub fn resolve(&self, request: &Request) -> Resolved<'_> {
+        if request.target == "*" {
+            // Only OPTIONS may have this target (head.rs refuses the rest).
+            return Resolved::Options(None, &self.allow_any);
+        }
         let Some((index, entry)) = self
             .paths
             .iter()
@@ -177,15 +202,16 @@ impl Router {
         };
         match entry.methods.iter().find(|(m, _)| m == method) {
             Some((_, route)) => Resolved::Found(index, route),
+            None if method == "OPTIONS" => Resolved::Options(Some(index), &entry.allow),
             None => Resolved::MethodNotAllowed(index, &entry.allow),
         }
     }
 }
 
 /// `GET, HEAD, POST` — the methods a path accepts, HEAD implied by GET.
-fn allow_header(methods: &[(String, Route)]) -> String {
+fn allow_header<'a>(methods: impl Iterator<Item = &'a str>) -> String {
     let mut allowed: Vec<&str> = Vec::new();
-    for (method, _) in methods {
+    for method in methods {
         allowed.push(method);
         if method == "GET" {
             allowed.push("HEAD");
@@ -202,14 +228,17 @@ pub enum Answer {
     Offloaded(CancelToken),
     /// The job queue was full: 503 now.
     Rejected(Response),
+    /// The handler (or the prepare step) panicked: 500 now, and the loop
+    /// reports what the panic said.
+    Panicked(PanicReport),
 }
 
 impl Router {
     /// Answers `request` (already [`resolve`](Self::resolve)d) inline or
-    /// hands its job to `pool`, whose answer will fill `slot`. A panic in an
-    /// inline handler or a prepare step is caught and becomes a 500, like a
-    /// panic in a job: a buggy route must not take the loop (and every other
-    /// client) down with it.
+    /// hands its job, numbered `job_number`, to `pool`, whose answer will
+    /// fill `slot`. A panic in an inline handler or a prepare step is caught
+    /// and becomes a 500, like a panic in a job: a buggy route must not take
+    /// the loop (and every other client) down with it.
     pub fn dispatch(
         &self,
         resolved: Resolved<'_>,
@@ -217,7 +246,9 @@ impl Router {
         status: &LoopStatus<'_>,
         pool: &WorkerPool,
         slot: ResponseSlot,
+        job_number: u64,
     ) -> Answer {
+        let resolved_index = resolved.path_index().unwrap_or(usize::MAX);
         let route = match resolved {
             Resolved::Found(_, route) => route,
             Resolved::NotFound => return Answer::Now(Response::error(StatusCode(404))),
@@ -225,19 +256,26 @@ impl Router {
                 let response = Response::error(StatusCode(405)).with_header("Allow", allow);
                 return Answer::Now(response);
             }
+            // No content: RFC 9110 §9.3.7 asks for `Content-Length: 0`.
+            Resolved::Options(_, allow) => {
+                let response = Response::text(StatusCode::OK, "").with_header("Allow", allow);
+                return Answer::Now(response);
+            }
         };
-        let prepared = panic::catch_unwind(AssertUnwindSafe(|| match route {
+        let prepared = panic_report::catch(|| match route {
             Route::Inline(handler) => Err(handler(request, status)),
             Route::Offload(prepare) => prepare(request),
-        }));
+        });
         let job = match prepared {
             Ok(Ok(job)) => job,
             Ok(Err(response)) => return Answer::Now(response),
-            Err(_) => return Answer::Now(Response::error(StatusCode(500))),
+            Err(report) => return Answer::Panicked(report),
         };
         let cancel = CancelToken::new();
         let task = Task {
             job,
+            number: job_number,
+            route: resolved_index,
             slot,
             cancel: cancel.clone(),
         };

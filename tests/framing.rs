@@ -6,6 +6,14 @@
 //! Content-Lengths, a body of exactly `--max-body`), and `Expect:
 //! 100-continue` where no `100 Continue` may be sent.
 //!
+//! Framing an intermediary could read differently — a repeated
+//! Content-Length, a body on GET or HEAD — is answered and then the
+//! connection closes, so nothing behind it is read as a request.
+//!
+//! A request that is read whole uses `POST /fast` where its body matters:
+//! `/fast` is a GET route, so it answers 405 (a normal answer after which
+//! the connection stays open), and a body on a GET would close it.
+//!
 //! Each test runs a table of cases and reports every case that failed, with
 //! its request bytes, not just the first.
 
@@ -40,6 +48,22 @@ fn req(fields: &str, body: &str) -> String {
     format!("GET /fast?id=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n{fields}\r\n{body}")
 }
 
+/// [`req`] as a `POST`: the same request with a method that may carry a
+/// body.
+fn post(fields: &str, body: &str) -> String {
+    format!("POST /fast?id=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n{fields}\r\n{body}")
+}
+
+/// Asserts `r` is the 405 `/fast` gives a POST, with the standard headers.
+fn assert_405(r: &common::Response) {
+    assert_eq!(
+        (r.status, r.header("allow")),
+        (405, Some("GET, HEAD")),
+        "{r:?}"
+    );
+    common::assert_standard_headers(r, false);
+}
+
 #[test]
 fn content_length_errors_are_400() {
     let s = Server::start(&["--quiet"]);
@@ -57,33 +81,116 @@ fn content_length_errors_are_400() {
         req("Content-Length: 5\r\nContent-Length: 6\r\n", "hello!"),
         400,
     ));
+    // A list of equal lengths in one field: nginx refuses it too.
+    cases.push((post("Content-Length: 1000,1000\r\n", ""), 400));
+    cases.push((post("Content-Length: 5, 5\r\n", "hello"), 400));
     assert_all_rejected(s.addr, &cases);
 }
 
-#[test]
-fn identical_duplicate_content_lengths_are_accepted() {
-    let s = Server::start(&["--quiet"]);
-    let mut c = Client::connect(s.addr);
-    let first = req("Content-Length: 5\r\nContent-Length: 5\r\n", "hello");
+/// Sends `first` and a pipelined `GET /fast?id=2` behind it; asserts the
+/// first is answered as `check` says, with `Connection: close`, and that the
+/// connection then closes without reading the second as a request.
+fn assert_answered_then_closed(addr: SocketAddr, first: &str, check: impl Fn(&common::Response)) {
+    let mut c = Client::connect(addr);
     c.send(format!("{first}{}", get_req("/fast?id=2")).as_bytes());
-    assert_fast(&c.response(), 1);
+    let r = c.response();
+    check(&r);
+    assert!(r.closes(), "no Connection: close after {first:?}: {r:?}");
+    c.assert_closed();
+}
+
+#[test]
+fn identical_duplicate_content_lengths_are_answered_then_the_connection_closes() {
+    let s = Server::start(&["--quiet"]);
+    let first = post("Content-Length: 5\r\nContent-Length: 5\r\n", "hello");
+    assert_answered_then_closed(s.addr, &first, assert_405);
+    // One Content-Length keeps the connection.
+    let mut c = Client::connect(s.addr);
+    c.send(
+        format!(
+            "{}{}",
+            post("Content-Length: 5\r\n", "hello"),
+            get_req("/fast?id=2")
+        )
+        .as_bytes(),
+    );
+    assert_405(&c.response());
     assert_fast(&c.response(), 2);
+}
+
+#[test]
+fn a_body_on_get_or_head_is_answered_then_the_connection_closes() {
+    let s = Server::start(&["--quiet"]);
+    for (method, framing) in [
+        ("GET", "Content-Length: 5\r\n\r\nhello"),
+        (
+            "GET",
+            "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        ),
+        ("HEAD", "Content-Length: 5\r\n\r\nhello"),
+    ] {
+        let first = format!("{method} /fast?id=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n{framing}");
+        let mut c = Client::connect(s.addr);
+        c.send(format!("{first}{}", get_req("/fast?id=2")).as_bytes());
+        let r = if method == "HEAD" {
+            c.head_response()
+        } else {
+            c.response()
+        };
+        assert_eq!(r.status, 200, "{first:?}: {r:?}");
+        assert!(r.closes(), "no Connection: close after {first:?}: {r:?}");
+        c.assert_closed();
+    }
+    // `Content-Length: 0` is no body: the connection stays.
+    let mut c = Client::connect(s.addr);
+    c.send(req("Content-Length: 0\r\n", "").as_bytes());
+    let r = c.response();
+    assert_fast(&r, 1);
+    assert!(!r.closes(), "{r:?}");
+    assert_fast(&c.get("/fast?id=2"), 2);
+}
+
+#[test]
+fn names_that_normalise_to_framing_headers_are_400() {
+    let s = Server::start(&["--quiet"]);
+    let cases: Vec<(String, u16)> = [
+        "Transfer_Encoding: chunked",
+        "Content_Length: 5",
+        "Transfer---Encoding: chunked",
+        "Transfer___Encoding: chunked",
+    ]
+    .iter()
+    .map(|field| {
+        (
+            post(&format!("{field}\r\n"), "5\r\nhello\r\n0\r\n\r\n"),
+            400,
+        )
+    })
+    .collect();
+    assert_all_rejected(s.addr, &cases);
 }
 
 #[test]
 fn transfer_encoding_errors() {
     let s = Server::start(&["--quiet"]);
     let chunked_body = "5\r\nhello\r\n0\r\n\r\n";
-    let mut cases: Vec<(String, u16)> =
-        ["gzip", "chunked, gzip", "gzip, chunked", "chunked, chunked"]
-            .iter()
-            .map(|te| {
-                (
-                    req(&format!("Transfer-Encoding: {te}\r\n"), chunked_body),
-                    501,
-                )
-            })
-            .collect();
+    // A coding eddy lacks: 501. The final coding not chunked, chunked twice
+    // or with a parameter: the body's end is unknown, 400 (RFC 9112 §6.3).
+    let mut cases: Vec<(String, u16)> = [
+        ("gzip", 501),
+        ("gzip, chunked", 501),
+        ("chunked, gzip", 400),
+        ("chunked, chunked", 400),
+        ("chunked;q=1", 400),
+    ]
+    .iter()
+    .map(|(te, status)| {
+        (
+            post(&format!("Transfer-Encoding: {te}\r\n"), chunked_body),
+            *status,
+        )
+    })
+    .collect();
     // Transfer-Encoding did not exist in HTTP/1.0: a 1.0 message carrying
     // one is a smuggling attempt or a broken proxy.
     cases.push((
@@ -171,18 +278,24 @@ fn size_limits_are_431_and_414() {
 }
 
 #[test]
-fn unsupported_versions_are_505() {
+fn versions_malformed_are_400_unknown_majors_505_and_newer_1x_served() {
     let s = Server::start(&["--quiet"]);
-    let cases: Vec<(String, u16)> = ["HTTP/2.0", "HTTP/1.2", "HTTP/3"]
+    let line = |v: &str| format!("GET /fast?id=1 {v}\r\nHost: 127.0.0.1\r\n\r\n");
+    let mut cases: Vec<(String, u16)> = ["HTTP/2.0", "HTTP/3.0", "HTTP/0.9"]
         .iter()
-        .map(|v| {
-            (
-                format!("GET /fast?id=1 {v}\r\nHost: 127.0.0.1\r\n\r\n"),
-                505,
-            )
-        })
+        .map(|v| (line(v), 505))
         .collect();
+    for malformed in ["HTTP/1", "HTTP/01.01", "HTTP/1.10", "http/1.1", "HTTP/3"] {
+        cases.push((line(malformed), 400));
+    }
     assert_all_rejected(s.addr, &cases);
+    // HTTP/1.2 is a 1.x: served as HTTP/1.1 (RFC 9110 §2.5), keep-alive.
+    let mut c = Client::connect(s.addr);
+    c.send(line("HTTP/1.2").as_bytes());
+    let r = c.response();
+    assert_fast(&r, 1);
+    assert!(!r.closes(), "{r:?}");
+    assert_fast(&c.get("/fast?id=2"), 2);
 }
 
 #[test]
@@ -216,8 +329,8 @@ fn bodies_over_max_body_are_413() {
     assert_all_rejected(s.addr, &cases);
     // Exactly max-body is fine, both ways, and framed.
     let mut c = Client::connect(s.addr);
-    let by_length = req("Content-Length: 100\r\n", &a100);
-    let by_chunks = req(
+    let by_length = post("Content-Length: 100\r\n", &a100);
+    let by_chunks = post(
         "Transfer-Encoding: chunked\r\n",
         &format!(
             "32\r\n{}\r\n32\r\n{}\r\n0\r\n\r\n",
@@ -226,8 +339,8 @@ fn bodies_over_max_body_are_413() {
         ),
     );
     c.send(format!("{by_length}{by_chunks}{}", get_req("/fast?id=2")).as_bytes());
-    assert_fast(&c.response(), 1);
-    assert_fast(&c.response(), 1);
+    assert_405(&c.response());
+    assert_405(&c.response());
     assert_fast(&c.response(), 2);
 }
 
@@ -251,4 +364,66 @@ fn http10_expect_gets_no_100_continue() {
     let r = c.response();
     assert_fast(&r, 1);
     c.assert_closed();
+}
+
+#[test]
+fn target_characters_rfc_3986_does_not_allow_are_400() {
+    let s = Server::start(&["--quiet"]);
+    let line = |target: &str| format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let cases: Vec<(String, u16)> = [
+        "/fast\\x?id=p1",
+        "/fast?id=p1<x>",
+        "/fast?id=p1{|}^`",
+        "/fast?id=%zz",
+        "/fast?id=1#x",
+        // Userinfo in an absolute-form target (RFC 9110 §4.2.4).
+        "http://user@localhost/fast?id=p1",
+    ]
+    .iter()
+    .map(|target| (line(target), 400))
+    .collect();
+    assert_all_rejected(s.addr, &cases);
+    // What RFC 3986 allows is served, escapes and sub-delims included.
+    let r = common::get(s.addr, "/fast?id=a%20b!$'()*,;=:@/?");
+    assert_eq!(r.text(), "fast result a b!$'()*,;=:@/?");
+    let r = common::get(s.addr, "http://localhost/fast?id=abs");
+    assert_eq!(r.text(), "fast result abs");
+}
+
+#[test]
+fn an_expectation_other_than_100_continue_is_417() {
+    let s = Server::start(&["--quiet"]);
+    let cases = vec![
+        (
+            post("Expect: something-else\r\nContent-Length: 5\r\n", "hello"),
+            417,
+        ),
+        (
+            post(
+                "Expect: 100-continue, foo\r\nContent-Length: 5\r\n",
+                "hello",
+            ),
+            417,
+        ),
+        (req("Expect: x\r\n", ""), 417),
+    ];
+    assert_all_rejected(s.addr, &cases);
+}
+
+#[test]
+fn leading_zeros_in_a_chunk_size_and_an_empty_host_are_accepted() {
+    let s = Server::start(&["--quiet"]);
+    let mut c = Client::connect(s.addr);
+    // Twenty digits, nineteen of them leading zeros: a valid 5.
+    let zeros = post(
+        "Transfer-Encoding: chunked\r\n",
+        "00000000000000000005\r\nhello\r\n0\r\n\r\n",
+    );
+    c.send(format!("{zeros}{}", get_req("/fast?id=2")).as_bytes());
+    assert_405(&c.response());
+    assert_fast(&c.response(), 2);
+    // RFC 9112 §3.2: an empty Host is what a client sends when the target
+    // has no authority; the server may use its own name.
+    c.send(b"GET /fast?id=3 HTTP/1.1\r\nHost:\r\n\r\n");
+    assert_fast(&c.response(), 3);
 }

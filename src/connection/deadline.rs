@@ -32,6 +32,9 @@ pub enum DeadlineKind {
     Write,
     /// The connection is lingering after its last answer: on expiry, close.
     Linger,
+    /// The server is draining and nothing is in flight: on expiry, stop
+    /// reading and close (gracefully, lingering).
+    DrainGrace,
 }
 
 /// The deadline a connection's state calls for.
@@ -52,6 +55,7 @@ impl<S: Read + Write> Connection<S> {
     /// - lingering: the linger timeout;
     /// - output pending: the write-stall deadline, renewed on progress;
     /// - answers pending: none (each job has its own timeout);
+    /// - between requests while the server drains: the end of the grace;
     /// - between requests: the idle deadline;
     /// - a request arriving, or none yet on a new connection: the header
     ///   deadline, set once per request (progress does not extend it, or a
@@ -71,6 +75,8 @@ impl<S: Read + Write> Connection<S> {
             Some((DeadlineKind::Write, self.bytes_written))
         } else if !self.queue.is_empty() || !self.reading {
             None
+        } else if self.between_requests() && self.drain_grace_end.is_some() {
+            Some((DeadlineKind::DrainGrace, 0))
         } else if self.between_requests() && self.requests_seen > 0 {
             Some((DeadlineKind::Idle, self.requests_seen))
         } else {
@@ -79,17 +85,15 @@ impl<S: Read + Write> Connection<S> {
         if self.deadline.map(|d| (d.kind, d.progress)) == wanted {
             return;
         }
+        let now = Instant::now();
         self.deadline = wanted.map(|(kind, progress)| {
-            let after = match kind {
-                DeadlineKind::Header => config.header_timeout,
-                DeadlineKind::Idle | DeadlineKind::Write => config.idle_timeout,
-                DeadlineKind::Linger => LINGER_TIMEOUT,
+            let at = match kind {
+                DeadlineKind::Header => now + config.header_timeout,
+                DeadlineKind::Idle | DeadlineKind::Write => now + config.idle_timeout,
+                DeadlineKind::Linger => now + LINGER_TIMEOUT,
+                DeadlineKind::DrainGrace => self.drain_grace_end.unwrap_or(now),
             };
-            Deadline {
-                kind,
-                progress,
-                at: Instant::now() + after,
-            }
+            Deadline { kind, progress, at }
         });
         // With no deadline wanted, an armed timer is left to fire into
         // nothing: cheaper than cancelling it now and arming again soon.

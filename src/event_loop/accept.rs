@@ -40,14 +40,21 @@ const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 pub(super) enum AcceptPause {
     /// `max_conns` connections are open; a close resumes accepting.
     Full,
-    /// accept failed (EMFILE, ...); a timer resumes accepting.
-    Backoff,
+    /// accept failed (EMFILE, ...); a timer resumes accepting after this
+    /// long.
+    Backoff(Duration),
 }
 
 impl EventLoop {
     /// Accepts up to a batch of waiting connections.
     pub(super) fn accept_batch(&mut self) {
-        for _ in 0..ACCEPT_BATCH {
+        self.accept_up_to(ACCEPT_BATCH);
+    }
+
+    /// Accepts waiting connections until the backlog is empty, `limit` were
+    /// accepted, or `--max-conns` is reached.
+    pub(super) fn accept_up_to(&mut self, limit: usize) {
+        for _ in 0..limit {
             if self.conns.len() >= self.config.max_conns {
                 self.pause_accepting(AcceptPause::Full);
                 return;
@@ -86,7 +93,8 @@ impl EventLoop {
                         "eddy: accept failed ({e}); pausing for {:?}",
                         self.accept_backoff
                     );
-                    self.pause_accepting(AcceptPause::Backoff);
+                    self.metrics.borrow_mut().accept_failed();
+                    self.pause_accepting(AcceptPause::Backoff(self.accept_backoff));
                     let at = Instant::now() + self.accept_backoff;
                     self.timers.insert(at, TimerEvent::ResumeAccepting);
                     self.accept_backoff = (self.accept_backoff * 2).min(ACCEPT_BACKOFF_MAX);

@@ -5,6 +5,14 @@
 //! a second ends the loop at once. The drain stops accepting, lets every
 //! in-flight request finish and flush, and ends when the last connection
 //! closes or `--shutdown-timeout` passes.
+//!
+//! A drain loses no request that reached the server: connections waiting in
+//! the accept backlog are accepted before the listener closes (closing it
+//! would reset them); every request already sent is read and answered, the
+//! last with `Connection: close`; and a keep-alive connection with nothing
+//! in flight is given `--drain-grace` for a request already on its way
+//! before it is closed — by half-closing and lingering, never with unread
+//! bytes in the socket (`Connection::begin_drain`).
 
 use std::io::{self, Write};
 use std::time::Instant;
@@ -36,11 +44,13 @@ impl EventLoop {
             return;
         }
         self.draining = true;
+        // Connections in the backlog would be reset with the listener:
+        // their clients connected before the drain, so serve them too.
+        self.accept_up_to(usize::MAX);
         if let Some(mut listener) = self.listener.take() {
             let _ = self.poll.registry().deregister(&mut listener);
         }
-        // Connections still in the backlog are reset with the listener;
-        // nothing is left to accept (see `accept_batch`).
+        // Nothing is left to accept (see `accept_up_to`).
         self.accept_ready = false;
         let _ = writeln!(
             io::stderr(),
@@ -48,10 +58,16 @@ impl EventLoop {
             self.conns.len(),
             self.config.shutdown_timeout
         );
-        let deadline = Instant::now() + self.config.shutdown_timeout;
+        let now = Instant::now();
+        let deadline = now + self.config.shutdown_timeout;
         self.timers.insert(deadline, TimerEvent::ShutdownDeadline);
-        // Idle connections close now; busy ones close after their last answer.
+        let grace_end = now + self.config.drain_grace.min(self.config.shutdown_timeout);
+        // Busy connections close after their last answer, idle ones after
+        // the grace.
         for id in self.conns.ids() {
+            if let Some(conn) = self.conns.get_mut(id) {
+                conn.begin_drain(grace_end);
+            }
             self.drive(id);
         }
     }

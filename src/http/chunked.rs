@@ -20,20 +20,25 @@
 
 use super::response::StatusCode;
 
-/// At most 16 hex digits: enough for any `u64`, so the size cannot overflow,
-/// and a size with more digits (even leading zeros) is rejected rather than
-/// silently truncated, which is exactly the disagreement smuggling needs.
+/// At most 16 significant hex digits: enough for any `u64`, so the size
+/// cannot overflow, and a size with more is rejected rather than silently
+/// truncated, which is exactly the disagreement smuggling needs. Leading
+/// zeros are not significant: `1*HEXDIG` allows any number of them, so
+/// `00000000000000000005` is a valid 5 (they count as ignored bytes).
 const MAX_SIZE_DIGITS: u8 = 16;
 
-/// Chunk extensions are read and thrown away, so their bytes cost work but
-/// produce nothing; without a bound a client could send them forever. The
-/// bound is per body (hyper does the same).
-const MAX_EXTENSION_BYTES: usize = 4096;
+/// Chunk extensions (and a size's leading zeros) are read and thrown away,
+/// so their bytes cost work but produce nothing; without a bound a client
+/// could send them forever. The bound is per body (hyper does the same).
+const MAX_IGNORED_BYTES: usize = 4096;
 
 /// Where the decoder is, between two bytes of the chunked body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Reading the chunk-size's hex digits; `digits` counts them.
+    /// At the start of a chunk-size: a hex digit must come.
+    SizeStart,
+    /// Reading the chunk-size's hex digits; `digits` counts the significant
+    /// ones (those after any leading zeros).
     Size { size: u64, digits: u8 },
     /// Inside the chunk extensions after the size.
     Extension { size: u64, at: Ext },
@@ -96,8 +101,9 @@ pub struct ChunkedDecoder {
     max_trailer: usize,
     /// Trailer bytes seen so far, against `max_trailer`.
     trailer_bytes: usize,
-    /// Extension bytes seen so far, against [`MAX_EXTENSION_BYTES`].
-    extension_bytes: usize,
+    /// Extension bytes and leading zeros seen so far, against
+    /// [`MAX_IGNORED_BYTES`].
+    ignored_bytes: usize,
 }
 
 impl ChunkedDecoder {
@@ -106,11 +112,11 @@ impl ChunkedDecoder {
     /// [`with_trailer_limit`](Self::with_trailer_limit) says otherwise.
     pub fn new(max_body: usize) -> Self {
         ChunkedDecoder {
-            state: State::Size { size: 0, digits: 0 },
+            state: State::SizeStart,
             max_body,
             max_trailer: 8192,
             trailer_bytes: 0,
-            extension_bytes: 0,
+            ignored_bytes: 0,
         }
     }
 
@@ -154,13 +160,13 @@ impl ChunkedDecoder {
     fn next(&mut self, b: u8, body_len: usize) -> Result<State, StatusCode> {
         const BAD: Result<State, StatusCode> = Err(StatusCode::BAD_REQUEST);
         match self.state {
+            // chunk-size = 1*HEXDIG: no sign, no space, no "0x".
+            State::SizeStart => match (b as char).to_digit(16) {
+                Some(d) => self.size_digit(0, 0, d),
+                None => BAD,
+            },
             State::Size { size, digits } => match (b as char).to_digit(16) {
-                Some(_) if digits == MAX_SIZE_DIGITS => BAD,
-                Some(d) => Ok(State::Size {
-                    size: (size << 4) | u64::from(d),
-                    digits: digits + 1,
-                }),
-                None if digits == 0 => BAD, // chunk-size = 1*HEXDIG: no sign, no space, no "0x"
+                Some(d) => self.size_digit(size, digits, d),
                 None => match b {
                     b'\r' => Ok(State::SizeLf { size }),
                     b';' => self.extension(size, Ext::NameStart),
@@ -189,7 +195,7 @@ impl ChunkedDecoder {
             // Chunk data is exactly `size` bytes: anything but CRLF after it
             // means the size lied.
             State::DataCr if b == b'\r' => Ok(State::DataLf),
-            State::DataLf if b == b'\n' => Ok(State::Size { size: 0, digits: 0 }),
+            State::DataLf if b == b'\n' => Ok(State::SizeStart),
             State::TrailerStart
             | State::TrailerName
             | State::TrailerLine
@@ -221,13 +227,36 @@ impl ChunkedDecoder {
         }
     }
 
+    /// One more hex digit `d` of a size read so far as `size` with `digits`
+    /// significant digits.
+    fn size_digit(&mut self, size: u64, digits: u8, d: u32) -> Result<State, StatusCode> {
+        if size == 0 && d == 0 {
+            // A leading zero: valid, meaningless, and bounded.
+            self.ignore_one()?;
+            return Ok(State::Size { size, digits });
+        }
+        if digits == MAX_SIZE_DIGITS {
+            return Err(StatusCode::BAD_REQUEST); // would overflow a u64
+        }
+        Ok(State::Size {
+            size: (size << 4) | u64::from(d),
+            digits: digits + 1,
+        })
+    }
+
     /// Moves to extension state `at`, counting the byte against the bound.
     fn extension(&mut self, size: u64, at: Ext) -> Result<State, StatusCode> {
-        self.extension_bytes += 1;
-        if self.extension_bytes > MAX_EXTENSION_BYTES {
+        self.ignore_one()?;
+        Ok(State::Extension { size, at })
+    }
+
+    /// Counts one byte that carries nothing against [`MAX_IGNORED_BYTES`].
+    fn ignore_one(&mut self) -> Result<(), StatusCode> {
+        self.ignored_bytes += 1;
+        if self.ignored_bytes > MAX_IGNORED_BYTES {
             return Err(StatusCode::BAD_REQUEST);
         }
-        Ok(State::Extension { size, at })
+        Ok(())
     }
 }
 
@@ -314,6 +343,25 @@ mod tests {
                 .0,
             b"0123456789"
         );
+        // Leading zeros are not digits that count: twenty of them before a 5,
+        // and a 16-digit size after them, are valid sizes (RFC 9112 §7.1's
+        // `1*HEXDIG`).
+        assert_eq!(
+            decode_all(b"00000000000000000005\r\nhello\r\n0\r\n\r\n")
+                .unwrap()
+                .0,
+            b"hello"
+        );
+        let big = b"00000000ffffffffffffffff\r\n";
+        let mut decoder = ChunkedDecoder::new(usize::MAX);
+        assert_eq!(decoder.decode(big, &mut Vec::new()), Ok((big.len(), false)));
+    }
+
+    #[test]
+    fn leading_zeros_are_bounded_like_extensions() {
+        let mut input = vec![b'0'; MAX_IGNORED_BYTES + 1];
+        input.extend_from_slice(b"1\r\nx\r\n0\r\n\r\n");
+        assert_eq!(status(&input), StatusCode::BAD_REQUEST);
     }
 
     #[test]
@@ -346,18 +394,15 @@ mod tests {
     #[test]
     fn extension_bytes_are_bounded() {
         let mut input = b"1;a=".to_vec();
-        input.extend_from_slice(&[b'v'; MAX_EXTENSION_BYTES]);
+        input.extend_from_slice(&[b'v'; MAX_IGNORED_BYTES]);
         input.extend_from_slice(b"\r\nx\r\n0\r\n\r\n");
         assert_eq!(status(&input), StatusCode::BAD_REQUEST);
     }
 
     #[test]
     fn malformed_sizes() {
-        assert_eq!(
-            status(b"00000000000000001\r\nx\r\n0\r\n\r\n"),
-            StatusCode::BAD_REQUEST
-        ); // 17 digits
         assert_eq!(status(b"fffffffffffffffff\r\n"), StatusCode::BAD_REQUEST); // would overflow
+        assert_eq!(status(b"010000000000000000\r\n"), StatusCode::BAD_REQUEST); // so would this
         assert_eq!(status(b"\r\n"), StatusCode::BAD_REQUEST); // empty size
         assert_eq!(status(b"-1\r\n"), StatusCode::BAD_REQUEST);
         assert_eq!(status(b"+1\r\n"), StatusCode::BAD_REQUEST);

@@ -5,6 +5,7 @@
 //! - `request`: the `Request` a handler sees, and its lookups (path, query, headers).
 //! - `decode`: the per-connection decoder: bytes in, requests out, limits enforced.
 //! - `head` (private): the rules one request head must pass, with their reasons.
+//! - `target` (private): the request-target's grammar (RFC 3986) and Host's.
 //! - `chunked`: the chunked transfer coding, a byte-at-a-time state machine.
 //! - `response`: status codes, `Response`, and the encoder.
 //! - `body`: a response body that keeps short texts inline.
@@ -20,6 +21,7 @@ pub mod decode;
 mod head;
 pub mod request;
 pub mod response;
+mod target;
 
 pub use body::Body;
 pub use date::DateCache;

@@ -12,8 +12,12 @@
 
 use std::borrow::Cow;
 
-/// The HTTP version of a request. There are only two: the decoder answers 505
-/// to anything else, so handlers never see another.
+use super::target::absolute_form_path_start;
+
+/// The HTTP version of a request. There are only two: a well-formed
+/// HTTP/1.x with x ≥ 2 is served as HTTP/1.1 (RFC 9110 §2.5), and the
+/// decoder answers 505 to other major versions, so handlers never see
+/// another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
     /// HTTP/1.0: closes after each response unless the client asks otherwise.
@@ -134,32 +138,11 @@ impl Request {
 
     /// The target without an absolute-form's `scheme://authority`.
     fn origin_part(&self) -> &str {
-        match absolute_form_path_start(&self.target) {
+        match absolute_form_path_start(self.target.as_bytes()) {
             Some(start) => &self.target[start..],
             None => &self.target,
         }
     }
-}
-
-/// For an absolute-form target (`http://host[:port]/path`, RFC 9112 §3.2.2),
-/// the byte index where the part after the authority begins; `None` for any
-/// other form or an empty authority.
-pub(crate) fn absolute_form_path_start(target: &str) -> Option<usize> {
-    let bytes = target.as_bytes();
-    let scheme_len = [&b"http://"[..], b"https://"]
-        .iter()
-        .find(|scheme| {
-            bytes
-                .get(..scheme.len())
-                .is_some_and(|b| b.eq_ignore_ascii_case(scheme))
-        })?
-        .len();
-    let rest = &bytes[scheme_len..];
-    let authority_len = rest
-        .iter()
-        .position(|&b| b == b'/' || b == b'?')
-        .unwrap_or(rest.len());
-    (authority_len > 0).then_some(scheme_len + authority_len)
 }
 
 impl Default for Request {
@@ -255,8 +238,6 @@ mod tests {
         assert_eq!((r.path(), r.query()), ("/fast", Some("id=7")));
         assert_eq!(request("HTTP://example.com").path(), "/");
         assert_eq!(request("https://h?x=1").query(), Some("x=1"));
-        assert_eq!(absolute_form_path_start("http:///p"), None);
-        assert_eq!(absolute_form_path_start("/p"), None);
     }
 
     #[test]
