@@ -151,6 +151,18 @@ fn accept_errors_back_off_instead_of_spinning() {
     );
     // Connections it already has are still served meanwhile.
     assert_fast(&early.get("/fast?id=2"), 2);
+    // And an operator can see it: accept errors counted, a back-off in
+    // force. (A scrape may land in the turn between a back-off ending and
+    // the next failure, when none is in force: look a few times.)
+    let mut seen = Vec::new();
+    let paused = (0..20).any(|_| {
+        let m = common::prometheus::parse(&early.get("/metrics").text());
+        let errors = m.value("eddy_accept_errors_total", &[]).unwrap_or(0.0);
+        let backoff = m.value("eddy_accept_backoff_seconds", &[]).unwrap_or(0.0);
+        seen.push((errors, backoff));
+        errors >= 1.0 && backoff >= 0.01
+    });
+    assert!(paused, "(accept errors, back-off s) scraped: {seen:?}");
     // Descriptors free up: the backlog drains and a new client is served.
     drop(flood);
     drop(early);

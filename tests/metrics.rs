@@ -134,3 +134,38 @@ fn parser_rejects_labels_without_a_comma() {
 fn parser_rejects_a_bare_histogram_sample() {
     parse("# HELP h A histogram.\n# TYPE h histogram\nh 1\n");
 }
+
+#[test]
+fn answers_refused_before_routing_are_counted_too() {
+    let server = Server::start(&["--quiet", "--header-timeout", "0.3", "--max-body", "10"]);
+    let get = |fields: &str| format!("GET /fast?id=1 HTTP/1.1\r\nHost: a\r\n{fields}\r\n");
+    let post = |fields: &str| format!("POST /fast?id=1 HTTP/1.1\r\nHost: a\r\n{fields}\r\n");
+    let cases = [
+        ("asdf\r\n\r\n".to_string(), 400),
+        (post("Content-Length: 11\r\n"), 413),
+        (
+            format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(9000)),
+            414,
+        ),
+        (get("Expect: x\r\n"), 417),
+        (get(&format!("X: {}\r\n", "v".repeat(9000))), 431),
+        (post("Transfer-Encoding: gzip\r\n"), 501),
+        ("GET / HTTP/2.0\r\n\r\n".to_string(), 505),
+        // Part of a head, then nothing: 408 after --header-timeout.
+        ("GET /fast?id=1 HTTP/1.1\r\n".to_string(), 408),
+    ];
+    for (request, status) in &cases {
+        let mut c = Client::connect(server.addr);
+        c.send(request.as_bytes());
+        assert_eq!(c.assert_error(*status).status, *status);
+    }
+    let m = scrape(&server);
+    for (_, status) in cases {
+        let labels = [("route", "unmatched"), ("status", &*status.to_string())];
+        assert_eq!(
+            m.value("eddy_requests_total", &labels),
+            Some(1.0),
+            "{status} not counted"
+        );
+    }
+}

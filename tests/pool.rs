@@ -1,7 +1,8 @@
 //! The worker pool under panics: a panicking job (`/fail`) costs exactly one
-//! 500 whose body names the panic message, the connection and server go on,
-//! and the pool keeps its full number of workers (two jobs still run in
-//! parallel afterwards). The parallel check burns CPU and measures time, so
+//! 500 whose body names the panic message and one line on stderr (not Rust's
+//! panic report, and a backtrace only with `--backtraces`), the connection
+//! and server go on, and the pool keeps its full number of workers (two jobs
+//! still run in parallel afterwards). The parallel check burns CPU and measures time, so
 //! the tests here are serialized with `LOCK`.
 
 mod common;
@@ -51,4 +52,51 @@ fn pool_keeps_its_workers_after_panics() {
         assert!(r.text().contains(&format!("job {id} failed on purpose")));
     }
     assert_parallel(server.addr);
+}
+
+/// Everything on stderr after `count` `/fail`s (`/fail?id=0` first).
+fn panic_lines(server: &Server, count: usize) -> Vec<String> {
+    for id in 0..count {
+        assert_eq!(get(server.addr, &format!("/fail?id={id}")).status, 500);
+    }
+    // The loop wrote each line before the answer, but the thread reading
+    // stderr may not have seen the last one yet: wait for it.
+    let last = format!("job {} failed on purpose", count - 1);
+    let _ = server
+        .stderr
+        .wait_for(common::PROMPT, |l| l.contains(&last));
+    server.stderr.snapshot()
+}
+
+#[test]
+fn a_panicking_job_costs_one_line_on_stderr_not_rusts_report() {
+    let _guard = lock();
+    // RUST_BACKTRACE=1 would make Rust's own hook print (and resolve) a
+    // backtrace for each panic: eddy's hook must not.
+    let server = Server::start_with_env(&[("RUST_BACKTRACE", "1")], &["--workers", "1", "--quiet"]);
+    let lines = panic_lines(&server, 3);
+    assert_eq!(lines.len(), 3, "stderr: {lines:#?}");
+    for (id, line) in lines.iter().enumerate() {
+        let start = format!(
+            "eddy: job {} on /fail panicked: job {id} failed on purpose (at src/demo.rs:",
+            id + 1
+        );
+        assert!(
+            line.starts_with(&start),
+            "{line:?} does not start with {start:?}"
+        );
+    }
+}
+
+#[test]
+fn backtraces_come_only_when_asked_for() {
+    let _guard = lock();
+    let server = Server::start(&["--workers", "1", "--quiet", "--backtraces"]);
+    let text = panic_lines(&server, 1).join("\n");
+    assert!(
+        text.starts_with("eddy: job 1 on /fail panicked: job 0 failed on purpose"),
+        "{text}"
+    );
+    // A resolved backtrace names the closure that panicked.
+    assert!(text.contains("demo::fail"), "no backtrace in: {text}");
 }

@@ -245,3 +245,171 @@ fn the_loop_sleeps_while_it_drains() {
     drop(waiting);
     assert_exits_0(&mut server, PROMPT);
 }
+
+/// What one keep-alive client of [`a_drain_loses_no_request`] saw.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    /// Requests written whole.
+    sent: u64,
+    /// Complete answers read.
+    answered: u64,
+    /// Answers that said `Connection: close` (at most one).
+    goodbyes: u64,
+}
+
+/// One keep-alive client sending `/fast` back to back until the server says
+/// goodbye: a `Connection: close` answer, or a close. Every request it sent
+/// before either must have been answered. `started` counts answers across
+/// all clients, so the test can wait for real traffic before the signal.
+fn keep_asking(addr: SocketAddr, id: u64, started: &std::sync::atomic::AtomicU64) -> Tally {
+    use std::sync::atomic::Ordering;
+    let mut c = Client::connect(addr);
+    let mut tally = Tally::default();
+    loop {
+        let path = format!("/fast?id={id}");
+        if c.stream
+            .write_all(common::get_req(&path).as_bytes())
+            .is_err()
+        {
+            return tally; // the server closed first: this request was never sent
+        }
+        tally.sent += 1;
+        let Ok(r) = common::read_response(&mut c.reader, false) else {
+            return tally; // closed with a request unanswered: counted as lost
+        };
+        assert_eq!(r.text(), format!("fast result {id}"), "{r:?}");
+        tally.answered += 1;
+        started.fetch_add(1, Ordering::Relaxed);
+        if r.closes() {
+            tally.goodbyes += 1;
+            return tally;
+        }
+    }
+}
+
+#[test]
+fn a_drain_loses_no_request() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let _guard = lock();
+    const CLIENTS: u64 = 48;
+    let mut server = Server::start(&["--workers", "2", "--quiet"]);
+    let addr = server.addr;
+    // Jobs in flight too, as in production: each of these answers with
+    // `Connection: close` once the drain has begun.
+    let jobs: Vec<Client> = (1..=4)
+        .map(|id| {
+            let mut c = Client::connect(addr);
+            c.send_get(&format!("/slow_threaded?id={id}&n=5000"));
+            c
+        })
+        .collect();
+    let started = Arc::new(AtomicU64::new(0));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|id| {
+            let started = Arc::clone(&started);
+            std::thread::spawn(move || keep_asking(addr, id, &started))
+        })
+        .collect();
+    // Real traffic on every connection before the signal.
+    let busy = common::wait_until(PROMPT, || started.load(Ordering::Relaxed) >= CLIENTS * 20);
+    assert!(
+        busy,
+        "only {} answers before the signal",
+        started.load(Ordering::Relaxed)
+    );
+    server.signal("TERM");
+    let tallies: Vec<Tally> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    for (id, mut c) in jobs.into_iter().enumerate() {
+        let r = c.response();
+        assert!(
+            r.text()
+                .starts_with(&format!("slow result {} <--- ", id + 1)),
+            "{r:?}"
+        );
+        assert!(r.closes(), "{r:?}");
+    }
+    assert_exits_0(&mut server, EXIT_BOUND);
+    let sent: u64 = tallies.iter().map(|t| t.sent).sum();
+    let answered: u64 = tallies.iter().map(|t| t.answered).sum();
+    let goodbyes: u64 = tallies.iter().map(|t| t.goodbyes).sum();
+    common::say(&format!(
+        "a_drain_loses_no_request: {CLIENTS} keep-alive clients sent {sent} requests, \
+         {answered} answered, {goodbyes} goodbyes (Connection: close)"
+    ));
+    let lossy: Vec<(u64, Tally)> = tallies
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.sent != t.answered)
+        .map(|(id, t)| (id as u64, *t))
+        .collect();
+    assert!(lossy.is_empty(), "requests lost in the drain: {lossy:?}");
+    assert_eq!(goodbyes, CLIENTS, "every client was told Connection: close");
+}
+
+#[test]
+fn an_idle_connection_may_send_one_last_request_in_the_drain_grace() {
+    let mut server = Server::start(&["--drain-grace", "20", "--quiet"]);
+    let mut c = Client::connect(server.addr);
+    assert_eq!(c.get("/healthz").text(), "ok");
+    server.signal("TERM");
+    let draining = server.stderr.wait_for(PROMPT, |l| l.contains("draining"));
+    assert!(draining.is_some(), "{:?}", server.stderr.snapshot());
+    // The drain has begun and this connection is idle: it is not closed,
+    // and what it asks now is answered — with goodbye.
+    let r = c.get("/healthz");
+    assert_eq!((r.status, r.text().as_str()), (503, "draining"), "{r:?}");
+    assert!(r.closes(), "{r:?}");
+    c.assert_closed();
+    // With nothing else open, the drain ends at once, not after the grace.
+    assert_exits_0(&mut server, PROMPT);
+}
+
+#[test]
+fn an_idle_connection_is_closed_when_the_drain_grace_ends() {
+    let mut server = Server::start(&["--drain-grace", "0.5", "--quiet"]);
+    let mut c = Client::connect(server.addr);
+    assert_eq!(c.get("/healthz").text(), "ok");
+    let signalled = Instant::now();
+    server.signal("TERM");
+    c.assert_closed();
+    let closed = signalled.elapsed();
+    assert!(
+        closed >= Duration::from_millis(400),
+        "closed {closed:?} after the signal, before the 0.5 s grace"
+    );
+    assert_exits_0(&mut server, PROMPT);
+}
+
+#[test]
+fn connections_waiting_in_the_backlog_at_the_signal_are_served() {
+    let _guard = lock();
+    let mut server = Server::start(&["--workers", "1", "--quiet"]);
+    let (n, job) = calibrate(server.addr, JOB);
+    let pid = server.pid();
+    // Block the loop with /slow; while it computes, clients connect (into
+    // the accept backlog: the kernel completes their handshake) and send a
+    // request each, and the signal arrives. Closing the listener would reset
+    // them: they must be accepted and answered instead.
+    let mut b = Client::connect(server.addr);
+    let busy0 = common::loop_cpu_time(pid);
+    b.send_get(&format!("/slow?id=1&n={n}"));
+    let computing = common::wait_until(job, || common::loop_cpu_time(pid) >= busy0 + job / 8);
+    assert!(computing, "the loop never started /slow (n={n}, {job:?})");
+    let mut waiting: Vec<Client> = (0..4)
+        .map(|id| {
+            let mut c = Client::connect(server.addr);
+            c.send_get(&format!("/fast?id={id}"));
+            c
+        })
+        .collect();
+    server.signal("TERM");
+    assert_eq!(b.response().status, 200);
+    for (id, c) in waiting.iter_mut().enumerate() {
+        let r = common::read_response(&mut c.reader, false)
+            .unwrap_or_else(|e| panic!("client {id}, from the backlog, got no answer: {e}"));
+        assert_eq!(r.text(), format!("fast result {id}"), "{r:?}");
+        assert!(r.closes(), "{r:?}");
+    }
+    assert_exits_0(&mut server, PROMPT);
+}

@@ -108,6 +108,13 @@ impl Server {
         Server::spawn(cmd, extra)
     }
 
+    /// Like [`Server::start`], with environment variables set for eddy.
+    pub fn start_with_env(env: &[(&str, &str)], extra: &[&str]) -> Server {
+        let mut cmd = Command::new(EDDY);
+        cmd.envs(env.iter().copied());
+        Server::spawn(cmd, extra)
+    }
+
     /// Runs `cmd serve --addr 127.0.0.1:0 <extra>` (`cmd` is eddy itself or a
     /// wrapper that execs it) and waits for the listening line.
     fn spawn(mut cmd: Command, extra: &[&str]) -> Server {
