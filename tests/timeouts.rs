@@ -51,6 +51,27 @@ fn header_timeout_answers_408_to_a_stalled_head() {
 }
 
 #[test]
+fn a_first_requests_header_timeout_counts_from_the_connect() {
+    // The stricter of the two readings (docs/limits.md): a connection gets
+    // the header timeout once, from the connect, for its first request —
+    // not a fresh one from whenever its first byte comes.
+    let s = Server::start(&["--header-timeout", "3", "--quiet"]);
+    let t0 = Instant::now();
+    let mut c = Client::connect(s.addr);
+    // The wait being tested, not a synchronisation: 2 s of silence, then
+    // the start of a head that never ends.
+    thread::sleep(Duration::from_secs(2));
+    c.send(b"GET /fast?id=1 HTTP/1.1\r\nHo");
+    c.assert_error(408);
+    let took = t0.elapsed();
+    // From the connect: 3 s. From the first byte it would be 5 s.
+    assert!(
+        took >= Duration::from_millis(2700) && took < Duration::from_millis(4500),
+        "408 {took:?} after the connect: expected about 3 s (from the connect), not 5 s"
+    );
+}
+
+#[test]
 fn header_timeout_covers_the_body_of_a_later_request() {
     let s = Server::start(&["--header-timeout", "0.5", "--quiet"]);
     let mut c = Client::connect(s.addr);
