@@ -53,6 +53,7 @@ ROUTES (the seed's demo):
     GET /fail?id=ID                   a pool job that panics: 500
     GET /healthz                      ok, or 503 draining during shutdown
     GET /metrics                      counters and histograms, Prometheus text format
+    GET /                             the live page: the seed's experiment in a browser
 
 SIGNALS:
     SIGINT/SIGTERM drain gracefully (exit 0); a second signal exits at once (exit 1).

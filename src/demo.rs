@@ -1,17 +1,19 @@
 //! The seed's demo app, built only from eddy's public API.
 //!
-//! | route            | where it runs                  | answer                         |
-//! |------------------|--------------------------------|--------------------------------|
-//! | `/fast`          | inline, on the loop            | `fast result ID`               |
-//! | `/slow`          | inline — *blocks the loop*     | `slow result ID <--- 1.234 s`  |
-//! | `/slow_threaded` | offloaded to the worker pool   | same                           |
-//! | `/fail`          | offloaded; the job panics      | 500 naming the panic           |
-//! | `/healthz`       | inline                         | `ok`, or 503 `draining`        |
-//! | `/metrics`       | inline                         | Prometheus text format         |
+//! | route              | where it runs                  | answer                         |
+//! |--------------------|--------------------------------|--------------------------------|
+//! | `/fast`            | inline, on the loop            | `fast result ID`               |
+//! | `/slow`            | inline — *blocks the loop*     | `slow result ID <--- 1.234 s`  |
+//! | `/slow_threaded`   | offloaded to the worker pool   | same                           |
+//! | `/fail`            | offloaded; the job panics      | 500 naming the panic           |
+//! | `/healthz`         | inline                         | `ok`, or 503 `draining`        |
+//! | `/metrics`         | inline                         | Prometheus text format         |
+//! | `/`, `/index.html` | inline                         | the live page ([`page`])       |
 //!
 //! `/slow` is wrong on purpose: it is the seed question's baseline, where a
 //! CPU-heavy handler holds every other client up. `/slow_threaded` is the
-//! same work done right.
+//! same work done right. The page at `/` runs both in a browser and plots
+//! what they do to `/fast`.
 
 use std::borrow::Cow;
 use std::hint::black_box;
@@ -22,6 +24,8 @@ use num_bigint::BigUint;
 use crate::http::{Request, Response, StatusCode};
 use crate::pool::{CancelToken, Job};
 use crate::router::{inline, offload, LoopStatus, Router};
+
+pub mod page;
 
 /// `n` when the request gives none: the seed's `range(2000)`.
 pub const DEFAULT_N: u32 = 2000;
@@ -37,6 +41,8 @@ pub fn router() -> Router {
         .get("/fail", offload(fail))
         .get("/healthz", inline(healthz))
         .get("/metrics", inline(metrics))
+        .get("/", inline(page::page))
+        .get("/index.html", inline(page::page))
 }
 
 /// Prometheus text format, version 0.0.4 (the content type says so).

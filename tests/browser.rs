@@ -1,0 +1,240 @@
+//! The live page at `/`, in a real browser: headless Chromium loads
+//! `/?run=slow_threaded` and `/?run=slow` from the real binary, the page runs
+//! the seed's experiment in real time, and the test reads the verdict the
+//! page wrote into `#verdict` (its `data-*` attributes) through the DevTools
+//! protocol, with `tests/browser/cdp.py` as the driver. It also collects
+//! every JavaScript error the page reports; there must be none.
+//!
+//! Chromium (Debian's `chromium`, which `.ci/run` installs) and `python3`
+//! are looked for, not assumed: without either the browser tests say why
+//! and pass, and the rest of the suite still runs. The page's headers are
+//! checked over a plain socket, browser or not.
+//!
+//! Like `tests/seed.rs`, the browser tests burn CPU and measure time: they
+//! take turns (`LOCK`) and calibrate the job size at run time, and they
+//! assert orderings with margins, not milliseconds.
+
+mod common;
+
+use common::{calibrate, say, Client, Server, JOB};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+
+/// Serializes the browser tests so they don't compete for the cores.
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn lock() -> MutexGuard<'static, ()> {
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The DevTools driver, a Python script with no dependency beyond the
+/// standard library.
+const DRIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/cdp.py");
+
+/// The loop's heartbeat period (`HEARTBEAT` in `src/event_loop.rs`): the
+/// timer whose lateness is the loop lag the page reads.
+const HEARTBEAT_MS: f64 = 250.0;
+
+/// How long the driver waits for the page's verdict: a bound, far beyond the
+/// few seconds a run takes, so a page that never decides fails the test.
+const VERDICT_TIMEOUT_SECS: &str = "60";
+
+/// The first of `names` found as given (an absolute path) or on `PATH`.
+fn find(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    names.iter().find_map(|name| {
+        let given = PathBuf::from(name);
+        if given.is_absolute() {
+            return given.is_file().then_some(given);
+        }
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// What the page wrote into `#verdict` once its run was over.
+struct Verdict {
+    /// Every `data-*` attribute (without `data-`), and `text`.
+    fields: HashMap<String, String>,
+    /// The line as the page shows it.
+    text: String,
+}
+
+impl Verdict {
+    fn field(&self, name: &str) -> &str {
+        self.fields
+            .get(name)
+            .unwrap_or_else(|| panic!("no data-{name} in the verdict: {}", self.text))
+    }
+
+    /// A `data-*-ms` attribute as milliseconds.
+    fn ms(&self, name: &str) -> f64 {
+        self.field(name)
+            .parse()
+            .unwrap_or_else(|e| panic!("data-{name} is not a number ({e}): {}", self.text))
+    }
+}
+
+/// Starts eddy, calibrates a job of at least [`JOB`], loads
+/// `/?run=<route>&n=N` in headless Chromium and returns the verdict (and
+/// the job size) — or `None`, having said why, if there is no browser or no
+/// Python to drive it. Asserts the page reported no JavaScript error.
+fn run_in_browser(route: &str) -> Option<(Verdict, u32)> {
+    let Some(chromium) = find(&["/usr/bin/chromium", "chromium", "chromium-browser"]) else {
+        say("tests/browser.rs: skipped, no chromium (Debian: apt-get install chromium)");
+        return None;
+    };
+    let Some(python) = find(&["python3"]) else {
+        say("tests/browser.rs: skipped, no python3 to drive chromium");
+        return None;
+    };
+    let server = Server::start(&["--quiet", "--workers", "2"]);
+    let (n, _) = calibrate(server.addr, JOB);
+    let shots = std::env::temp_dir().join(format!("eddy-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&shots).expect("screenshot directory");
+    let shot = shots.join(format!("page-{route}.png"));
+    let url = format!("http://{}/?run={route}&n={n}", server.addr);
+    let out = Command::new(&python)
+        .arg(DRIVER)
+        .arg("--chromium")
+        .arg(&chromium)
+        .args(["--url", &url, "--timeout", VERDICT_TIMEOUT_SECS])
+        .arg("--screenshot")
+        .arg(&shot)
+        .output()
+        .expect("run tests/browser/cdp.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "cdp.py failed ({}): {stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut fields = HashMap::new();
+    let mut errors = Vec::new();
+    for line in stdout.lines() {
+        let (key, value) = line.split_once('=').unwrap_or((line, ""));
+        match key {
+            "console-error" => errors.push(value.to_string()),
+            _ => {
+                fields.insert(key.to_string(), value.to_string());
+            }
+        }
+    }
+    assert!(errors.is_empty(), "{url}: JavaScript errors: {errors:?}");
+    assert!(
+        !fields.contains_key("timed-out"),
+        "{url}: no verdict within {VERDICT_TIMEOUT_SECS} s: {stdout}"
+    );
+    assert!(
+        !fields.contains_key("error"),
+        "{url}: the run failed: {stdout}"
+    );
+    let png = std::fs::read(&shot).expect("the screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG\r\n"),
+        "{} is no PNG",
+        shot.display()
+    );
+
+    let text = fields.get("text").cloned().unwrap_or_default();
+    say(&format!(
+        "{route}: n={n}: {text}; screenshot {}",
+        shot.display()
+    ));
+    Some((Verdict { fields, text }, n))
+}
+
+#[test]
+fn in_a_browser_fast_answers_beat_slow_threaded_jobs() {
+    let _guard = lock();
+    let Some((verdict, n)) = run_in_browser("slow_threaded") else {
+        return;
+    };
+    let job = verdict.ms("job-min-ms");
+    assert_eq!(
+        verdict.field("beat"),
+        "yes",
+        "a fast answer took as long as a slow one (n={n}): {}",
+        verdict.text
+    );
+    // The loop never stalled for anything like a job: the heartbeat the page
+    // read from /metrics stayed far below the shortest job.
+    assert!(
+        verdict.ms("lag-max-ms") < job / 2.0,
+        "loop lag reached half a job (n={n}): {}",
+        verdict.text
+    );
+}
+
+#[test]
+fn in_a_browser_slow_holds_fast_answers_up_for_a_job() {
+    let _guard = lock();
+    let Some((verdict, n)) = run_in_browser("slow") else {
+        return;
+    };
+    let job = verdict.ms("job-min-ms");
+    assert_eq!(
+        verdict.field("beat"),
+        "no",
+        "/slow did not hold any fast answer up (n={n}): {}",
+        verdict.text
+    );
+    // Held up for at least one job's length (with a margin for the up to
+    // 50 ms between the slow requests and the next /fast).
+    assert!(
+        verdict.ms("fast-max-ms") >= 0.8 * job,
+        "the slowest fast answer waited less than one job (n={n}): {}",
+        verdict.text
+    );
+    // And the loop lag the page read from /metrics shows the stall: a job
+    // on the loop makes the heartbeat at least a job minus one heartbeat
+    // period late (it may have been due only just before the job ended).
+    assert!(
+        verdict.ms("lag-max-ms") >= 0.8 * (job - HEARTBEAT_MS),
+        "the page saw no loop lag near a job's length (n={n}): {}",
+        verdict.text
+    );
+}
+
+/// `GET /` and `/index.html` over a plain socket: the page, as HTML, with a
+/// strong ETag (quoted hex) and `Cache-Control: no-cache`; HEAD the same
+/// without the body. No 304 yet: a client's `If-None-Match` is not read.
+#[test]
+fn the_page_is_html_with_an_etag_and_cache_control() {
+    let server = Server::start(&["--quiet", "--workers", "1"]);
+    let mut c = Client::connect(server.addr);
+    let page = c.get("/");
+    assert_eq!(page.status, 200, "{page:?}");
+    common::assert_standard_headers(&page, false);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(page.header("cache-control"), Some("no-cache"));
+    let etag = page.header("etag").expect("an ETag").to_string();
+    let hex = etag
+        .strip_prefix('"')
+        .and_then(|e| e.strip_suffix('"'))
+        .expect("a quoted, strong ETag");
+    assert!(
+        hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{etag}"
+    );
+    assert!(page.body.len() < 20 * 1024, "{} bytes", page.body.len());
+    assert!(page.text().contains("id=\"verdict\""));
+
+    let index = c.get("/index.html");
+    assert_eq!((index.status, &index.body), (200, &page.body));
+    assert_eq!(index.header("etag"), Some(etag.as_str()));
+
+    c.send(b"HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let head = c.head_response();
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("etag"), Some(etag.as_str()));
+}
