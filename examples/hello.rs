@@ -1,10 +1,10 @@
 //! A user's own app on eddy: one inline route, one offloaded route. `cargo run --example
 //! hello`, then `curl 'localhost:8080/hello?name=you'` or `.../sum?to=100000000`.
 use eddy::StatusCode as S;
-use eddy::{inline, offload, Config, EventLoop, Job, LoopStatus, Request, Response, Router};
+use eddy::{inline, offload, Config, Job, Request, Response, Router, Server, ServerStatus};
 
 /// Inline: runs on the loop thread, so it must be quick.
-fn hello(req: &Request, _: &LoopStatus) -> Response {
+fn hello(req: &Request, _: &ServerStatus) -> Response {
     let name = req.query_param("name").unwrap_or_else(|| "world".into());
     Response::text(S::OK, format!("hello, {name}\n"))
 }
@@ -33,7 +33,7 @@ fn main() -> std::io::Result<()> {
         .get("/sum", offload(sum));
     let mut config = Config::default();
     config.addr = "127.0.0.1:8080".parse().unwrap();
-    let server = EventLoop::bind(config, router)?;
+    let server = Server::bind(config, router)?;
     println!("listening on http://{}", server.local_addr());
     server.run().map(|_| ())
 }

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use mio::{Events, Poll, Token};
 
 use crate::demo::DEFAULT_N;
-use crate::timers::{TimerKey, Timers};
+use crate::reactor::timers::{TimerKey, Timers};
 use exchange::{Exchange, Failure, Step};
 pub use report::{Kind, Outcome, Report, Summary};
 

@@ -10,7 +10,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use eddy::call::{self, CallOptions, Mode};
-use eddy::{demo, Config, EventLoop, Exit};
+use eddy::{demo, Config, Exit, Server};
 
 /// Printed by `--help`, and on stderr after a usage error.
 const USAGE: &str = "\
@@ -102,7 +102,7 @@ fn usage_error(message: &str) -> i32 {
 /// Binds, prints the `listening on` line (tests and scripts read the port
 /// from it), and runs the loop until shutdown.
 fn serve(config: Config) -> i32 {
-    let server = match EventLoop::bind(config.clone(), demo::router()) {
+    let server = match Server::bind(config.clone(), demo::router()) {
         Ok(server) => server,
         Err(e) => {
             let _ = writeln!(io::stderr(), "eddy: cannot listen on {}: {e}", config.addr);

@@ -7,10 +7,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// Everything an [`EventLoop`](crate::EventLoop) needs to know before it starts.
+/// Everything a [`Server`](crate::Server) needs to know before it starts.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where to listen. Port 0 picks a free port (see `EventLoop::local_addr`).
+    /// Where to listen. Port 0 picks a free port (see `Server::local_addr`).
     pub addr: SocketAddr,
     /// Worker threads for offloaded jobs.
     pub workers: usize,
@@ -47,8 +47,12 @@ pub struct Config {
     pub backtraces: bool,
     /// Turn SIGINT/SIGTERM into a graceful drain. An embedding program that
     /// owns its signals sets this to false and calls
-    /// `EventLoop::begin_shutdown` through `LoopHandle::add_callback` itself.
+    /// `ServerHandle::shutdown` itself.
     pub handle_signals: bool,
+    /// Write one block per turn of the loop on stderr: what woke it, what
+    /// each connection did, what each job did (`eddy serve --trace`). For
+    /// watching the loop work; off, it costs a branch.
+    pub trace: bool,
 }
 
 impl Default for Config {
@@ -68,6 +72,7 @@ impl Default for Config {
             access_log: true,
             backtraces: false,
             handle_signals: true,
+            trace: false,
         }
     }
 }

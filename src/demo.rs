@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 use num_bigint::BigUint;
 
 use crate::http::{Request, Response, StatusCode};
-use crate::pool::{CancelToken, Job};
-use crate::router::{inline, offload, LoopStatus, Router};
+use crate::job::{CancelToken, Job};
+use crate::router::{inline, offload, Router};
+use crate::status::ServerStatus;
 
 pub mod page;
 
@@ -46,13 +47,13 @@ pub fn router() -> Router {
 }
 
 /// Prometheus text format, version 0.0.4 (the content type says so).
-fn metrics(_: &Request, status: &LoopStatus) -> Response {
+fn metrics(_: &Request, status: &ServerStatus) -> Response {
     let mut response = Response::text(StatusCode::OK, status.prometheus());
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
     response
 }
 
-fn fast(request: &Request, _: &LoopStatus) -> Response {
+fn fast(request: &Request, _: &ServerStatus) -> Response {
     // format_args! into the response's inline body: no allocation.
     match id(request) {
         Ok(id) => Response::format(StatusCode::OK, format_args!("fast result {id}")),
@@ -61,7 +62,7 @@ fn fast(request: &Request, _: &LoopStatus) -> Response {
 }
 
 /// The blocking baseline: heavy work right on the loop thread.
-fn slow(request: &Request, _: &LoopStatus) -> Response {
+fn slow(request: &Request, _: &ServerStatus) -> Response {
     match (id(request), n(request)) {
         (Ok(id), Ok(n)) => slow_answer(&id, n, &CancelToken::new()),
         (Err(bad), _) | (_, Err(bad)) => bad,
@@ -81,7 +82,7 @@ fn fail(request: &Request) -> Result<Job, Response> {
     Ok(Job::new(move |_| panic!("job {id} failed on purpose")))
 }
 
-fn healthz(_: &Request, status: &LoopStatus) -> Response {
+fn healthz(_: &Request, status: &ServerStatus) -> Response {
     if status.draining {
         Response::text(StatusCode(503), "draining")
     } else {

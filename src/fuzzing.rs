@@ -1,16 +1,19 @@
 //! One connection driven without a socket: the fuzzer's entry point.
 //!
 //! [`check_connection`] feeds arbitrary bytes, cut into pieces, to a real
-//! `Connection` over a scripted in-memory stream, answering requests the way
-//! the loop does — some at once, some later and out of order, as offloaded
-//! jobs would — and then checks what came out against what went in:
+//! `Connection` over a scripted in-memory stream, driven by the same
+//! `Connection::drive` the server runs (rounds, limits, lingering and
+//! all), and answers requests the way the server does — some at once, some
+//! later and out of order, as offloaded jobs would. Then it checks what came
+//! out against what went in:
 //!
 //! 1. nothing panics;
 //! 2. every decoded request gets exactly one final response, plus at most
 //!    one error response for a framing error, and never more;
 //! 3. responses leave in request order, however the answers were produced;
-//! 4. after a framing error, nothing more is read or decoded, and the error
-//!    response is the last thing written.
+//! 4. once the connection stops reading requests (an error, a close), no
+//!    further request is decoded, and the error response is the last thing
+//!    written.
 //!
 //! `fuzz/fuzz_targets/connection.rs` calls it with libFuzzer's inputs; the
 //! tests below call it with every split of a valid pipelined stream.
@@ -18,9 +21,17 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use crate::connection::{Connection, Inbound, ReadOutcome};
-use crate::http::{Limits, Response, StatusCode};
+use mio::event::Source;
+use mio::{Interest, Registry, Token};
+
+use crate::config::Config;
+use crate::connection::spares::Spares;
+use crate::connection::{Connection, JobTicket, Kit, Phase, Reply, Respond, Stream};
+use crate::http::{Limits, Request, Response, StatusCode};
+use crate::job::CancelToken;
+use crate::reactor::{Handler, Reactor};
 
 /// A fixed Date header, so the same input always gives the same bytes.
 const DATE: &[u8] = b"Thu, 01 Jan 1970 00:00:00 GMT";
@@ -85,6 +96,67 @@ impl Write for ScriptedStream {
     }
 }
 
+// The scripted stream is never really registered: interest changes are
+// accepted and ignored, as a socket's would be by a poll that never reports.
+impl Source for ScriptedStream {
+    fn register(&mut self, _: &Registry, _: Token, _: Interest) -> io::Result<()> {
+        Ok(())
+    }
+    fn reregister(&mut self, _: &Registry, _: Token, _: Interest) -> io::Result<()> {
+        Ok(())
+    }
+    fn deregister(&mut self, _: &Registry) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Stream for ScriptedStream {
+    fn shutdown_write(&self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The reactor the harness drives its connection with: it is never run,
+/// only lent to `drive` for its registry and timers.
+struct Harness;
+
+impl Handler for Harness {
+    type Timer = ();
+    fn ready(&mut self, _: &mut Reactor<Self>, _: Token, _: &mio::event::Event) {}
+}
+
+/// Answers like the server would: two of every three requests at once, the
+/// third as a "job" answered later (by `run`, newest first).
+#[derive(Default)]
+struct Answers {
+    /// For each decoded request, in order: was it HEAD?
+    heads: Vec<bool>,
+    /// Offloaded answers not given yet: (place, request index).
+    jobs: Vec<(u64, usize)>,
+}
+
+impl Respond<Harness> for Answers {
+    fn respond(&mut self, reactor: &mut Reactor<Harness>, request: &Request, seq: u64) -> Reply {
+        let index = self.heads.len();
+        self.heads.push(request.is_head());
+        if index % 3 == 2 {
+            self.jobs.push((seq, index));
+            let timer = reactor.call_later(Duration::from_secs(3600), ());
+            let job = JobTicket {
+                cancel: CancelToken::new(),
+                timer,
+            };
+            return Reply::Later { route: None, job };
+        }
+        Reply::Now {
+            route: None,
+            response: answer(index),
+        }
+    }
+
+    fn refused(&mut self, _: &mut Reactor<Harness>, _: StatusCode) {}
+}
+
 /// What one run produced, for the tests to compare.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Transcript {
@@ -129,9 +201,9 @@ pub fn split(bytes: &[u8], seed: u8) -> Vec<&[u8]> {
     pieces
 }
 
-/// Feeds `pieces` one at a time, the way the loop's `drive` would see them
-/// arrive, and answers each request: two of every three at once, the third
-/// as a "job" answered after the next piece, newest first.
+/// Feeds `pieces` one at a time, the way the server would see them
+/// arrive, driving the connection after each (again while it is cut short),
+/// then answers the "jobs" after the next piece, newest first.
 pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
     let stream = ScriptedStream {
         unread: VecDeque::new(),
@@ -140,63 +212,63 @@ pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
         rng: write_seed,
     };
     let peer = SocketAddr::from(([127, 0, 0, 1], 1));
-    let mut conn = Connection::new(stream, peer, LIMITS);
-    let mut heads = Vec::new();
-    // Offloaded answers not given yet: (slot, request index).
-    let mut jobs: Vec<(u64, usize)> = Vec::new();
-    let mut consumed_at_finish = None;
-
+    let mut reactor: Reactor<Harness> = Reactor::new().expect("a poll for the harness");
+    let config = Config::default();
+    let mut spares = Spares::default();
     let mut scratch = [0u8; 64];
+    let mut conn = Connection::new(stream, peer, LIMITS);
+    let mut answers = Answers::default();
+    // Requests decoded when the connection stopped reading requests.
+    let mut decoded_at_stop = None;
+
+    let mut drive = |conn: &mut Connection<ScriptedStream>, answers: &mut Answers| {
+        // Bounded, so a bug cannot hang the fuzzer.
+        for _ in 0..10_000 {
+            if conn.phase() == Phase::Closed {
+                return;
+            }
+            let kit = Kit {
+                scratch: &mut scratch,
+                spares: &mut spares,
+                date: DATE,
+                config: &config,
+                token: Token(0),
+                timer: (),
+            };
+            if !conn.drive(&mut reactor, kit, answers).cut_short {
+                return;
+            }
+        }
+    };
     for piece in pieces {
         conn.socket_mut().unread.extend(piece.iter());
         conn.note_readiness(true, true);
-        // The loop's drive: read, decode, answer, write; again while that
-        // frees room. Bounded, so a bug cannot hang the fuzzer.
-        for _ in 0..10_000 {
-            if conn.read(&mut scratch) == ReadOutcome::Gone {
-                unreachable!("the scripted stream never closes");
-            }
-            while let Some(inbound) = conn.next_request(DATE, false) {
-                let Inbound::Request(request) = inbound else {
-                    continue; // the error answer is queued already
-                };
-                assert!(consumed_at_finish.is_none(), "decoded after the end");
-                let index = heads.len();
-                heads.push(request.is_head());
-                let seq = conn.reserve(&request, false, 0);
-                if index % 3 == 2 {
-                    jobs.push((seq, index));
-                } else {
-                    conn.fill(seq, answer(index), DATE);
-                }
-                conn.recycle(request);
-            }
-            conn.flush().expect("the scripted stream never fails");
-            if !conn.can_progress() {
-                break;
-            }
-        }
+        drive(&mut conn, &mut answers);
         // Jobs finish after the next piece, in reverse order.
-        while let Some((seq, index)) = jobs.pop() {
+        while let Some((seq, index)) = answers.jobs.pop() {
             conn.fill(seq, answer(index), DATE);
         }
-        if conn.is_finished() {
-            let consumed = conn.socket_mut().consumed;
-            let before = *consumed_at_finish.get_or_insert(consumed);
-            assert_eq!(before, consumed, "read on after the connection finished");
+        drive(&mut conn, &mut answers);
+        if !matches!(conn.phase(), Phase::Serving | Phase::Draining { .. }) {
+            let before = *decoded_at_stop.get_or_insert(answers.heads.len());
+            assert_eq!(
+                before,
+                answers.heads.len(),
+                "decoded after it stopped reading"
+            );
         }
     }
     // The client reads everything that is left.
     for _ in 0..100_000 {
         conn.note_readiness(false, true);
-        conn.flush().expect("the scripted stream never fails");
+        drive(&mut conn, &mut answers);
         if !conn.has_output() {
             break;
         }
     }
     Transcript {
-        requests: heads.len(),
-        heads,
+        requests: answers.heads.len(),
+        heads: answers.heads,
         output: std::mem::take(&mut conn.socket_mut().written),
     }
 }

@@ -9,37 +9,48 @@
 //!
 //! # Layout
 //!
-//! Data flows one way: socket → connection → codec → router → (inline
-//! handler | pool → waker → loop) → connection → socket.
+//! Four layers, each ignorant of the ones above it, like Tornado's IOLoop →
+//! IOStream / HTTP1Connection → Application:
 //!
-//! - `event_loop` — **the loop** ([`EventLoop::run`]): Poll, tokens, the
-//!   accept path, timers, signals, shutdown. Start reading here.
-//! - `loop_handle` — [`LoopHandle::add_callback`]: the one way in from other
-//!   threads. *Where a finished job re-enters the loop.*
-//! - `connection` — one client: buffers, readiness, the response-slot queue,
-//!   deadlines.
-//! - `response_queue` — ordered slots, so pipelined answers leave in order.
+//! - [`reactor`] — **the loop** (Tornado's IOLoop): Poll, the token table
+//!   with generations, timers, the Waker and [`LoopHandle::add_callback`],
+//!   the signal pipe, loop lag. `Reactor::turn` is one iteration; it knows
+//!   no HTTP. Start reading here.
+//! - [`server`] — the HTTP server on top: the listener and accept, the
+//!   connection table, each job's life (`server/jobs.rs`: *where a finished
+//!   job re-enters the loop*), shutdown, `--trace`.
+//! - `connection` — one client's state machine: buffers, phase, deadline,
+//!   the response queue, and its round (`Connection::drive`).
 //! - [`http`] — the codec: bytes → [`Request`], [`Response`] → bytes. Pure
 //!   functions, no sockets.
-//! - [`router`] — which handler answers, and whether it runs inline or on the
-//!   pool.
-//! - [`metrics`] — counters and histograms, `/metrics` in Prometheus text.
-//! - [`pool`] — worker threads, the bounded job queue, `catch_unwind`,
-//!   cancel tokens.
-//! - `panic_report` — a caught panic kept as data (message, place), not
-//!   printed by Rust's hook.
-//! - `spares` — buffers idle connections lend back to the loop.
-//! - `timers` — every deadline in one ordered map.
-//! - `signals` — SIGINT/SIGTERM as a readable pipe (the self-pipe trick).
-//! - `conn_table` — the slab of connections; tokens with generations.
-//! - `listener` — the listening socket, with SO_REUSEPORT on request.
-//! - [`config`] — every limit and timeout.
-//! - [`fuzzing`] — one connection driven without a socket, for the fuzzer.
-//! - [`demo`] — the seed's app: `/fast`, `/slow`, `/slow_threaded`, `/fail`,
-//!   `/healthz`, and `heavy_lifting`.
-//! - [`call`] — `eddy call`, the seed's client (`call_multi.py`): a second,
-//!   small reactor with one connection per request.
-//! - [`timeline`] — a hand-written SVG writer: one bar per request.
+//! - The app: [`router`] (which handler answers, inline or offloaded),
+//!   [`job`] ([`Job`], [`CancelToken`]), [`pool`] (worker threads, the
+//!   bounded queue), [`status`] (what an inline handler may see),
+//!   [`metrics`], and [`demo`] (the seed's app and `heavy_lifting`).
+//! - Leaves: [`config`], `histogram`, `panic_report` (a caught panic kept
+//!   as data).
+//! - Around it: [`call`] (`eddy call`, the seed's client: a second, small
+//!   reactor), [`timeline`] (its SVG), [`fuzzing`] (one connection driven
+//!   without a socket).
+//!
+//! Imports flow one way, and `python3 ../shared/tools/import_cycles.py`
+//! finds no cycle:
+//!
+//! ```text
+//! server ──▶ connection ──▶ http
+//!   │  │         │
+//!   │  │         └──▶ reactor, job, config
+//!   │  └──▶ router ──▶ status ──▶ metrics ──▶ histogram
+//!   │          └──▶ job ──▶ http
+//!   └──▶ pool ──▶ job, panic_report
+//! reactor ──▶ histogram            (and nothing else of the crate)
+//! http    ──▶ nothing outside itself
+//! ```
+//!
+//! Nothing imports `server` but the crate root, the CLI and the fuzz
+//! harness's user (none: it drives a connection directly); `pool` never
+//! imports the server, the connection or the router; `reactor/timers.rs`,
+//! `reactor/tokens.rs` and `connection/queue.rs` import nothing.
 //!
 //! The private modules are part of the textbook: `cargo doc
 //! --document-private-items` renders them too.
@@ -47,12 +58,12 @@
 //! # Example
 //!
 //! An app with one inline route, served on an ephemeral port, asked once,
-//! then shut down from another thread through the loop handle:
+//! then shut down from another thread through its handle:
 //!
 //! ```
 //! use std::io::{Read, Write};
 //! use std::net::TcpStream;
-//! use eddy::{inline, Config, EventLoop, Exit, Response, Router, StatusCode};
+//! use eddy::{inline, Config, Exit, Response, Router, Server, StatusCode};
 //!
 //! let router = Router::new().get("/hi", inline(|_req, _status| {
 //!     Response::text(StatusCode::OK, "hi")
@@ -64,7 +75,7 @@
 //!     handle_signals: false,
 //!     ..Config::default()
 //! };
-//! let server = EventLoop::bind(config, router)?;
+//! let server = Server::bind(config, router)?;
 //! let addr = server.local_addr();
 //! let handle = server.handle();
 //! let serving = std::thread::spawn(move || server.run());
@@ -77,7 +88,7 @@
 //! assert!(reply.ends_with("\r\n\r\nhi"));
 //! drop(client); // hang up, so the drain need not wait for us
 //!
-//! handle.add_callback(|lp| lp.begin_shutdown()).unwrap();
+//! handle.shutdown().unwrap();
 //! assert_eq!(serving.join().unwrap()?, Exit::Drained);
 //! # Ok::<(), std::io::Error>(())
 //! ```
@@ -86,27 +97,25 @@
 
 pub mod call;
 pub mod config;
-mod conn_table;
 mod connection;
 pub mod demo;
-pub mod event_loop;
 pub mod fuzzing;
+pub mod histogram;
 pub mod http;
-mod listener;
-pub mod loop_handle;
+pub mod job;
 pub mod metrics;
 mod panic_report;
 pub mod pool;
-mod response_queue;
+pub mod reactor;
 pub mod router;
-mod signals;
-mod spares;
+pub mod server;
+pub mod status;
 pub mod timeline;
-mod timers;
 
 pub use config::Config;
-pub use event_loop::{EventLoop, Exit, ResponseSlot};
 pub use http::{Request, Response, StatusCode};
-pub use loop_handle::{LoopClosed, LoopHandle};
-pub use pool::{CancelToken, Job};
-pub use router::{inline, offload, LoopStatus, Route, Router};
+pub use job::{CancelToken, Job};
+pub use reactor::{LoopClosed, LoopHandle};
+pub use router::{inline, offload, Route, Router};
+pub use server::{Exit, Server, ServerHandle};
+pub use status::ServerStatus;

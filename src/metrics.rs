@@ -8,10 +8,10 @@
 //! short list that stops growing once every status has been seen.
 //!
 //! The number that shows a blocked loop is **loop lag**: how late the loop
-//! ran a timer that was due. A heartbeat timer fires every
-//! [`HEARTBEAT`](crate::event_loop) so there is always a timer to be late;
-//! while `/slow` computes on the loop thread, the next heartbeat runs a
-//! second late and the histogram's upper buckets jump.
+//! ran a timer that was due. The reactor measures it (its heartbeat fires
+//! every 250 ms, so there is always a timer to be late) and this file only
+//! renders it: while `/slow` computes on the loop thread, the next heartbeat
+//! runs a second late and the histogram's upper buckets jump.
 //!
 //! The exposition format is small enough to write by hand
 //! (<https://prometheus.io/docs/instrumenting/exposition_formats/>): `# HELP`
@@ -22,61 +22,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-/// Upper bounds of the latency buckets, in seconds: from half a millisecond
-/// (a fast request on a quiet loop) to half a minute (the job timeout).
-const BUCKETS: [f64; 14] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 30.0,
-];
-
-/// A Prometheus histogram with fixed buckets.
-#[derive(Debug, Clone, Default)]
-pub struct Histogram {
-    /// Observations per bucket (not cumulative; the last is `+Inf`).
-    counts: [u64; BUCKETS.len() + 1],
-    sum: f64,
-    count: u64,
-}
-
-impl Histogram {
-    /// Records one observation.
-    pub fn observe(&mut self, value: Duration) {
-        let seconds = value.as_secs_f64();
-        let bucket = BUCKETS
-            .iter()
-            .position(|&le| seconds <= le)
-            .unwrap_or(BUCKETS.len());
-        self.counts[bucket] += 1;
-        self.sum += seconds;
-        self.count += 1;
-    }
-
-    /// Number of observations.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// Writes the `_bucket`, `_sum` and `_count` samples, with `labels`
-    /// (already formatted, like `route="/fast"`, or empty) on each.
-    fn render(&self, name: &str, labels: &str, out: &mut String) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        let mut cumulative = 0;
-        for (i, count) in self.counts.iter().enumerate() {
-            cumulative += count;
-            let le = BUCKETS.get(i).map_or("+Inf".to_string(), |b| b.to_string());
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{{labels}{sep}le=\"{le}\"}} {cumulative}"
-            );
-        }
-        let braces = if labels.is_empty() {
-            String::new()
-        } else {
-            format!("{{{labels}}}")
-        };
-        let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{braces} {}", self.count);
-    }
-}
+use crate::histogram::Histogram;
 
 /// Requests and latency for one route.
 #[derive(Debug, Clone, Default)]
@@ -114,7 +60,6 @@ pub struct Metrics {
     jobs_cancelled: u64,
     jobs_rejected: u64,
     jobs_timed_out: u64,
-    loop_lag: Histogram,
 }
 
 /// Live values the loop knows at scrape time (gauges).
@@ -148,21 +93,23 @@ impl Metrics {
         }
     }
 
-    /// The name of route `index` (`unmatched` when out of range).
-    pub fn route_name(&self, index: usize) -> &str {
-        &self.route_names[index.min(self.unmatched())]
+    /// The name of route `route` (its index in registration order), or
+    /// `unmatched` for none.
+    pub fn route_name(&self, route: Option<usize>) -> &str {
+        &self.route_names[self.bucket(route)]
     }
 
-    /// The index of the `unmatched` bucket.
-    pub fn unmatched(&self) -> usize {
-        self.routes.len() - 1
+    /// Where route `route` is counted: its own bucket, or `unmatched`.
+    fn bucket(&self, route: Option<usize>) -> usize {
+        let unmatched = self.routes.len() - 1;
+        route.map_or(unmatched, |index| index.min(unmatched))
     }
 
-    /// Counts one answered request on route `route` (an index; out of range
-    /// counts as unmatched).
-    pub fn request(&mut self, route: usize, status: u16, took: Duration) {
-        let unmatched = self.unmatched();
-        let entry = &mut self.routes[route.min(unmatched)];
+    /// Counts one answered request on route `route` (`None`: no route
+    /// matched its path).
+    pub fn request(&mut self, route: Option<usize>, status: u16, took: Duration) {
+        let bucket = self.bucket(route);
+        let entry = &mut self.routes[bucket];
         count_status(&mut entry.statuses, status);
         entry.durations.observe(took);
     }
@@ -172,7 +119,7 @@ impl Metrics {
     /// did not arrive in time (408). Under `unmatched`, and in the request
     /// counter only: there is no decoded request to time.
     pub fn refused(&mut self, status: u16) {
-        let unmatched = self.unmatched();
+        let unmatched = self.bucket(None);
         count_status(&mut self.routes[unmatched].statuses, status);
     }
 
@@ -212,18 +159,9 @@ impl Metrics {
         self.jobs_timed_out += 1;
     }
 
-    /// A timer ran `lag` after it was due.
-    pub fn loop_lag(&mut self, lag: Duration) {
-        self.loop_lag.observe(lag);
-    }
-
-    /// The loop-lag histogram.
-    pub fn loop_lag_histogram(&self) -> &Histogram {
-        &self.loop_lag
-    }
-
-    /// The whole exposition, `/metrics`' body.
-    pub fn render(&self, gauges: &Gauges) -> String {
+    /// The whole exposition, `/metrics`' body, with the gauges and the
+    /// reactor's loop-lag histogram as they are now.
+    pub fn render(&self, gauges: &Gauges, loop_lag: &Histogram) -> String {
         let mut out = String::with_capacity(8 * 1024);
         family(
             &mut out,
@@ -347,7 +285,7 @@ impl Metrics {
             "histogram",
             "How late the event loop ran timers that were due; large values mean something blocked the loop.",
         );
-        self.loop_lag.render("eddy_loop_lag_seconds", "", &mut out);
+        loop_lag.render("eddy_loop_lag_seconds", "", &mut out);
         out
     }
 }
@@ -379,28 +317,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn histogram_buckets_are_cumulative_and_end_in_the_count() {
-        let mut h = Histogram::default();
-        for ms in [0, 1, 3, 700, 40_000] {
-            h.observe(Duration::from_millis(ms));
-        }
-        let mut out = String::new();
-        h.render("x", "", &mut out);
-        assert!(out.contains("x_bucket{le=\"0.001\"} 2\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"1\"} 4\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"30\"} 4\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"+Inf\"} 5\n"), "{out}");
-        assert!(out.contains("x_count 5\n"), "{out}");
-    }
-
-    #[test]
     fn requests_are_counted_per_route_and_status_and_strays_are_unmatched() {
         let mut m = Metrics::new(vec!["/fast".into()]);
-        m.request(0, 200, Duration::from_millis(1));
-        m.request(0, 200, Duration::from_millis(1));
-        m.request(0, 400, Duration::from_millis(1));
-        m.request(m.unmatched(), 404, Duration::from_millis(1));
-        let text = m.render(&Gauges::default());
+        m.request(Some(0), 200, Duration::from_millis(1));
+        m.request(Some(0), 200, Duration::from_millis(1));
+        m.request(Some(0), 400, Duration::from_millis(1));
+        m.request(None, 404, Duration::from_millis(1));
+        let text = m.render(&Gauges::default(), &Histogram::default());
         assert!(text.contains("eddy_requests_total{route=\"/fast\",status=\"200\"} 2\n"));
         assert!(text.contains("eddy_requests_total{route=\"/fast\",status=\"400\"} 1\n"));
         assert!(text.contains("eddy_requests_total{route=\"unmatched\",status=\"404\"} 1\n"));

@@ -17,53 +17,13 @@
 //! `OPTIONS` on it gets that list with a 200 (RFC 9110 §9.3.7), as does
 //! `OPTIONS *` for the server as a whole, unless a route claims OPTIONS.
 
-use std::cell::RefCell;
-
-use crate::event_loop::ResponseSlot;
 use crate::http::{Request, Response, StatusCode};
-use crate::metrics::{Gauges, Metrics};
+use crate::job::Job;
 use crate::panic_report::{self, PanicReport};
-use crate::pool::{CancelToken, Job, Task, WorkerPool};
-
-/// What an inline handler may know about the loop it runs on.
-#[derive(Debug, Clone, Copy)]
-pub struct LoopStatus<'a> {
-    /// The server received SIGINT/SIGTERM and is finishing in-flight work.
-    pub draining: bool,
-    /// Connections currently open.
-    pub open_connections: usize,
-    /// Worker threads in the pool.
-    pub workers: usize,
-    /// Jobs waiting for a worker.
-    pub jobs_queued: usize,
-    /// Jobs handed to the pool and not yet answered.
-    pub jobs_in_flight: usize,
-    /// The accept back-off in force after an accept error (zero when
-    /// accepting normally).
-    pub accept_backoff: std::time::Duration,
-    /// The loop's counters. A `RefCell` because the loop keeps counting
-    /// while a handler holds this status; the two never overlap in time
-    /// (one thread), which is all `RefCell` checks.
-    pub(crate) metrics: &'a RefCell<Metrics>,
-}
-
-impl LoopStatus<'_> {
-    /// The loop's metrics in the Prometheus text format (see `metrics.rs`
-    /// for every name), for a `/metrics` route.
-    pub fn prometheus(&self) -> String {
-        self.metrics.borrow().render(&Gauges {
-            connections_open: self.open_connections,
-            jobs_queued: self.jobs_queued,
-            jobs_in_flight: self.jobs_in_flight,
-            workers: self.workers,
-            draining: self.draining,
-            accept_backoff: self.accept_backoff,
-        })
-    }
-}
+use crate::status::ServerStatus;
 
 /// A handler that answers on the loop thread.
-pub type InlineFn = Box<dyn Fn(&Request, &LoopStatus) -> Response + Send>;
+pub type InlineFn = Box<dyn Fn(&Request, &ServerStatus<'_>) -> Response + Send>;
 
 /// The loop-side half of an offloaded route: turns a request into a job for
 /// the pool, or into an immediate response (typically a 400).
@@ -78,7 +38,7 @@ pub enum Route {
 }
 
 /// A route that runs on the loop thread.
-pub fn inline(handler: impl Fn(&Request, &LoopStatus) -> Response + Send + 'static) -> Route {
+pub fn inline(handler: impl Fn(&Request, &ServerStatus) -> Response + Send + 'static) -> Route {
     Route::Inline(Box::new(handler))
 }
 
@@ -220,40 +180,35 @@ fn allow_header<'a>(methods: impl Iterator<Item = &'a str>) -> String {
     allowed.join(", ")
 }
 
-/// What became of a dispatched request.
+/// What a route made of a request.
 pub enum Answer {
-    /// The response is here already (inline route, or 4xx).
+    /// The response is here already (an inline route, a 4xx, `OPTIONS`).
     Now(Response),
-    /// A worker has the job; its answer will come through the loop handle.
-    Offloaded(CancelToken),
-    /// The job queue was full: 503 now.
-    Rejected(Response),
-    /// The handler (or the prepare step) panicked: 500 now, and the loop
-    /// reports what the panic said.
-    Panicked(PanicReport),
+    /// This job will make it, on the pool (the server submits it, and
+    /// answers 503 if the queue is full).
+    Offload(Job),
+    /// The handler (or the prepare step) panicked: the server answers 500
+    /// and reports what the panic said.
+    Failed(PanicReport),
 }
 
 impl Router {
-    /// Answers `request` (already [`resolve`](Self::resolve)d) inline or
-    /// hands its job, numbered `job_number`, to `pool`, whose answer will
-    /// fill `slot`. A panic in an inline handler or a prepare step is caught
-    /// and becomes a 500, like a panic in a job: a buggy route must not take
-    /// the loop (and every other client) down with it.
-    pub fn dispatch(
+    /// Runs the route `resolved` found for `request`: an inline handler
+    /// answers now, an offloaded route's prepare step answers now or
+    /// returns its job. A panic in either is caught: a buggy route must not
+    /// take the loop (and every other client) down with it.
+    pub fn answer(
         &self,
         resolved: Resolved<'_>,
         request: &Request,
-        status: &LoopStatus<'_>,
-        pool: &WorkerPool,
-        slot: ResponseSlot,
-        job_number: u64,
+        status: &ServerStatus<'_>,
     ) -> Answer {
-        let resolved_index = resolved.path_index().unwrap_or(usize::MAX);
         let route = match resolved {
             Resolved::Found(_, route) => route,
-            Resolved::NotFound => return Answer::Now(Response::error(StatusCode(404))),
+            Resolved::NotFound => return Answer::Now(Response::error(StatusCode::NOT_FOUND)),
             Resolved::MethodNotAllowed(_, allow) => {
-                let response = Response::error(StatusCode(405)).with_header("Allow", allow);
+                let response =
+                    Response::error(StatusCode::METHOD_NOT_ALLOWED).with_header("Allow", allow);
                 return Answer::Now(response);
             }
             // No content: RFC 9110 §9.3.7 asks for `Content-Length: 0`.
@@ -263,30 +218,12 @@ impl Router {
             }
         };
         let prepared = panic_report::catch(|| match route {
-            Route::Inline(handler) => Err(handler(request, status)),
-            Route::Offload(prepare) => prepare(request),
+            Route::Inline(handler) => Answer::Now(handler(request, status)),
+            Route::Offload(prepare) => match prepare(request) {
+                Ok(job) => Answer::Offload(job),
+                Err(response) => Answer::Now(response),
+            },
         });
-        let job = match prepared {
-            Ok(Ok(job)) => job,
-            Ok(Err(response)) => return Answer::Now(response),
-            Err(report) => return Answer::Panicked(report),
-        };
-        let cancel = CancelToken::new();
-        let task = Task {
-            job,
-            number: job_number,
-            route: resolved_index,
-            slot,
-            cancel: cancel.clone(),
-        };
-        match pool.submit(task) {
-            Ok(()) => Answer::Offloaded(cancel),
-            // Queue full: say so now, and when to come back, rather than
-            // queueing without limit (the seed's process-per-request had no
-            // limit at all).
-            Err(_) => {
-                Answer::Rejected(Response::error(StatusCode(503)).with_header("Retry-After", "1"))
-            }
-        }
+        prepared.unwrap_or_else(Answer::Failed)
     }
 }

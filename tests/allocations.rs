@@ -1,7 +1,7 @@
 //! The `/fast` path allocates nothing per request once warm.
 //!
 //! This test binary installs a counting global allocator, runs the demo app
-//! in-process on an ephemeral port (a thread running `EventLoop::run`), and
+//! in-process on an ephemeral port (a thread running `Server::run`), and
 //! sends `/fast` requests over one keep-alive connection from a client that
 //! itself never allocates (fixed buffers only). After a warm-up — buffers
 //! grown to size, the Date header formatted — the heap-allocation count must
@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use eddy::{demo, Config, EventLoop, Exit};
+use eddy::{demo, Config, Exit, Server};
 
 /// Counts every allocation (and reallocation) made by any thread.
 struct Counting;
@@ -79,7 +79,7 @@ fn fast_requests_allocate_nothing_in_steady_state() {
         handle_signals: false,
         ..Config::default()
     };
-    let server = EventLoop::bind(config, demo::router()).unwrap();
+    let server = Server::bind(config, demo::router()).unwrap();
     let addr = server.local_addr();
     let handle = server.handle();
     let serving = std::thread::spawn(move || server.run());
@@ -105,7 +105,7 @@ fn fast_requests_allocate_nothing_in_steady_state() {
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
 
     drop(client);
-    handle.add_callback(|lp| lp.begin_shutdown()).unwrap();
+    handle.shutdown().unwrap();
     assert_eq!(serving.join().unwrap().unwrap(), Exit::Drained);
 
     // 1012 requests. A per-request allocation anywhere on the path would

@@ -1,22 +1,20 @@
-//! A connection's deadline: which wait is bounded right now, and the lazy
-//! timer that stands for it in the loop's `Timers`.
+//! A connection's deadline: which wait is bounded right now, the lazy timer
+//! that stands for it in the reactor, and what happens when it passes.
 //!
-//! Part of the connection (`connection.rs`). Every drive ends with
-//! [`sync_deadline`](Connection::sync_deadline), which picks the deadline
-//! the connection's state calls for; when its timer fires, the loop asks
-//! [`on_timer`](Connection::on_timer) whether the deadline has really passed.
+//! Part of the connection (`mod.rs`). Every drive ends with
+//! `sync_deadline`, which picks the deadline the connection's state calls
+//! for; when its timer fires, the server asks [`Connection::deadline_fired`]
+//! what to do.
 
-use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use super::Connection;
+use super::{Closing, Connection, Phase, Stream};
 use crate::config::Config;
-use crate::conn_table::ConnId;
-use crate::event_loop::TimerEvent;
-use crate::timers::{TimerKey, Timers};
+use crate::http::StatusCode;
+use crate::reactor::{Handler, Reactor, TimerKey};
 
-/// How long a closing connection keeps reading (and discarding) after its
-/// last answer. See `Connection::linger`.
+/// How long a closing connection keeps reading (and dropping) after its
+/// last answer. See `Connection::finish`.
 const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Which wait a connection's deadline bounds.
@@ -50,48 +48,72 @@ pub(super) struct Deadline {
     at: Instant,
 }
 
-impl<S: Read + Write> Connection<S> {
+/// What the server does after a connection's deadline passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// Nothing: the timer was replaced, or the deadline moved later (a new
+    /// timer is armed for it).
+    NotYet,
+    /// Close the connection without a word: nothing of a request arrived,
+    /// the client stopped reading, or the linger is over.
+    Close,
+    /// Drive it: the drain's grace ended, so it closes gracefully.
+    Drive,
+    /// A request did not arrive in time: this answer (408) is queued; count
+    /// it, then drive.
+    Refused(StatusCode),
+}
+
+impl<S: Stream> Connection<S> {
     /// Sets the deadline this connection's state calls for:
     /// - lingering: the linger timeout;
     /// - output pending: the write-stall deadline, renewed on progress;
-    /// - answers pending: none (each job has its own timeout);
+    /// - answers pending, or no further request: none (each job has its
+    ///   own timeout);
     /// - between requests while the server drains: the end of the grace;
     /// - between requests: the idle deadline;
     /// - a request arriving, or none yet on a new connection: the header
     ///   deadline, set once per request (progress does not extend it, or a
-    ///   slowloris client could trickle one byte at a time for ever).
+    ///   slowloris client could trickle one byte at a time for ever). For a
+    ///   connection's first request it counts from the connect.
     ///
     /// Lazy re-arming: a keep-alive connection pushes its idle deadline back
     /// after every request, and moving its timer in the tree each time would
     /// cost a removal, an insertion and often an allocation per request. So
     /// the armed timer is kept as long as it fires no *later* than the new
-    /// deadline; when it fires early, [`on_timer`](Self::on_timer) finds the
-    /// deadline not yet due and arms a timer for the real one. Only a
-    /// deadline *earlier* than the armed timer replaces it.
-    pub fn sync_deadline(&mut self, timers: &mut Timers<TimerEvent>, id: ConnId, config: &Config) {
-        let wanted = if self.lingering.is_some() {
-            Some((DeadlineKind::Linger, 0))
-        } else if self.pending_output() > 0 {
-            Some((DeadlineKind::Write, self.bytes_written))
-        } else if !self.queue.is_empty() || !self.reading {
-            None
-        } else if self.between_requests() && self.drain_grace_end.is_some() {
-            Some((DeadlineKind::DrainGrace, 0))
-        } else if self.between_requests() && self.requests_seen > 0 {
-            Some((DeadlineKind::Idle, self.requests_seen))
-        } else {
-            Some((DeadlineKind::Header, self.requests_seen))
+    /// deadline; when it fires early, [`deadline_fired`](Self::deadline_fired)
+    /// finds the deadline not yet due and arms a timer for the real one.
+    /// Only a deadline *earlier* than the armed timer replaces it. `what` is
+    /// what the timer carries (the server's "connection 3.1's deadline").
+    pub(super) fn sync_deadline<H: Handler>(
+        &mut self,
+        reactor: &mut Reactor<H>,
+        what: H::Timer,
+        config: &Config,
+    ) {
+        let wanted = match self.phase {
+            Phase::Lingering { .. } => Some((DeadlineKind::Linger, 0)),
+            _ if self.has_output() => Some((DeadlineKind::Write, self.bytes_written)),
+            _ if !self.queue.is_empty() || !self.reads_requests() => None,
+            Phase::Draining { .. } if self.between_requests() => {
+                Some((DeadlineKind::DrainGrace, 0))
+            }
+            _ if self.between_requests() && self.requests_seen > 0 => {
+                Some((DeadlineKind::Idle, self.requests_seen))
+            }
+            _ => Some((DeadlineKind::Header, self.requests_seen)),
         };
         if self.deadline.map(|d| (d.kind, d.progress)) == wanted {
             return;
         }
         let now = Instant::now();
         self.deadline = wanted.map(|(kind, progress)| {
-            let at = match kind {
-                DeadlineKind::Header => now + config.header_timeout,
-                DeadlineKind::Idle | DeadlineKind::Write => now + config.idle_timeout,
-                DeadlineKind::Linger => now + LINGER_TIMEOUT,
-                DeadlineKind::DrainGrace => self.drain_grace_end.unwrap_or(now),
+            let at = match (kind, self.phase) {
+                (DeadlineKind::Header, _) => now + config.header_timeout,
+                (DeadlineKind::Idle | DeadlineKind::Write, _) => now + config.idle_timeout,
+                (DeadlineKind::Linger, _) => now + LINGER_TIMEOUT,
+                (DeadlineKind::DrainGrace, Phase::Draining { grace_ends }) => grace_ends,
+                (DeadlineKind::DrainGrace, _) => now,
             };
             Deadline { kind, progress, at }
         });
@@ -104,31 +126,54 @@ impl<S: Read + Write> Connection<S> {
             return;
         }
         if let Some(timer) = self.timer.take() {
-            timers.cancel(timer);
+            reactor.cancel(timer);
         }
-        self.timer = Some(timers.insert(deadline.at, TimerEvent::Deadline(id)));
+        self.timer = Some(reactor.call_at(deadline.at, what));
     }
 
-    /// This connection's timer `key` fired at `now`. Returns the deadline
-    /// that has passed, if one has; if the deadline moved later since the
-    /// timer was armed, arms a timer for it instead and returns `None`.
-    pub fn on_timer(
+    /// The deadline this connection is under, if any, and when it passes
+    /// (for the trace).
+    pub fn deadline(&self) -> Option<(DeadlineKind, Instant)> {
+        self.deadline.map(|d| (d.kind, d.at))
+    }
+
+    /// This connection's timer `key` fired at `now`: act on the deadline if
+    /// it has passed (see [`Expiry`]). If the deadline moved later since the
+    /// timer was armed, a timer carrying `what` is armed for it instead.
+    pub fn deadline_fired<H: Handler>(
         &mut self,
+        reactor: &mut Reactor<H>,
         key: TimerKey,
         now: Instant,
-        timers: &mut Timers<TimerEvent>,
-        id: ConnId,
-    ) -> Option<DeadlineKind> {
+        what: H::Timer,
+        date: &[u8],
+    ) -> Expiry {
         if self.timer != Some(key) {
-            return None; // A timer replaced earlier; nothing to do.
+            return Expiry::NotYet; // a timer replaced earlier
         }
         self.timer = None;
-        let deadline = self.deadline?;
+        let Some(deadline) = self.deadline else {
+            return Expiry::NotYet;
+        };
         if deadline.at > now {
-            self.timer = Some(timers.insert(deadline.at, TimerEvent::Deadline(id)));
-            return None;
+            self.timer = Some(reactor.call_at(deadline.at, what));
+            return Expiry::NotYet;
         }
         self.deadline = None;
-        Some(deadline.kind)
+        match deadline.kind {
+            DeadlineKind::Idle | DeadlineKind::Write | DeadlineKind::Linger => Expiry::Close,
+            DeadlineKind::Header if self.between_requests() => Expiry::Close,
+            // A drain's grace passed with nothing asked: close, lingering
+            // if the client may have sent something at the last moment.
+            DeadlineKind::DrainGrace => {
+                self.stop_reading(Closing::GraceOver);
+                Expiry::Drive
+            }
+            // Part of a request arrived and then stalled (slowloris): 408.
+            DeadlineKind::Header => {
+                self.time_out_request(date);
+                Expiry::Refused(StatusCode::REQUEST_TIMEOUT)
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@
 //! yet: every request gets the whole page.
 
 use crate::http::{Request, Response, StatusCode};
-use crate::router::LoopStatus;
+use crate::status::ServerStatus;
 
 /// The page's bytes.
 pub const PAGE: &str = include_str!("page.html");
@@ -31,7 +31,7 @@ pub const ETAG: &str = match std::str::from_utf8(&ETAG_BYTES) {
 const ETAG_BYTES: [u8; 18] = quoted_hex(fnv1a(PAGE.as_bytes()));
 
 /// The route's handler: the page, with its type and caching headers.
-pub fn page(_: &Request, _: &LoopStatus) -> Response {
+pub fn page(_: &Request, _: &ServerStatus) -> Response {
     let mut response = Response::text(StatusCode::OK, PAGE)
         .with_header("ETag", ETAG)
         .with_header("Cache-Control", "no-cache");

@@ -1,14 +1,16 @@
 //! `LoopHandle::add_callback`: the one door from other threads into the loop.
 //!
-//! This is where a finished job re-enters the event loop. A worker thread
-//! cannot touch the loop's connections — they belong to the loop thread — so
-//! it *sends the loop a closure* instead and rings the loop's doorbell:
+//! **This is where a finished job re-enters the event loop.** A worker
+//! thread cannot touch the loop's connections — they belong to the loop
+//! thread — so it *sends the loop a closure* instead and rings the loop's
+//! doorbell:
 //!
-//! 1. the closure goes into a crossbeam channel (`add_callback`);
-//! 2. [`mio::Waker::wake`] makes the loop's `poll` return with the
-//!    [`WAKER`](crate::event_loop) token, even if no socket is ready;
-//! 3. the loop drains the channel and runs each closure with `&mut EventLoop`
-//!    (`EventLoop::run_callbacks` in `event_loop.rs`).
+//! 1. the closure goes into a crossbeam channel ([`LoopHandle::add_callback`]);
+//! 2. [`mio::Waker::wake`] makes the loop's `poll` return with the `WAKER`
+//!    token, even if no socket is ready;
+//! 3. at the start of its next turn the loop runs every closure queued
+//!    before that turn began, each with the handler and the reactor
+//!    (`Reactor::turn`, step 1).
 //!
 //! This is Tornado's `IOLoop.add_callback`, the one IOLoop method documented
 //! as safe to call from another thread. The seed question's "watcher" thread
@@ -17,7 +19,7 @@
 //! it, and the loop sleeps in `epoll_wait` until the Waker fires.
 //!
 //! Wakes coalesce: ten jobs finishing at once may produce one Waker event, so
-//! the loop always drains the whole channel, never one callback per event.
+//! the loop drains the channel, never one callback per event.
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,22 +27,31 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender};
 use mio::Waker;
 
-use crate::event_loop::EventLoop;
+use super::{Handler, Reactor};
 
-/// A closure to run on the loop thread, with the loop itself as argument.
-pub type Callback = Box<dyn FnOnce(&mut EventLoop) + Send>;
+/// A closure to run on the loop thread, given the handler and the reactor.
+pub type Callback<H> = Box<dyn FnOnce(&mut H, &mut Reactor<H>) + Send>;
 
 /// A cloneable, `Send` handle for reaching the loop from any thread.
-#[derive(Clone)]
-pub struct LoopHandle {
+pub struct LoopHandle<H: Handler> {
     /// Where callbacks wait until the loop runs them. Unbounded on purpose:
-    /// a worker must never block (or fail) handing back a finished job, and
-    /// the number of callbacks in flight is already bounded by the job queue
-    /// plus the number of workers.
-    callbacks: Sender<Callback>,
+    /// a worker must never block (or fail) handing back a finished job; what
+    /// bounds the number in flight is the job queue plus the workers.
+    callbacks: Sender<Callback<H>>,
     /// Rings the loop's `poll`. Shared, because every clone rings the same
     /// eventfd.
     waker: Arc<Waker>,
+}
+
+// Not derived: a derive would ask `H: Clone`, and the handle is cloneable
+// whatever the handler is.
+impl<H: Handler> Clone for LoopHandle<H> {
+    fn clone(&self) -> Self {
+        LoopHandle {
+            callbacks: self.callbacks.clone(),
+            waker: Arc::clone(&self.waker),
+        }
+    }
 }
 
 /// The loop has stopped; the callback was not delivered.
@@ -55,9 +66,9 @@ impl fmt::Display for LoopClosed {
 
 impl std::error::Error for LoopClosed {}
 
-impl LoopHandle {
+impl<H: Handler> LoopHandle<H> {
     /// Makes a handle and the receiving end the loop drains.
-    pub(crate) fn new(waker: Waker) -> (LoopHandle, Receiver<Callback>) {
+    pub(super) fn new(waker: Waker) -> (LoopHandle<H>, Receiver<Callback<H>>) {
         let (callbacks, receiver) = crossbeam_channel::unbounded();
         let handle = LoopHandle {
             callbacks,
@@ -66,16 +77,16 @@ impl LoopHandle {
         (handle, receiver)
     }
 
-    /// Runs `f` on the loop thread at the loop's next turn. Callable from any
-    /// thread; never blocks.
+    /// Runs `f` on the loop thread at the start of the loop's next turn.
+    /// Callable from any thread; never blocks.
     ///
     /// The order matters: the closure is queued *before* the wake, so when
-    /// the loop wakes and drains the channel, the closure is already there.
+    /// the loop wakes and looks at the channel, the closure is already there.
     /// (The other way round, the loop could wake, find nothing, and sleep
     /// with the closure stranded until some unrelated event.)
     pub fn add_callback<F>(&self, f: F) -> Result<(), LoopClosed>
     where
-        F: FnOnce(&mut EventLoop) + Send + 'static,
+        F: FnOnce(&mut H, &mut Reactor<H>) + Send + 'static,
     {
         self.callbacks.send(Box::new(f)).map_err(|_| LoopClosed)?;
         // A failing wake means the poll is gone, which only happens as the

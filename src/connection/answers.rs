@@ -1,0 +1,364 @@
+//! A connection's answering side: decoding the requests that arrived,
+//! asking for their answers, placing each answer in line, and writing what
+//! may leave.
+//!
+//! Part of the connection (`mod.rs`). The connection does not know routes:
+//! for each request it asks a [`Respond`] — the server, which routes it —
+//! and gets a [`Reply`]: the answer now, or the ticket of a job that will
+//! bring it later through [`Connection::fill`]. Either way the answer goes
+//! into the request's place in the response queue, so pipelined answers
+//! leave in order however they were produced. "Parse everything, write
+//! once" (may_minihttp): every request that arrived in one read is answered
+//! before the one `write` of a round.
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use super::queue::Encoded;
+use super::{Closing, Connection, Phase, Stream};
+use crate::http::response::CONTINUE;
+use crate::http::{encode_response, Decoded, Request, Response, ResponseMeta, StatusCode, Version};
+use crate::job::CancelToken;
+use crate::reactor::{Handler, Reactor, TimerKey};
+
+/// At most this many requests may wait for their answers on one connection;
+/// beyond it the connection stops decoding (and then reading) until answers
+/// leave. Bounds the work one client can queue by pipelining.
+const MAX_PIPELINED: usize = 64;
+
+/// Stop decoding new requests while this much output is waiting to be
+/// written: a client that pipelines but never reads would otherwise make us
+/// buffer answers without end. With decoding stopped, input backs up too,
+/// and the kernel's buffers push back on the client.
+const MAX_PENDING_OUTPUT: usize = 1 << 20;
+
+/// Who answers a connection's requests: the server (which routes them),
+/// or the fuzz harness.
+pub trait Respond<H: Handler> {
+    /// The answer to `request`, whose place in line is `seq`.
+    fn respond(&mut self, reactor: &mut Reactor<H>, request: &Request, seq: u64) -> Reply;
+    /// The decoder refused bytes with `status`; its answer is queued
+    /// already (for counting).
+    fn refused(&mut self, reactor: &mut Reactor<H>, status: StatusCode);
+}
+
+/// An answer to a request, as a [`Respond`] gives it.
+pub enum Reply {
+    /// The answer is here.
+    Now {
+        /// The route that answered (for the metrics), if one did.
+        route: Option<usize>,
+        /// The answer.
+        response: Response,
+    },
+    /// A job will bring the answer through [`Connection::fill`].
+    Later {
+        /// The route that offloaded it.
+        route: Option<usize>,
+        /// The job's token and timeout timer.
+        job: JobTicket,
+    },
+}
+
+/// What the connection holds on to for an offloaded request's job.
+#[derive(Debug, Clone)]
+pub struct JobTicket {
+    /// Tripping it tells the job nobody wants its answer any more.
+    pub cancel: CancelToken,
+    /// The job-timeout timer, disarmed when the answer comes.
+    pub timer: TimerKey,
+}
+
+/// What a connection remembers about a request until its answer arrives.
+#[derive(Debug)]
+pub struct Pending {
+    /// HEAD: send the headers of the answer, not its body.
+    head_only: bool,
+    /// An HTTP/1.0 client asked for keep-alive and must be told it got it.
+    confirm_keep_alive: bool,
+    /// The request ends the connection (`Connection: close`, or HTTP/1.0).
+    close: bool,
+    /// When the request was decoded, for the access log's duration.
+    started: Instant,
+    /// `GET /fast?id=1 HTTP/1.1`, kept only when the access log is on.
+    request_line: Option<String>,
+    /// The route answering it, for the metrics.
+    route: Option<usize>,
+    /// Set for offloaded requests: the job working on the answer.
+    pub(super) job: Option<JobTicket>,
+}
+
+/// What filling a place did.
+#[derive(Debug)]
+pub enum Filled {
+    /// The answer is in its place.
+    Placed {
+        /// The job that was working on it, if the request was offloaded
+        /// (its timer can now be disarmed).
+        job: Option<JobTicket>,
+        /// The route that answered, for the metrics.
+        route: Option<usize>,
+        /// When the request was decoded, for the metrics.
+        started: Instant,
+    },
+    /// The place was not pending: answered already (by a job timeout, say)
+    /// or never issued. The answer is dropped.
+    Unwanted,
+}
+
+impl Filled {
+    fn of(pending: &Pending) -> Filled {
+        Filled::Placed {
+            job: pending.job.clone(),
+            route: pending.route,
+            started: pending.started,
+        }
+    }
+}
+
+impl<S: Stream> Connection<S> {
+    /// Decodes every complete request that has arrived (as far as the
+    /// limits allow) and places its answer; returns how many it decoded.
+    pub(super) fn answer<H: Handler, R: Respond<H>>(
+        &mut self,
+        reactor: &mut Reactor<H>,
+        date: &[u8],
+        access_log: bool,
+        respond: &mut R,
+    ) -> usize {
+        let mut decoded = 0;
+        self.decode_paused = false;
+        while self.reads_requests() {
+            if self.answers_limit_reached() {
+                self.decode_paused = self.in_pos < self.inbuf.len();
+                break;
+            }
+            let (used, found) = self.decoder.decode(&self.inbuf[self.in_pos..]);
+            self.in_pos += used;
+            match found {
+                Decoded::Request(request) => {
+                    decoded += 1;
+                    self.requests_seen += 1;
+                    self.place(reactor, &request, date, access_log, respond);
+                    self.decoder.recycle(request);
+                }
+                Decoded::Continue => {
+                    self.queue.push_encoded(Encoded {
+                        bytes: CONTINUE.to_vec(),
+                        close: false,
+                    });
+                }
+                Decoded::Incomplete => break,
+                Decoded::Reject(status) => {
+                    // Framing is lost: nothing after this point can be
+                    // trusted to be a request. Answer, then close.
+                    self.refuse(status, date, access_log);
+                    respond.refused(reactor, status);
+                }
+            }
+        }
+        decoded
+    }
+
+    /// True while no further request may be decoded: too many answers
+    /// owed, or too much output waiting.
+    pub(super) fn answers_limit_reached(&self) -> bool {
+        self.queue.len() >= MAX_PIPELINED || self.pending_output() >= MAX_PENDING_OUTPUT
+    }
+
+    /// Reserves `request`'s place in line, asks for its answer, and puts
+    /// the answer there (or remembers the job that will bring it).
+    fn place<H: Handler, R: Respond<H>>(
+        &mut self,
+        reactor: &mut Reactor<H>,
+        request: &Request,
+        date: &[u8],
+        access_log: bool,
+        respond: &mut R,
+    ) {
+        let close = !request.keep_alive;
+        if close {
+            self.stop_reading(Closing::Asked);
+        }
+        let seq = self.queue.reserve(Pending {
+            head_only: request.is_head(),
+            confirm_keep_alive: request.version == Version::Http10 && request.keep_alive,
+            close,
+            started: Instant::now(),
+            request_line: access_log.then(|| request_line(request)),
+            route: None,
+            job: None,
+        });
+        match respond.respond(reactor, request, seq) {
+            Reply::Now { route, response } => {
+                if let Some(pending) = self.queue.pending_mut(seq) {
+                    pending.route = route;
+                }
+                self.fill(seq, response, date);
+            }
+            Reply::Later { route, job } => {
+                if let Some(pending) = self.queue.pending_mut(seq) {
+                    pending.route = route;
+                    pending.job = Some(job);
+                }
+            }
+        }
+    }
+
+    /// Puts the answer to request `seq` in its place. While draining, the
+    /// last answer says `Connection: close` and ends the connection — the
+    /// last one *so far*: with bytes of another request already buffered,
+    /// that request is answered too, and its answer says goodbye instead.
+    pub fn fill(&mut self, seq: u64, response: Response, date: &[u8]) -> Filled {
+        let draining = matches!(self.phase, Phase::Draining { .. });
+        let goodbye = draining && self.queue.is_last(seq) && self.between_requests();
+        let peer = self.peer;
+        let filled;
+        if let Some(pending) = self.queue.take_front(seq) {
+            // The oldest request: everything before it has been handed to
+            // the output buffer already, so encode straight into it.
+            filled = Filled::of(&pending);
+            encode(peer, &pending, &response, goodbye, date, &mut self.out);
+        } else {
+            let mut taken = Filled::Unwanted;
+            self.queue.fill(seq, |pending| {
+                taken = Filled::of(&pending);
+                let mut bytes = Vec::new();
+                let close = encode(peer, &pending, &response, goodbye, date, &mut bytes);
+                Encoded { bytes, close }
+            });
+            filled = taken;
+        }
+        if goodbye && !matches!(filled, Filled::Unwanted) {
+            self.stop_reading(Closing::Goodbye);
+        }
+        filled
+    }
+
+    /// The job for place `seq` ran out of time: tell it to stop, answer 504
+    /// in its place. `Unwanted` if the place was answered meanwhile.
+    pub fn time_out_job(&mut self, seq: u64, date: &[u8]) -> Filled {
+        let response = Response::error(StatusCode::GATEWAY_TIMEOUT);
+        let filled = self.fill(seq, response, date);
+        if let Filled::Placed { job: Some(job), .. } = &filled {
+            job.cancel.time_out();
+        }
+        filled
+    }
+
+    /// Gives up on a request that did not arrive in time: 408, then close.
+    pub(super) fn time_out_request(&mut self, date: &[u8]) {
+        self.stop_reading(Closing::TimedOut);
+        self.queue_error(StatusCode::REQUEST_TIMEOUT, date);
+    }
+
+    /// Refuses bytes that are not an acceptable request: `status`, then
+    /// close.
+    fn refuse(&mut self, status: StatusCode, date: &[u8], access_log: bool) {
+        self.stop_reading(Closing::Refused);
+        if access_log {
+            let body = Response::error(status).body.len();
+            log_access(self.peer, "-", status, body, Instant::now());
+        }
+        self.queue_error(status, date);
+    }
+
+    /// Queues the error answer `status`, which ends the connection.
+    fn queue_error(&mut self, status: StatusCode, date: &[u8]) {
+        let meta = ResponseMeta {
+            head_only: false,
+            close: true,
+            keep_alive_10: false,
+        };
+        let mut bytes = Vec::new();
+        encode_response(&Response::error(status), meta, date, &mut bytes);
+        self.queue.push_encoded(Encoded { bytes, close: true });
+    }
+
+    /// Moves the answers that may leave (answered places at the front of
+    /// the queue) into the output buffer and writes as much as the socket
+    /// takes; returns the bytes written. An error means the client is gone.
+    pub(super) fn flush(&mut self) -> io::Result<usize> {
+        while let Some(encoded) = self.queue.pop_encoded() {
+            self.out.extend_from_slice(&encoded.bytes);
+            // Every answer that closes changed the phase when it was made.
+            debug_assert!(!encoded.close || !self.reads_requests());
+        }
+        let mut written = 0;
+        while self.ready.writable && self.out_pos < self.out.len() {
+            match self.socket.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.out_pos += n;
+                    written += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.ready.writable = false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        self.bytes_written += written as u64;
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
+        Ok(written)
+    }
+
+    /// Bytes encoded and not yet written.
+    pub(super) fn pending_output(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    /// True while encoded output waits to be written.
+    pub fn has_output(&self) -> bool {
+        self.pending_output() > 0
+    }
+}
+
+/// Encodes the answer to the request `pending` describes into `out`, logs
+/// it, and returns whether the connection closes after it.
+fn encode(
+    peer: SocketAddr,
+    pending: &Pending,
+    response: &Response,
+    goodbye: bool,
+    date: &[u8],
+    out: &mut Vec<u8>,
+) -> bool {
+    let close = pending.close || goodbye;
+    let meta = ResponseMeta {
+        head_only: pending.head_only,
+        close,
+        keep_alive_10: pending.confirm_keep_alive && !close,
+    };
+    if let Some(line) = &pending.request_line {
+        let body = response.body.len();
+        log_access(peer, line, response.status, body, pending.started);
+    }
+    encode_response(response, meta, date, out);
+    close
+}
+
+/// `GET /fast?id=1 HTTP/1.1`, as the access log shows it.
+fn request_line(request: &Request) -> String {
+    let version = match request.version {
+        Version::Http10 => "HTTP/1.0",
+        Version::Http11 => "HTTP/1.1",
+    };
+    format!("{} {} {}", request.method, request.target, version)
+}
+
+/// One access-log line on stdout:
+/// `127.0.0.1:50412 "GET /fast?id=1 HTTP/1.1" 200 13 0.084ms`.
+/// Write errors are ignored: a closed stdout must not take the server down
+/// (`println!` would panic on EPIPE).
+fn log_access(peer: SocketAddr, line: &str, status: StatusCode, body_len: usize, started: Instant) {
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _ = writeln!(
+        io::stdout().lock(),
+        "{peer} \"{line}\" {} {body_len} {ms:.3}ms",
+        status.as_u16()
+    );
+}

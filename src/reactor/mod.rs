@@ -1,0 +1,424 @@
+//! The reactor: one thread, one `mio::Poll`, and nothing about HTTP.
+//!
+//! This is Tornado's `IOLoop` (the `PollIOLoop` of Tornado 4.5) and the
+//! shape of mio 0.5's `EventLoop<H: Handler>`: the reactor owns the poll,
+//! the timers, the Waker and the signal pipe, and calls a [`Handler`] — in
+//! eddy, the HTTP server — when something happens. It knows tokens, not
+//! sockets: what a token means is the handler's business.
+//!
+//! One [`turn`](Reactor::turn), in a fixed order:
+//!
+//! 1. **Callbacks** queued before the turn began: closures other threads
+//!    sent with [`LoopHandle::add_callback`] (finished jobs), then what the
+//!    loop itself deferred with [`call_soon`](Reactor::call_soon). Only
+//!    those already queued: a callback that queues another must not keep
+//!    the loop from polling (Tornado runs "the callbacks of this iteration"
+//!    for the same reason).
+//! 2. **Timers** that are due, earliest first ([`Handler::timer`]). Each
+//!    one's lateness goes into the loop-lag histogram ([`lag`](Reactor::lag));
+//!    a heartbeat every 250 ms makes sure there is always a timer to be
+//!    late for.
+//! 3. **Poll**: sleep until a source is ready, the Waker rings, a signal
+//!    arrives, or the next timer is due — never longer, never busy. If
+//!    callbacks are already waiting, don't sleep at all.
+//! 4. **Events**, by token: the Waker's (its callbacks run in step 1 of the
+//!    next turn), the signal pipe's ([`Handler::signal`]), and every other
+//!    one goes to [`Handler::ready`].
+//!
+//! [`run`](Reactor::run) is `turn` in a loop until the handler calls
+//! [`stop`](Reactor::stop). Everything here is touched only on the loop
+//! thread; other threads get in only through a [`LoopHandle`].
+//!
+//! The parts: `timers.rs` (every deadline in one ordered map),
+//! `tokens.rs` (a slab of entries addressed by generation-checked tokens),
+//! `handle.rs` (`add_callback`: the door from other threads),
+//! `signals.rs` (SIGINT/SIGTERM as a readable pipe).
+
+mod handle;
+mod signals;
+pub mod timers;
+pub mod tokens;
+
+pub use handle::{Callback, LoopClosed, LoopHandle};
+pub use timers::{TimerKey, Timers};
+pub use tokens::{TokenId, TokenTable};
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use mio::event::Event;
+use mio::{Events, Poll, Registry, Token, Waker};
+
+use crate::histogram::Histogram;
+use signals::SignalPipe;
+
+/// The reactor's own tokens, at the very top of the `usize` range, where no
+/// [`TokenId`] ever reaches.
+const WAKER: Token = Token(usize::MAX);
+const SIGNALS: Token = Token(usize::MAX - 1);
+
+/// A token a handler may use for a source of its own (a listener, say):
+/// `reserved(0)` to `reserved(13)`, below the reactor's two and above every
+/// [`TokenId`].
+pub const fn reserved(n: usize) -> Token {
+    assert!(n < 14, "only 14 reserved tokens");
+    Token(usize::MAX - 2 - n)
+}
+
+/// How often the heartbeat timer fires. It exists so the loop always has a
+/// timer to be late for: its lateness is the loop-lag figure, the number
+/// that shows a blocked loop. Four wakes a second cost nothing measurable.
+const HEARTBEAT: Duration = Duration::from_millis(250);
+
+/// Events read per `poll`. More wait for the next turn: epoll hands them
+/// out in turns itself.
+const EVENTS_PER_POLL: usize = 1024;
+
+/// What the reactor calls when something happens. The server implements it;
+/// so does `examples/echo.rs`, in thirty lines.
+pub trait Handler: Sized {
+    /// What this handler's timers (and `call_soon`s) carry: the reactor
+    /// keeps it without knowing what it means, and hands it back.
+    type Timer;
+
+    /// A source registered under `token` is ready. Readiness is a hint
+    /// (read until `WouldBlock`), and it is edge-triggered: it is not
+    /// repeated for bytes left unread.
+    fn ready(&mut self, reactor: &mut Reactor<Self>, token: Token, event: &Event);
+
+    /// A timer armed with [`Reactor::call_at`] fired, or a
+    /// [`Reactor::call_soon`] came up.
+    fn timer(&mut self, reactor: &mut Reactor<Self>, fired: Fired<Self::Timer>) {
+        let _ = (reactor, fired);
+    }
+
+    /// `count` SIGINT/SIGTERM arrived, when [`Reactor::watch_signals`] is on.
+    fn signal(&mut self, reactor: &mut Reactor<Self>, count: usize) {
+        let _ = (reactor, count);
+    }
+}
+
+/// A timer that fired, or a `call_soon` whose turn came.
+#[derive(Debug)]
+pub struct Fired<T> {
+    /// What it was armed with.
+    pub what: T,
+    /// The key `call_at` returned; `None` for a `call_soon`.
+    pub key: Option<TimerKey>,
+    /// How long after its deadline it ran (zero for a `call_soon`).
+    pub late: Duration,
+}
+
+/// What one [`Reactor::turn`] did: counts only, so making it costs nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Turn {
+    /// The turn's number, from 1.
+    pub number: u64,
+    /// Callbacks from other threads run in step 1.
+    pub callbacks: usize,
+    /// `call_soon`s run in step 1.
+    pub soon: usize,
+    /// Timers fired in step 2, the heartbeat included.
+    pub timers: usize,
+    /// How long `poll` slept in step 3 (zero if it was told not to).
+    pub slept: Duration,
+    /// Events `poll` returned, the Waker's and the signal pipe's included.
+    pub events: usize,
+    /// Of those, the Waker's: callbacks from other threads are waiting.
+    pub wakes: usize,
+}
+
+/// What the reactor's timers carry: its own heartbeat, or the handler's.
+enum Fire<T> {
+    Heartbeat,
+    Handler(T),
+}
+
+/// The loop. `H` is the handler it calls; see the module doc for a turn.
+pub struct Reactor<H: Handler> {
+    poll: Poll,
+    /// Taken out of `self` while its events are handed to the handler (which
+    /// gets `&mut self`), then put back: one buffer for the loop's life.
+    events: Events,
+    timers: Timers<Fire<H::Timer>>,
+    /// What `call_soon` queued for the next turn, and an empty buffer to
+    /// swap in while a turn runs the last lot (so a `call_soon` made during
+    /// step 1 waits for the turn after, and no turn allocates).
+    soon: Vec<H::Timer>,
+    soon_spare: Vec<H::Timer>,
+    /// The receiving side of [`LoopHandle::add_callback`].
+    callbacks: Receiver<Callback<H>>,
+    handle: LoopHandle<H>,
+    /// `None` unless [`watch_signals`](Self::watch_signals) was called: a
+    /// library does not take a host program's signals unasked.
+    signals: Option<SignalPipe>,
+    /// How late timers ran: the loop-lag histogram.
+    lag: Histogram,
+    turns: u64,
+    stopped: bool,
+    /// `Some` while tracing: the block of the turn in progress, and where
+    /// finished blocks go.
+    trace: Option<Trace>,
+}
+
+/// A turn's trace: lines collected while it runs, written as one block.
+struct Trace {
+    block: String,
+    out: Box<dyn Write + Send>,
+}
+
+impl<H: Handler> Reactor<H> {
+    /// A reactor with its poll, its Waker and its heartbeat; no sources yet.
+    pub fn new() -> io::Result<Reactor<H>> {
+        let poll = Poll::new()?;
+        let (handle, callbacks) = LoopHandle::new(Waker::new(poll.registry(), WAKER)?);
+        let mut timers = Timers::default();
+        timers.insert(Instant::now() + HEARTBEAT, Fire::Heartbeat);
+        Ok(Reactor {
+            poll,
+            events: Events::with_capacity(EVENTS_PER_POLL),
+            timers,
+            soon: Vec::new(),
+            soon_spare: Vec::new(),
+            callbacks,
+            handle,
+            signals: None,
+            lag: Histogram::default(),
+            turns: 0,
+            stopped: false,
+            trace: None,
+        })
+    }
+
+    /// Where sources are registered (with tokens of the handler's choosing).
+    pub fn registry(&self) -> &Registry {
+        self.poll.registry()
+    }
+
+    /// A handle other threads use to run code on this loop.
+    pub fn handle(&self) -> LoopHandle<H> {
+        self.handle.clone()
+    }
+
+    /// Turns SIGINT and SIGTERM into [`Handler::signal`] calls, through a
+    /// self-pipe registered in the poll (see `signals.rs`). The handlers are
+    /// removed again when the reactor is dropped.
+    pub fn watch_signals(&mut self) -> io::Result<()> {
+        if self.signals.is_none() {
+            self.signals = Some(SignalPipe::install(self.poll.registry(), SIGNALS)?);
+        }
+        Ok(())
+    }
+
+    /// Arms a timer that fires at `at` with `what` (Tornado's `call_at`).
+    pub fn call_at(&mut self, at: Instant, what: H::Timer) -> TimerKey {
+        self.timers.insert(at, Fire::Handler(what))
+    }
+
+    /// Arms a timer that fires `after` from now (Tornado's `call_later`).
+    pub fn call_later(&mut self, after: Duration, what: H::Timer) -> TimerKey {
+        self.call_at(Instant::now() + after, what)
+    }
+
+    /// Disarms a timer; one that already fired is left alone.
+    pub fn cancel(&mut self, key: TimerKey) {
+        self.timers.cancel(key);
+    }
+
+    /// Runs `what` through [`Handler::timer`] at the start of the next turn,
+    /// and makes sure that turn does not sleep first: how the loop puts off
+    /// work of its own to let others have their turn (Tornado's
+    /// `add_callback` from the loop thread). Not a timer, so not lag.
+    pub fn call_soon(&mut self, what: H::Timer) {
+        self.soon.push(what);
+    }
+
+    /// Ends [`run`](Self::run) after this turn.
+    pub fn stop(&mut self) {
+        self.stopped = true;
+    }
+
+    /// True once [`stop`](Self::stop) was called.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// How late the loop ran its timers: the loop-lag histogram.
+    pub fn lag(&self) -> &Histogram {
+        &self.lag
+    }
+
+    /// Writes one block per turn to `out` (`eddy serve --trace` gives it
+    /// stderr), or stops tracing with `None`. Off, tracing costs a branch.
+    pub fn set_trace(&mut self, out: Option<Box<dyn Write + Send>>) {
+        self.trace = out.map(|out| Trace {
+            block: String::new(),
+            out,
+        });
+    }
+
+    /// True while tracing.
+    pub fn is_tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    /// Adds to this turn's trace block, if tracing: `f` writes whole lines.
+    pub fn trace(&mut self, f: impl FnOnce(&mut String)) {
+        if let Some(trace) = &mut self.trace {
+            f(&mut trace.block);
+        }
+    }
+
+    /// Turns until [`stop`](Self::stop) is called.
+    pub fn run(&mut self, handler: &mut H) -> io::Result<()> {
+        while !self.stopped {
+            self.turn(handler, None)?;
+        }
+        Ok(())
+    }
+
+    /// Runs exactly one turn (the four steps of the module doc), sleeping in
+    /// step 3 at most `max_wait` (`None`: until something happens), and
+    /// says what it did. [`run`](Self::run) is this in a loop; tests call it
+    /// directly to check the loop's rules one turn at a time.
+    pub fn turn(&mut self, handler: &mut H, max_wait: Option<Duration>) -> io::Result<Turn> {
+        self.turns += 1;
+        let mut turn = Turn {
+            number: self.turns,
+            callbacks: 0,
+            soon: 0,
+            timers: 0,
+            slept: Duration::ZERO,
+            events: 0,
+            wakes: 0,
+        };
+        let number = self.turns;
+        self.trace(|t| {
+            let _ = writeln!(t, "turn {number}");
+        });
+
+        // 1. Callbacks queued before this turn. Wakes coalesce, so this
+        //    counts the channel, never the Waker's events.
+        let queued = self.callbacks.len();
+        for _ in 0..queued {
+            let Ok(callback) = self.callbacks.try_recv() else {
+                break;
+            };
+            callback(handler, self);
+            turn.callbacks += 1;
+        }
+        let mut batch = std::mem::replace(&mut self.soon, std::mem::take(&mut self.soon_spare));
+        for what in batch.drain(..) {
+            let late = Duration::ZERO;
+            handler.timer(
+                self,
+                Fired {
+                    what,
+                    key: None,
+                    late,
+                },
+            );
+            turn.soon += 1;
+        }
+        self.soon_spare = batch;
+
+        // 2. Timers that are due, earliest first.
+        let now = Instant::now();
+        while let Some((key, fire)) = self.timers.pop_due(now) {
+            let late = now - key.at();
+            self.lag.observe(late);
+            turn.timers += 1;
+            match fire {
+                Fire::Heartbeat => {
+                    self.timers.insert(now + HEARTBEAT, Fire::Heartbeat);
+                    self.trace(|t| {
+                        let _ = writeln!(t, "  timer: heartbeat, {} late", Millis(late));
+                    });
+                }
+                Fire::Handler(what) => {
+                    let key = Some(key);
+                    handler.timer(self, Fired { what, key, late });
+                }
+            }
+        }
+        if self.stopped {
+            self.flush_trace();
+            return Ok(turn);
+        }
+
+        // 3. Sleep until something happens or the next timer is due.
+        let timeout = if !self.callbacks.is_empty() || !self.soon.is_empty() {
+            Some(Duration::ZERO)
+        } else {
+            let until_timer = self
+                .timers
+                .next_deadline()
+                .map(|at| at.saturating_duration_since(Instant::now()));
+            match (until_timer, max_wait) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        };
+        let slept_from = Instant::now();
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            // A signal landed during epoll_wait: a turn with no events (the
+            // signal itself arrives through the pipe).
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => self.events.clear(),
+            Err(e) => return Err(e),
+        }
+        turn.slept = slept_from.elapsed();
+        turn.events = self.events.iter().count();
+        let (slept, count) = (turn.slept, turn.events);
+        self.trace(|t| {
+            let _ = writeln!(t, "  poll: slept {}, {count} event(s)", Millis(slept));
+        });
+
+        // 4. Events, by token.
+        let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+        for event in events.iter() {
+            match event.token() {
+                WAKER => {
+                    turn.wakes += 1;
+                    self.trace(|t| {
+                        let _ = writeln!(
+                            t,
+                            "  waker: callbacks from other threads wait for turn {}",
+                            number + 1
+                        );
+                    });
+                }
+                SIGNALS => {
+                    let count = self.signals.as_mut().map_or(0, SignalPipe::drain);
+                    if count > 0 {
+                        handler.signal(self, count);
+                    }
+                }
+                token => handler.ready(self, token, event),
+            }
+        }
+        self.events = events;
+        self.flush_trace();
+        Ok(turn)
+    }
+
+    /// Writes the turn's trace block, if tracing. A failed write is ignored:
+    /// a closed stderr must not stop the loop.
+    fn flush_trace(&mut self) {
+        if let Some(trace) = &mut self.trace {
+            let _ = trace.out.write_all(trace.block.as_bytes());
+            trace.block.clear();
+        }
+    }
+}
+
+/// A duration as milliseconds with three decimals, for the trace.
+pub struct Millis(pub Duration);
+
+impl std::fmt::Display for Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.3} ms", self.0.as_secs_f64() * 1000.0)
+    }
+}

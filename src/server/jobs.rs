@@ -1,0 +1,248 @@
+//! An offloaded job's whole life, in one file.
+//!
+//! ```text
+//!   submit ──▶ queued ──▶ running ──▶ answered ──▶ job_ended: Completed (its answer fills its place)
+//!     │          │           │                          or Panicked (500 fills it, one line on stderr)
+//!     │          │           └─ timeout first ─▶ job_timed_out: 504 fills the place, token tripped;
+//!     │          │                               the late answer is dropped (TimedOut, counted once)
+//!     │          └─ client gone ─▶ token tripped; the worker skips it ─▶ job_ended: Cancelled
+//!     └─ queue full ─▶ 503 now (Rejected, never submitted)
+//! ```
+//!
+//! 1. **Submit** (`Jobs::submit`, called while a connection's request is
+//!    answered): the job gets a number, a fresh [`CancelToken`] and a
+//!    [`Reply`] — a closure that, on the worker's thread, hands the outcome
+//!    to the loop with `LoopHandle::add_callback`. The pool knows no loop:
+//!    the reply is all it has. A timer for `--job-timeout` is armed.
+//! 2. **Reply**: whatever happens to the job — an answer, a panic, a skip
+//!    because its token was tripped while it waited — the worker calls the
+//!    reply, and **the job re-enters the loop in
+//!    [`HttpServer::job_ended`]**, at the start of the loop's next turn.
+//! 3. **End**: `job_ended` puts the answer in the request's place (if the
+//!    client is still there and the timeout did not answer first), disarms
+//!    the timer, counts how the job ended, and drives the connection so the
+//!    answer — and any answer queued behind it — goes out.
+//!
+//! Every job ends exactly one way, so `submitted = completed + panicked +
+//! cancelled + timed_out` once nothing is in flight.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use super::http::HttpServer;
+use super::respond::report_panic;
+use super::{ConnId, ServerTimer};
+use crate::config::Config;
+use crate::connection::{Filled, JobTicket};
+use crate::http::{Response, StatusCode};
+use crate::job::{CancelToken, Job};
+use crate::metrics::JobEnd;
+use crate::pool::{Outcome, WorkerPool};
+use crate::reactor::{LoopHandle, Reactor};
+
+/// Where a job's answer goes: a connection, and the request's place in its
+/// queue. If the connection closed meanwhile, the generation inside `conn`
+/// no longer matches and the answer is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReplyTo {
+    pub(crate) conn: ConnId,
+    pub(crate) seq: u64,
+}
+
+/// The jobs in flight and the pool they run on.
+pub(crate) struct Jobs {
+    /// `None` only during the teardown.
+    pool: Option<WorkerPool>,
+    /// How replies reach the loop.
+    handle: LoopHandle<HttpServer>,
+    timeout: Duration,
+    /// Jobs handed to the pool and not answered, skipped or dropped yet.
+    in_flight: usize,
+    /// Jobs numbered so far: each gets the next number, which names it in
+    /// the panic line and the trace.
+    numbered: u64,
+}
+
+/// A job, back on the loop: how it ended, and what it was.
+pub(crate) struct Ended {
+    number: u64,
+    route: Option<usize>,
+    reply_to: ReplyTo,
+    cancel: CancelToken,
+    outcome: Outcome,
+}
+
+impl Jobs {
+    /// Starts the pool.
+    pub(super) fn start(config: &Config, handle: LoopHandle<HttpServer>) -> Jobs {
+        Jobs {
+            pool: Some(WorkerPool::start(config.workers, config.queue)),
+            handle,
+            timeout: config.job_timeout,
+            in_flight: 0,
+            numbered: 0,
+        }
+    }
+
+    /// Hands `job` to the pool; its answer will go to `reply_to`. Returns
+    /// its number and the ticket the connection keeps, or `Err` if the
+    /// queue is full.
+    pub(super) fn submit(
+        &mut self,
+        reactor: &mut Reactor<HttpServer>,
+        job: Job,
+        reply_to: ReplyTo,
+        route: Option<usize>,
+    ) -> Result<(u64, JobTicket), ()> {
+        let pool = self.pool.as_ref().ok_or(())?;
+        let number = self.numbered + 1;
+        let cancel = CancelToken::new();
+        let handle = self.handle.clone();
+        let token = cancel.clone();
+        let reply = move |outcome| {
+            let ended = Ended {
+                number,
+                route,
+                reply_to,
+                cancel: token,
+                outcome,
+            };
+            // A closed loop means everyone we could answer is gone too.
+            let _ = handle.add_callback(move |http, reactor| http.job_ended(reactor, ended));
+        };
+        pool.submit(job, cancel.clone(), Box::new(reply))
+            .map_err(|_| ())?;
+        self.numbered = number;
+        self.in_flight += 1;
+        let timer = reactor.call_later(self.timeout, ServerTimer::JobTimeout(reply_to));
+        Ok((number, JobTicket { cancel, timer }))
+    }
+
+    /// Worker threads.
+    pub(super) fn workers(&self) -> usize {
+        self.pool.as_ref().map_or(0, WorkerPool::size)
+    }
+
+    /// Jobs waiting for a worker.
+    pub(super) fn queued(&self) -> usize {
+        self.pool.as_ref().map_or(0, WorkerPool::queued)
+    }
+
+    /// Jobs submitted and not ended.
+    pub(super) fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Takes the pool, for the teardown.
+    pub(super) fn take_pool(&mut self) -> Option<WorkerPool> {
+        self.pool.take()
+    }
+}
+
+impl HttpServer {
+    /// **A job re-enters the loop here**, through the callback its reply
+    /// queued: fill its place, then drive the connection (the answer may
+    /// unblock answers queued behind it).
+    pub(crate) fn job_ended(&mut self, reactor: &mut Reactor<HttpServer>, ended: Ended) {
+        let Ended {
+            number,
+            route,
+            reply_to,
+            cancel,
+            outcome,
+        } = ended;
+        self.responder.jobs.in_flight -= 1;
+        let metrics = &mut self.responder.metrics;
+        let (response, panicked) = match outcome {
+            Outcome::Skipped => {
+                // Told to stop while it waited in the queue: its client
+                // left, or its timeout answered 504 already.
+                let end = if cancel.timed_out() {
+                    JobEnd::TimedOut
+                } else {
+                    JobEnd::Cancelled
+                };
+                metrics.job_ended(end);
+                reactor.trace(|t| {
+                    let _ = writeln!(t, "  callback: job {number} skipped ({end:?})");
+                });
+                return;
+            }
+            Outcome::Answered(response) => (response, false),
+            Outcome::Panicked(report) => {
+                report_panic(metrics, &format!("job {number}"), route, &report);
+                let body = format!(
+                    "500 Internal Server Error: job panicked: {}\n",
+                    report.message
+                );
+                (
+                    Response::text(StatusCode::INTERNAL_SERVER_ERROR, body),
+                    true,
+                )
+            }
+        };
+        let status = response.status;
+        let date = self.date.get();
+        // The client may have left while the job ran (its generation no
+        // longer matches), or the job timeout answered 504 already. Either
+        // way the answer has nowhere to go: drop it quietly, and count it.
+        let filled = match self.conns.get_mut(reply_to.conn) {
+            Some(conn) => conn.fill(reply_to.seq, response, date),
+            None => Filled::Unwanted,
+        };
+        let metrics = &mut self.responder.metrics;
+        let end = match &filled {
+            // Its 504 went out and was counted when the timeout fired.
+            Filled::Unwanted if cancel.timed_out() => JobEnd::TimedOut,
+            Filled::Unwanted => JobEnd::Cancelled,
+            Filled::Placed { .. } if panicked => JobEnd::Panicked,
+            Filled::Placed { .. } => JobEnd::Completed,
+        };
+        metrics.job_ended(end);
+        let conn = reply_to.conn;
+        reactor.trace(|t| {
+            let _ = writeln!(
+                t,
+                "  callback: job {number} done: {} for conn {conn} ({end:?})",
+                status.as_u16()
+            );
+        });
+        if let Filled::Placed {
+            job,
+            route,
+            started,
+        } = filled
+        {
+            metrics.request(route, status.as_u16(), started.elapsed());
+            if let Some(job) = job {
+                reactor.cancel(job.timer);
+            }
+            self.drive(reactor, reply_to.conn);
+        }
+    }
+
+    /// A job ran out of time: 504 in its place, and its cancel token tripped
+    /// so it stops (if it looks). Its answer, should it come anyway, finds
+    /// the place filled and is dropped.
+    pub(super) fn job_timed_out(&mut self, reactor: &mut Reactor<HttpServer>, reply_to: ReplyTo) {
+        let date = self.date.get();
+        let Some(conn) = self.conns.get_mut(reply_to.conn) else {
+            return;
+        };
+        let filled = conn.time_out_job(reply_to.seq, date);
+        if let Filled::Placed { route, started, .. } = filled {
+            let metrics = &mut self.responder.metrics;
+            metrics.job_timed_out();
+            metrics.request(
+                route,
+                StatusCode::GATEWAY_TIMEOUT.as_u16(),
+                started.elapsed(),
+            );
+            let conn = reply_to.conn;
+            reactor.trace(|t| {
+                let _ = writeln!(t, "  timer: a job on conn {conn} timed out: 504");
+            });
+            self.drive(reactor, reply_to.conn);
+        }
+    }
+}

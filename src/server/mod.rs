@@ -1,0 +1,149 @@
+//! The HTTP server: a [`Reactor`] and the handler it calls.
+//!
+//! The reactor knows tokens and timers; this layer gives them meaning. Its
+//! handler, `HttpServer` (`http.rs`), owns the listener, the connection
+//! table and everything that answers requests, and implements
+//! [`Handler`](crate::reactor::Handler): the reactor calls it when the
+//! listener or a connection is ready, when one of its timers fires, when a
+//! signal arrives, and — through `add_callback` — when a job comes back.
+//! [`Server`] is the pair an application runs.
+//!
+//! The files, one concept each:
+//!
+//! - `http.rs` — the handler: which token means what, driving a connection,
+//!   closing it;
+//! - `respond.rs` — answering one decoded request: route it, run an inline
+//!   handler or offload its job;
+//! - `jobs.rs` — **an offloaded job's whole life**: submit, timeout, reply,
+//!   and how it ended (done, panicked, skipped, timed out, cancelled);
+//! - `accept.rs` — the listener: batches, `--max-conns`, back-off;
+//! - `listener.rs` — binding it, with `SO_REUSEPORT` on request;
+//! - `shutdown.rs` — signals, the drain, the teardown;
+//! - `trace.rs` — `--trace`: what each turn did, for a person to read.
+
+mod accept;
+mod http;
+mod jobs;
+mod listener;
+mod respond;
+mod shutdown;
+mod trace;
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::reactor::{LoopClosed, LoopHandle, Reactor, TokenId, Turn};
+use crate::router::Router;
+use http::HttpServer;
+use jobs::ReplyTo;
+
+/// A connection's name: its place in the connection table, with a
+/// generation (`reactor/tokens.rs`), and so also its token.
+pub(crate) type ConnId = TokenId;
+
+/// What the server's timers (and `call_soon`s) carry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ServerTimer {
+    /// A connection's header, idle, write, linger or drain deadline.
+    Deadline(ConnId),
+    /// An offloaded job ran past `--job-timeout`.
+    JobTimeout(ReplyTo),
+    /// The graceful shutdown ran out of time.
+    ShutdownDeadline,
+    /// An accept back-off ended: listen again.
+    ResumeAccepting,
+    /// (`call_soon`) A connection used up its rounds with work left: drive
+    /// it again, now that everyone else had a turn.
+    Resume(ConnId),
+    /// (`call_soon`) A batch of accepts used up with the backlog not
+    /// empty: the edge that announced it will not come again, so go on.
+    AcceptMore,
+}
+
+/// How [`Server::run`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// A signal (or [`ServerHandle::shutdown`]) asked to stop, and every
+    /// in-flight request was answered and flushed.
+    Drained,
+    /// The shutdown timeout passed with this many connections still busy;
+    /// their jobs were cancelled.
+    ShutdownTimedOut {
+        /// Connections abandoned.
+        abandoned: usize,
+    },
+    /// A second signal arrived during the drain: stopped at once.
+    SecondSignal,
+}
+
+/// An HTTP server: the reactor and the handler it runs.
+pub struct Server {
+    reactor: Reactor<HttpServer>,
+    http: HttpServer,
+}
+
+/// A cloneable, `Send` handle to a running server, for any thread.
+#[derive(Clone)]
+pub struct ServerHandle(LoopHandle<HttpServer>);
+
+impl ServerHandle {
+    /// Asks the server to drain and stop, as SIGTERM does: stop accepting,
+    /// finish and flush what is in flight, then [`Server::run`] returns.
+    pub fn shutdown(&self) -> Result<(), LoopClosed> {
+        self.0
+            .add_callback(|http, reactor| http.begin_shutdown(reactor))
+    }
+}
+
+impl Server {
+    /// Binds the listener, starts the worker pool and (if the config says
+    /// so) takes SIGINT/SIGTERM. Nothing is served until [`run`](Self::run).
+    pub fn bind(config: Config, router: Router) -> io::Result<Server> {
+        let mut reactor = Reactor::new()?;
+        if config.handle_signals {
+            reactor.watch_signals()?;
+        }
+        if config.trace {
+            reactor.set_trace(Some(Box::new(io::stderr())));
+        }
+        let http = HttpServer::bind(config, router, &mut reactor)?;
+        Ok(Server { reactor, http })
+    }
+
+    /// The address actually bound (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.http.local_addr()
+    }
+
+    /// A handle other threads use to stop the server.
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle(self.reactor.handle())
+    }
+
+    /// Connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.http.open_connections()
+    }
+
+    /// Serves until shut down: [`turn`](Self::turn) in a loop, then the
+    /// teardown.
+    pub fn run(mut self) -> io::Result<Exit> {
+        self.reactor.run(&mut self.http)?;
+        Ok(self.http.finish(&mut self.reactor))
+    }
+
+    /// Runs one turn of the loop (see `reactor/mod.rs`), sleeping at most
+    /// `max_wait`, and says what it did. For tests, and for watching the
+    /// loop work one step at a time; `run` is this in a loop.
+    pub fn turn(&mut self, max_wait: Option<Duration>) -> io::Result<Turn> {
+        self.reactor.turn(&mut self.http, max_wait)
+    }
+
+    /// How the server stopped, once it has (after a [`turn`](Self::turn)
+    /// that ended a drain).
+    pub fn exit(&self) -> Option<Exit> {
+        self.http.exit()
+    }
+}

@@ -1,0 +1,51 @@
+//! What an inline handler may know about the server it runs in.
+//!
+//! A handler on the loop gets a [`ServerStatus`] with every request: the
+//! figures `/healthz` and `/metrics` report, read-only, borrowed for the
+//! length of the call. The server builds it just before the handler runs
+//! and drops it just after, which is why a plain reference to the metrics
+//! suffices (nothing counts while the handler runs: it is one thread).
+
+use std::time::Duration;
+
+use crate::histogram::Histogram;
+use crate::metrics::{Gauges, Metrics};
+
+/// The server as an inline handler sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerStatus<'a> {
+    /// The server received SIGINT/SIGTERM (or was asked to stop) and is
+    /// finishing in-flight work.
+    pub draining: bool,
+    /// Connections currently open.
+    pub open_connections: usize,
+    /// Worker threads in the pool.
+    pub workers: usize,
+    /// Jobs waiting for a worker.
+    pub jobs_queued: usize,
+    /// Jobs handed to the pool and not yet answered.
+    pub jobs_in_flight: usize,
+    /// The accept back-off in force after an accept error (zero when
+    /// accepting normally).
+    pub accept_backoff: Duration,
+    /// The server's counters.
+    pub(crate) metrics: &'a Metrics,
+    /// The reactor's loop-lag histogram.
+    pub(crate) loop_lag: &'a Histogram,
+}
+
+impl ServerStatus<'_> {
+    /// The server's metrics in the Prometheus text format (see `metrics.rs`
+    /// for every name), for a `/metrics` route.
+    pub fn prometheus(&self) -> String {
+        let gauges = Gauges {
+            connections_open: self.open_connections,
+            jobs_queued: self.jobs_queued,
+            jobs_in_flight: self.jobs_in_flight,
+            workers: self.workers,
+            draining: self.draining,
+            accept_backoff: self.accept_backoff,
+        };
+        self.metrics.render(&gauges, self.loop_lag)
+    }
+}
