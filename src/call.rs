@@ -193,7 +193,7 @@ pub fn run(options: &CallOptions, out: &mut dyn Write, err: &mut dyn Write) -> i
     let mut events = Events::with_capacity(plan.len().max(1));
     let mut timers = Timers::default();
     let mut report = Report::new(options.mode, options.n, plan.len());
-    // Indexed like `plan`; a request's slot is emptied when it finishes.
+    // Indexed like `plan`; a request's entry is emptied when it finishes.
     let mut in_flight: Vec<Option<InFlight>> = Vec::with_capacity(plan.len());
     let zero = Instant::now();
 

@@ -37,6 +37,7 @@ SERVE OPTIONS:
     --reuse-port              bind with SO_REUSEPORT: several processes share the port
     --quiet                   no access log on stdout
     --backtraces              print a backtrace under each job or handler panic (costs memory)
+    --trace                   print what each turn of the event loop did, on stderr
 
 CALL OPTIONS:
     --addr HOST:PORT          the server [default: 127.0.0.1:8888]
@@ -199,6 +200,7 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
             "--reuse-port" if flag.inline.is_none() => config.reuse_port = true,
             "--quiet" if flag.inline.is_none() => config.access_log = false,
             "--backtraces" if flag.inline.is_none() => config.backtraces = true,
+            "--trace" if flag.inline.is_none() => config.trace = true,
             _ => return Err(flag.unknown()),
         }
     }

@@ -72,8 +72,8 @@ impl Read for ScriptedStream {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         let n = buf.len().min(self.unread.len());
-        for (slot, byte) in buf.iter_mut().zip(self.unread.drain(..n)) {
-            *slot = byte;
+        for (into, byte) in buf.iter_mut().zip(self.unread.drain(..n)) {
+            *into = byte;
         }
         self.consumed += n;
         Ok(n)
@@ -274,7 +274,7 @@ pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
 }
 
 /// The answer to the request with this index: its number, so order can be
-/// checked. (Not the slot's sequence number: interim `100 Continue` and
+/// checked. (Not the place's sequence number: interim `100 Continue` and
 /// error answers take sequence numbers too.)
 fn answer(index: usize) -> Response {
     Response::format(StatusCode::OK, format_args!("r{index}"))
@@ -390,7 +390,7 @@ mod tests {
     }
 
     /// Inputs the fuzzer found that broke an earlier version of this
-    /// harness (not the server): a `100 Continue` taking a slot number, and
+    /// harness (not the server): a `100 Continue` taking a place number, and
     /// the body-less answer to HEAD.
     #[test]
     fn fuzz_regressions() {

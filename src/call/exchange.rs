@@ -121,7 +121,7 @@ impl fmt::Display for Failure {
 
 /// A complete response, as far as the caller cares: status and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
+pub struct Received {
     /// The status code.
     pub status: u16,
     /// The body, exactly `Content-Length` bytes (or everything up to EOF).
@@ -134,7 +134,7 @@ pub enum Parsed {
     /// Not a whole response yet: keep reading.
     Incomplete,
     /// A whole response.
-    Complete(Answer),
+    Complete(Received),
     /// Never going to be a whole response.
     Failed(Failure),
 }
@@ -187,7 +187,7 @@ pub fn parse_response(bytes: &[u8], eof: bool) -> Parsed {
     }
     let body = &bytes[head_len..];
     let complete = |body: &[u8]| {
-        Parsed::Complete(Answer {
+        Parsed::Complete(Received {
             status,
             body: body.to_vec(),
         })
@@ -238,7 +238,7 @@ pub enum Step {
     /// Waiting for the next readiness event.
     Pending,
     /// The exchange is over: an answer or why not. The socket is closed.
-    Finished(Result<Answer, Failure>),
+    Finished(Result<Received, Failure>),
 }
 
 /// One request on its own connection, from `connect` to the last body byte.
@@ -406,7 +406,7 @@ mod tests {
         b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\nfast result 7";
 
     fn answer(status: u16, body: &str) -> Parsed {
-        Parsed::Complete(Answer {
+        Parsed::Complete(Received {
             status,
             body: body.as_bytes().to_vec(),
         })

@@ -11,7 +11,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use super::exchange::{Answer, Failure};
+use super::exchange::{Failure, Received};
 use super::{Mode, Planned};
 use crate::timeline::{Bar, Series, Timeline};
 
@@ -77,7 +77,7 @@ impl Outcome {
 
 /// Anything but `200 OK` with the body the demo app gives to that request
 /// (`fast result ID`, `slow result ID <--- 1.234 s`) is a failure.
-pub(super) fn judge(kind: Kind, id: usize, answer: &Answer) -> Result<String, Failure> {
+pub(super) fn judge(kind: Kind, id: usize, answer: &Received) -> Result<String, Failure> {
     let body = String::from_utf8_lossy(&answer.body).into_owned();
     if answer.status != 200 {
         return Err(Failure::BadStatus {
@@ -106,7 +106,7 @@ fn first_line(text: &str) -> String {
     }
 }
 
-/// Milliseconds, with one decimal, as `f64` for printing.
+/// Spaneconds, with one decimal, as `f64` for printing.
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
@@ -355,7 +355,7 @@ mod tests {
 
     #[test]
     fn only_200_with_the_demo_body_is_an_answer() {
-        let answer = |status, body: &[u8]| Answer {
+        let answer = |status, body: &[u8]| Received {
             status,
             body: body.to_vec(),
         };

@@ -269,7 +269,7 @@ impl<S: Stream> Connection<S> {
         let meta = ResponseMeta {
             head_only: false,
             close: true,
-            keep_alive_10: false,
+            confirm_keep_alive: false,
         };
         let mut bytes = Vec::new();
         encode_response(&Response::error(status), meta, date, &mut bytes);
@@ -331,7 +331,7 @@ fn encode(
     let meta = ResponseMeta {
         head_only: pending.head_only,
         close,
-        keep_alive_10: pending.confirm_keep_alive && !close,
+        confirm_keep_alive: pending.confirm_keep_alive && !close,
     };
     if let Some(line) = &pending.request_line {
         let body = response.body.len();

@@ -137,7 +137,7 @@ pub struct ResponseMeta {
     pub close: bool,
     /// The request was HTTP/1.0 with `Connection: keep-alive`: confirm with
     /// `Connection: keep-alive`, since 1.0 clients assume close otherwise.
-    pub keep_alive_10: bool,
+    pub confirm_keep_alive: bool,
 }
 
 /// The interim response sent before reading a body announced with
@@ -171,7 +171,7 @@ pub fn encode_response(response: &Response, meta: ResponseMeta, date: &[u8], out
     // server has decided to close (shutdown, an error).
     if meta.close {
         out.extend_from_slice(b"Connection: close\r\n");
-    } else if meta.keep_alive_10 {
+    } else if meta.confirm_keep_alive {
         out.extend_from_slice(b"Connection: keep-alive\r\n");
     }
     for (name, value) in &response.headers {
@@ -260,7 +260,7 @@ mod tests {
             expected("Connection: close\r\n", "hello")
         );
         let keep = ResponseMeta {
-            keep_alive_10: true,
+            confirm_keep_alive: true,
             ..ResponseMeta::default()
         };
         assert_eq!(
@@ -269,7 +269,7 @@ mod tests {
         );
         let both = ResponseMeta {
             close: true,
-            keep_alive_10: true,
+            confirm_keep_alive: true,
             head_only: false,
         };
         assert_eq!(encode(&r, both), expected("Connection: close\r\n", "hello"));

@@ -334,7 +334,7 @@ impl<H: Handler> Reactor<H> {
                 Fire::Heartbeat => {
                     self.timers.insert(now + HEARTBEAT, Fire::Heartbeat);
                     self.trace(|t| {
-                        let _ = writeln!(t, "  timer: heartbeat, {} late", Millis(late));
+                        let _ = writeln!(t, "  timer: heartbeat, {} late", Span(late));
                     });
                 }
                 Fire::Handler(what) => {
@@ -373,7 +373,7 @@ impl<H: Handler> Reactor<H> {
         turn.events = self.events.iter().count();
         let (slept, count) = (turn.slept, turn.events);
         self.trace(|t| {
-            let _ = writeln!(t, "  poll: slept {}, {count} event(s)", Millis(slept));
+            let _ = writeln!(t, "  poll: slept {}, {count} event(s)", Span(slept));
         });
 
         // 4. Events, by token.
@@ -414,11 +414,17 @@ impl<H: Handler> Reactor<H> {
     }
 }
 
-/// A duration as milliseconds with three decimals, for the trace.
-pub struct Millis(pub Duration);
+/// A duration for the trace: milliseconds with three decimals below a
+/// second (`0.847 ms`), seconds above (`10.000 s`).
+pub struct Span(pub Duration);
 
-impl std::fmt::Display for Millis {
+impl std::fmt::Display for Span {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:.3} ms", self.0.as_secs_f64() * 1000.0)
+        let seconds = self.0.as_secs_f64();
+        if seconds < 1.0 {
+            write!(f, "{:.3} ms", seconds * 1000.0)
+        } else {
+            write!(f, "{seconds:.3} s")
+        }
     }
 }

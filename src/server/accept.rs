@@ -69,7 +69,15 @@ impl Acceptor {
         reuse_port: bool,
         reactor: &mut Reactor<HttpServer>,
     ) -> io::Result<Acceptor> {
-        let mut listener = listener::bind(addr, reuse_port)?;
+        Acceptor::listen_on(listener::bind(addr, reuse_port)?, reactor)
+    }
+
+    /// Takes a listening socket bound elsewhere (by the embedding program,
+    /// say) and registers it under [`LISTENER`].
+    pub(super) fn listen_on(
+        mut listener: TcpListener,
+        reactor: &mut Reactor<HttpServer>,
+    ) -> io::Result<Acceptor> {
         let local_addr = listener.local_addr()?;
         reactor
             .registry()
@@ -184,9 +192,6 @@ impl HttpServer {
                 }
             }
         }
-        reactor.trace(|t| {
-            let _ = writeln!(t, "    accepted {accepted}");
-        });
         accepted == limit
     }
 

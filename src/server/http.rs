@@ -17,7 +17,6 @@
 //! fields — no method needs all of `self` while a connection is out.
 
 use std::fmt::Write as _;
-use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -61,20 +60,20 @@ pub(crate) struct HttpServer {
 }
 
 impl HttpServer {
-    /// Binds the listener (registered in `reactor`) and starts the pool.
-    pub(super) fn bind(
+    /// Serves on `acceptor` (registered in `reactor`) and starts the pool.
+    pub(super) fn new(
         config: Config,
         router: Router,
+        acceptor: Acceptor,
         reactor: &mut Reactor<HttpServer>,
-    ) -> io::Result<HttpServer> {
+    ) -> HttpServer {
         crate::panic_report::set_backtraces(config.backtraces);
-        let acceptor = Acceptor::bind(config.addr, config.reuse_port, reactor)?;
         let limits = Limits {
             max_body: config.max_body,
             ..Limits::default()
         };
         let responder = Responder::new(router, &config, limits, reactor.handle());
-        Ok(HttpServer {
+        HttpServer {
             acceptor,
             conns: TokenTable::default(),
             responder,
@@ -84,7 +83,7 @@ impl HttpServer {
             exit: None,
             date: DateCache::new(),
             config,
-        })
+        }
     }
 
     pub(super) fn local_addr(&self) -> SocketAddr {
@@ -172,7 +171,7 @@ impl HttpServer {
             let _ = writeln!(
                 t,
                 "  timer: conn {id}'s deadline, {} late: {expiry:?}",
-                crate::reactor::Millis(fired.late)
+                crate::reactor::Span(fired.late)
             );
         });
         match expiry {

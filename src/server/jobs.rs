@@ -201,11 +201,14 @@ impl HttpServer {
         metrics.job_ended(end);
         let conn = reply_to.conn;
         reactor.trace(|t| {
-            let _ = writeln!(
-                t,
-                "  callback: job {number} done: {} for conn {conn} ({end:?})",
-                status.as_u16()
-            );
+            let code = status.as_u16();
+            let _ = match end {
+                JobEnd::Completed | JobEnd::Panicked => writeln!(
+                    t,
+                    "  callback: job {number} done → {code} into its place on conn {conn}"
+                ),
+                _ => writeln!(t, "  callback: job {number} done, answer dropped ({end:?})"),
+            };
         });
         if let Filled::Placed {
             job,

@@ -9,7 +9,11 @@
 //! the others carry on — a rolling restart with nothing in front.
 //!
 //! The option must be set after `socket()` and before `bind()`, and neither
-//! std nor mio offers a hook there, so that path is written out with libc.
+//! std nor mio offers a hook there, so binding is written out with libc.
+//! That also sets the accept backlog: std and mio both `listen(128)`, and a
+//! burst of more than 128 connects would then see SYNs dropped and retried
+//! a second later or more (found by `tests/loop_rules.rs`, which connects
+//! 300 at once).
 
 use std::io;
 use std::mem;
@@ -18,16 +22,12 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use mio::net::TcpListener;
 
-/// Pending connections the kernel may queue before we accept them.
+/// Pending connections the kernel may queue before we accept them (capped
+/// by `net.core.somaxconn`, 4096 on current Linux).
 const BACKLOG: libc::c_int = 1024;
 
 /// Binds a non-blocking listener on `addr`, with SO_REUSEPORT if asked.
 pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
-    if !reuse_port {
-        // mio sets SO_REUSEADDR (a restarted server can bind a port whose
-        // old connections are in TIME_WAIT) and a backlog of 1024.
-        return TcpListener::bind(addr);
-    }
     let domain = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
@@ -45,8 +45,12 @@ pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
         }
         OwnedFd::from_raw_fd(fd)
     };
+    // A restarted server can bind a port whose old connections are in
+    // TIME_WAIT.
     set_flag(&socket, libc::SO_REUSEADDR)?;
-    set_flag(&socket, libc::SO_REUSEPORT)?;
+    if reuse_port {
+        set_flag(&socket, libc::SO_REUSEPORT)?;
+    }
     let (storage, len) = socket_address(addr);
     // SAFETY: `storage` holds a valid sockaddr of `len` bytes for `addr`'s
     // family, and lives across the call.

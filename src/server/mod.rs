@@ -36,6 +36,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::reactor::{LoopClosed, LoopHandle, Reactor, TokenId, Turn};
 use crate::router::Router;
+use accept::Acceptor;
 use http::HttpServer;
 use jobs::ReplyTo;
 
@@ -98,17 +99,42 @@ impl ServerHandle {
 }
 
 impl Server {
-    /// Binds the listener, starts the worker pool and (if the config says
+    /// Binds `config.addr`, starts the worker pool and (if the config says
     /// so) takes SIGINT/SIGTERM. Nothing is served until [`run`](Self::run).
     pub fn bind(config: Config, router: Router) -> io::Result<Server> {
         let mut reactor = Reactor::new()?;
+        let acceptor = Acceptor::bind(config.addr, config.reuse_port, &mut reactor)?;
+        Server::start(config, router, acceptor, reactor)
+    }
+
+    /// Like [`bind`](Self::bind), but serves a listening socket the caller
+    /// made (systemd's socket activation, a socket with options of its
+    /// own); `config.addr` and `config.reuse_port` are not used.
+    pub fn from_listener(
+        listener: std::net::TcpListener,
+        config: Config,
+        router: Router,
+    ) -> io::Result<Server> {
+        listener.set_nonblocking(true)?;
+        let mut reactor = Reactor::new()?;
+        let listener = mio::net::TcpListener::from_std(listener);
+        let acceptor = Acceptor::listen_on(listener, &mut reactor)?;
+        Server::start(config, router, acceptor, reactor)
+    }
+
+    fn start(
+        config: Config,
+        router: Router,
+        acceptor: Acceptor,
+        mut reactor: Reactor<HttpServer>,
+    ) -> io::Result<Server> {
         if config.handle_signals {
             reactor.watch_signals()?;
         }
         if config.trace {
             reactor.set_trace(Some(Box::new(io::stderr())));
         }
-        let http = HttpServer::bind(config, router, &mut reactor)?;
+        let http = HttpServer::new(config, router, acceptor, &mut reactor);
         Ok(Server { reactor, http })
     }
 

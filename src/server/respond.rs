@@ -122,7 +122,7 @@ impl Respond<HttpServer> for Answering<'_> {
         reactor.trace(|t| {
             let _ = writeln!(
                 t,
-                "    {} {} → {}",
+                "    {} {} → inline {}",
                 request.method,
                 request.target,
                 response.status.as_u16()

@@ -7,15 +7,13 @@
 //! who answered it, what was written, what the connection waits for now.
 //! These helpers format the server's lines. They run only while tracing.
 
-use std::fmt::Write as _;
-
 use mio::event::Event;
 use mio::Interest;
 
 use super::http::from_now;
 use super::ConnId;
 use crate::connection::{Connection, Driven, Phase, Stream};
-use crate::reactor::Millis;
+use crate::reactor::Span;
 
 /// What an event said: `readable`, `writable`, `readable, writable`, ...
 pub(super) fn readiness(event: &Event) -> &'static str {
@@ -32,33 +30,46 @@ pub(super) fn readiness(event: &Event) -> &'static str {
     }
 }
 
-/// The line after a drive: bytes read and written, and what the connection
-/// now waits for (its interest and its deadline), or that it closes.
+/// The line after a drive: what it read, decoded and wrote (whatever was
+/// not zero), and what the connection now waits for — its interest and its
+/// deadline — or that it closes.
 pub(super) fn driven<S: Stream>(id: ConnId, driven: &Driven, conn: &Connection<S>) -> String {
-    let mut line = format!(
-        "    conn {id}: read {} B, {} request(s), wrote {} B",
-        driven.read, driven.requests, driven.written
-    );
+    let mut parts: Vec<String> = Vec::new();
+    if driven.read > 0 {
+        parts.push(format!("read {} B", driven.read));
+    }
+    if driven.requests > 0 {
+        parts.push(format!("{} request(s)", driven.requests));
+    }
+    if driven.written > 0 {
+        parts.push(format!("wrote {} B", driven.written));
+    }
     match conn.phase() {
-        Phase::Closed => line.push_str("; closing"),
+        Phase::Closed => parts.push("closing".into()),
         phase => {
             let interest = if conn.interest() == Interest::READABLE {
                 "R"
             } else {
                 "RW"
             };
-            let _ = write!(line, "; interest {interest}");
-            if let Some((kind, at)) = conn.deadline() {
-                let _ = write!(line, "; {kind:?} deadline in {}", Millis(from_now(at)));
+            parts.push(format!("interest {interest}"));
+            match conn.deadline() {
+                Some((kind, at)) => {
+                    let kind = format!("{kind:?}").to_lowercase();
+                    parts.push(format!("{kind} deadline in {}", Span(from_now(at))));
+                }
+                None => parts.push("no deadline".into()),
             }
-            if !matches!(phase, Phase::Serving) {
-                let _ = write!(line, "; {phase:?}");
+            if phase != Phase::Serving {
+                parts.push(format!("{phase:?}"));
             }
         }
     }
     if driven.cut_short {
-        line.push_str("; cut short: again next turn");
+        parts.push("cut short: again next turn".into());
     }
+    let mut line = format!("    conn {id}: ");
+    line.push_str(&parts.join(", "));
     line.push('\n');
     line
 }
