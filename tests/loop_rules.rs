@@ -78,6 +78,11 @@ fn a_large_answer_reaches_a_slow_reader_whole_while_the_loop_sleeps() {
     );
     let mut server = Server::bind(config(), router).unwrap();
     let mut client = TcpStream::connect(server.local_addr()).unwrap();
+    turn_until(&mut server, 20, SHORT, |s| s.open_connections() == 1);
+    // Nothing pending, no WRITABLE interest: an idle connection wakes no
+    // one (asked for, a writable socket would be reported at once).
+    let idle = server.turn(Some(SHORT)).unwrap();
+    assert_eq!(idle.events, 0, "an idle connection woke the loop: {idle:?}");
     client
         .write_all(b"GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
         .unwrap();
