@@ -1,7 +1,7 @@
 //! The command line and stdout: `--help` and `--version` (exit 0), bad flags
 //! and values (usage on stderr, exit 2), the `listening on http://IP:PORT`
 //! line printed first, and the access log (one line per request unless
-//! `--quiet`).
+//! `--quiet`), and `--trace`'s turn blocks on stderr.
 
 mod common;
 
@@ -118,4 +118,36 @@ fn quiet_prints_no_access_log() {
         !lines.iter().any(|l| l.contains("/fast?id=8")),
         "--quiet logged the request: {lines:?} (exit {status})"
     );
+}
+
+#[test]
+fn trace_prints_a_block_per_turn_with_what_each_request_became() {
+    let s = Server::start(&["--quiet", "--trace"]);
+    let mut c = Client::connect(s.addr);
+    assert_eq!(c.get("/fast?id=3").text(), "fast result 3");
+    let asked = s
+        .stderr
+        .wait_for(IO_TIMEOUT, |l| l.contains("GET /fast?id=3 → inline 200"));
+    assert!(asked.is_some(), "stderr: {:?}", s.stderr.snapshot());
+    let lines = s.stderr.snapshot();
+    // The request's line sits in a turn's block, after the event that
+    // brought it and before what the connection then waits for.
+    let at = lines
+        .iter()
+        .position(|l| l.contains("GET /fast?id=3"))
+        .unwrap();
+    let block_start = lines[..at]
+        .iter()
+        .rposition(|l| l.starts_with("turn "))
+        .unwrap();
+    let block = &lines[block_start..];
+    assert!(
+        block.iter().any(|l| l.contains("poll: slept")),
+        "{block:#?}"
+    );
+    assert!(block.iter().any(|l| l.contains("readable")), "{block:#?}");
+    let after = s.stderr.wait_for(IO_TIMEOUT, |l| {
+        l.contains("wrote") && l.contains("idle deadline")
+    });
+    assert!(after.is_some(), "stderr: {:?}", s.stderr.snapshot());
 }
