@@ -136,7 +136,13 @@ struct Answers {
 }
 
 impl Respond<Harness> for Answers {
-    fn respond(&mut self, reactor: &mut Reactor<Harness>, request: &Request, seq: u64) -> Reply {
+    fn respond(
+        &mut self,
+        reactor: &mut Reactor<Harness>,
+        request: &Request,
+        seq: u64,
+        _: std::time::Instant,
+    ) -> Reply {
         let index = self.heads.len();
         self.heads.push(request.is_head());
         if index % 3 == 2 {

@@ -36,8 +36,15 @@ const MAX_PENDING_OUTPUT: usize = 1 << 20;
 /// Who answers a connection's requests: the server (which routes them),
 /// or the fuzz harness.
 pub trait Respond<H: Handler> {
-    /// The answer to `request`, whose place in line is `seq`.
-    fn respond(&mut self, reactor: &mut Reactor<H>, request: &Request, seq: u64) -> Reply;
+    /// The answer to `request`, whose place in line is `seq`, decoded at
+    /// `decoded` (for its duration in the metrics).
+    fn respond(
+        &mut self,
+        reactor: &mut Reactor<H>,
+        request: &Request,
+        seq: u64,
+        decoded: Instant,
+    ) -> Reply;
     /// The decoder refused bytes with `status`; its answer is queued
     /// already (for counting).
     fn refused(&mut self, reactor: &mut Reactor<H>, status: StatusCode);
@@ -181,16 +188,17 @@ impl<S: Stream> Connection<S> {
         if close {
             self.stop_reading(Closing::Asked);
         }
+        let started = Instant::now();
         let seq = self.queue.reserve(Pending {
             head_only: request.is_head(),
             confirm_keep_alive: request.version == Version::Http10 && request.keep_alive,
             close,
-            started: Instant::now(),
+            started,
             request_line: access_log.then(|| request_line(request)),
             route: None,
             job: None,
         });
-        match respond.respond(reactor, request, seq) {
+        match respond.respond(reactor, request, seq, started) {
             Reply::Now { route, response } => {
                 if let Some(pending) = self.queue.pending_mut(seq) {
                     pending.route = route;

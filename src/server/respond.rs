@@ -66,11 +66,16 @@ pub(super) struct Answering<'a> {
 }
 
 impl Respond<HttpServer> for Answering<'_> {
-    fn respond(&mut self, reactor: &mut Reactor<HttpServer>, request: &Request, seq: u64) -> Reply {
+    fn respond(
+        &mut self,
+        reactor: &mut Reactor<HttpServer>,
+        request: &Request,
+        seq: u64,
+        decoded: Instant,
+    ) -> Reply {
         let responder = &mut *self.responder;
         let resolved = responder.router.resolve(request);
         let route = resolved.path_index();
-        let started = Instant::now();
         let status = ServerStatus {
             draining: self.draining,
             open_connections: self.open_connections,
@@ -118,7 +123,7 @@ impl Respond<HttpServer> for Answering<'_> {
         };
         responder
             .metrics
-            .request(route, response.status.as_u16(), started.elapsed());
+            .request(route, response.status.as_u16(), decoded.elapsed());
         reactor.trace(|t| {
             let _ = writeln!(
                 t,
