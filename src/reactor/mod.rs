@@ -374,15 +374,17 @@ impl<H: Handler> Reactor<H> {
             Err(e) => return Err(e),
         }
         turn.slept = slept_from.elapsed();
-        turn.events = self.events.iter().count();
-        let (slept, count) = (turn.slept, turn.events);
-        self.trace(|t| {
-            let _ = writeln!(t, "  poll: slept {}, {count} event(s)", Span(slept));
-        });
+        if self.trace.is_some() {
+            let (slept, count) = (turn.slept, self.events.iter().count());
+            self.trace(|t| {
+                let _ = writeln!(t, "  poll: slept {}, {count} event(s)", Span(slept));
+            });
+        }
 
         // 4. Events, by token.
         let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
         for event in events.iter() {
+            turn.events += 1;
             match event.token() {
                 WAKER => {
                     turn.wakes += 1;

@@ -115,6 +115,8 @@ impl HttpServer {
             timer: ServerTimer::Deadline(id),
         };
         let mut answering = Answering {
+            workers: self.responder.jobs.workers(),
+            jobs_queued: self.responder.jobs.queued(),
             responder: &mut self.responder,
             conn: id,
             open_connections: open,

@@ -60,9 +60,13 @@ pub(super) struct Answering<'a> {
     pub(super) responder: &'a mut Responder,
     /// The connection being driven: where offloaded answers go back to.
     pub(super) conn: ConnId,
+    /// What inline handlers see of the server, read once per drive (the
+    /// queue's length is an atomic read, not free per request).
     pub(super) open_connections: usize,
     pub(super) draining: bool,
     pub(super) accept_backoff: Duration,
+    pub(super) workers: usize,
+    pub(super) jobs_queued: usize,
 }
 
 impl Respond<HttpServer> for Answering<'_> {
@@ -79,8 +83,8 @@ impl Respond<HttpServer> for Answering<'_> {
         let status = ServerStatus {
             draining: self.draining,
             open_connections: self.open_connections,
-            workers: responder.jobs.workers(),
-            jobs_queued: responder.jobs.queued(),
+            workers: self.workers,
+            jobs_queued: self.jobs_queued,
             jobs_in_flight: responder.jobs.in_flight(),
             accept_backoff: self.accept_backoff,
             metrics: &responder.metrics,
