@@ -92,11 +92,15 @@ fn a_panicking_job_costs_one_line_on_stderr_not_rusts_report() {
 fn backtraces_come_only_when_asked_for() {
     let _guard = lock();
     let server = Server::start(&["--workers", "1", "--quiet", "--backtraces"]);
-    let text = panic_lines(&server, 1).join("\n");
+    let first = panic_lines(&server, 1).join("\n");
     assert!(
-        text.starts_with("eddy: job 1 on /fail panicked: job 0 failed on purpose"),
-        "{text}"
+        first.starts_with("eddy: job 1 on /fail panicked: job 0 failed on purpose"),
+        "{first}"
     );
-    // A resolved backtrace names the closure that panicked.
-    assert!(text.contains("demo::fail"), "no backtrace in: {text}");
+    // A resolved backtrace names the closure that panicked. Its lines were
+    // written before the answer, but the thread reading stderr may not have
+    // seen them yet.
+    let frame = server.stderr.wait_for(common::PROMPT, |l| l.contains("demo::fail"));
+    let text = server.stderr.snapshot().join("\n");
+    assert!(frame.is_some(), "no backtrace in: {text}");
 }
