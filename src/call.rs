@@ -8,7 +8,7 @@
 //!
 //! This module is that client, built from the same parts as the server: one
 //! thread, one `mio::Poll`, one non-blocking `TcpStream` per request, and
-//! the same `Timers` (`timers.rs`) for deadlines. Nothing here knows about the server's
+//! the same `Timers` (`reactor/timers.rs`) for deadlines. Nothing here knows about the server's
 //! internals; it speaks HTTP/1.1 over real sockets like any other client.
 //!
 //! - [`plan`] lists the requests: `/<route>?id=k&n=N` for the slow ones,

@@ -134,7 +134,7 @@ impl RequestDecoder {
         self.spare.is_some()
     }
 
-    /// Gives up the spare request, if any (to park it while the connection
+    /// Gives up the spare request, if any (to lend it while the connection
     /// is idle).
     pub fn take_spare(&mut self) -> Option<Request> {
         self.spare.take()
