@@ -387,15 +387,20 @@ fn connections_waiting_in_the_backlog_at_the_signal_are_served() {
     let mut server = Server::start(&["--workers", "1", "--quiet"]);
     let (n, job) = calibrate(server.addr, JOB);
     let pid = server.pid();
-    // Block the loop with /slow; while it computes, clients connect (into
-    // the accept backlog: the kernel completes their handshake) and send a
-    // request each, and the signal arrives. Closing the listener would reset
+    // Block the loop with /slow; while it computes, the signal arrives and
+    // clients connect (into the accept backlog: the kernel completes their
+    // handshake) and send a request each. Closing the listener would reset
     // them: they must be accepted and answered instead.
     let mut b = Client::connect(server.addr);
     let busy0 = common::loop_cpu_time(pid);
     b.send_get(&format!("/slow?id=1&n={n}"));
     let computing = common::wait_until(job, || common::loop_cpu_time(pid) >= busy0 + job / 8);
     assert!(computing, "the loop never started /slow (n={n}, {job:?})");
+    // The signal first, then the clients: when the loop wakes, the signal
+    // pipe's event comes before the listener's (epoll reports them in the
+    // order they became ready), so the drain begins with them still in the
+    // backlog, not already accepted.
+    server.signal("TERM");
     let mut waiting: Vec<Client> = (0..4)
         .map(|id| {
             let mut c = Client::connect(server.addr);
@@ -403,7 +408,6 @@ fn connections_waiting_in_the_backlog_at_the_signal_are_served() {
             c
         })
         .collect();
-    server.signal("TERM");
     assert_eq!(b.response().status, 200);
     for (id, c) in waiting.iter_mut().enumerate() {
         let r = common::read_response(&mut c.reader, false)
