@@ -258,7 +258,7 @@ pub fn run(options: &CallOptions, out: &mut dyn Write, err: &mut dyn Write) -> i
             let Some(mut flight) = in_flight[index].take() else {
                 continue;
             };
-            flight.exchange.abandon(poll.registry());
+            flight.exchange.abandon();
             let failure = Failure::TimedOut(options.timeout);
             let sent = flight.exchange.sent();
             let outcome = Outcome::new(&plan[index], zero, flight.began, sent, Err(failure));

@@ -292,22 +292,21 @@ impl Exchange {
     pub fn advance(&mut self, registry: &Registry) -> Step {
         let step = self.try_advance(registry);
         if let Step::Finished(_) = step {
-            self.close(registry);
+            self.close();
         }
         step
     }
 
     /// Gives up (the caller's timeout passed): closes the socket.
-    pub fn abandon(&mut self, registry: &Registry) {
-        self.close(registry);
+    pub fn abandon(&mut self) {
+        self.close();
     }
 
-    fn close(&mut self, registry: &Registry) {
-        if let Some(mut socket) = self.socket.take() {
-            // Closing the fd would remove it from epoll anyway; deregistering
-            // first keeps mio's bookkeeping exact.
-            let _ = registry.deregister(&mut socket);
-        }
+    fn close(&mut self) {
+        // Dropping the socket closes it, and a closed descriptor leaves the
+        // epoll set by itself (none of ours is duplicated), as in the
+        // server's `HttpServer::close`: no deregister needed.
+        self.socket = None;
     }
 
     fn try_advance(&mut self, registry: &Registry) -> Step {
