@@ -33,7 +33,7 @@ fn lock() -> MutexGuard<'static, ()> {
 /// standard library.
 const DRIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/cdp.py");
 
-/// The loop's heartbeat period (`HEARTBEAT` in `src/event_loop.rs`): the
+/// The loop's heartbeat period (`HEARTBEAT` in `src/reactor/mod.rs`): the
 /// timer whose lateness is the loop lag the page reads.
 const HEARTBEAT_MS: f64 = 250.0;
 

@@ -11,7 +11,7 @@
 //!
 //! 1. **Submit** (`Jobs::submit`, called while a connection's request is
 //!    answered): the job gets a number, a fresh [`CancelToken`] and a
-//!    [`Reply`] — a closure that, on the worker's thread, hands the outcome
+//!    `Reply` (`pool.rs`) — a closure that, on the worker's thread, hands the outcome
 //!    to the loop with `LoopHandle::add_callback`. The pool knows no loop:
 //!    the reply is all it has. A timer for `--job-timeout` is armed.
 //! 2. **Reply**: whatever happens to the job — an answer, a panic, a skip
