@@ -100,7 +100,9 @@ fn backtraces_come_only_when_asked_for() {
     // A resolved backtrace names the closure that panicked. Its lines were
     // written before the answer, but the thread reading stderr may not have
     // seen them yet.
-    let frame = server.stderr.wait_for(common::PROMPT, |l| l.contains("demo::fail"));
+    let frame = server
+        .stderr
+        .wait_for(common::PROMPT, |l| l.contains("demo::fail"));
     let text = server.stderr.snapshot().join("\n");
     assert!(frame.is_some(), "no backtrace in: {text}");
 }

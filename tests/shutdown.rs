@@ -46,6 +46,19 @@ fn assert_exits_0(server: &mut Server, bound: Duration) {
     assert_eq!(status.code(), Some(0), "exit status {status}");
 }
 
+/// Sends `/slow?id=ID&n=N` (a job of about `job`) and returns once the
+/// loop is computing it — its thread has burnt CPU on it — with the client
+/// whose answer comes when the loop is free again.
+fn block_the_loop(server: &Server, id: u32, n: u32, job: Duration) -> Client {
+    let pid = server.pid();
+    let mut c = Client::connect(server.addr);
+    let busy0 = common::loop_cpu_time(pid);
+    c.send_get(&format!("/slow?id={id}&n={n}"));
+    let computing = common::wait_until(job, || common::loop_cpu_time(pid) >= busy0 + job / 8);
+    assert!(computing, "the loop never started /slow (n={n}, {job:?})");
+    c
+}
+
 #[test]
 fn sigterm_finishes_in_flight_jobs_then_exits_0() {
     let _guard = lock();
@@ -222,12 +235,7 @@ fn the_loop_sleeps_while_it_drains() {
     // wait to be accepted (it once polled with a zero timeout for the whole
     // drain, one core at 100%).
     let pid = server.pid();
-    let mut b = Client::connect(server.addr);
-    let busy0 = common::loop_cpu_time(pid);
-    b.send_get(&format!("/slow?id=2&n={n}"));
-    // The loop is inside /slow once its thread has burnt CPU on it.
-    let computing = common::wait_until(job, || common::loop_cpu_time(pid) >= busy0 + job / 8);
-    assert!(computing, "the loop never started /slow (n={n}, {job:?})");
+    let mut b = block_the_loop(&server, 2, n, job);
     let waiting: Vec<TcpStream> = (0..3)
         .map(|_| TcpStream::connect(server.addr).expect("connect into the backlog"))
         .collect();
@@ -386,16 +394,11 @@ fn connections_waiting_in_the_backlog_at_the_signal_are_served() {
     let _guard = lock();
     let mut server = Server::start(&["--workers", "1", "--quiet"]);
     let (n, job) = calibrate(server.addr, JOB);
-    let pid = server.pid();
     // Block the loop with /slow; while it computes, the signal arrives and
     // clients connect (into the accept backlog: the kernel completes their
     // handshake) and send a request each. Closing the listener would reset
     // them: they must be accepted and answered instead.
-    let mut b = Client::connect(server.addr);
-    let busy0 = common::loop_cpu_time(pid);
-    b.send_get(&format!("/slow?id=1&n={n}"));
-    let computing = common::wait_until(job, || common::loop_cpu_time(pid) >= busy0 + job / 8);
-    assert!(computing, "the loop never started /slow (n={n}, {job:?})");
+    let mut b = block_the_loop(&server, 1, n, job);
     // The signal first, then the clients: when the loop wakes, the signal
     // pipe's event comes before the listener's (epoll reports them in the
     // order they became ready), so the drain begins with them still in the
