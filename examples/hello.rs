@@ -10,7 +10,7 @@ fn hello(req: &Request, _: &ServerStatus) -> Response {
 }
 
 /// Offloaded: checked on the loop; the job runs on a worker thread.
-fn sum(req: &Request) -> Result<Job, Response> {
+fn sum(req: &Request, _: &ServerStatus) -> Result<Job, Response> {
     let Some(Ok(to)) = req.query_param("to").map(|t| t.parse::<u64>()) else {
         return Err(Response::text(S::BAD_REQUEST, "need ?to=N\n"));
     };

@@ -10,7 +10,11 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use eddy::call::{self, CallOptions, Mode};
-use eddy::{demo, Config, Exit, Server};
+use std::sync::Arc;
+
+use eddy::{
+    demo, AccessLog, AccessRecord, Config, EventLog, Exit, Server, ServerEvent, WorkerPriority,
+};
 
 /// Printed by `--help`, and on stderr after a usage error.
 const USAGE: &str = "\
@@ -36,6 +40,8 @@ SERVE OPTIONS:
                               send one last request (answered with Connection: close) [default: 1]
     --reuse-port              bind with SO_REUSEPORT: several processes share the port
     --quiet                   no access log on stdout
+    --worker-priority P       idle (SCHED_IDLE: the loop always wins a core), normal, or nice:N
+                              [default: idle]
     --backtraces              print a backtrace under each job or handler panic (costs memory)
     --trace                   print what each turn of the event loop did, on stderr
 
@@ -116,13 +122,8 @@ fn serve(config: Config) -> i32 {
     drop(stdout);
     match server.run() {
         Ok(Exit::Drained) => 0,
-        Ok(Exit::ShutdownTimedOut { abandoned }) => {
-            let _ = writeln!(
-                io::stderr(),
-                "eddy: shutdown timeout passed; abandoned {abandoned} connection(s)"
-            );
-            0
-        }
+        // The server's event said so on stderr already.
+        Ok(Exit::ShutdownTimedOut { .. }) => 0,
         Ok(Exit::SecondSignal) => 1,
         Err(e) => {
             let _ = writeln!(io::stderr(), "eddy: event loop failed: {e}");
@@ -178,9 +179,29 @@ impl Flag<'_> {
     }
 }
 
+/// What the `eddy` binary sets where the library's defaults suit a library:
+/// SIGINT/SIGTERM drain the server, the access log goes to stdout and the
+/// server's events to stderr (write errors ignored: a closed pipe must not
+/// stop the server), and workers yield the CPU to the loop.
+fn binary_defaults() -> Config {
+    let access_log: AccessLog = Arc::new(|record: &AccessRecord<'_>| {
+        let _ = writeln!(io::stdout().lock(), "{record}");
+    });
+    let events: EventLog = Arc::new(|event: &ServerEvent<'_>| {
+        let _ = writeln!(io::stderr().lock(), "{event}");
+    });
+    Config {
+        handle_signals: true,
+        access_log: Some(access_log),
+        events: Some(events),
+        worker_priority: WorkerPriority::Idle,
+        ..Config::default()
+    }
+}
+
 /// Parses `eddy serve`'s options.
 fn parse_serve(args: &[String]) -> Result<Config, String> {
-    let mut config = Config::default();
+    let mut config = binary_defaults();
     let mut flags = Flags { rest: args };
     while let Some(flag) = flags.next() {
         let name = flag.name;
@@ -198,7 +219,8 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
             "--drain-grace" => config.drain_grace = parse_secs(name, flags.value(&flag)?)?,
             "--max-body" => config.max_body = parse_count(name, flags.value(&flag)?)?,
             "--reuse-port" if flag.inline.is_none() => config.reuse_port = true,
-            "--quiet" if flag.inline.is_none() => config.access_log = false,
+            "--quiet" if flag.inline.is_none() => config.access_log = None,
+            "--worker-priority" => config.worker_priority = parse_priority(flags.value(&flag)?)?,
             "--backtraces" if flag.inline.is_none() => config.backtraces = true,
             "--trace" if flag.inline.is_none() => config.trace = true,
             _ => return Err(flag.unknown()),
@@ -212,6 +234,20 @@ fn parse_addr(text: &str) -> Result<SocketAddr, String> {
         .ok()
         .and_then(|mut addrs| addrs.next())
         .ok_or_else(|| format!("--addr: {text:?} is not a HOST:PORT address"))
+}
+
+/// `idle`, `normal` or `nice:N` (1 to 19).
+fn parse_priority(text: &str) -> Result<WorkerPriority, String> {
+    match text {
+        "idle" => Ok(WorkerPriority::Idle),
+        "normal" => Ok(WorkerPriority::Normal),
+        _ => match text.strip_prefix("nice:").map(str::parse::<i32>) {
+            Some(Ok(n)) if (1..=19).contains(&n) => Ok(WorkerPriority::Nice(n)),
+            _ => Err(format!(
+                "--worker-priority: {text:?} is not idle, normal or nice:1 to nice:19"
+            )),
+        },
+    }
 }
 
 /// A positive whole number.
@@ -342,7 +378,7 @@ mod tests {
         assert_eq!(config.workers, 3);
         assert_eq!(config.queue, 7);
         assert_eq!(config.header_timeout, Duration::from_millis(500));
-        assert!(!config.access_log);
+        assert!(config.access_log.is_none());
     }
 
     #[test]

@@ -48,9 +48,8 @@ pub fn router() -> Router {
 
 /// Prometheus text format, version 0.0.4 (the content type says so).
 fn metrics(_: &Request, status: &ServerStatus) -> Response {
-    let mut response = Response::text(StatusCode::OK, status.prometheus());
-    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    response
+    Response::text(StatusCode::OK, status.prometheus())
+        .with_content_type("text/plain; version=0.0.4; charset=utf-8")
 }
 
 fn fast(request: &Request, _: &ServerStatus) -> Response {
@@ -70,14 +69,14 @@ fn slow(request: &Request, _: &ServerStatus) -> Response {
 }
 
 /// The same work, prepared on the loop and run on a worker.
-fn slow_threaded(request: &Request) -> Result<Job, Response> {
+fn slow_threaded(request: &Request, _: &ServerStatus) -> Result<Job, Response> {
     let id = id(request)?.into_owned(); // the job outlives the request
     let n = n(request)?;
     Ok(Job::new(move |cancel| slow_answer(&id, n, cancel)))
 }
 
 /// A job that panics, to show that a panic costs one 500 and nothing else.
-fn fail(request: &Request) -> Result<Job, Response> {
+fn fail(request: &Request, _: &ServerStatus) -> Result<Job, Response> {
     let id = id(request)?.into_owned();
     Ok(Job::new(move |_| panic!("job {id} failed on purpose")))
 }

@@ -139,7 +139,7 @@ impl Respond<Harness> for Answers {
     fn respond(
         &mut self,
         reactor: &mut Reactor<Harness>,
-        request: &Request,
+        request: &mut Request,
         seq: u64,
         _: std::time::Instant,
     ) -> Reply {
@@ -158,6 +158,14 @@ impl Respond<Harness> for Answers {
             route: None,
             response: answer(index),
         }
+    }
+
+    fn admit(&mut self, _: &Request, _: bool) -> Result<usize, Response> {
+        Ok(LIMITS.max_body)
+    }
+
+    fn error(&self, status: StatusCode) -> Response {
+        Response::error(status)
     }
 
     fn refused(&mut self, _: &mut Reactor<Harness>, _: StatusCode) {}
@@ -222,7 +230,7 @@ pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
     let config = Config::default();
     let mut spares = Spares::default();
     let mut scratch = [0u8; 64];
-    let mut conn = Connection::new(stream, peer, LIMITS);
+    let mut conn = Connection::new(stream, Some(peer), LIMITS, None);
     let mut answers = Answers::default();
     // Requests decoded when the connection stopped reading requests.
     let mut decoded_at_stop = None;

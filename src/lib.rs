@@ -71,8 +71,6 @@
 //! let config = Config {
 //!     addr: "127.0.0.1:0".parse().unwrap(),
 //!     workers: 1,
-//!     access_log: false,
-//!     handle_signals: false,
 //!     ..Config::default()
 //! };
 //! let server = Server::bind(config, router)?;
@@ -103,6 +101,7 @@ pub mod fuzzing;
 pub mod histogram;
 pub mod http;
 pub mod job;
+pub mod log;
 pub mod metrics;
 mod panic_report;
 pub mod pool;
@@ -115,7 +114,9 @@ pub mod timeline;
 pub use config::Config;
 pub use http::{Request, Response, StatusCode};
 pub use job::{CancelToken, Job};
+pub use log::{AccessLog, AccessRecord, EventLog, ServerEvent};
+pub use pool::WorkerPriority;
 pub use reactor::{LoopClosed, LoopHandle};
 pub use router::{inline, offload, Route, Router};
-pub use server::{Exit, Server, ServerHandle};
-pub use status::ServerStatus;
+pub use server::{Exit, Server};
+pub use status::{ServerHandle, ServerStatus};

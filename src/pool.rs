@@ -20,16 +20,18 @@
 //! - Each job carries a [`CancelToken`]. The server trips it when the client
 //!   goes away; a job still queued is then skipped (its reply says so), a
 //!   running job may check the token and stop early.
-//! - Workers run in Linux's `SCHED_IDLE` class: they get a core only when
-//!   no ordinary thread wants it, so the loop preempts them the moment it
-//!   wakes. With workers = cores, CPU-bound jobs otherwise take the cores the
-//!   loop needs. Measured on this repository's 2-core machine (`/fast` p99
-//!   under wrk, both workers busy, see docs/performance.md): 9.6 ms at equal
-//!   priority, 5.7 ms at nice 10, 1.4–6.4 ms at nice 19, and 1.4–2.2 ms
-//!   with `SCHED_IDLE` (1.3–1.5 ms idle). The cost: on a host where *other*
-//!   programs keep every core busy, jobs crawl (the job timeout bounds them).
-//!   eddy is meant to own its machine or container; the loop's latency is
-//!   the thing to protect.
+//! - How the workers are scheduled is a setting, [`WorkerPriority`]. In
+//!   Linux's `SCHED_IDLE` class they get a core only when no ordinary thread
+//!   wants it, so the loop preempts them the moment it wakes: with workers =
+//!   cores, CPU-bound jobs otherwise take the cores the loop needs. Measured
+//!   on this repository's 2-core machine (`/fast` p99 under wrk, both
+//!   workers busy, see docs/performance.md): 9.6 ms at equal priority,
+//!   5.7 ms at nice 10, 1.4–6.4 ms at nice 19, and 1.4–2.2 ms with
+//!   `SCHED_IDLE` (1.3–1.5 ms idle). The cost: on a host where *other*
+//!   programs keep every core busy, idle-class jobs crawl (the job timeout
+//!   bounds them). The library's default is `Normal` — it does not know its
+//!   host — and the `eddy` binary's is `Idle`, since a server that owns its
+//!   machine should protect its loop's latency.
 
 use std::thread::{self, JoinHandle};
 
@@ -60,6 +62,20 @@ struct Task {
     reply: Reply,
 }
 
+/// How worker threads are scheduled against the loop (and everything else
+/// on the host). Linux only; elsewhere every choice is `Normal`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WorkerPriority {
+    /// Like any thread: jobs and the loop compete as equals.
+    #[default]
+    Normal,
+    /// `nice` this much (1 to 19): lower priority, but still a share.
+    Nice(i32),
+    /// `SCHED_IDLE`: a core only when no other thread wants it. The loop
+    /// always wins; jobs starve if the host's other programs are busy.
+    Idle,
+}
+
 /// A fixed set of worker threads fed by a bounded queue.
 pub struct WorkerPool {
     /// The sending side of the job queue; `None` once shutdown began, which
@@ -69,9 +85,9 @@ pub struct WorkerPool {
 }
 
 impl WorkerPool {
-    /// Starts `workers` threads sharing a queue of at most `queue_capacity`
-    /// jobs.
-    pub fn start(workers: usize, queue_capacity: usize) -> WorkerPool {
+    /// Starts `workers` threads, scheduled as `priority` says, sharing a
+    /// queue of at most `queue_capacity` jobs.
+    pub fn start(workers: usize, queue_capacity: usize, priority: WorkerPriority) -> WorkerPool {
         let (sender, receiver) = crossbeam_channel::bounded(queue_capacity);
         let workers = (0..workers)
             .map(|n| {
@@ -79,7 +95,7 @@ impl WorkerPool {
                 thread::Builder::new()
                     .name(format!("eddy-worker-{n}"))
                     .spawn(move || {
-                        yield_to_the_loop();
+                        set_priority(priority);
                         work(receiver)
                     })
                     .expect("spawning a worker thread")
@@ -145,18 +161,26 @@ fn work(tasks: Receiver<Task>) {
     }
 }
 
-/// Moves the calling thread to the `SCHED_IDLE` scheduling class, so that
-/// the loop thread wins the CPU whenever both are runnable (see the module
-/// doc for the measurements and the trade-off). On Linux the call applies to
-/// the calling thread only; elsewhere it would change the whole process, so
-/// it is Linux-only. Failure is harmless: the workers then compete with the
-/// loop as equals.
-fn yield_to_the_loop() {
+/// Schedules the calling thread as `priority` says (see the module doc for
+/// the measurements and the trade-off). On Linux these calls apply to the
+/// calling thread only; elsewhere they would change the whole process, so
+/// they are Linux-only. Failure is harmless: the worker then competes with
+/// the loop as an equal.
+fn set_priority(priority: WorkerPriority) {
     #[cfg(target_os = "linux")]
-    // SAFETY: a plain system call on the calling thread (pid 0), with a
-    // valid pointer to a parameter block that outlives it.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
+    match priority {
+        WorkerPriority::Normal => {}
+        // SAFETY: a plain system call on the calling thread (0: this one).
+        WorkerPriority::Nice(nice) => unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, 0, nice.clamp(-20, 19));
+        },
+        // SAFETY: a plain system call on the calling thread (pid 0), with a
+        // valid pointer to a parameter block that outlives it.
+        WorkerPriority::Idle => unsafe {
+            let param = libc::sched_param { sched_priority: 0 };
+            libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
+        },
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = priority;
 }

@@ -7,177 +7,125 @@
 //!   served (the demo's `/slow` shows what happens when it does).
 //! - **offloaded** — a cheap *prepare* step runs on the loop (read the
 //!   request, validate it, answer 400 right away if it is bad) and returns a
-//!   [`Job`]; the job runs on the worker pool and the loop answers when it is
-//!   done. This is Tornado's `yield executor.submit(...)` from the seed
+//!   [`Job`]; the job runs on the worker pool and the server answers when it
+//!   is done. This is Tornado's `yield executor.submit(...)` from the seed
 //!   answers, spelled as data.
 //!
-//! Routes are matched on the exact path. A GET route also answers HEAD
-//! (the connection drops the body). A known path asked with another method
-//! gets 405 with an `Allow` header listing what it does accept, and
-//! `OPTIONS` on it gets that list with a 200 (RFC 9110 §9.3.7), as does
-//! `OPTIONS *` for the server as a whole, unless a route claims OPTIONS.
+//! Paths are patterns (`router/pattern.rs`): literal (`/fast`), with
+//! parameters (`/items/:id`, read with `Request::param`), or with a rest
+//! (`/static/*path`). Literal paths are tried first, then patterns in the
+//! order they were registered, then the fallback route, if there is one. A
+//! GET route also answers HEAD (the connection drops the body). A known path
+//! asked with another method gets 405 with an `Allow` field listing what it
+//! does accept, and `OPTIONS` on it gets that list with a 200 (RFC 9110
+//! §9.3.7), as does `OPTIONS *` for the server as a whole, unless a route
+//! claims OPTIONS. The server's own error answers (404, 405, 408, 413, ...)
+//! are made by [`Router::error`], which [`Router::error_page`] can replace.
+
+mod pattern;
+
+use std::sync::Arc;
 
 use crate::http::{Request, Response, StatusCode};
 use crate::job::Job;
 use crate::panic_report::{self, PanicReport};
 use crate::status::ServerStatus;
+use pattern::{Captures, Pattern};
 
 /// A handler that answers on the loop thread.
 pub type InlineFn = Box<dyn Fn(&Request, &ServerStatus<'_>) -> Response + Send>;
 
 /// The loop-side half of an offloaded route: turns a request into a job for
 /// the pool, or into an immediate response (typically a 400).
-pub type PrepareFn = Box<dyn Fn(&Request) -> Result<Job, Response> + Send>;
+pub type PrepareFn = Box<dyn Fn(&Request, &ServerStatus<'_>) -> Result<Job, Response> + Send>;
+
+/// Renders the server's own error answers.
+pub type ErrorPageFn = Box<dyn Fn(StatusCode) -> Response + Send>;
 
 /// How a route produces its response.
-pub enum Route {
+enum Work {
     /// Runs on the loop thread; must not block.
     Inline(InlineFn),
     /// Prepared on the loop thread, run on the worker pool.
     Offload(PrepareFn),
 }
 
+/// A route: its handler, where it runs, and its body limit.
+pub struct Route {
+    work: Work,
+    /// Overrides `Config::max_body` for this route, up or down.
+    max_body: Option<usize>,
+}
+
+impl Route {
+    /// Accepts request bodies up to `bytes` on this route (413 beyond),
+    /// instead of `Config::max_body`: lower for a route that takes none,
+    /// higher for an upload.
+    pub fn max_body(mut self, bytes: usize) -> Route {
+        self.max_body = Some(bytes);
+        self
+    }
+
+    /// True if the route's work runs on the pool.
+    pub fn is_offloaded(&self) -> bool {
+        matches!(self.work, Work::Offload(_))
+    }
+}
+
 /// A route that runs on the loop thread.
 pub fn inline(handler: impl Fn(&Request, &ServerStatus) -> Response + Send + 'static) -> Route {
-    Route::Inline(Box::new(handler))
+    Route {
+        work: Work::Inline(Box::new(handler)),
+        max_body: None,
+    }
 }
 
-/// A route whose work runs on the worker pool.
-pub fn offload(prepare: impl Fn(&Request) -> Result<Job, Response> + Send + 'static) -> Route {
-    Route::Offload(Box::new(prepare))
+/// A route whose work runs on the worker pool: `prepare` runs on the loop
+/// and returns the job (or an answer now).
+pub fn offload(
+    prepare: impl Fn(&Request, &ServerStatus) -> Result<Job, Response> + Send + 'static,
+) -> Route {
+    Route {
+        work: Work::Offload(Box::new(prepare)),
+        max_body: None,
+    }
 }
 
-/// The outcome of looking a request up.
+/// The outcome of looking a request up. The route index is the route's
+/// place in [`Router::names`], for counting per route.
 pub enum Resolved<'r> {
-    /// This route (of path number `.0`, in registration order) answers it.
-    Found(usize, &'r Route),
+    /// This route (of index `.0`) answers it; `.2` is what its path's
+    /// parameters captured.
+    Found(usize, &'r Route, Captures<'r>),
     /// No route has this path: 404.
     NotFound,
-    /// The path (number `.0`) exists but not for this method: 405 with this
+    /// The path (index `.0`) exists but not for this method: 405 with this
     /// `Allow` value.
     MethodNotAllowed(usize, &'r str),
-    /// `OPTIONS` on a path (number `.0`, `None` for `*`, the server itself)
+    /// `OPTIONS` on a path (index `.0`, `None` for `*`, the server itself)
     /// no route answers OPTIONS for: 200 with this `Allow` value.
     Options(Option<usize>, &'r str),
 }
 
 impl Resolved<'_> {
-    /// The number of the matched path, for counting requests per route;
+    /// The index of the matched route, for counting requests per route;
     /// `None` when no path matched.
-    pub fn path_index(&self) -> Option<usize> {
+    pub fn route_index(&self) -> Option<usize> {
         match self {
-            Resolved::Found(index, _) | Resolved::MethodNotAllowed(index, _) => Some(*index),
+            Resolved::Found(index, ..) | Resolved::MethodNotAllowed(index, _) => Some(*index),
             Resolved::Options(index, _) => *index,
             Resolved::NotFound => None,
         }
     }
 }
 
-/// The routes of one path.
+/// The routes of one path pattern.
 struct PathRoutes {
-    path: String,
+    pattern: Pattern,
     /// (method, route) pairs, e.g. ("GET", ..).
     methods: Vec<(String, Route)>,
-    /// The `Allow` header value for a 405, built once at registration so an
-    /// unexpected method costs no allocation.
+    /// The `Allow` value for a 405, built once at registration.
     allow: String,
-}
-
-/// A table of routes, matched on exact path then method.
-#[derive(Default)]
-pub struct Router {
-    /// A short list scanned in order: a demo app has a handful of paths, and
-    /// a linear scan over them beats hashing the path.
-    paths: Vec<PathRoutes>,
-    /// Every method some path accepts, for `OPTIONS *`'s `Allow`; built at
-    /// registration, like each path's.
-    allow_any: String,
-}
-
-impl Router {
-    /// An empty router: every request gets 404.
-    pub fn new() -> Router {
-        Router::default()
-    }
-
-    /// Registers `route` for GET (and therefore HEAD) on `path`.
-    pub fn get(self, path: &str, route: Route) -> Router {
-        self.route("GET", path, route)
-    }
-
-    /// Registers `route` for `method` on `path`. Registering the same pair
-    /// twice replaces the earlier route.
-    pub fn route(mut self, method: &str, path: &str, route: Route) -> Router {
-        let index = match self.paths.iter().position(|p| p.path == path) {
-            Some(index) => index,
-            None => {
-                self.paths.push(PathRoutes {
-                    path: path.to_string(),
-                    methods: Vec::new(),
-                    allow: String::new(),
-                });
-                self.paths.len() - 1
-            }
-        };
-        let entry = &mut self.paths[index];
-        entry.methods.retain(|(m, _)| m != method);
-        entry.methods.push((method.to_string(), route));
-        entry.allow = allow_header(entry.methods.iter().map(|(m, _)| m.as_str()));
-        let every = self.paths.iter().flat_map(|p| p.methods.iter());
-        let mut seen: Vec<&str> = Vec::new();
-        for (method, _) in every {
-            if !seen.contains(&method.as_str()) {
-                seen.push(method);
-            }
-        }
-        self.allow_any = allow_header(seen.into_iter());
-        self
-    }
-
-    /// The registered paths, in registration order (their index is what
-    /// [`Resolved::path_index`] returns).
-    pub fn paths(&self) -> Vec<String> {
-        self.paths.iter().map(|p| p.path.clone()).collect()
-    }
-
-    /// Finds the route for a request.
-    pub fn resolve(&self, request: &Request) -> Resolved<'_> {
-        if request.target == "*" {
-            // Only OPTIONS may have this target (head.rs refuses the rest).
-            return Resolved::Options(None, &self.allow_any);
-        }
-        let Some((index, entry)) = self
-            .paths
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.path == request.path())
-        else {
-            return Resolved::NotFound;
-        };
-        // HEAD is answered by the GET route: same status and headers, and
-        // the connection leaves the body out (RFC 9110 §9.3.2).
-        let method = match request.method.as_str() {
-            "HEAD" => "GET",
-            other => other,
-        };
-        match entry.methods.iter().find(|(m, _)| m == method) {
-            Some((_, route)) => Resolved::Found(index, route),
-            None if method == "OPTIONS" => Resolved::Options(Some(index), &entry.allow),
-            None => Resolved::MethodNotAllowed(index, &entry.allow),
-        }
-    }
-}
-
-/// `GET, HEAD, POST` — the methods a path accepts, HEAD implied by GET.
-fn allow_header<'a>(methods: impl Iterator<Item = &'a str>) -> String {
-    let mut allowed: Vec<&str> = Vec::new();
-    for method in methods {
-        allowed.push(method);
-        if method == "GET" {
-            allowed.push("HEAD");
-        }
-    }
-    allowed.join(", ")
 }
 
 /// What a route made of a request.
@@ -192,7 +140,182 @@ pub enum Answer {
     Failed(PanicReport),
 }
 
+/// A table of routes.
+#[derive(Default)]
+pub struct Router {
+    /// Scanned in order, literal paths first (see [`Router::resolve`]): a
+    /// small app has a handful, and a scan over them beats hashing.
+    paths: Vec<PathRoutes>,
+    /// Answers every request no path matches, whatever its method.
+    fallback: Option<Route>,
+    /// Every method some path accepts, for `OPTIONS *`'s `Allow`.
+    allow_any: String,
+    /// Replaces [`Response::error`] for the server's own error answers.
+    error_page: Option<ErrorPageFn>,
+}
+
 impl Router {
+    /// An empty router: every request gets 404.
+    pub fn new() -> Router {
+        Router::default()
+    }
+
+    /// Registers `route` for GET (and therefore HEAD) on `path`.
+    pub fn get(self, path: &str, route: Route) -> Router {
+        self.route("GET", path, route)
+    }
+
+    /// Registers `route` for POST on `path`.
+    pub fn post(self, path: &str, route: Route) -> Router {
+        self.route("POST", path, route)
+    }
+
+    /// Registers `route` for PUT on `path`.
+    pub fn put(self, path: &str, route: Route) -> Router {
+        self.route("PUT", path, route)
+    }
+
+    /// Registers `route` for DELETE on `path`.
+    pub fn delete(self, path: &str, route: Route) -> Router {
+        self.route("DELETE", path, route)
+    }
+
+    /// Registers `route` for PATCH on `path`.
+    pub fn patch(self, path: &str, route: Route) -> Router {
+        self.route("PATCH", path, route)
+    }
+
+    /// Registers `route` for `method` (any token: methods are
+    /// case-sensitive) on `path`, a pattern: `/items/:id` captures one
+    /// segment, `/static/*path` the rest. Registering the same pair twice
+    /// replaces the earlier route. Panics on a malformed pattern.
+    pub fn route(mut self, method: &str, path: &str, route: Route) -> Router {
+        let index = match self.paths.iter().position(|p| p.pattern.text() == path) {
+            Some(index) => index,
+            None => {
+                self.paths.push(PathRoutes {
+                    pattern: Pattern::parse(path),
+                    methods: Vec::new(),
+                    allow: String::new(),
+                });
+                self.paths.len() - 1
+            }
+        };
+        let entry = &mut self.paths[index];
+        entry.methods.retain(|(m, _)| m != method);
+        entry.methods.push((method.to_string(), route));
+        entry.allow = allow_header(entry.methods.iter().map(|(m, _)| m.as_str()));
+        let mut seen: Vec<&str> = Vec::new();
+        for (method, _) in self.paths.iter().flat_map(|p| p.methods.iter()) {
+            if !seen.contains(&method.as_str()) {
+                seen.push(method);
+            }
+        }
+        self.allow_any = allow_header(seen.into_iter());
+        self
+    }
+
+    /// Answers every request whose path no route matches, with any method
+    /// (instead of 404).
+    pub fn fallback(mut self, route: Route) -> Router {
+        self.fallback = Some(route);
+        self
+    }
+
+    /// Renders the server's own error answers — 400, 404, 405, 408, 413,
+    /// 414, 417, 431, 500, 501, 503, 504, 505 — with `page` instead of the
+    /// plain `"404 Not Found\n"`. The server still adds what the status
+    /// requires (`Allow` on a 405, `Retry-After` on a 503).
+    pub fn error_page(mut self, page: impl Fn(StatusCode) -> Response + Send + 'static) -> Router {
+        self.error_page = Some(Box::new(page));
+        self
+    }
+
+    /// The error answer for `status`: the error page's, or
+    /// [`Response::error`].
+    pub fn error(&self, status: StatusCode) -> Response {
+        match &self.error_page {
+            Some(page) => page(status),
+            None => Response::error(status),
+        }
+    }
+
+    /// The routes' names (their patterns), in index order, the fallback's
+    /// last (`(fallback)`).
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .paths
+            .iter()
+            .map(|p| p.pattern.text().to_string())
+            .collect();
+        if self.fallback.is_some() {
+            names.push("(fallback)".to_string());
+        }
+        names
+    }
+
+    /// True if any route runs on the pool (so the server starts workers).
+    pub fn offloads(&self) -> bool {
+        let mut routes = self
+            .paths
+            .iter()
+            .flat_map(|p| p.methods.iter().map(|(_, r)| r));
+        routes.any(Route::is_offloaded) || self.fallback.as_ref().is_some_and(Route::is_offloaded)
+    }
+
+    /// Finds the route for `method` on `path` (and `target`, for `*`).
+    /// Literal paths first, then patterns in registration order, then the
+    /// fallback.
+    pub fn resolve<'r>(&'r self, method: &str, target: &str, path: &str) -> Resolved<'r> {
+        if target == "*" {
+            // Only OPTIONS may have this target (http/head.rs refuses the rest).
+            return Resolved::Options(None, &self.allow_any);
+        }
+        let literal = self
+            .paths
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.pattern.is_literal());
+        let patterns = self
+            .paths
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.pattern.is_literal());
+        let found = literal
+            .chain(patterns)
+            .find_map(|(index, p)| Some((index, p, p.pattern.matches(path)?)));
+        let Some((index, entry, captures)) = found else {
+            return match &self.fallback {
+                Some(route) => Resolved::Found(self.paths.len(), route, Captures::none()),
+                None => Resolved::NotFound,
+            };
+        };
+        // HEAD is answered by the GET route: same status and fields, and
+        // the connection leaves the body out (RFC 9110 §9.3.2).
+        let method = match method {
+            "HEAD" => "GET",
+            other => other,
+        };
+        match entry.methods.iter().find(|(m, _)| m == method) {
+            Some((_, route)) => Resolved::Found(index, route, captures),
+            None if method == "OPTIONS" => Resolved::Options(Some(index), &entry.allow),
+            None => Resolved::MethodNotAllowed(index, &entry.allow),
+        }
+    }
+
+    /// The body limit for `request`'s route (`default` unless the route
+    /// sets one), or the error answer to give instead of reading its body
+    /// at all when no route would take it. Asked when a head announces a
+    /// body, before any of it is read.
+    pub fn body_limit(&self, request: &Request, default: usize) -> Result<usize, StatusCode> {
+        match self.resolve(&request.method, &request.target, request.path()) {
+            Resolved::Found(_, route, _) => Ok(route.max_body.unwrap_or(default)),
+            Resolved::NotFound => Err(StatusCode::NOT_FOUND),
+            Resolved::MethodNotAllowed(..) => Err(StatusCode::METHOD_NOT_ALLOWED),
+            Resolved::Options(..) => Ok(default),
+        }
+    }
+
     /// Runs the route `resolved` found for `request`: an inline handler
     /// answers now, an offloaded route's prepare step answers now or
     /// returns its job. A panic in either is caught: a buggy route must not
@@ -204,26 +327,48 @@ impl Router {
         status: &ServerStatus<'_>,
     ) -> Answer {
         let route = match resolved {
-            Resolved::Found(_, route) => route,
-            Resolved::NotFound => return Answer::Now(Response::error(StatusCode::NOT_FOUND)),
+            Resolved::Found(_, route, _) => route,
+            Resolved::NotFound => return Answer::Now(self.error(StatusCode::NOT_FOUND)),
             Resolved::MethodNotAllowed(_, allow) => {
-                let response =
-                    Response::error(StatusCode::METHOD_NOT_ALLOWED).with_header("Allow", allow);
+                let response = self
+                    .error(StatusCode::METHOD_NOT_ALLOWED)
+                    .with_header("Allow", allow.to_string());
                 return Answer::Now(response);
             }
             // No content: RFC 9110 §9.3.7 asks for `Content-Length: 0`.
             Resolved::Options(_, allow) => {
-                let response = Response::text(StatusCode::OK, "").with_header("Allow", allow);
+                let response =
+                    Response::new(StatusCode::OK).with_header("Allow", allow.to_string());
                 return Answer::Now(response);
             }
         };
-        let prepared = panic_report::catch(|| match route {
-            Route::Inline(handler) => Answer::Now(handler(request, status)),
-            Route::Offload(prepare) => match prepare(request) {
+        let prepared = panic_report::catch(|| match &route.work {
+            Work::Inline(handler) => Answer::Now(handler(request, status)),
+            Work::Offload(prepare) => match prepare(request, status) {
                 Ok(job) => Answer::Offload(job),
                 Err(response) => Answer::Now(response),
             },
         });
         prepared.unwrap_or_else(Answer::Failed)
     }
+}
+
+/// Copies what a match captured into the request, for `Request::param`.
+pub(crate) fn keep_captures(request: &mut Request, captures: &Captures<'_>) {
+    request.params.clear();
+    for (name, range) in captures.iter() {
+        request.params.push((Arc::clone(name), range));
+    }
+}
+
+/// `GET, HEAD, POST` — the methods a path accepts, HEAD implied by GET.
+fn allow_header<'a>(methods: impl Iterator<Item = &'a str>) -> String {
+    let mut allowed: Vec<&str> = Vec::new();
+    for method in methods {
+        allowed.push(method);
+        if method == "GET" {
+            allowed.push("HEAD");
+        }
+    }
+    allowed.join(", ")
 }

@@ -6,10 +6,41 @@
 //! and drops it just after, which is why a plain reference to the metrics
 //! suffices (nothing counts while the handler runs: it is one thread).
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::histogram::Histogram;
 use crate::metrics::{Gauges, Metrics};
+use crate::reactor::LoopClosed;
+
+/// A cloneable, `Send` handle to a running server, for any thread: the way
+/// to stop it from code — from the program that embeds it, from an inline
+/// handler (`ServerStatus::handle`), or from a job that took a clone.
+#[derive(Clone)]
+pub struct ServerHandle(Arc<dyn Fn() -> Result<(), LoopClosed> + Send + Sync>);
+
+impl ServerHandle {
+    /// A handle whose `shutdown` calls `begin` (the server makes it: a
+    /// callback that starts its drain).
+    pub(crate) fn new(begin: impl Fn() -> Result<(), LoopClosed> + Send + Sync + 'static) -> Self {
+        ServerHandle(Arc::new(begin))
+    }
+
+    /// Asks the server to drain and stop, as SIGTERM does: stop accepting,
+    /// finish and flush what is in flight, then `Server::run` returns.
+    /// Callable from any thread, the loop's own included (the drain then
+    /// begins at the start of the next turn); never blocks.
+    pub fn shutdown(&self) -> Result<(), LoopClosed> {
+        (self.0)()
+    }
+}
+
+impl fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ServerHandle")
+    }
+}
 
 /// The server as an inline handler sees it.
 #[derive(Debug, Clone, Copy)]
@@ -32,9 +63,17 @@ pub struct ServerStatus<'a> {
     pub(crate) metrics: &'a Metrics,
     /// The reactor's loop-lag histogram.
     pub(crate) loop_lag: &'a Histogram,
+    /// The way to stop the server (see [`ServerStatus::handle`]).
+    pub(crate) handle: &'a ServerHandle,
 }
 
 impl ServerStatus<'_> {
+    /// A handle to this server, to stop it (an admin route), now or later
+    /// from a job: `status.handle().shutdown()`.
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+
     /// The server's metrics in the Prometheus text format (see `metrics.rs`
     /// for every name), for a `/metrics` route.
     pub fn prometheus(&self) -> String {

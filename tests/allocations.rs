@@ -75,8 +75,6 @@ fn fast_requests_allocate_nothing_in_steady_state() {
     let config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         workers: 1,
-        access_log: false,
-        handle_signals: false,
         ..Config::default()
     };
     let server = Server::bind(config, demo::router()).unwrap();

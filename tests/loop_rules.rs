@@ -28,8 +28,6 @@ fn config() -> Config {
     Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         workers: 1,
-        access_log: false,
-        handle_signals: false,
         ..Config::default()
     }
 }

@@ -11,15 +11,15 @@
 //! once" (may_minihttp): every request that arrived in one read is answered
 //! before the one `write` of a round.
 
-use std::io::{self, Write};
-use std::net::SocketAddr;
-use std::time::Instant;
+use std::io;
+use std::time::{Duration, Instant};
 
-use super::queue::Encoded;
+type Encoded = super::queue::Encoded<Logged>;
 use super::{Closing, Connection, Phase, Stream};
 use crate::http::response::CONTINUE;
 use crate::http::{encode_response, Decoded, Request, Response, ResponseMeta, StatusCode, Version};
 use crate::job::CancelToken;
+use crate::log::AccessRecord;
 use crate::reactor::{Handler, Reactor, TimerKey};
 
 /// At most this many requests may wait for their answers on one connection;
@@ -37,14 +37,25 @@ const MAX_PENDING_OUTPUT: usize = 1 << 20;
 /// or the fuzz harness.
 pub trait Respond<H: Handler> {
     /// The answer to `request`, whose place in line is `seq`, decoded at
-    /// `decoded` (for its duration in the metrics).
+    /// `decoded` (for its duration in the metrics). The request is lent
+    /// mutably so the router can record what its path parameters captured.
     fn respond(
         &mut self,
         reactor: &mut Reactor<H>,
-        request: &Request,
+        request: &mut Request,
         seq: u64,
         decoded: Instant,
     ) -> Reply;
+
+    /// A head announced a body (none of it read yet): the body limit for
+    /// this request, or the answer to give instead of reading it — when the
+    /// client waits on `Expect: 100-continue` for a request that will not
+    /// be served.
+    fn admit(&mut self, request: &Request, expects_continue: bool) -> Result<usize, Response>;
+
+    /// The server's own answer for `status` (its error page).
+    fn error(&self, status: StatusCode) -> Response;
+
     /// The decoder refused bytes with `status`; its answer is queued
     /// already (for counting).
     fn refused(&mut self, reactor: &mut Reactor<H>, status: StatusCode);
@@ -131,7 +142,6 @@ impl<S: Stream> Connection<S> {
         &mut self,
         reactor: &mut Reactor<H>,
         date: &[u8],
-        access_log: bool,
         respond: &mut R,
     ) -> usize {
         let mut decoded = 0;
@@ -141,26 +151,45 @@ impl<S: Stream> Connection<S> {
                 self.decode_paused = self.in_pos < self.inbuf.len();
                 break;
             }
-            let (used, found) = self.decoder.decode(&self.inbuf[self.in_pos..]);
+            // A refusal at admission (an answer instead of reading a body)
+            // is made with all the answer needs (`Allow` on a 405), which
+            // the decoder, a codec, cannot carry: it is kept here.
+            let mut refusal = None;
+            let mut admit = |request: &Request, expects_continue| {
+                respond
+                    .admit(request, expects_continue)
+                    .map_err(|response| {
+                        let status = response.status;
+                        refusal = Some(response);
+                        status
+                    })
+            };
+            let (used, found) = self
+                .decoder
+                .decode_with(&self.inbuf[self.in_pos..], &mut admit);
             self.in_pos += used;
             match found {
-                Decoded::Request(request) => {
+                Decoded::Request(mut request) => {
                     decoded += 1;
                     self.requests_seen += 1;
-                    self.place(reactor, &request, date, access_log, respond);
+                    request.peer = self.peer;
+                    self.place(reactor, &mut request, date, respond);
                     self.decoder.recycle(request);
                 }
                 Decoded::Continue => {
                     self.queue.push_encoded(Encoded {
                         bytes: CONTINUE.to_vec(),
                         close: false,
+                        logged: None,
                     });
                 }
                 Decoded::Incomplete => break,
                 Decoded::Reject(status) => {
                     // Framing is lost: nothing after this point can be
                     // trusted to be a request. Answer, then close.
-                    self.refuse(status, date, access_log);
+                    let response = refusal.unwrap_or_else(|| respond.error(status));
+                    self.stop_reading(Closing::Refused);
+                    self.queue_error(&response, date);
                     respond.refused(reactor, status);
                 }
             }
@@ -179,9 +208,8 @@ impl<S: Stream> Connection<S> {
     fn place<H: Handler, R: Respond<H>>(
         &mut self,
         reactor: &mut Reactor<H>,
-        request: &Request,
+        request: &mut Request,
         date: &[u8],
-        access_log: bool,
         respond: &mut R,
     ) {
         let close = !request.keep_alive;
@@ -194,7 +222,7 @@ impl<S: Stream> Connection<S> {
             confirm_keep_alive: request.version == Version::Http10 && request.keep_alive,
             close,
             started,
-            request_line: access_log.then(|| request_line(request)),
+            request_line: self.access_log.is_some().then(|| request_line(request)),
             route: None,
             job: None,
         });
@@ -221,20 +249,25 @@ impl<S: Stream> Connection<S> {
     pub fn fill(&mut self, seq: u64, response: Response, date: &[u8]) -> Filled {
         let draining = matches!(self.phase, Phase::Draining { .. });
         let goodbye = draining && self.queue.is_last(seq) && self.between_requests();
-        let peer = self.peer;
         let filled;
         if let Some(pending) = self.queue.take_front(seq) {
             // The oldest request: everything before it has been handed to
-            // the output buffer already, so encode straight into it.
+            // the output buffer already, so encode straight into it — and
+            // it is next in line for the access log too.
             filled = Filled::of(&pending);
-            encode(peer, &pending, &response, goodbye, date, &mut self.out);
+            let (_, logged) = encode(pending, &response, goodbye, date, &mut self.out);
+            self.log(logged);
         } else {
             let mut taken = Filled::Unwanted;
             self.queue.fill(seq, |pending| {
                 taken = Filled::of(&pending);
                 let mut bytes = Vec::new();
-                let close = encode(peer, &pending, &response, goodbye, date, &mut bytes);
-                Encoded { bytes, close }
+                let (close, logged) = encode(pending, &response, goodbye, date, &mut bytes);
+                Encoded {
+                    bytes,
+                    close,
+                    logged,
+                }
             });
             filled = taken;
         }
@@ -244,10 +277,10 @@ impl<S: Stream> Connection<S> {
         filled
     }
 
-    /// The job for place `seq` ran out of time: tell it to stop, answer 504
-    /// in its place. `Unwanted` if the place was answered meanwhile.
-    pub fn time_out_job(&mut self, seq: u64, date: &[u8]) -> Filled {
-        let response = Response::error(StatusCode::GATEWAY_TIMEOUT);
+    /// The job for place `seq` ran out of time: tell it to stop, answer
+    /// `response` (a 504) in its place. `Unwanted` if the place was
+    /// answered meanwhile.
+    pub fn time_out_job(&mut self, seq: u64, response: Response, date: &[u8]) -> Filled {
         let filled = self.fill(seq, response, date);
         if let Filled::Placed { job: Some(job), .. } = &filled {
             job.cancel.time_out();
@@ -255,33 +288,47 @@ impl<S: Stream> Connection<S> {
         filled
     }
 
-    /// Gives up on a request that did not arrive in time: 408, then close.
-    pub(super) fn time_out_request(&mut self, date: &[u8]) {
+    /// Gives up on a request that did not arrive in time: `response` (a
+    /// 408), then close.
+    pub fn time_out_request(&mut self, response: &Response, date: &[u8]) {
         self.stop_reading(Closing::TimedOut);
-        self.queue_error(StatusCode::REQUEST_TIMEOUT, date);
+        self.queue_error(response, date);
     }
 
-    /// Refuses bytes that are not an acceptable request: `status`, then
-    /// close.
-    fn refuse(&mut self, status: StatusCode, date: &[u8], access_log: bool) {
-        self.stop_reading(Closing::Refused);
-        if access_log {
-            let body = Response::error(status).body.len();
-            log_access(self.peer, "-", status, body, Instant::now());
-        }
-        self.queue_error(status, date);
-    }
-
-    /// Queues the error answer `status`, which ends the connection.
-    fn queue_error(&mut self, status: StatusCode, date: &[u8]) {
+    /// Queues `response`, an error answer that ends the connection, given
+    /// to bytes with no request line the access log could show.
+    fn queue_error(&mut self, response: &Response, date: &[u8]) {
         let meta = ResponseMeta {
             head_only: false,
             close: true,
             confirm_keep_alive: false,
         };
         let mut bytes = Vec::new();
-        encode_response(&Response::error(status), meta, date, &mut bytes);
-        self.queue.push_encoded(Encoded { bytes, close: true });
+        let body_bytes = encode_response(response, meta, date, &mut bytes);
+        let logged = self.access_log.is_some().then(|| Logged {
+            request_line: None,
+            status: response.status.as_u16(),
+            body_bytes,
+            duration: Duration::ZERO,
+        });
+        self.queue.push_encoded(Encoded {
+            bytes,
+            close: true,
+            logged,
+        });
+    }
+
+    /// Hands an answer's record to the access log as it goes out.
+    fn log(&self, logged: Option<Logged>) {
+        if let (Some(logged), Some(hook)) = (logged, &self.access_log) {
+            hook(&AccessRecord {
+                peer: self.peer,
+                request_line: logged.request_line.as_deref(),
+                status: logged.status,
+                body_bytes: logged.body_bytes,
+                duration: logged.duration,
+            });
+        }
     }
 
     /// Moves the answers that may leave (answered places at the front of
@@ -292,6 +339,8 @@ impl<S: Stream> Connection<S> {
             self.out.extend_from_slice(&encoded.bytes);
             // Every answer that closes changed the phase when it was made.
             debug_assert!(!encoded.close || !self.reads_requests());
+            // Logged as it leaves the queue: in request order.
+            self.log(encoded.logged);
         }
         let mut written = 0;
         while self.ready.writable && self.out_pos < self.out.len() {
@@ -325,28 +374,40 @@ impl<S: Stream> Connection<S> {
     }
 }
 
-/// Encodes the answer to the request `pending` describes into `out`, logs
-/// it, and returns whether the connection closes after it.
+/// What the access log will say about an answer, kept with it until it
+/// leaves the queue, so lines come in request order.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Logged {
+    request_line: Option<String>,
+    status: u16,
+    body_bytes: usize,
+    duration: Duration,
+}
+
+/// Encodes the answer to the request `pending` describes into `out`;
+/// returns whether the connection closes after it, and its access-log
+/// record if the log is on.
 fn encode(
-    peer: SocketAddr,
-    pending: &Pending,
+    pending: Pending,
     response: &Response,
     goodbye: bool,
     date: &[u8],
     out: &mut Vec<u8>,
-) -> bool {
+) -> (bool, Option<Logged>) {
     let close = pending.close || goodbye;
     let meta = ResponseMeta {
         head_only: pending.head_only,
         close,
         confirm_keep_alive: pending.confirm_keep_alive && !close,
     };
-    if let Some(line) = &pending.request_line {
-        let body = response.body.len();
-        log_access(peer, line, response.status, body, pending.started);
-    }
-    encode_response(response, meta, date, out);
-    close
+    let body_bytes = encode_response(response, meta, date, out);
+    let logged = pending.request_line.map(|line| Logged {
+        request_line: Some(line),
+        status: response.status.as_u16(),
+        body_bytes,
+        duration: pending.started.elapsed(),
+    });
+    (close, logged)
 }
 
 /// `GET /fast?id=1 HTTP/1.1`, as the access log shows it.
@@ -356,17 +417,4 @@ fn request_line(request: &Request) -> String {
         Version::Http11 => "HTTP/1.1",
     };
     format!("{} {} {}", request.method, request.target, version)
-}
-
-/// One access-log line on stdout:
-/// `127.0.0.1:50412 "GET /fast?id=1 HTTP/1.1" 200 13 0.084ms`.
-/// Write errors are ignored: a closed stdout must not take the server down
-/// (`println!` would panic on EPIPE).
-fn log_access(peer: SocketAddr, line: &str, status: StatusCode, body_len: usize, started: Instant) {
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    let _ = writeln!(
-        io::stdout().lock(),
-        "{peer} \"{line}\" {} {body_len} {ms:.3}ms",
-        status.as_u16()
-    );
 }

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use super::{Closing, Connection, Phase, Stream};
 use crate::config::Config;
-use crate::http::StatusCode;
 use crate::reactor::{Handler, Reactor, TimerKey};
 
 /// How long a closing connection keeps reading (and dropping) after its
@@ -59,9 +58,9 @@ pub enum Expiry {
     Close,
     /// Drive it: the drain's grace ended, so it closes gracefully.
     Drive,
-    /// A request did not arrive in time: this answer (408) is queued; count
-    /// it, then drive.
-    Refused(StatusCode),
+    /// A request did not arrive in time: answer 408
+    /// (`Connection::time_out_request`), count it, then drive.
+    TimedOut,
 }
 
 impl<S: Stream> Connection<S> {
@@ -146,7 +145,6 @@ impl<S: Stream> Connection<S> {
         key: TimerKey,
         now: Instant,
         what: H::Timer,
-        date: &[u8],
     ) -> Expiry {
         if self.timer != Some(key) {
             return Expiry::NotYet; // a timer replaced earlier
@@ -170,10 +168,7 @@ impl<S: Stream> Connection<S> {
                 Expiry::Drive
             }
             // Part of a request arrived and then stalled (slowloris): 408.
-            DeadlineKind::Header => {
-                self.time_out_request(date);
-                Expiry::Refused(StatusCode::REQUEST_TIMEOUT)
-            }
+            DeadlineKind::Header => Expiry::TimedOut,
         }
     }
 }

@@ -53,6 +53,7 @@ use mio::{Interest, Registry, Token};
 
 use crate::config::Config;
 use crate::http::{Limits, RequestDecoder};
+use crate::log::AccessLog;
 use crate::reactor::{Handler, Reactor, TimerKey};
 use deadline::Deadline;
 use queue::ResponseQueue;
@@ -168,8 +169,9 @@ pub struct Driven {
 /// One accepted client, over a stream `S` (a `TcpStream` in the server).
 pub struct Connection<S> {
     socket: S,
-    /// The client's address, for the access log.
-    peer: SocketAddr,
+    /// The client's address, for the access log and `Request::peer`
+    /// (`None` over a Unix socket).
+    peer: Option<SocketAddr>,
     phase: Phase,
     ready: Readiness,
     /// Bytes read and not yet decoded live in `inbuf[in_pos..]`. A cursor
@@ -182,7 +184,9 @@ pub struct Connection<S> {
     out_pos: usize,
     decoder: RequestDecoder,
     /// One place per decoded request, in order (see `queue.rs`).
-    queue: ResponseQueue<Pending>,
+    queue: ResponseQueue<Pending, answers::Logged>,
+    /// Where each answer's record goes as it leaves, if anywhere.
+    access_log: Option<AccessLog>,
     /// Decoding stopped on a limit (pipeline depth, pending output) with
     /// input left: once answers leave, decode again without an event.
     decode_paused: bool,
@@ -201,11 +205,18 @@ pub struct Connection<S> {
 }
 
 impl<S: Stream> Connection<S> {
-    /// Wraps a freshly accepted socket, already registered for `READABLE`.
-    pub fn new(socket: S, peer: SocketAddr, limits: Limits) -> Connection<S> {
+    /// Wraps a freshly accepted socket, already registered for `READABLE`,
+    /// whose answers go to `access_log` (if any) as they leave.
+    pub fn new(
+        socket: S,
+        peer: Option<SocketAddr>,
+        limits: Limits,
+        access_log: Option<AccessLog>,
+    ) -> Connection<S> {
         Connection {
             socket,
             peer,
+            access_log,
             phase: Phase::Serving,
             ready: Readiness {
                 readable: false,
@@ -304,7 +315,7 @@ impl<S: Stream> Connection<S> {
             if self.phase == Phase::Closed {
                 return; // reset, or another read error: the client is gone
             }
-            driven.requests += self.answer(reactor, kit.date, kit.config.access_log, respond);
+            driven.requests += self.answer(reactor, kit.date, respond);
             match self.flush() {
                 Ok(written) => driven.written += written,
                 Err(_) => return self.phase = Phase::Closed,

@@ -18,39 +18,43 @@
 //! answered from birth, so they too leave in order.
 //!
 //! The queue does not know what a pending place remembers about its request
-//! (`P`, the connection's `Pending`): it imports nothing.
+//! (`P`, the connection's `Pending`) or what an answer's access-log record is
+//! (`L`): it imports nothing.
 
 use std::collections::VecDeque;
 
 /// A place's content: still waiting for its answer, or answered.
 #[derive(Debug)]
-enum Place<P> {
+enum Place<P, L> {
     Pending(P),
-    Encoded(Encoded),
+    Encoded(Encoded<L>),
 }
 
 /// An encoded response waiting for its turn on the wire.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Encoded {
+pub struct Encoded<L> {
     /// The bytes, status line to last body byte.
     pub bytes: Vec<u8>,
     /// The connection closes once these bytes are written.
     pub close: bool,
+    /// What goes into the access log when these bytes leave the queue (in
+    /// order): `L`, the connection's record, if the log is on.
+    pub logged: Option<L>,
 }
 
 /// The memory behind a [`ResponseQueue`], lent out while its connection is
 /// idle (see `spares.rs`). Opaque: only the queue looks inside.
 #[derive(Debug)]
-pub struct QueueStorage<P>(VecDeque<Place<P>>);
+pub struct QueueStorage<P, L>(VecDeque<Place<P, L>>);
 
-impl<P> QueueStorage<P> {
+impl<P, L> QueueStorage<P, L> {
     /// True if there is memory worth keeping.
     pub fn has_capacity(&self) -> bool {
         self.0.capacity() > 0
     }
 }
 
-impl<P> Default for QueueStorage<P> {
+impl<P, L> Default for QueueStorage<P, L> {
     fn default() -> Self {
         QueueStorage(VecDeque::new())
     }
@@ -58,14 +62,14 @@ impl<P> Default for QueueStorage<P> {
 
 /// The per-connection ordered queue of places.
 #[derive(Debug)]
-pub struct ResponseQueue<P> {
-    places: VecDeque<Place<P>>,
+pub struct ResponseQueue<P, L> {
+    places: VecDeque<Place<P, L>>,
     /// Sequence number of `places[0]`. Sequence numbers are never reused on
     /// a connection, so a late or duplicate fill is recognised and refused.
     front_seq: u64,
 }
 
-impl<P> Default for ResponseQueue<P> {
+impl<P, L> Default for ResponseQueue<P, L> {
     fn default() -> Self {
         ResponseQueue {
             places: VecDeque::new(),
@@ -74,7 +78,7 @@ impl<P> Default for ResponseQueue<P> {
     }
 }
 
-impl<P> ResponseQueue<P> {
+impl<P, L> ResponseQueue<P, L> {
     /// Appends a place for a request whose answer is not known yet.
     pub fn reserve(&mut self, pending: P) -> u64 {
         self.places.push_back(Place::Pending(pending));
@@ -82,7 +86,7 @@ impl<P> ResponseQueue<P> {
     }
 
     /// Appends a place answered from birth (an interim or error response).
-    pub fn push_encoded(&mut self, encoded: Encoded) -> u64 {
+    pub fn push_encoded(&mut self, encoded: Encoded<L>) -> u64 {
         self.places.push_back(Place::Encoded(encoded));
         self.back_seq()
     }
@@ -90,7 +94,7 @@ impl<P> ResponseQueue<P> {
     /// Fills place `seq` with the response `encode` makes from what the place
     /// remembered. Returns false (and does not call `encode`) if `seq` is not
     /// a pending place of this queue: already answered, or never issued.
-    pub fn fill(&mut self, seq: u64, encode: impl FnOnce(P) -> Encoded) -> bool {
+    pub fn fill(&mut self, seq: u64, encode: impl FnOnce(P) -> Encoded<L>) -> bool {
         let Some(place) = self.place_mut(seq) else {
             return false;
         };
@@ -100,6 +104,7 @@ impl<P> ResponseQueue<P> {
         let placeholder = Place::Encoded(Encoded {
             bytes: Vec::new(),
             close: false,
+            logged: None,
         });
         let Place::Pending(pending) = std::mem::replace(place, placeholder) else {
             unreachable!("checked just above");
@@ -133,7 +138,7 @@ impl<P> ResponseQueue<P> {
     /// Takes the front place if it is answered. Places behind a pending one
     /// stay, however long ago they were filled: that is the ordering
     /// guarantee.
-    pub fn pop_encoded(&mut self) -> Option<Encoded> {
+    pub fn pop_encoded(&mut self) -> Option<Encoded<L>> {
         if !matches!(self.places.front(), Some(Place::Encoded(_))) {
             return None;
         }
@@ -159,7 +164,7 @@ impl<P> ResponseQueue<P> {
 
     /// Takes the queue's (empty) storage away, leaving it with none; the
     /// sequence numbering carries on.
-    pub fn take_storage(&mut self) -> QueueStorage<P> {
+    pub fn take_storage(&mut self) -> QueueStorage<P, L> {
         debug_assert!(
             self.places.is_empty(),
             "only an empty queue lends its storage"
@@ -168,7 +173,7 @@ impl<P> ResponseQueue<P> {
     }
 
     /// Gives the queue storage to use, if it has none.
-    pub fn give_storage(&mut self, storage: QueueStorage<P>) {
+    pub fn give_storage(&mut self, storage: QueueStorage<P, L>) {
         if self.places.capacity() == 0 {
             self.places = storage.0;
         }
@@ -193,7 +198,7 @@ impl<P> ResponseQueue<P> {
         self.front_seq + self.places.len() as u64 - 1
     }
 
-    fn place_mut(&mut self, seq: u64) -> Option<&mut Place<P>> {
+    fn place_mut(&mut self, seq: u64) -> Option<&mut Place<P, L>> {
         let offset = seq.checked_sub(self.front_seq)?;
         self.places.get_mut(usize::try_from(offset).ok()?)
     }
@@ -203,14 +208,15 @@ impl<P> ResponseQueue<P> {
 mod tests {
     use super::*;
 
-    fn answer(text: &str) -> impl FnOnce(u8) -> Encoded + '_ {
+    fn answer(text: &str) -> impl FnOnce(u8) -> Encoded<()> + '_ {
         move |_| Encoded {
             bytes: text.as_bytes().to_vec(),
             close: false,
+            logged: None,
         }
     }
 
-    fn drain(queue: &mut ResponseQueue<u8>) -> Vec<String> {
+    fn drain(queue: &mut ResponseQueue<u8, ()>) -> Vec<String> {
         std::iter::from_fn(|| queue.pop_encoded())
             .map(|encoded| String::from_utf8(encoded.bytes).unwrap())
             .collect()
@@ -247,6 +253,7 @@ mod tests {
         queue.push_encoded(Encoded {
             bytes: b"100".to_vec(),
             close: false,
+            logged: None,
         });
         assert_eq!(drain(&mut queue), Vec::<String>::new());
         queue.fill(job, answer("200"));

@@ -12,6 +12,7 @@
 //! still allocates nothing; an idle connection owns no buffer at all. nginx
 //! does the same with its connection buffers.
 
+use super::answers::Logged;
 use super::queue::QueueStorage;
 use super::Pending;
 use crate::http::Request;
@@ -28,7 +29,7 @@ pub struct Spares {
     /// its role needs, and mixing them would make both regrow.
     inputs: Vec<Vec<u8>>,
     outputs: Vec<Vec<u8>>,
-    queues: Vec<QueueStorage<Pending>>,
+    queues: Vec<QueueStorage<Pending, Logged>>,
     requests: Vec<Request>,
 }
 
@@ -54,12 +55,12 @@ impl Spares {
     }
 
     /// Storage for a response queue.
-    pub fn queue(&mut self) -> QueueStorage<Pending> {
+    pub fn queue(&mut self) -> QueueStorage<Pending, Logged> {
         self.queues.pop().unwrap_or_default()
     }
 
     /// Keeps emptied response-queue storage for later.
-    pub fn keep_queue(&mut self, storage: QueueStorage<Pending>) {
+    pub fn keep_queue(&mut self, storage: QueueStorage<Pending, Logged>) {
         if storage.has_capacity() && self.queues.len() < KEEP {
             self.queues.push(storage);
         }

@@ -32,11 +32,10 @@ const ETAG_BYTES: [u8; 18] = quoted_hex(fnv1a(PAGE.as_bytes()));
 
 /// The route's handler: the page, with its type and caching headers.
 pub fn page(_: &Request, _: &ServerStatus) -> Response {
-    let mut response = Response::text(StatusCode::OK, PAGE)
+    Response::text(StatusCode::OK, PAGE)
+        .with_content_type("text/html; charset=utf-8")
         .with_header("ETag", ETAG)
-        .with_header("Cache-Control", "no-cache");
-    response.content_type = "text/html; charset=utf-8";
-    response
+        .with_header("Cache-Control", "no-cache")
 }
 
 /// FNV-1a, 64 bits (<http://www.isthe.com/chongo/tech/comp/fnv/>): a few

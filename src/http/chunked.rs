@@ -18,7 +18,7 @@
 //! request smuggling. Tornado's chunked reader says the same: Postel's law is
 //! wrong here. So every deviation is a 400 and the connection closes.
 
-use super::response::StatusCode;
+use super::status::StatusCode;
 
 /// At most 16 significant hex digits: enough for any `u64`, so the size
 /// cannot overflow, and a size with more is rejected rather than silently

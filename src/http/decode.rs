@@ -17,7 +17,7 @@
 use super::chunked::{is_tchar, ChunkedDecoder};
 use super::head::{parse_head, BodyFraming};
 use super::request::Request;
-use super::response::StatusCode;
+use super::status::StatusCode;
 
 /// Bounds on what a client may make the server hold. Each exists because
 /// without it a client could make us buffer or scan without end.
@@ -46,6 +46,10 @@ impl Default for Limits {
     }
 }
 
+/// The caller's say on a head that announces a body (see
+/// [`RequestDecoder::decode_with`]): the body limit, or a refusal.
+pub type Admit<'a> = dyn FnMut(&Request, bool) -> Result<usize, StatusCode> + 'a;
+
 /// What one call to [`RequestDecoder::decode`] found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decoded {
@@ -71,8 +75,11 @@ pub enum Decoded {
 /// connection open.
 const MAX_EMPTY_LINE_BYTES: usize = 8;
 
-/// Where the decoder is between two calls.
+/// Where the decoder is between two calls. The `Body` state holds the
+/// request being filled in place: boxing it would cost an allocation per
+/// request with a body, and there is one decoder per connection.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 enum State {
     /// Waiting for a complete head. Nothing of it is consumed until it is all
     /// there, so the only thing to remember is whether part of one has been
@@ -146,13 +153,27 @@ impl RequestDecoder {
     /// `Incomplete`. Body bytes may be consumed (moved into the decoder)
     /// before the request is complete, so the caller's buffer never has to
     /// hold a whole body. Pipelined requests come out one call at a time.
+    ///
+    /// Every body is held to `Limits::max_body`; [`decode_with`](Self::decode_with)
+    /// lets the caller choose per request.
     pub fn decode(&mut self, buf: &[u8]) -> (usize, Decoded) {
+        let max_body = self.limits.max_body;
+        self.decode_with(buf, &mut |_, _| Ok(max_body))
+    }
+
+    /// [`decode`](Self::decode), asking `admit` about each head that
+    /// announces a body, before any of it is read: `admit(request,
+    /// expects_continue)` returns the body limit for that request (413
+    /// beyond it), or a status to refuse it with now — what a server does
+    /// when a client waits on `Expect: 100-continue` for a request it will
+    /// not serve, rather than let it send a body for nothing.
+    pub fn decode_with(&mut self, buf: &[u8], admit: &mut Admit<'_>) -> (usize, Decoded) {
         // Take the state out, compute the next one, put it back: every
         // transition is one match arm, and no arm can forget to set it.
         let state = std::mem::replace(&mut self.state, State::Head { started: false });
         let step = match state {
             State::Failed(status) => Err(status),
-            State::Head { .. } => self.read_head(buf),
+            State::Head { .. } => self.read_head(buf, admit),
             State::Body { request, reader } => read_body(request, reader, buf),
         };
         let (next, consumed, decoded) =
@@ -172,7 +193,7 @@ impl RequestDecoder {
 
     /// The `Head` state: look for a complete head, accept or refuse it, then
     /// start on its body with whatever followed it in `buf`.
-    fn read_head(&mut self, buf: &[u8]) -> Result<Step, StatusCode> {
+    fn read_head(&mut self, buf: &[u8], admit: &mut Admit<'_>) -> Result<Step, StatusCode> {
         let skip = empty_lines(buf)?;
         let rest = &buf[skip..];
         let Some(head_len) = find_head_end(rest, &self.limits)? else {
@@ -182,14 +203,19 @@ impl RequestDecoder {
         let recycled = self.spare.take().unwrap_or_default();
         let head = parse_head(&rest[..head_len], &self.limits, recycled)?;
         let consumed = skip + head_len;
+        if head.framing == BodyFraming::None {
+            let next = State::Head { started: false };
+            return Ok((next, consumed, Decoded::Request(head.request)));
+        }
+        let max_body = admit(&head.request, head.expect_continue)?;
         let reader = match head.framing {
-            BodyFraming::None => {
-                let next = State::Head { started: false };
-                return Ok((next, consumed, Decoded::Request(head.request)));
+            // Refused at head time, before reading (or buffering) any body.
+            BodyFraming::Length(n) if n > max_body as u64 => {
+                return Err(StatusCode::CONTENT_TOO_LARGE)
             }
             BodyFraming::Length(n) => BodyReader::Length { remaining: n },
-            BodyFraming::Chunked => BodyReader::Chunked(
-                ChunkedDecoder::new(self.limits.max_body).with_trailer_limit(self.limits.max_head),
+            BodyFraming::Chunked | BodyFraming::None => BodyReader::Chunked(
+                ChunkedDecoder::new(max_body).with_trailer_limit(self.limits.max_head),
             ),
         };
         let after_head = &buf[consumed..];
@@ -213,7 +239,7 @@ impl RequestDecoder {
 fn read_body(mut request: Request, mut reader: BodyReader, buf: &[u8]) -> Result<Step, StatusCode> {
     let (used, done) = match &mut reader {
         BodyReader::Length { remaining } => {
-            // Content-Length was checked against max_body at head time.
+            // Content-Length was checked against the limit at head time.
             let n = (*remaining).min(buf.len() as u64) as usize;
             request.body.extend_from_slice(&buf[..n]);
             *remaining -= n as u64;

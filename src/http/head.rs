@@ -18,7 +18,7 @@
 use super::chunked::is_tchar;
 use super::decode::Limits;
 use super::request::{Header, Request, Version};
-use super::response::StatusCode;
+use super::status::StatusCode;
 use super::target::{check_target, valid_host};
 
 /// How the body after a head is delimited (RFC 9112 §6.3).
@@ -107,7 +107,7 @@ pub(crate) fn parse_head(
         return Err(BAD);
     }
 
-    let (framing, repeated_length) = body_framing(version, headers, limits)?;
+    let (framing, repeated_length) = body_framing(version, headers)?;
     let expect_continue = expectation(version, headers)? && framing != BodyFraming::None;
     request.keep_alive = keep_alive(version, headers)
         && !ambiguous_framing(&request.method, framing, repeated_length);
@@ -220,11 +220,7 @@ fn expectation(version: Version, headers: &[Header]) -> Result<bool, StatusCode>
 /// How the body is delimited: RFC 9112 §6.3, minus every case where the
 /// answer would be a guess. Also says whether `Content-Length` came on more
 /// than one field line (see [`ambiguous_framing`]).
-fn body_framing(
-    version: Version,
-    headers: &[Header],
-    limits: &Limits,
-) -> Result<(BodyFraming, bool), StatusCode> {
+fn body_framing(version: Version, headers: &[Header]) -> Result<(BodyFraming, bool), StatusCode> {
     refuse_lookalike_framing_names(headers)?;
     let (content_length, repeated) = content_length(headers)?;
     if values(headers, "transfer-encoding").next().is_some() {
@@ -244,10 +240,10 @@ fn body_framing(
         check_transfer_codings(headers)?;
         return Ok((BodyFraming::Chunked, repeated));
     }
+    // Whether the length is too large is the decoder's question (the
+    // limit may depend on the route).
     let framing = match content_length {
         None | Some(0) => BodyFraming::None,
-        // Refuse at head time, before reading (or buffering) any body.
-        Some(n) if n > limits.max_body as u64 => return Err(StatusCode::CONTENT_TOO_LARGE),
         Some(n) => BodyFraming::Length(n),
     };
     Ok((framing, repeated))

@@ -7,7 +7,8 @@
 //! - `head` (private): the rules one request head must pass, with their reasons.
 //! - `target` (private): the request-target's grammar (RFC 3986) and Host's.
 //! - `chunked`: the chunked transfer coding, a byte-at-a-time state machine.
-//! - `response`: status codes, `Response`, and the encoder.
+//! - `status`: status codes and their reason phrases.
+//! - `response`: `Response`, and the encoder.
 //! - `body`: a response body that keeps short texts inline.
 //! - `date`: the `Date` header value, formatted once per second.
 //!
@@ -21,10 +22,12 @@ pub mod decode;
 mod head;
 pub mod request;
 pub mod response;
+pub mod status;
 mod target;
 
 pub use body::Body;
 pub use date::DateCache;
 pub use decode::{Decoded, Limits, RequestDecoder};
 pub use request::{Header, Request, Version};
-pub use response::{encode_response, Response, ResponseMeta, StatusCode};
+pub use response::{encode_response, Response, ResponseMeta};
+pub use status::StatusCode;

@@ -11,6 +11,9 @@
 //! allocation.
 
 use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::sync::Arc;
 
 use super::target::absolute_form_path_start;
 
@@ -54,6 +57,13 @@ pub struct Request {
     /// unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`
     /// (RFC 9112 §9.3).
     pub keep_alive: bool,
+    /// The client's address (`None` over a Unix socket, or for a request
+    /// not read from a socket).
+    pub peer: Option<SocketAddr>,
+    /// What the route's path parameters captured: names and byte ranges of
+    /// [`path`](Self::path). Set by the router; read with
+    /// [`param`](Self::param).
+    pub(crate) params: Vec<(Arc<str>, Range<usize>)>,
 }
 
 impl Request {
@@ -73,6 +83,23 @@ impl Request {
     /// The query: the target after the first `?`, if there is one.
     pub fn query(&self) -> Option<&str> {
         self.origin_part().split_once('?').map(|(_, query)| query)
+    }
+
+    /// The value a route's path parameter captured (`id` for a route
+    /// `/items/:id` asked for `/items/42`: `42`; `path` for `/static/*path`),
+    /// percent-decoded. `None` if the route has no such parameter.
+    pub fn param(&self, name: &str) -> Option<Cow<'_, str>> {
+        let (_, range) = self.params.iter().find(|(n, _)| &**n == name)?;
+        let raw = self.path().get(range.clone())?;
+        Some(percent_decode_path(raw))
+    }
+
+    /// The header fields in the order received: names as sent, values as
+    /// bytes (they may carry non-UTF-8 "obs-text").
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_slice()))
     }
 
     /// The first value of `key` in the query, percent-decoded with `+` as a
@@ -121,6 +148,7 @@ impl Request {
         self.headers.truncate(fields.len());
         self.body.clear();
         self.keep_alive = false;
+        self.params.clear();
     }
 
     /// The value of the first header named `name`, compared case-insensitively.
@@ -155,7 +183,21 @@ impl Default for Request {
             headers: Vec::new(),
             body: Vec::new(),
             keep_alive: false,
+            peer: None,
+            params: Vec::new(),
         }
+    }
+}
+
+/// Decodes `%XX` escapes in a path segment (where `+` is a plus).
+fn percent_decode_path(s: &str) -> Cow<'_, str> {
+    if !s.contains('%') {
+        return Cow::Borrowed(s);
+    }
+    // The query rule, with `+` protected first: it means itself here.
+    match percent_decode(&s.replace('+', "%2B")) {
+        Cow::Owned(decoded) => Cow::Owned(decoded),
+        Cow::Borrowed(decoded) => Cow::Owned(decoded.to_string()),
     }
 }
 
@@ -219,6 +261,8 @@ mod tests {
             ],
             body: Vec::new(),
             keep_alive: true,
+            peer: None,
+            params: Vec::new(),
         }
     }
 

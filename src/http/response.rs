@@ -1,108 +1,76 @@
-//! Responses: status codes, the `Response` value handlers build, and the
-//! encoder that turns one into bytes.
+//! Responses: the `Response` value handlers build, and the encoder that
+//! turns one into bytes.
 //!
 //! This file owns the *outgoing* wire format. Keeping it separate from the
 //! decoder means the connection can encode many responses into one buffer and
 //! write once (may_minihttp's "parse everything, write once"), and that every
 //! byte a client sees can be asserted in a unit test without a socket.
+//!
+//! A response is a status, a body, and the fields a handler chose; the
+//! encoder adds the fields the server owns (`Date`, `Content-Length`,
+//! `Connection`). Names and values are `Cow<'static, str>`: a handler's
+//! usual `"Cache-Control"` costs no allocation, a computed value may be a
+//! `String`. Setting a field that is there already replaces it, and the
+//! defaults (`Server`, a text `Content-Type`) are flags, not fields, so the
+//! common response has an empty field list and allocates nothing.
+
+use std::borrow::Cow;
 
 use super::body::Body;
+use super::status::StatusCode;
 
-/// An HTTP status code, such as `StatusCode::NOT_FOUND`.
+/// `Server: eddy/<version>`, unless a handler replaces or removes it.
+const SERVER: &str = concat!("eddy/", env!("CARGO_PKG_VERSION"));
+
+/// The fields the server writes itself, from the response's length and the
+/// connection's state; a handler setting one is ignored (they would
+/// contradict what the server sends).
+const SERVER_OWNED: [&str; 4] = ["content-length", "transfer-encoding", "connection", "date"];
+
+/// A field name or value: static text, or text made at run time.
+pub type Text = Cow<'static, str>;
+
+/// The `Content-Type` of [`Response::text`].
+const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+
+/// A response as a handler builds it, encoded later by [`encode_response`].
 ///
-/// A plain number wrapped in a type so a status cannot be confused with a
-/// length or an id. Only the codes eddy sends have names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StatusCode(pub u16);
-
-impl StatusCode {
-    /// 100: the client may send the body it announced with `Expect: 100-continue`.
-    pub const CONTINUE: StatusCode = StatusCode(100);
-    /// 200: success.
-    pub const OK: StatusCode = StatusCode(200);
-    /// 400: malformed request, or one whose framing is ambiguous.
-    pub const BAD_REQUEST: StatusCode = StatusCode(400);
-    /// 404: no route for this path.
-    pub const NOT_FOUND: StatusCode = StatusCode(404);
-    /// 405: the path exists but not for this method (send `Allow`).
-    pub const METHOD_NOT_ALLOWED: StatusCode = StatusCode(405);
-    /// 408: the request head did not arrive in time.
-    pub const REQUEST_TIMEOUT: StatusCode = StatusCode(408);
-    /// 413: the body is larger than the server accepts.
-    pub const CONTENT_TOO_LARGE: StatusCode = StatusCode(413);
-    /// 413 under its pre-RFC 9110 name (the `http` crate's), for readers who know that one.
-    pub const PAYLOAD_TOO_LARGE: StatusCode = StatusCode(413);
-    /// 414: the request-target is longer than the server accepts.
-    pub const URI_TOO_LONG: StatusCode = StatusCode(414);
-    /// 417: an `Expect` the server cannot meet.
-    pub const EXPECTATION_FAILED: StatusCode = StatusCode(417);
-    /// 431: too many header fields, or a header block too large.
-    pub const REQUEST_HEADER_FIELDS_TOO_LARGE: StatusCode = StatusCode(431);
-    /// 500: the handler failed (for example, a job panicked).
-    pub const INTERNAL_SERVER_ERROR: StatusCode = StatusCode(500);
-    /// 501: a transfer coding (or other feature) the server does not implement.
-    pub const NOT_IMPLEMENTED: StatusCode = StatusCode(501);
-    /// 503: overloaded or shutting down; try again later.
-    pub const SERVICE_UNAVAILABLE: StatusCode = StatusCode(503);
-    /// 504: the job did not finish within its timeout.
-    pub const GATEWAY_TIMEOUT: StatusCode = StatusCode(504);
-    /// 505: an HTTP version other than 1.0 and 1.1.
-    pub const HTTP_VERSION_NOT_SUPPORTED: StatusCode = StatusCode(505);
-
-    /// The reason phrase (RFC 9110 §15). Unknown codes get an empty phrase,
-    /// which the status-line grammar allows (RFC 9112 §4).
-    pub fn reason(self) -> &'static str {
-        match self.0 {
-            100 => "Continue",
-            200 => "OK",
-            400 => "Bad Request",
-            404 => "Not Found",
-            405 => "Method Not Allowed",
-            408 => "Request Timeout",
-            413 => "Content Too Large",
-            414 => "URI Too Long",
-            417 => "Expectation Failed",
-            431 => "Request Header Fields Too Large",
-            500 => "Internal Server Error",
-            501 => "Not Implemented",
-            503 => "Service Unavailable",
-            504 => "Gateway Timeout",
-            505 => "HTTP Version Not Supported",
-            _ => "",
-        }
-    }
-
-    /// The code as a number.
-    pub fn as_u16(self) -> u16 {
-        self.0
-    }
-}
-
-/// A response as a handler builds it: plain data, encoded later by
-/// [`encode_response`], which adds the headers every response carries.
+/// Kept small (it is returned by value once per request, and a body of up
+/// to 64 bytes lives inside it): `Server` and a text `Content-Type` are two
+/// flags until a handler sets something else, which then lives among the
+/// fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     /// The status line's code.
     pub status: StatusCode,
-    /// The `Content-Type` value; a `&'static str` because handlers only ever
-    /// choose among a few fixed types.
-    pub content_type: &'static str,
-    /// Extra headers (such as `Allow` or `Retry-After`), written after the
-    /// standard ones, in this order.
-    pub headers: Vec<(&'static str, String)>,
+    /// Send `Server: eddy/<version>` (unless `fields` holds a `Server`).
+    default_server: bool,
+    /// Send `Content-Type: text/plain; charset=utf-8` (unless `fields`
+    /// holds a `Content-Type`).
+    text_plain: bool,
+    /// Every field a handler set, in the order set.
+    fields: Vec<(Text, Text)>,
     /// The body; its length becomes `Content-Length`.
     pub body: Body,
 }
 
 impl Response {
-    /// A `text/plain; charset=utf-8` response.
-    pub fn text(status: StatusCode, body: impl Into<Body>) -> Response {
+    /// A response with no body and no `Content-Type`.
+    pub fn new(status: StatusCode) -> Response {
         Response {
             status,
-            content_type: "text/plain; charset=utf-8",
-            headers: Vec::new(),
-            body: body.into(),
+            default_server: true,
+            text_plain: false,
+            fields: Vec::new(),
+            body: Body::empty(),
         }
+    }
+
+    /// A `text/plain; charset=utf-8` response.
+    pub fn text(status: StatusCode, body: impl Into<Body>) -> Response {
+        let mut response = Response::new(status).with_body(body);
+        response.text_plain = true;
+        response
     }
 
     /// A `text/plain` response whose body is formatted in place, without
@@ -112,16 +80,94 @@ impl Response {
         Response::text(status, Body::format(args))
     }
 
-    /// Adds a header, returning the response (builder style).
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
-        self.headers.push((name, value.into()));
-        self
-    }
-
     /// A plain-text error response whose body is `"<code> <reason>\n"`.
     pub fn error(status: StatusCode) -> Response {
         Response::format(status, format_args!("{} {}\n", status.0, status.reason()))
     }
+
+    /// Sets the body (builder style).
+    pub fn with_body(mut self, body: impl Into<Body>) -> Response {
+        self.body = body.into();
+        self
+    }
+
+    /// Sets `Content-Type`, replacing any.
+    pub fn with_content_type(self, value: impl Into<Text>) -> Response {
+        self.with_header("Content-Type", value)
+    }
+
+    /// Sets the field `name` to `value`, replacing any field of that name
+    /// (names compare case-insensitively); `Content-Type` and `Server` are
+    /// fields like the others here. `Content-Length`, `Transfer-Encoding`,
+    /// `Connection` and `Date` are the server's and are ignored.
+    pub fn with_header(mut self, name: impl Into<Text>, value: impl Into<Text>) -> Response {
+        let name = name.into();
+        if is_server_owned(&name) {
+            return self;
+        }
+        self.forget_default(&name);
+        let value = value.into();
+        match self
+            .fields
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
+            Some(field) => field.1 = value,
+            None => self.fields.push((name, value)),
+        }
+        self
+    }
+
+    /// Adds a field `name: value` even if one of that name is there (for
+    /// fields that may repeat, such as `Set-Cookie`).
+    pub fn append_header(mut self, name: impl Into<Text>, value: impl Into<Text>) -> Response {
+        let name = name.into();
+        if !is_server_owned(&name) {
+            self.forget_default(&name);
+            self.fields.push((name, value.into()));
+        }
+        self
+    }
+
+    /// Removes every field named `name` (`Server` and `Content-Type`
+    /// included).
+    pub fn without_header(mut self, name: &str) -> Response {
+        self.forget_default(name);
+        self.fields.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self
+    }
+
+    /// The value of the first field named `name` (`Content-Type` and
+    /// `Server` included).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let set = self
+            .fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name));
+        match set {
+            Some((_, value)) => Some(value),
+            None if self.default_server && name.eq_ignore_ascii_case("server") => Some(SERVER),
+            None if self.text_plain && name.eq_ignore_ascii_case("content-type") => {
+                Some(TEXT_PLAIN)
+            }
+            None => None,
+        }
+    }
+
+    /// A handler set (or removed) `name`: its default, if it has one, goes.
+    fn forget_default(&mut self, name: &str) {
+        if name.eq_ignore_ascii_case("server") {
+            self.default_server = false;
+        } else if name.eq_ignore_ascii_case("content-type") {
+            self.text_plain = false;
+        }
+    }
+}
+
+fn is_server_owned(name: &str) -> bool {
+    SERVER_OWNED
+        .iter()
+        .any(|owned| name.eq_ignore_ascii_case(owned))
 }
 
 /// What the connection knows about how this response goes out, beyond the
@@ -144,29 +190,42 @@ pub struct ResponseMeta {
 /// `Expect: 100-continue` (RFC 9110 §10.1.1).
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
-/// Appends the encoded `response` to `out`.
+/// Appends the encoded `response` to `out`; returns the number of body
+/// bytes written (0 for HEAD, 1xx, 204 and 304).
 ///
-/// Always `HTTP/1.1 <code> <reason>`. Headers in this order: `Server`,
+/// Always `HTTP/1.1 <code> <reason>`. Fields in this order: `Server`,
 /// `Date` (the caller's cached `date`), `Content-Type`, `Content-Length`,
-/// then `Connection` if `meta` asks for one, then `response.headers`.
-/// Every response carries `Content-Length`, so the client always knows where
-/// it ends and the connection can stay open. Assumes a status of at least
-/// 200 (1xx/204/304 must not carry a body; the only 1xx eddy sends is
-/// [`CONTINUE`]). Allocates nothing beyond growing `out`.
-pub fn encode_response(response: &Response, meta: ResponseMeta, date: &[u8], out: &mut Vec<u8>) {
+/// then `Connection` if `meta` asks for one, then the response's own. Every
+/// response that may have content carries `Content-Length`, so the client
+/// always knows where it ends and the connection can stay open; a 1xx, 204
+/// or 304 carries neither it nor a body (RFC 9110 §6.4.1, §8.6). Allocates
+/// nothing beyond growing `out`.
+pub fn encode_response(
+    response: &Response,
+    meta: ResponseMeta,
+    date: &[u8],
+    out: &mut Vec<u8>,
+) -> usize {
     out.extend_from_slice(b"HTTP/1.1 ");
     push_decimal(out, u64::from(response.status.0));
     out.push(b' ');
     out.extend_from_slice(response.status.reason().as_bytes());
-    out.extend_from_slice(b"\r\nServer: eddy/");
-    out.extend_from_slice(env!("CARGO_PKG_VERSION").as_bytes());
-    out.extend_from_slice(b"\r\nDate: ");
-    out.extend_from_slice(date);
-    out.extend_from_slice(b"\r\nContent-Type: ");
-    push_value(out, response.content_type.as_bytes());
-    out.extend_from_slice(b"\r\nContent-Length: ");
-    push_decimal(out, response.body.len() as u64);
     out.extend_from_slice(b"\r\n");
+    if let Some(server) = response.header("server") {
+        push_field(out, "Server", server);
+    }
+    out.extend_from_slice(b"Date: ");
+    out.extend_from_slice(date);
+    out.extend_from_slice(b"\r\n");
+    let content = !response.status.forbids_content();
+    if content {
+        if let Some(content_type) = response.header("content-type") {
+            push_field(out, "Content-Type", content_type);
+        }
+        out.extend_from_slice(b"Content-Length: ");
+        push_decimal(out, response.body.len() as u64);
+        out.extend_from_slice(b"\r\n");
+    }
     // `close` wins: a 1.0 keep-alive client is still told the truth when the
     // server has decided to close (shutdown, an error).
     if meta.close {
@@ -174,27 +233,36 @@ pub fn encode_response(response: &Response, meta: ResponseMeta, date: &[u8], out
     } else if meta.confirm_keep_alive {
         out.extend_from_slice(b"Connection: keep-alive\r\n");
     }
-    for (name, value) in &response.headers {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        push_value(out, value.as_bytes());
-        out.extend_from_slice(b"\r\n");
+    for (name, value) in &response.fields {
+        // Written above, in their place.
+        let placed =
+            name.eq_ignore_ascii_case("server") || name.eq_ignore_ascii_case("content-type");
+        if !placed {
+            push_field(out, name, value);
+        }
     }
     out.extend_from_slice(b"\r\n");
-    if !meta.head_only {
+    if content && !meta.head_only {
         out.extend_from_slice(response.body.as_bytes());
+        response.body.len()
+    } else {
+        0
     }
 }
 
-/// Writes a header value, turning CR and LF into spaces. A value that could
-/// carry a line break would let whoever controls it add headers or a whole
-/// second response ("response splitting"); handlers never mean to send one.
-fn push_value(out: &mut Vec<u8>, value: &[u8]) {
+/// Writes `name: value\r\n`, keeping only token bytes of the name and
+/// turning CR and LF in the value into spaces. A field that could carry a
+/// line break would let whoever controls it add fields or a whole second
+/// response ("response splitting"); handlers never mean to send one.
+fn push_field(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend(name.bytes().filter(|&b| super::chunked::is_tchar(b)));
+    out.extend_from_slice(b": ");
     out.extend(
         value
-            .iter()
-            .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+            .bytes()
+            .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
     );
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Writes `n` in decimal using a stack buffer: no `String`, no allocation.
@@ -276,14 +344,64 @@ mod tests {
     }
 
     #[test]
-    fn extra_headers_come_last_and_cannot_split() {
+    fn handler_fields_come_last_replace_each_other_and_cannot_split() {
         let r = Response::text(StatusCode::OK, "hello")
-            .with_header("Allow", "GET, HEAD")
-            .with_header("X-Evil", "a\r\nSet-Cookie: x");
+            .with_header("Allow", "GET")
+            .with_header("allow", "GET, HEAD")
+            .with_header("X-Evil", "a\r\nSet-Cookie: x")
+            .append_header("Set-Cookie", "a=1")
+            .append_header("Set-Cookie", String::from("b=2"));
         let text = encode(&r, ResponseMeta::default());
-        assert!(text.ends_with(
-            "Content-Length: 5\r\nAllow: GET, HEAD\r\nX-Evil: a  Set-Cookie: x\r\n\r\nhello"
-        ));
+        assert!(
+            text.ends_with(
+                "Content-Length: 5\r\nAllow: GET, HEAD\r\nX-Evil: a  Set-Cookie: x\r\n\
+                 Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nhello"
+            ),
+            "{text}"
+        );
+        assert_eq!(r.header("ALLOW"), Some("GET, HEAD"));
+    }
+
+    #[test]
+    fn content_type_and_server_are_replaced_or_removed_never_doubled() {
+        let r = Response::text(StatusCode::OK, "{}")
+            .with_header("Content-Type", "application/json")
+            .with_content_type("application/problem+json")
+            .with_header("server", "mine/1");
+        let text = encode(&r, ResponseMeta::default());
+        assert_eq!(text.matches("Content-Type").count(), 1, "{text}");
+        assert!(text.contains("Content-Type: application/problem+json\r\n"));
+        assert!(
+            text.contains("\r\nServer: mine/1\r\n")
+                || text.starts_with("HTTP/1.1 200 OK\r\nServer: mine/1")
+        );
+        let bare = encode(&r.without_header("Server"), ResponseMeta::default());
+        assert!(!bare.contains("Server"), "{bare}");
+        // The server's own fields cannot be set by a handler.
+        let r = Response::text(StatusCode::OK, "hello")
+            .with_header("Content-Length", "99")
+            .with_header("Connection", "upgrade");
+        assert_eq!(encode(&r, ResponseMeta::default()), expected("", "hello"));
+    }
+
+    #[test]
+    fn no_content_codes_carry_no_body_and_no_length() {
+        for status in [
+            StatusCode::NO_CONTENT,
+            StatusCode::NOT_MODIFIED,
+            StatusCode(103),
+        ] {
+            let r = Response::text(status, "ignored");
+            let mut out = Vec::new();
+            let body = encode_response(&r, ResponseMeta::default(), DATE, &mut out);
+            let text = String::from_utf8(out).unwrap();
+            assert_eq!(body, 0);
+            assert!(text.ends_with("GMT\r\n\r\n"), "{text}");
+            assert!(!text.contains("Content-Length"), "{text}");
+        }
+        let created = encode(&Response::new(StatusCode::CREATED), ResponseMeta::default());
+        assert!(created.starts_with("HTTP/1.1 201 Created\r\n"));
+        assert!(created.contains("Content-Length: 0\r\n") && !created.contains("Content-Type"));
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! may read differently — one decodes it, one rejects it, one passes it on —
 //! and RFC 9112 §3.2 says a server SHOULD answer 400 to an invalid target.
 
-use super::response::StatusCode;
+use super::status::StatusCode;
 
 /// `pchar` (RFC 3986 §3.3: unreserved / sub-delims / ":" / "@"; `%`
 /// escapes are checked apart) plus `/` and `?`: every byte an origin-form

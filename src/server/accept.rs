@@ -16,7 +16,7 @@
 //!   it back after 10 ms, doubling up to 1 s.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -26,6 +26,7 @@ use mio::{Interest, Token};
 use super::http::HttpServer;
 use super::{listener, ServerTimer};
 use crate::connection::Connection;
+use crate::log::ServerEvent;
 use crate::reactor::{self, Reactor};
 
 /// The listener's token: the first the reactor leaves to its handler.
@@ -180,10 +181,7 @@ impl HttpServer {
                 // there, so retrying now would spin. Back off on a timer.
                 Err(e) => {
                     let backoff = self.acceptor.backoff;
-                    let _ = writeln!(
-                        io::stderr(),
-                        "eddy: accept failed ({e}); pausing for {backoff:?}"
-                    );
+                    self.event(ServerEvent::AcceptFailed { error: &e, backoff });
                     self.responder.metrics.accept_failed();
                     self.acceptor.pause(reactor, Pause::Backoff(backoff));
                     reactor.call_later(backoff, ServerTimer::ResumeAccepting);
@@ -200,7 +198,8 @@ impl HttpServer {
         // Responses are written whole, one write per batch: nothing to gain
         // from Nagle's algorithm, and a small answer must not wait for an ACK.
         let _ = socket.set_nodelay(true);
-        let conn = Connection::new(socket, peer, self.responder.limits);
+        let access_log = self.config.access_log.clone();
+        let conn = Connection::new(socket, Some(peer), self.responder.limits, access_log);
         let id = self.conns.insert(Box::new(conn));
         let conn = self.conns.get_mut(id).expect("just inserted");
         let registered =

@@ -30,7 +30,8 @@ use super::{trace, ConnId, Exit, ServerTimer};
 use crate::config::Config;
 use crate::connection::spares::Spares;
 use crate::connection::{Connection, Expiry, Kit, Phase, READ_CHUNK};
-use crate::http::{DateCache, Limits};
+use crate::http::{DateCache, Limits, StatusCode};
+use crate::log::ServerEvent;
 use crate::reactor::{Fired, Handler, Reactor, TokenTable};
 use crate::router::Router;
 
@@ -96,6 +97,13 @@ impl HttpServer {
 
     pub(super) fn exit(&self) -> Option<Exit> {
         self.exit
+    }
+
+    /// Reports `event` to the program's events hook, if it gave one.
+    pub(super) fn event(&self, event: ServerEvent<'_>) {
+        if let Some(hook) = &self.config.events {
+            hook(&event);
+        }
     }
 
     /// Drives connection `id` (see `Connection::drive`), then closes it if
@@ -168,7 +176,7 @@ impl HttpServer {
         let Some(key) = fired.key else {
             return;
         };
-        let expiry = conn.deadline_fired(reactor, key, Instant::now(), fired.what, date);
+        let expiry = conn.deadline_fired(reactor, key, Instant::now(), fired.what);
         reactor.trace(|t| {
             let _ = writeln!(
                 t,
@@ -180,8 +188,10 @@ impl HttpServer {
             Expiry::NotYet => {}
             Expiry::Close => self.close(reactor, id),
             Expiry::Drive => self.drive(reactor, id),
-            Expiry::Refused(status) => {
-                self.responder.metrics.refused(status.as_u16());
+            Expiry::TimedOut => {
+                let response = self.responder.router.error(StatusCode::REQUEST_TIMEOUT);
+                conn.time_out_request(&response, date);
+                self.responder.metrics.refused(response.status.as_u16());
                 self.drive(reactor, id);
             }
         }

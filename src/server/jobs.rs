@@ -30,7 +30,6 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::http::HttpServer;
-use super::respond::report_panic;
 use super::{ConnId, ServerTimer};
 use crate::config::Config;
 use crate::connection::{Filled, JobTicket};
@@ -51,7 +50,8 @@ pub(crate) struct ReplyTo {
 
 /// The jobs in flight and the pool they run on.
 pub(crate) struct Jobs {
-    /// `None` only during the teardown.
+    /// `None` when no route offloads (no thread is started for nothing),
+    /// and during the teardown.
     pool: Option<WorkerPool>,
     /// How replies reach the loop.
     handle: LoopHandle<HttpServer>,
@@ -73,10 +73,13 @@ pub(crate) struct Ended {
 }
 
 impl Jobs {
-    /// Starts the pool.
-    pub(super) fn start(config: &Config, handle: LoopHandle<HttpServer>) -> Jobs {
+    /// The jobs of a server whose router `offloads` (or not: then no
+    /// worker is started, and no thread runs that nobody asked for).
+    pub(super) fn new(config: &Config, handle: LoopHandle<HttpServer>, offloads: bool) -> Jobs {
+        let pool = offloads
+            .then(|| WorkerPool::start(config.workers, config.queue, config.worker_priority));
         Jobs {
-            pool: Some(WorkerPool::start(config.workers, config.queue)),
+            pool,
             handle,
             timeout: config.job_timeout,
             in_flight: 0,
@@ -170,7 +173,8 @@ impl HttpServer {
             }
             Outcome::Answered(response) => (response, false),
             Outcome::Panicked(report) => {
-                report_panic(metrics, &format!("job {number}"), route, &report);
+                self.responder
+                    .report_panic(&format!("job {number}"), route, &report);
                 let body = format!(
                     "500 Internal Server Error: job panicked: {}\n",
                     report.message
@@ -232,7 +236,8 @@ impl HttpServer {
         let Some(conn) = self.conns.get_mut(reply_to.conn) else {
             return;
         };
-        let filled = conn.time_out_job(reply_to.seq, date);
+        let response = self.responder.router.error(StatusCode::GATEWAY_TIMEOUT);
+        let filled = conn.time_out_job(reply_to.seq, response, date);
         if let Filled::Placed { route, started, .. } = filled {
             let metrics = &mut self.responder.metrics;
             metrics.job_timed_out();

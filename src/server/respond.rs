@@ -9,9 +9,12 @@
 //! `Router::resolve` → `Router::answer` → `Answer::Now` (an inline handler
 //! ran, or 404/405/OPTIONS) | `Answer::Offload` (`Jobs::submit`, or 503 when
 //! the queue is full) | `Answer::Failed` (a panic: 500, reported).
+//!
+//! Before that, for a request with a body, `Respond::admit` says how large
+//! a body its route takes — and, when the client waits on `Expect:
+//! 100-continue` for a request no route serves, answers at once instead.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use super::http::HttpServer;
@@ -20,21 +23,27 @@ use super::ConnId;
 use crate::config::Config;
 use crate::connection::{Reply, Respond};
 use crate::http::{Limits, Request, Response, StatusCode};
+use crate::log::{EventLog, ServerEvent};
 use crate::metrics::Metrics;
 use crate::panic_report::PanicReport;
 use crate::reactor::{LoopHandle, Reactor};
-use crate::router::{Answer, Router};
-use crate::status::ServerStatus;
+use crate::router::{self, Answer, Resolved, Router};
+use crate::status::{ServerHandle, ServerStatus};
 
 /// Everything that turns a decoded request into an answer.
 pub(crate) struct Responder {
-    router: Router,
+    pub(super) router: Router,
     /// The offloaded jobs and the pool they run on.
     pub(super) jobs: Jobs,
     /// Everything `/metrics` counts.
     pub(super) metrics: Metrics,
-    /// What each connection's decoder is held to.
+    /// What each connection's decoder is held to (its `max_body` is the
+    /// default a route may change).
     pub(super) limits: Limits,
+    /// Where the server's events go (a panic's line, here).
+    pub(super) events: Option<EventLog>,
+    /// The server's handle, lent to inline handlers through their status.
+    pub(super) handle: ServerHandle,
 }
 
 impl Responder {
@@ -44,12 +53,28 @@ impl Responder {
         limits: Limits,
         handle: LoopHandle<HttpServer>,
     ) -> Responder {
-        let metrics = Metrics::new(router.paths());
+        let metrics = Metrics::new(router.names());
+        let jobs = Jobs::new(config, handle.clone(), router.offloads());
         Responder {
             router,
-            jobs: Jobs::start(config, handle),
+            jobs,
             metrics,
             limits,
+            events: config.events.clone(),
+            handle: ServerHandle::new(move || {
+                handle.add_callback(|http, reactor| http.begin_shutdown(reactor))
+            }),
+        }
+    }
+
+    /// Reports a caught panic: the `Panicked` event.
+    pub(super) fn report_panic(&self, who: &str, route: Option<usize>, report: &PanicReport) {
+        if let Some(events) = &self.events {
+            events(&ServerEvent::Panicked {
+                who,
+                route: self.metrics.route_name(route),
+                report,
+            });
         }
     }
 }
@@ -73,13 +98,17 @@ impl Respond<HttpServer> for Answering<'_> {
     fn respond(
         &mut self,
         reactor: &mut Reactor<HttpServer>,
-        request: &Request,
+        request: &mut Request,
         seq: u64,
         decoded: Instant,
     ) -> Reply {
         let responder = &mut *self.responder;
-        let resolved = responder.router.resolve(request);
-        let route = resolved.path_index();
+        let resolved = (responder.router).resolve(&request.method, &request.target, request.path());
+        if let Resolved::Found(_, _, captures) = &resolved {
+            router::keep_captures(request, captures);
+        }
+        let route = resolved.route_index();
+        let request = &*request;
         let status = ServerStatus {
             draining: self.draining,
             open_connections: self.open_connections,
@@ -89,28 +118,26 @@ impl Respond<HttpServer> for Answering<'_> {
             accept_backoff: self.accept_backoff,
             metrics: &responder.metrics,
             loop_lag: reactor.lag(),
+            handle: &responder.handle,
         };
         let response = match responder.router.answer(resolved, request, &status) {
             Answer::Now(response) => response,
             Answer::Failed(report) => {
-                report_panic(&responder.metrics, "handler", route, &report);
-                Response::error(StatusCode::INTERNAL_SERVER_ERROR)
+                responder.report_panic("handler", route, &report);
+                responder.router.error(StatusCode::INTERNAL_SERVER_ERROR)
             }
             Answer::Offload(job) => {
                 let reply_to = ReplyTo {
                     conn: self.conn,
                     seq,
                 };
-                let submitted = responder.jobs.submit(reactor, job, reply_to, route);
-                match submitted {
+                match responder.jobs.submit(reactor, job, reply_to, route) {
                     Ok((number, job)) => {
                         responder.metrics.job_submitted();
                         reactor.trace(|t| {
-                            let _ = writeln!(
-                                t,
-                                "    {} {} → offloaded as job {number}",
-                                request.method, request.target
-                            );
+                            let (method, target) = (&request.method, &request.target);
+                            let _ =
+                                writeln!(t, "    {method} {target} → offloaded as job {number}");
                         });
                         return Reply::Later { route, job };
                     }
@@ -119,25 +146,46 @@ impl Respond<HttpServer> for Answering<'_> {
                     // request had no limit at all).
                     Err(()) => {
                         responder.metrics.job_rejected();
-                        Response::error(StatusCode::SERVICE_UNAVAILABLE)
-                            .with_header("Retry-After", "1")
+                        let busy = responder.router.error(StatusCode::SERVICE_UNAVAILABLE);
+                        busy.with_header("Retry-After", "1")
                     }
                 }
             }
         };
-        responder
-            .metrics
-            .request(route, response.status.as_u16(), decoded.elapsed());
+        let code = response.status.as_u16();
+        responder.metrics.request(route, code, decoded.elapsed());
         reactor.trace(|t| {
-            let _ = writeln!(
-                t,
-                "    {} {} → inline {}",
-                request.method,
-                request.target,
-                response.status.as_u16()
-            );
+            let (method, target) = (&request.method, &request.target);
+            let _ = writeln!(t, "    {method} {target} → inline {code}");
         });
         Reply::Now { route, response }
+    }
+
+    fn admit(&mut self, request: &Request, expects_continue: bool) -> Result<usize, Response> {
+        let router = &self.responder.router;
+        let default = self.responder.limits.max_body;
+        match router.body_limit(request, default) {
+            Ok(limit) => Ok(limit),
+            // A client that waits for `100 Continue` is answered now, rather
+            // than sent a 100 and then a 404 for a body it uploaded in vain;
+            // the connection then closes, the body unread. Without the
+            // wait, the body is read and answered as usual.
+            Err(status) if expects_continue => {
+                let response = router.error(status);
+                let resolved = router.resolve(&request.method, &request.target, request.path());
+                Err(match resolved {
+                    Resolved::MethodNotAllowed(_, allow) => {
+                        response.with_header("Allow", allow.to_string())
+                    }
+                    _ => response,
+                })
+            }
+            Err(_) => Ok(default),
+        }
+    }
+
+    fn error(&self, status: StatusCode) -> Response {
+        self.responder.router.error(status)
     }
 
     fn refused(&mut self, reactor: &mut Reactor<HttpServer>, status: StatusCode) {
@@ -145,25 +193,5 @@ impl Respond<HttpServer> for Answering<'_> {
         reactor.trace(|t| {
             let _ = writeln!(t, "    refused: {}", status.as_u16());
         });
-    }
-}
-
-/// Writes the one line a caught panic costs on stderr (and its backtrace, if
-/// `--backtraces` asked for one): `eddy: job 3 on /fail panicked: job 3
-/// failed on purpose (at src/demo.rs:83:34)`.
-pub(super) fn report_panic(
-    metrics: &Metrics,
-    who: &str,
-    route: Option<usize>,
-    report: &PanicReport,
-) {
-    let mut err = io::stderr().lock();
-    let _ = writeln!(
-        err,
-        "eddy: {who} on {} panicked: {report}",
-        metrics.route_name(route)
-    );
-    if let Some(backtrace) = &report.backtrace {
-        let _ = write!(err, "{backtrace}");
     }
 }

@@ -16,11 +16,11 @@
 //! bytes in the socket (`Connection::begin_drain`).
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
 use std::time::Instant;
 
 use super::http::HttpServer;
 use super::{Exit, ServerTimer};
+use crate::log::ServerEvent;
 use crate::reactor::Reactor;
 
 impl HttpServer {
@@ -30,7 +30,7 @@ impl HttpServer {
             let _ = writeln!(t, "  signals: {count}");
         });
         if self.draining_since.is_some() || count > 1 {
-            let _ = writeln!(io::stderr(), "eddy: second signal, exiting now");
+            self.event(ServerEvent::SecondSignal);
             self.stop(reactor, Exit::SecondSignal);
             return;
         }
@@ -51,12 +51,10 @@ impl HttpServer {
         // their clients connected before the drain, so serve them too.
         self.accept_up_to(reactor, usize::MAX);
         self.acceptor.close(reactor);
-        let _ = writeln!(
-            io::stderr(),
-            "eddy: draining {} connection(s), at most {:?}",
-            self.conns.len(),
-            self.config.shutdown_timeout
-        );
+        self.event(ServerEvent::Draining {
+            connections: self.conns.len(),
+            timeout: self.config.shutdown_timeout,
+        });
         reactor.call_at(
             now + self.config.shutdown_timeout,
             ServerTimer::ShutdownDeadline,
@@ -83,6 +81,7 @@ impl HttpServer {
     /// The shutdown timeout passed with connections still busy.
     pub(super) fn shutdown_timed_out(&mut self, reactor: &mut Reactor<HttpServer>) {
         let abandoned = self.conns.len();
+        self.event(ServerEvent::ShutdownTimedOut { abandoned });
         self.stop(reactor, Exit::ShutdownTimedOut { abandoned });
     }
 

@@ -1,0 +1,125 @@
+//! What a server reports, and to whom: an access record per answered
+//! request, and the events of its life (accept errors, a drain, a panic).
+//!
+//! eddy prints nothing by itself. A program that wants an access log or the
+//! server's events gives [`Config`](crate::Config) a hook for each — a
+//! closure, called on the loop thread (so it should be quick: format a line,
+//! push it to a channel). The `eddy` binary's hooks write the access log to
+//! stdout and the events to stderr, in the formats docs/operations.md shows
+//! ([`AccessRecord`]'s and [`ServerEvent`]'s `Display`).
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::panic_report::PanicReport;
+
+/// The access-log hook: called once per answer, in request order.
+pub type AccessLog = Arc<dyn Fn(&AccessRecord<'_>) + Send + Sync>;
+
+/// The events hook: called once per event.
+pub type EventLog = Arc<dyn Fn(&ServerEvent<'_>) + Send + Sync>;
+
+/// One answered request, as the access log sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessRecord<'a> {
+    /// The client's address (`None` over a Unix socket).
+    pub peer: Option<SocketAddr>,
+    /// `GET /fast?id=1 HTTP/1.1`; `None` for bytes too malformed to have a
+    /// request line (a `400` to `asdf`, say).
+    pub request_line: Option<&'a str>,
+    /// The status answered.
+    pub status: u16,
+    /// Body bytes in the answer (0 for HEAD, 204, 304).
+    pub body_bytes: usize,
+    /// From the request being decoded to its answer being encoded (for a
+    /// job, its time in the queue and on a worker included).
+    pub duration: Duration,
+}
+
+impl fmt::Display for AccessRecord<'_> {
+    /// `127.0.0.1:50412 "GET /fast?id=1 HTTP/1.1" 200 13 0.084ms`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.peer {
+            Some(peer) => write!(f, "{peer}")?,
+            None => f.write_str("-")?,
+        }
+        let ms = self.duration.as_secs_f64() * 1000.0;
+        write!(
+            f,
+            " \"{}\" {} {} {ms:.3}ms",
+            self.request_line.unwrap_or("-"),
+            self.status,
+            self.body_bytes
+        )
+    }
+}
+
+/// Something the server has to say about itself.
+#[derive(Debug)]
+pub enum ServerEvent<'a> {
+    /// `accept` failed (EMFILE, ENFILE, ENOBUFS, ...): accepting pauses for
+    /// `backoff`.
+    AcceptFailed {
+        /// What accept said.
+        error: &'a io::Error,
+        /// How long accepting pauses.
+        backoff: Duration,
+    },
+    /// A drain began, with this many connections open, bounded by this.
+    Draining {
+        /// Connections open when it began.
+        connections: usize,
+        /// `Config::shutdown_timeout`.
+        timeout: Duration,
+    },
+    /// A second SIGINT/SIGTERM during the drain: stopping at once.
+    SecondSignal,
+    /// The drain ran out of time with this many connections still busy.
+    ShutdownTimedOut {
+        /// Connections abandoned.
+        abandoned: usize,
+    },
+    /// A job or a handler panicked; its client got a 500.
+    Panicked {
+        /// `job 3`, or `handler`.
+        who: &'a str,
+        /// The route's name (`/fail`).
+        route: &'a str,
+        /// What the panic said, where (and its backtrace, if asked for).
+        report: &'a PanicReport,
+    },
+}
+
+impl fmt::Display for ServerEvent<'_> {
+    /// The line the `eddy` binary writes on stderr (a panic's backtrace,
+    /// when there is one, follows on the next lines).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerEvent::AcceptFailed { error, backoff } => {
+                write!(f, "eddy: accept failed ({error}); pausing for {backoff:?}")
+            }
+            ServerEvent::Draining {
+                connections,
+                timeout,
+            } => write!(
+                f,
+                "eddy: draining {connections} connection(s), at most {timeout:?}"
+            ),
+            ServerEvent::SecondSignal => f.write_str("eddy: second signal, exiting now"),
+            ServerEvent::ShutdownTimedOut { abandoned } => write!(
+                f,
+                "eddy: shutdown timeout passed; abandoned {abandoned} connection(s)"
+            ),
+            ServerEvent::Panicked { who, route, report } => {
+                write!(f, "eddy: {who} on {route} panicked: {report}")?;
+                if let Some(backtrace) = &report.backtrace {
+                    write!(f, "\n{}", backtrace.trim_end())?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
