@@ -34,6 +34,6 @@ fn main() -> std::io::Result<()> {
     let mut config = Config::default();
     config.addr = "127.0.0.1:8080".parse().unwrap();
     let server = Server::bind(config, router)?;
-    println!("listening on http://{}", server.local_addr());
+    println!("listening on http://{}", server.local_addr().unwrap());
     server.run().map(|_| ())
 }

@@ -5,16 +5,16 @@
 //! parser): the grammar is small — a subcommand, `--flag value` or
 //! `--flag=value`, and switches — and the usage text below is the reference.
 
+mod listen;
+
 use std::io::{self, Write};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
 use eddy::call::{self, CallOptions, Mode};
-use std::sync::Arc;
 
-use eddy::{
-    demo, AccessLog, AccessRecord, Config, EventLog, Exit, Server, ServerEvent, WorkerPriority,
-};
+use eddy::{demo, AccessLog, AccessRecord, Config, EventLog, Exit, ServerEvent, WorkerPriority};
+use listen::{Listen, ListenError};
 
 /// Printed by `--help`, and on stderr after a usage error.
 const USAGE: &str = "\
@@ -89,35 +89,52 @@ pub fn main(args: Vec<String>) -> i32 {
         Some("serve") => args = &args[1..],
         Some("call") => {
             return match parse_call(&args[1..]) {
-                Ok(options) => run_call(&options),
+                Ok(mut options) => match listen::resolve(&options.host) {
+                    Ok(addr) => {
+                        options.addr = addr;
+                        run_call(&options)
+                    }
+                    Err(ListenError::Resolve(message) | ListenError::Bind(message)) => {
+                        let _ = writeln!(io::stderr(), "eddy call: {message}");
+                        3
+                    }
+                },
                 Err(message) => usage_error(&message),
             }
         }
         _ => {}
     }
     match parse_serve(args) {
-        Ok(config) => serve(config),
+        Ok((config, listen)) => serve(config, &listen),
         Err(message) => usage_error(&message),
     }
 }
 
+/// A usage error: one line saying what is wrong, and where the rest is.
 fn usage_error(message: &str) -> i32 {
-    let _ = write!(io::stderr(), "eddy: {message}\n\n{USAGE}");
+    let _ = writeln!(
+        io::stderr(),
+        "eddy: {message}\nTry 'eddy --help' for the options."
+    );
     2
 }
 
 /// Binds, prints the `listening on` line (tests and scripts read the port
 /// from it), and runs the loop until shutdown.
-fn serve(config: Config) -> i32 {
-    let server = match Server::bind(config.clone(), demo::router()) {
+fn serve(config: Config, listen: &Listen) -> i32 {
+    let server = match listen.bind(config, demo::router()) {
         Ok(server) => server,
-        Err(e) => {
-            let _ = writeln!(io::stderr(), "eddy: cannot listen on {}: {e}", config.addr);
+        Err(ListenError::Resolve(message)) => {
+            let _ = writeln!(io::stderr(), "eddy: {message}");
+            return 3;
+        }
+        Err(ListenError::Bind(message)) => {
+            let _ = writeln!(io::stderr(), "eddy: {message}");
             return 1;
         }
     };
     let mut stdout = io::stdout().lock();
-    let _ = writeln!(stdout, "listening on http://{}", server.local_addr());
+    let _ = writeln!(stdout, "listening on {}", server.listening());
     let _ = stdout.flush();
     drop(stdout);
     match server.run() {
@@ -172,9 +189,13 @@ impl<'a> Flags<'a> {
 }
 
 impl Flag<'_> {
-    /// The error for an option the command does not know (or a switch
-    /// given a value).
+    /// The error for an option the command does not know, or a switch
+    /// given a value.
     fn unknown(&self) -> String {
+        const SWITCHES: [&str; 4] = ["--reuse-port", "--quiet", "--backtraces", "--trace"];
+        if self.inline.is_some() && SWITCHES.contains(&self.name) {
+            return format!("{} takes no value (got {:?})", self.name, self.arg);
+        }
         format!("unknown argument {:?}", self.arg)
     }
 }
@@ -199,14 +220,15 @@ fn binary_defaults() -> Config {
     }
 }
 
-/// Parses `eddy serve`'s options.
-fn parse_serve(args: &[String]) -> Result<Config, String> {
+/// Parses `eddy serve`'s options: the config, and where to listen.
+fn parse_serve(args: &[String]) -> Result<(Config, Listen), String> {
     let mut config = binary_defaults();
+    let mut listen = None;
     let mut flags = Flags { rest: args };
     while let Some(flag) = flags.next() {
         let name = flag.name;
         match name {
-            "--addr" => config.addr = parse_addr(flags.value(&flag)?)?,
+            "--addr" => listen = Some(Listen::parse(flags.value(&flag)?)?),
             "--workers" => config.workers = parse_count(name, flags.value(&flag)?)?,
             "--queue" => config.queue = parse_count(name, flags.value(&flag)?)?,
             "--max-conns" => config.max_conns = parse_count(name, flags.value(&flag)?)?,
@@ -226,14 +248,9 @@ fn parse_serve(args: &[String]) -> Result<Config, String> {
             _ => return Err(flag.unknown()),
         }
     }
-    Ok(config)
-}
-
-fn parse_addr(text: &str) -> Result<SocketAddr, String> {
-    text.to_socket_addrs()
-        .ok()
-        .and_then(|mut addrs| addrs.next())
-        .ok_or_else(|| format!("--addr: {text:?} is not a HOST:PORT address"))
+    let default = Listen::Tcp("127.0.0.1:8888".into());
+    let listen = listen.unwrap_or_else(|| Listen::or_systemd(default));
+    Ok((config, listen))
 }
 
 /// `idle`, `normal` or `nice:N` (1 to 19).
@@ -331,8 +348,10 @@ fn parse_call(args: &[String]) -> Result<CallOptions, String> {
         match name {
             "--addr" => {
                 let text = flags.value(&flag)?;
-                options.addr = parse_addr(text)?;
-                options.host = text.to_string();
+                match Listen::parse(text)? {
+                    Listen::Tcp(host) => options.host = host,
+                    _ => return Err(format!("--addr: call needs HOST:PORT, not {text:?}")),
+                }
             }
             "--slow" => options.slow = parse_requests(name, flags.value(&flag)?)?,
             "--fast" => options.fast = parse_requests(name, flags.value(&flag)?)?,
@@ -373,8 +392,11 @@ mod tests {
 
     #[test]
     fn flags_take_both_spellings() {
-        let config =
-            parse_serve(&args("--workers 3 --queue=7 --header-timeout 0.5 --quiet")).unwrap();
+        let (config, listen) = parse_serve(&args(
+            "--workers 3 --queue=7 --header-timeout 0.5 --quiet --addr unix:/tmp/e.sock",
+        ))
+        .unwrap();
+        assert_eq!(listen, Listen::Unix("/tmp/e.sock".into()));
         assert_eq!(config.workers, 3);
         assert_eq!(config.queue, 7);
         assert_eq!(config.header_timeout, Duration::from_millis(500));
@@ -388,8 +410,11 @@ mod tests {
             "--workers x",
             "--bogus",
             "--addr",
+            "--addr nowhere",
+            "--addr unix:",
             "--quiet=1",
             "--idle-timeout -1",
+            "--worker-priority nice:30",
         ] {
             assert!(parse_serve(&args(bad)).is_err(), "{bad}");
         }
@@ -403,7 +428,6 @@ mod tests {
         .unwrap();
         assert_eq!(options.mode, Mode::Slow);
         assert_eq!(options.host, "localhost:9");
-        assert_eq!(options.addr.port(), 9);
         assert_eq!((options.slow, options.fast, options.n), (1, 2, 0));
         assert_eq!(options.svg.as_deref(), Some(std::path::Path::new("t.svg")));
         let defaults = parse_call(&args("slow_threaded")).unwrap();

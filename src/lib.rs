@@ -74,7 +74,7 @@
 //!     ..Config::default()
 //! };
 //! let server = Server::bind(config, router)?;
-//! let addr = server.local_addr();
+//! let addr = server.local_addr().unwrap();
 //! let handle = server.handle();
 //! let serving = std::thread::spawn(move || server.run());
 //!

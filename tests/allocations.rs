@@ -78,7 +78,7 @@ fn fast_requests_allocate_nothing_in_steady_state() {
         ..Config::default()
     };
     let server = Server::bind(config, demo::router()).unwrap();
-    let addr = server.local_addr();
+    let addr = server.local_addr().unwrap();
     let handle = server.handle();
     let serving = std::thread::spawn(move || server.run());
 

@@ -75,7 +75,7 @@ fn a_large_answer_reaches_a_slow_reader_whole_while_the_loop_sleeps() {
         inline(|_, _| Response::text(StatusCode::OK, vec![b'x'; BIG])),
     );
     let mut server = Server::bind(config(), router).unwrap();
-    let mut client = TcpStream::connect(server.local_addr()).unwrap();
+    let mut client = TcpStream::connect(server.local_addr().unwrap()).unwrap();
     turn_until(&mut server, 20, SHORT, |s| s.open_connections() == 1);
     // Nothing pending, no WRITABLE interest: an idle connection wakes no
     // one (asked for, a writable socket would be reported at once).
@@ -133,7 +133,7 @@ fn a_backlog_larger_than_one_accept_batch_is_accepted_without_a_new_edge() {
     // 300 connections, all in the kernel's backlog before the loop turns:
     // the listener's readiness edge comes once for all of them.
     let clients: Vec<TcpStream> = (0..300)
-        .map(|_| TcpStream::connect(server.local_addr()).unwrap())
+        .map(|_| TcpStream::connect(server.local_addr().unwrap()).unwrap())
         .collect();
     let started = Instant::now();
     let mut turns = 0;
@@ -181,7 +181,7 @@ fn listener_with_receive_buffer(bytes: usize) -> std::net::TcpListener {
 fn requests_beyond_the_drive_rounds_are_served_next_turn_without_sleeping() {
     let listener = listener_with_receive_buffer(4 << 20);
     let mut server = Server::from_listener(listener, config(), demo::router()).unwrap();
-    let mut client = TcpStream::connect(server.local_addr()).unwrap();
+    let mut client = TcpStream::connect(server.local_addr().unwrap()).unwrap();
     turn_until(&mut server, 20, SHORT, |s| s.open_connections() == 1);
     // Pipeline far more than one turn's rounds take (4 rounds of at most
     // 64 KiB read each): 1 MiB of requests, written before the loop turns.

@@ -128,12 +128,6 @@ pub trait Stream: Read + Write + Source {
     fn shutdown_write(&self) -> io::Result<()>;
 }
 
-impl Stream for mio::net::TcpStream {
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(std::net::Shutdown::Write)
-    }
-}
-
 /// What the server gives a connection for one [`drive`](Connection::drive):
 /// the loop's shared buffers and settings, and the name of this
 /// connection's deadline timer.

@@ -20,10 +20,10 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Token};
 
 use super::http::HttpServer;
+use super::socket::{Listener, Listening, Socket};
 use super::{listener, ServerTimer};
 use crate::connection::Connection;
 use crate::log::ServerEvent;
@@ -55,8 +55,8 @@ enum Pause {
 /// The listening socket and the state of accepting from it.
 pub(crate) struct Acceptor {
     /// `None` once draining: dropping it makes new connects fail at once.
-    listener: Option<TcpListener>,
-    local_addr: SocketAddr,
+    listener: Option<Listener>,
+    listening: Listening,
     /// Why the listener is deregistered, if it is.
     paused: Option<Pause>,
     /// The next back-off, doubled per consecutive failure.
@@ -70,30 +70,31 @@ impl Acceptor {
         reuse_port: bool,
         reactor: &mut Reactor<HttpServer>,
     ) -> io::Result<Acceptor> {
-        Acceptor::listen_on(listener::bind(addr, reuse_port)?, reactor)
+        let listener = Listener::Tcp(listener::bind(addr, reuse_port)?);
+        Acceptor::listen_on(listener, reactor)
     }
 
     /// Takes a listening socket bound elsewhere (by the embedding program,
     /// say) and registers it under [`LISTENER`].
     pub(super) fn listen_on(
-        mut listener: TcpListener,
+        mut listener: Listener,
         reactor: &mut Reactor<HttpServer>,
     ) -> io::Result<Acceptor> {
-        let local_addr = listener.local_addr()?;
+        let listening = listener.listening()?;
         reactor
             .registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         Ok(Acceptor {
             listener: Some(listener),
-            local_addr,
+            listening,
             paused: None,
             backoff: BACKOFF_MIN,
         })
     }
 
-    /// The address bound.
-    pub(super) fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+    /// Where it listens.
+    pub(super) fn listening(&self) -> &Listening {
+        &self.listening
     }
 
     /// The back-off in force, or zero when accepting normally.
@@ -194,12 +195,14 @@ impl HttpServer {
     }
 
     /// Registers a freshly accepted socket as a new connection.
-    fn open(&mut self, reactor: &mut Reactor<HttpServer>, socket: TcpStream, peer: SocketAddr) {
-        // Responses are written whole, one write per batch: nothing to gain
-        // from Nagle's algorithm, and a small answer must not wait for an ACK.
-        let _ = socket.set_nodelay(true);
+    fn open(
+        &mut self,
+        reactor: &mut Reactor<HttpServer>,
+        socket: Socket,
+        peer: Option<SocketAddr>,
+    ) {
         let access_log = self.config.access_log.clone();
-        let conn = Connection::new(socket, Some(peer), self.responder.limits, access_log);
+        let conn = Connection::new(socket, peer, self.responder.limits, access_log);
         let id = self.conns.insert(Box::new(conn));
         let conn = self.conns.get_mut(id).expect("just inserted");
         let registered =
@@ -211,7 +214,8 @@ impl HttpServer {
             return;
         }
         reactor.trace(|t| {
-            let _ = writeln!(t, "    conn {id}: accepted from {peer}");
+            let from = peer.map_or_else(|| "a Unix socket".to_string(), |peer| peer.to_string());
+            let _ = writeln!(t, "    conn {id}: accepted from {from}");
         });
         // Its first round sets its first deadline: the header timeout,
         // counted from the connect.

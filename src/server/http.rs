@@ -17,15 +17,14 @@
 //! fields — no method needs all of `self` while a connection is out.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mio::event::Event;
-use mio::net::TcpStream;
 use mio::Token;
 
 use super::accept::{Acceptor, LISTENER};
 use super::respond::{Answering, Responder};
+use super::socket::{Listening, Socket};
 use super::{trace, ConnId, Exit, ServerTimer};
 use crate::config::Config;
 use crate::connection::spares::Spares;
@@ -34,6 +33,7 @@ use crate::http::{DateCache, Limits, StatusCode};
 use crate::log::ServerEvent;
 use crate::reactor::{Fired, Handler, Reactor, TokenTable};
 use crate::router::Router;
+use crate::status::ServerHandle;
 
 /// The HTTP side of the server.
 pub(crate) struct HttpServer {
@@ -43,7 +43,7 @@ pub(crate) struct HttpServer {
     /// Boxed: a `Connection` is a few hundred bytes, and the slab's spare
     /// capacity (it grows by doubling) should cost a pointer per entry, not
     /// a whole connection.
-    pub(super) conns: TokenTable<Box<Connection<TcpStream>>>,
+    pub(super) conns: TokenTable<Box<Connection<Socket>>>,
     /// Everything that turns a decoded request into an answer: the router,
     /// the jobs, the counters.
     pub(super) responder: Responder,
@@ -87,8 +87,12 @@ impl HttpServer {
         }
     }
 
-    pub(super) fn local_addr(&self) -> SocketAddr {
-        self.acceptor.local_addr()
+    pub(super) fn listening(&self) -> &Listening {
+        self.acceptor.listening()
+    }
+
+    pub(super) fn handle(&self) -> ServerHandle {
+        self.responder.handle.clone()
     }
 
     pub(super) fn open_connections(&self) -> usize {

@@ -27,6 +27,7 @@ mod jobs;
 mod listener;
 mod respond;
 mod shutdown;
+mod socket;
 mod trace;
 
 use std::io;
@@ -34,11 +35,15 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::reactor::{LoopClosed, LoopHandle, Reactor, TokenId, Turn};
+use crate::reactor::{Reactor, TokenId, Turn};
 use crate::router::Router;
+use crate::status::ServerHandle;
+pub use socket::Listening;
+
 use accept::Acceptor;
 use http::HttpServer;
 use jobs::ReplyTo;
+use socket::Listener;
 
 /// A connection's name: its place in the connection table, with a
 /// generation (`reactor/tokens.rs`), and so also its token.
@@ -85,19 +90,6 @@ pub struct Server {
     http: HttpServer,
 }
 
-/// A cloneable, `Send` handle to a running server, for any thread.
-#[derive(Clone)]
-pub struct ServerHandle(LoopHandle<HttpServer>);
-
-impl ServerHandle {
-    /// Asks the server to drain and stop, as SIGTERM does: stop accepting,
-    /// finish and flush what is in flight, then [`Server::run`] returns.
-    pub fn shutdown(&self) -> Result<(), LoopClosed> {
-        self.0
-            .add_callback(|http, reactor| http.begin_shutdown(reactor))
-    }
-}
-
 impl Server {
     /// Binds `config.addr`, starts the worker pool and (if the config says
     /// so) takes SIGINT/SIGTERM. Nothing is served until [`run`](Self::run).
@@ -116,8 +108,23 @@ impl Server {
         router: Router,
     ) -> io::Result<Server> {
         listener.set_nonblocking(true)?;
+        let listener = Listener::Tcp(mio::net::TcpListener::from_std(listener));
         let mut reactor = Reactor::new()?;
-        let listener = mio::net::TcpListener::from_std(listener);
+        let acceptor = Acceptor::listen_on(listener, &mut reactor)?;
+        Server::start(config, router, acceptor, reactor)
+    }
+
+    /// Like [`from_listener`](Self::from_listener), for a Unix domain
+    /// socket (a proxy on the same host, say). Requests from it have no
+    /// peer address.
+    pub fn from_unix_listener(
+        listener: std::os::unix::net::UnixListener,
+        config: Config,
+        router: Router,
+    ) -> io::Result<Server> {
+        listener.set_nonblocking(true)?;
+        let listener = Listener::Unix(mio::net::UnixListener::from_std(listener));
+        let mut reactor = Reactor::new()?;
         let acceptor = Acceptor::listen_on(listener, &mut reactor)?;
         Server::start(config, router, acceptor, reactor)
     }
@@ -138,14 +145,23 @@ impl Server {
         Ok(Server { reactor, http })
     }
 
-    /// The address actually bound (useful after binding port 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.http.local_addr()
+    /// The TCP address actually bound (useful after binding port 0);
+    /// `None` for a server on a Unix socket.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match self.http.listening() {
+            Listening::Tcp(addr) => Some(*addr),
+            Listening::Unix(_) => None,
+        }
+    }
+
+    /// Where the server listens: `http://IP:PORT` or `unix:PATH` as text.
+    pub fn listening(&self) -> &Listening {
+        self.http.listening()
     }
 
     /// A handle other threads use to stop the server.
     pub fn handle(&self) -> ServerHandle {
-        ServerHandle(self.reactor.handle())
+        self.http.handle()
     }
 
     /// Connections open now.
