@@ -93,9 +93,11 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "call")]
 pub mod call;
 pub mod config;
 mod connection;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod fuzzing;
 pub mod histogram;
@@ -109,6 +111,7 @@ pub mod reactor;
 pub mod router;
 pub mod server;
 pub mod status;
+#[cfg(feature = "call")]
 pub mod timeline;
 
 pub use config::Config;

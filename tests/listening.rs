@@ -64,7 +64,8 @@ fn a_unix_socket_serves_http() {
     // A stale socket from an earlier run is replaced, not an error.
     drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
     let mut cmd = Command::new(EDDY);
-    cmd.args(["serve", "--quiet", "--addr"]).arg(format!("unix:{}", path.display()));
+    cmd.args(["serve", "--quiet", "--addr"])
+        .arg(format!("unix:{}", path.display()));
     let running = start(cmd);
     assert_eq!(running.listening, format!("unix:{}", path.display()));
     let answer = ask(UnixStream::connect(&path).unwrap());
@@ -83,7 +84,11 @@ fn ipv6_loopback_serves_http() {
     let mut cmd = Command::new(EDDY);
     cmd.args(["serve", "--quiet", "--addr", "[::1]:0"]);
     let running = start(cmd);
-    assert!(running.listening.starts_with("http://[::1]:"), "{}", running.listening);
+    assert!(
+        running.listening.starts_with("http://[::1]:"),
+        "{}",
+        running.listening
+    );
     let addr: std::net::SocketAddr = running.listening["http://".len()..].parse().unwrap();
     let answer = ask(std::net::TcpStream::connect(addr).unwrap());
     assert!(answer.ends_with("\r\n\r\nfast result 7"), "{answer}");
@@ -98,13 +103,21 @@ fn a_socket_systemd_passes_in_is_served() {
     let addr = listener.local_addr().unwrap();
     let fd = listener.as_raw_fd();
     let mut cmd = Command::new("sh");
-    cmd.args(["-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" serve --quiet", EDDY]);
+    cmd.args([
+        "-c",
+        "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" serve --quiet",
+        EDDY,
+    ]);
     // SAFETY: between fork and exec only dup2 and fcntl run, which are
     // async-signal-safe. They put the listener at descriptor 3 without
     // close-on-exec (dup2 drops the flag; if it is at 3 already, fcntl does).
     unsafe {
         cmd.pre_exec(move || {
-            let moved = if fd == 3 { libc::fcntl(3, libc::F_SETFD, 0) } else { libc::dup2(fd, 3) };
+            let moved = if fd == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 3)
+            };
             if moved < 0 {
                 return Err(std::io::Error::last_os_error());
             }
