@@ -46,13 +46,16 @@ impl fmt::Display for AccessRecord<'_> {
             Some(peer) => write!(f, "{peer}")?,
             None => f.write_str("-")?,
         }
-        let ms = self.duration.as_secs_f64() * 1000.0;
+        // Integer arithmetic: see `reactor::Span` for why not an f64.
+        let micros = self.duration.as_micros();
         write!(
             f,
-            " \"{}\" {} {} {ms:.3}ms",
+            " \"{}\" {} {} {}.{:03}ms",
             self.request_line.unwrap_or("-"),
             self.status,
-            self.body_bytes
+            self.body_bytes,
+            micros / 1000,
+            micros % 1000
         )
     }
 }

@@ -34,6 +34,19 @@ pub enum DeadlineKind {
     DrainGrace,
 }
 
+impl DeadlineKind {
+    /// The word `--trace` prints for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeadlineKind::Header => "header",
+            DeadlineKind::Idle => "idle",
+            DeadlineKind::Write => "write",
+            DeadlineKind::Linger => "linger",
+            DeadlineKind::DrainGrace => "drain grace",
+        }
+    }
+}
+
 /// The deadline a connection's state calls for.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Deadline {

@@ -426,11 +426,14 @@ pub struct Span(pub Duration);
 
 impl std::fmt::Display for Span {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let seconds = self.0.as_secs_f64();
-        if seconds < 1.0 {
-            write!(f, "{:.3} ms", seconds * 1000.0)
+        // Integer arithmetic, not `as_secs_f64`: formatting an f64 links
+        // 12 KB of float printing into every binary that embeds eddy.
+        let micros = self.0.as_micros();
+        if micros < 1_000_000 {
+            write!(f, "{}.{:03} ms", micros / 1000, micros % 1000)
         } else {
-            write!(f, "{seconds:.3} s")
+            let millis = micros / 1000;
+            write!(f, "{}.{:03} s", millis / 1000, millis % 1000)
         }
     }
 }

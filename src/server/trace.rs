@@ -55,7 +55,7 @@ pub(super) fn driven<S: Stream>(id: ConnId, driven: &Driven, conn: &Connection<S
             parts.push(format!("interest {interest}"));
             match conn.deadline() {
                 Some((kind, at)) => {
-                    let kind = format!("{kind:?}").to_lowercase();
+                    let kind = kind.name();
                     parts.push(format!("{kind} deadline in {}", Span(from_now(at))));
                 }
                 None => parts.push("no deadline".into()),
