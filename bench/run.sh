@@ -34,7 +34,8 @@
 #
 # Knobs (environment): BENCH_DURATION (seconds per wrk run, default 10),
 # BENCH_WORKERS (default nproc), BENCH_IDLE_CONNS (default 10000),
-# BENCH_PIN_WRK (default 1), PYTHON (default python3).
+# BENCH_PIN_WRK (default 1), PYTHON (default python3), BENCH_EDDY_FLAGS (extra
+# `eddy serve` flags, e.g. "--worker-priority normal").
 #
 # Output: the table on stdout and in bench/last-run.md; every raw tool output
 # in bench/last-run.log.
@@ -153,7 +154,8 @@ SERVER_PID=
 PORT=
 
 start_eddy() { # extra serve flags...
-    "$EDDY" serve --addr 127.0.0.1:0 --workers "$WORKERS" --quiet "$@" \
+    # shellcheck disable=SC2086 # BENCH_EDDY_FLAGS is a list of flags
+    "$EDDY" serve --addr 127.0.0.1:0 --workers "$WORKERS" --quiet ${BENCH_EDDY_FLAGS:-} "$@" \
         >"$TMP/eddy.out" 2>"$TMP/eddy.err" &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
@@ -499,7 +501,7 @@ REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- machine: $CORES CPUs (nproc), ${CPU:-unknown CPU}, $MEM RAM, Linux $(uname -r)"
     echo "- load average at the start: $LOADAVG"
-    echo "- eddy: ${REV:-unknown revision}, \`serve --workers $WORKERS --quiet\`; tornado: bench/tornado/server.py, ProcessPoolExecutor($WORKERS); nginx: one worker, \`return 200\`"
+    echo "- eddy: ${REV:-unknown revision}, \`serve --workers $WORKERS --quiet${BENCH_EDDY_FLAGS:+ $BENCH_EDDY_FLAGS}\`; tornado: bench/tornado/server.py, ProcessPoolExecutor($WORKERS); nginx: one worker, \`return 200\`"
     echo "- wrk: \`-t1 -c$CONNS -d${D}s\`$( ((${#PIN[@]})) && echo ", pinned with \`${PIN[*]}\` (servers not pinned)" || echo ", not pinned"); (b) adds $SLOW_CONNS connections of \`/slow_threaded?n=$N\`; (c) pipelines $DEPTH; ulimit -n $FD_LIMIT"
     echo
     echo "| measurement | eddy | tornado | nginx | eddy ÷ tornado | eddy ÷ nginx |"

@@ -28,6 +28,8 @@ USAGE:
 
 SERVE OPTIONS:
     --addr HOST:PORT          listen address [default: 127.0.0.1:8888]; port 0 picks one
+    --addr unix:PATH          listen on a Unix socket instead (without --addr, a socket
+                              systemd passes in LISTEN_FDS is used)
     --workers N               worker threads for offloaded jobs [default: CPU count]
     --queue N                 jobs that may wait for a worker; more get 503 [default: 1024]
     --max-conns N             open connections before accepting pauses [default: 10000]
