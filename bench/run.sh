@@ -114,31 +114,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Bounded poll until 127.0.0.1:PORT accepts a connection.
-wait_port() {
-    local port=$1 pid=$2 i
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 1
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
-
-# Bounded poll for the `listening on http://IP:PORT` line; echoes PORT.
-wait_listening() {
-    local file=$1 pid=$2 i line
-    for ((i = 0; i < 150; i++)); do
-        line=$(grep -m1 '^listening on http://' "$file" 2>/dev/null)
-        if [[ -n $line ]]; then
-            wait_port "${line##*:}" "$pid" && { echo "${line##*:}"; return 0; }
-            return 1
-        fi
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
+# wait_port, wait_listening, wrk_rps, wrk_count, wrk_pct.
+# shellcheck source=bench/parse.sh
+. "$BENCH_DIR/parse.sh"
 
 # A port nothing listens on, below the ephemeral range (for nginx).
 free_port() {
@@ -206,18 +184,6 @@ wrk_run() {
     local rc=$?
     keep "wrk $*" "$out"
     return $rc
-}
-wrk_rps() { awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$1"; }
-wrk_count() { awk '/requests in/ { print $1; exit }' "$1"; }
-# wrk_pct PCT FILE -> milliseconds
-wrk_pct() {
-    awk -v p="$1%" '$1 == p {
-        v = $2
-        if (v ~ /us$/)      { sub(/us$/, "", v); v = v / 1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v) }
-        else if (v ~ /m$/)  { sub(/m$/, "", v); v = v * 60000 }
-        else if (v ~ /s$/)  { sub(/s$/, "", v); v = v * 1000 }
-        printf "%.3f", v }' "$2"
 }
 # Notes wrk's socket errors and non-2xx answers, which make a run suspect.
 wrk_check() { # LABEL FILE

@@ -23,15 +23,16 @@
 //! - How the workers are scheduled is a setting, [`WorkerPriority`]. In
 //!   Linux's `SCHED_IDLE` class they get a core only when no ordinary thread
 //!   wants it, so the loop preempts them the moment it wakes: with workers =
-//!   cores, CPU-bound jobs otherwise take the cores the loop needs. Measured
-//!   on this repository's 2-core machine (`/fast` p99 under wrk, both
-//!   workers busy, see docs/performance.md): 9.6 ms at equal priority,
-//!   5.7 ms at nice 10, 1.4–6.4 ms at nice 19, and 1.4–2.2 ms with
-//!   `SCHED_IDLE` (1.3–1.5 ms idle). The cost: on a host where *other*
-//!   programs keep every core busy, idle-class jobs crawl (the job timeout
-//!   bounds them). The library's default is `Normal` — it does not know its
-//!   host — and the `eddy` binary's is `Idle`, since a server that owns its
-//!   machine should protect its loop's latency.
+//!   cores, CPU-bound jobs otherwise take the cores the loop needs. Both
+//!   sides, measured with `bench/priority.sh` on this repository's 2-core
+//!   machine (docs/performance.md, "Worker scheduling"): with both workers
+//!   busy, `/fast` p99 was 2.1–2.8 ms idle-class against 3.7–4.6 ms at
+//!   equal priority, at 52k against 35k req/s; but idle-class workers
+//!   finished about a third of the jobs, and with another program keeping
+//!   both cores busy a 0.05 s job took 15–17 s (0.1 s at equal priority,
+//!   0.4 s at nice 10). The library's default is `Normal` — it does not
+//!   know its host — and the `eddy` binary's is `Idle`, since a server that
+//!   owns its machine should protect its loop's latency.
 
 use std::thread::{self, JoinHandle};
 
