@@ -16,9 +16,10 @@
 //!   with generations, timers, the Waker and [`LoopHandle::add_callback`],
 //!   the signal pipe, loop lag. `Reactor::turn` is one iteration; it knows
 //!   no HTTP. Start reading here.
-//! - [`server`] — the HTTP server on top: the listener and accept, the
-//!   connection table, each job's life (`server/jobs.rs`: *where a finished
-//!   job re-enters the loop*), shutdown, `--trace`.
+//! - [`server`] — the HTTP server on top: the listener (TCP or Unix,
+//!   `server/socket.rs`) and accept, the connection table, each job's life
+//!   (`server/jobs.rs`: *where a finished job re-enters the loop*),
+//!   shutdown, `--trace`.
 //! - `connection` — one client's state machine: buffers, phase, deadline,
 //!   the response queue, and its round (`Connection::drive`).
 //! - [`http`] — the codec: bytes → [`Request`], [`Response`] → bytes. Pure
@@ -27,8 +28,12 @@
 //!   [`job`] ([`Job`], [`CancelToken`]), [`pool`] (worker threads, the
 //!   bounded queue), [`status`] (what an inline handler may see),
 //!   [`metrics`], and [`demo`] (the seed's app and `heavy_lifting`).
-//! - Leaves: [`config`], `histogram`, `panic_report` (a caught panic kept
-//!   as data).
+//! - Shared by the layers: [`config`], [`log`] (what the server reports — access records
+//!   and events — handed to the host's hooks, never printed by the
+//!   library), `histogram`, `panic_report` (a caught panic kept as data).
+//!
+//! Using it from a program of your own: docs/embedding.md (the API on a
+//! page, and what the library does and does not do to its host).
 //! - Around it: [`call`] (`eddy call`, the seed's client: a second, small
 //!   reactor), [`timeline`] (its SVG), [`fuzzing`] (one connection driven
 //!   without a socket).
