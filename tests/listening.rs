@@ -1,5 +1,5 @@
 //! Where `eddy serve` listens besides IPv4: a Unix domain socket (`--addr
-//! unix:PATH`), IPv6 (`--addr [::1]:0`), and a socket systemd passes in
+//! unix:PATH`), IPv6 (`--addr [::1]:0`, and the wildcard `[::]:0`), and a socket systemd passes in
 //! (socket activation: `LISTEN_FDS`, descriptor 3) — each with a real
 //! request answered over it.
 
@@ -92,6 +92,45 @@ fn ipv6_loopback_serves_http() {
     let addr: std::net::SocketAddr = running.listening["http://".len()..].parse().unwrap();
     let answer = ask(std::net::TcpStream::connect(addr).unwrap());
     assert!(answer.ends_with("\r\n\r\nfast result 7"), "{answer}");
+}
+
+#[test]
+fn the_ipv6_wildcard_serves_both_families() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        common::say("listening: the_ipv6_wildcard_serves_both_families skipped: no IPv6 loopback");
+        return;
+    }
+    let mut cmd = Command::new(EDDY);
+    cmd.args(["serve", "--quiet", "--addr", "[::]:0"]);
+    let running = start(cmd);
+    assert!(
+        running.listening.starts_with("http://[::]:"),
+        "{}",
+        running.listening
+    );
+    let port: u16 = running
+        .listening
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let answer = ask(std::net::TcpStream::connect(("::1", port)).unwrap());
+    assert!(
+        answer.ends_with("\r\n\r\nfast result 7"),
+        "over ::1: {answer}"
+    );
+    // Linux maps IPv4 onto an IPv6 wildcard unless net.ipv6.bindv6only is 1.
+    let v6only = std::fs::read_to_string("/proc/sys/net/ipv6/bindv6only").unwrap_or_default();
+    if v6only.trim() == "1" {
+        common::say("listening: IPv4 over [::] not checked: net.ipv6.bindv6only is 1");
+        return;
+    }
+    let answer = ask(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+    assert!(
+        answer.ends_with("\r\n\r\nfast result 7"),
+        "over 127.0.0.1: {answer}"
+    );
 }
 
 #[test]
