@@ -30,7 +30,11 @@ pub struct Spares {
     inputs: Vec<Vec<u8>>,
     outputs: Vec<Vec<u8>>,
     queues: Vec<QueueStorage<Pending, Logged>>,
-    requests: Vec<Request>,
+    /// Boxed as the decoder hands them out (see `http::Decoded`): the box
+    /// is part of what is recycled, and unboxing here would cost an
+    /// allocation each time one is lent back.
+    #[allow(clippy::vec_box)]
+    requests: Vec<Box<Request>>,
 }
 
 impl Spares {
@@ -67,12 +71,12 @@ impl Spares {
     }
 
     /// A request to decode into.
-    pub fn request(&mut self) -> Option<Request> {
+    pub fn request(&mut self) -> Option<Box<Request>> {
         self.requests.pop()
     }
 
     /// Keeps a finished request's buffers for later.
-    pub fn keep_request(&mut self, request: Request) {
+    pub fn keep_request(&mut self, request: Box<Request>) {
         if self.requests.len() < KEEP {
             self.requests.push(request);
         }

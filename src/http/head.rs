@@ -41,7 +41,7 @@ pub(crate) struct Head {
     /// is one an intermediary could read differently (see
     /// [`ambiguous_framing`]): the request is answered, then the connection
     /// closes.
-    pub request: Request,
+    pub request: Box<Request>,
     /// How its body is delimited.
     pub framing: BodyFraming,
     /// HTTP/1.1 with `Expect: 100-continue` and a body: the client may wait
@@ -58,7 +58,7 @@ pub const MAX_HEADER_SLOTS: usize = 128;
 pub(crate) fn parse_head(
     head: &[u8],
     limits: &Limits,
-    mut request: Request,
+    mut request: Box<Request>,
 ) -> Result<Head, StatusCode> {
     const BAD: StatusCode = StatusCode::BAD_REQUEST;
     // decode.rs hands over a head that ends in CRLF CRLF and has no bare
@@ -413,7 +413,7 @@ mod tests {
 
     fn request(raw: &str) -> Request {
         match decode(raw) {
-            Decoded::Request(request) => request,
+            Decoded::Request(request) => *request,
             other => panic!("no request for {raw:?}: {other:?}"),
         }
     }
@@ -708,7 +708,7 @@ mod tests {
     #[test]
     fn expect_rules() {
         let head =
-            |raw: &str| parse_head(raw.as_bytes(), &Limits::default(), Request::default()).unwrap();
+            |raw: &str| parse_head(raw.as_bytes(), &Limits::default(), Box::default()).unwrap();
         assert!(head(&post("Expect: 100-Continue\r\nContent-Length: 1\r\n")).expect_continue);
         assert!(
             head(&post(
