@@ -98,18 +98,19 @@ fn cut<'a>(stream: &'a [u8], sizes: &[u8]) -> Vec<&'a [u8]> {
 }
 
 /// A spare whose every field holds something no request should inherit.
-fn junk() -> Request {
-    Request {
-        method: "JUNK".into(),
-        target: "/junk?stale=1".into(),
-        version: Version::Http10,
-        headers: vec![Header {
-            name: "Content-Length".into(),
-            value: b"999".to_vec(),
-        }],
-        body: b"stale body".to_vec(),
-        keep_alive: false,
-    }
+fn junk() -> Box<Request> {
+    let mut junk = Box::<Request>::default();
+    junk.method = "JUNK".into();
+    junk.target = "/junk?stale=1".into();
+    junk.version = Version::Http10;
+    junk.headers = vec![Header {
+        name: "Content-Length".into(),
+        value: b"999".to_vec(),
+    }];
+    junk.body = b"stale body".to_vec();
+    junk.keep_alive = false;
+    junk.peer = Some(([10, 0, 0, 1], 9).into());
+    junk
 }
 
 /// Feeds `pieces` to a fresh decoder as a connection would, checking the
@@ -150,10 +151,10 @@ fn feed(limits: Limits, pieces: &[&[u8]], recycle: bool) -> (Outcome, usize) {
                     assert!(used > 0, "a Request that consumed nothing");
                     awaiting_body = false;
                     if recycle {
-                        requests.push(request.clone());
+                        requests.push(Request::clone(&request));
                         decoder.recycle(request);
                     } else {
-                        requests.push(request);
+                        requests.push(*request);
                     }
                 }
                 Decoded::Continue => {

@@ -148,6 +148,9 @@ impl Request {
         self.headers.truncate(fields.len());
         self.body.clear();
         self.keep_alive = false;
+        // The connection sets these after decoding; a recycled request must
+        // not carry the last client's over.
+        self.peer = None;
         self.params.clear();
     }
 
