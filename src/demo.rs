@@ -50,7 +50,13 @@ pub fn router() -> Router {
 fn metrics(_: &Request, status: &ServerStatus) -> Response {
     Response::text(StatusCode::OK, status.prometheus())
         .with_content_type("text/plain; version=0.0.4; charset=utf-8")
+        .with_header("Cache-Control", NOW_ONLY)
 }
+
+/// `/metrics` and `/healthz` say how the server is *now*: a cache between
+/// it and the asker (redbot points out one may keep either, as neither
+/// says otherwise) would answer a probe with a stale health.
+const NOW_ONLY: &str = "no-store";
 
 fn fast(request: &Request, _: &ServerStatus) -> Response {
     // format_args! into the response's inline body: no allocation.
@@ -82,11 +88,12 @@ fn fail(request: &Request, _: &ServerStatus) -> Result<Job, Response> {
 }
 
 fn healthz(_: &Request, status: &ServerStatus) -> Response {
-    if status.draining {
+    let answer = if status.draining {
         Response::text(StatusCode(503), "draining")
     } else {
         Response::text(StatusCode(200), "ok")
-    }
+    };
+    answer.with_header("Cache-Control", NOW_ONLY)
 }
 
 fn slow_answer(id: &str, n: u32, cancel: &CancelToken) -> Response {

@@ -10,6 +10,7 @@ mod common;
 use common::{assert_standard_headers, get, get_req, Client, Response, Server};
 use std::io::Read;
 use std::net::Shutdown;
+use std::time::Duration;
 
 /// A fresh server with default settings and no access log.
 fn server() -> Server {
@@ -59,6 +60,19 @@ fn http10_keep_alive_keeps_the_connection() {
         let conn = r.header("connection").unwrap_or("");
         assert!(conn.eq_ignore_ascii_case("keep-alive"), "{r:?}");
     }
+}
+
+#[test]
+fn health_and_metrics_must_not_be_cached() {
+    // They say how the server is now; a cache must not answer for it.
+    let s = server();
+    for path in ["/healthz", "/metrics"] {
+        let r = get(s.addr, path);
+        assert_eq!(r.status, 200, "{path}: {r:?}");
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{path}: {r:?}");
+    }
+    let r = get(s.addr, "/fast?id=1");
+    assert_eq!(r.header("cache-control"), None, "{r:?}");
 }
 
 #[test]
@@ -260,8 +274,9 @@ fn requests_sent_before_a_half_close_are_answered() {
     assert_fast(&c.response(), 1);
     c.assert_closed();
     // Two pipelined HTTP/1.1 requests, then the FIN: both answered, in
-    // order, then the close (the answers may say keep-alive: they were
-    // encoded before the FIN was read, and the client knows it is done).
+    // order, then the close. (Whether the last says `Connection: close`
+    // depends on whether the FIN was read before it was answered; see the
+    // next test, which makes sure it was.)
     let mut c = Client::connect(s.addr);
     c.send(format!("{}{}", get_req("/fast?id=2"), get_req("/healthz")).as_bytes());
     c.stream.shutdown(Shutdown::Write).unwrap();
@@ -273,5 +288,29 @@ fn requests_sent_before_a_half_close_are_answered() {
     let mut c = Client::connect(s.addr);
     c.send(b"GET /fast?id=3 HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     c.stream.shutdown(Shutdown::Write).unwrap();
+    c.assert_closed();
+}
+
+#[test]
+fn the_last_answer_before_a_half_close_says_close() {
+    // The server closes after answering a client that sent its FIN, so
+    // that answer must say `Connection: close` (RFC 9112 §9.6) — when the
+    // FIN was read before the answer was made. Hold the loop on /slow so
+    // that the requests and the FIN are all in the socket when it reads.
+    let s = server();
+    let mut blocker = common::block_the_loop(&s, 9, 4000, Duration::from_millis(200));
+    let mut c = Client::connect(s.addr);
+    c.send(format!("{}{}", get_req("/fast?id=4"), get_req("/fast?id=5")).as_bytes());
+    c.stream.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(blocker.response().status, 200);
+    let first = c.response();
+    assert_fast(&first, 4);
+    assert!(!first.closes(), "only the last answer closes: {first:?}");
+    let last = c.response();
+    assert_fast(&last, 5);
+    assert!(
+        last.closes(),
+        "the answer after a FIN lacks Connection: close: {last:?}"
+    );
     c.assert_closed();
 }

@@ -46,19 +46,6 @@ fn assert_exits_0(server: &mut Server, bound: Duration) {
     assert_eq!(status.code(), Some(0), "exit status {status}");
 }
 
-/// Sends `/slow?id=ID&n=N` (a job of about `job`) and returns once the
-/// loop is computing it — its thread has burnt CPU on it — with the client
-/// whose answer comes when the loop is free again.
-fn block_the_loop(server: &Server, id: u32, n: u32, job: Duration) -> Client {
-    let pid = server.pid();
-    let mut c = Client::connect(server.addr);
-    let busy0 = common::loop_cpu_time(pid);
-    c.send_get(&format!("/slow?id={id}&n={n}"));
-    let computing = common::wait_until(job, || common::loop_cpu_time(pid) >= busy0 + job / 8);
-    assert!(computing, "the loop never started /slow (n={n}, {job:?})");
-    c
-}
-
 #[test]
 fn sigterm_finishes_in_flight_jobs_then_exits_0() {
     let _guard = lock();
@@ -130,6 +117,7 @@ fn healthz_is_503_draining_on_an_open_connection_during_drain() {
     match common::read_response(&mut a.reader, false) {
         Ok(h) => {
             assert_eq!((h.status, h.text().as_str()), (503, "draining"), "{h:?}");
+            assert_eq!(h.header("cache-control"), Some("no-store"), "{h:?}");
             assert!(
                 h.closes(),
                 "503 during drain lacks Connection: close: {h:?}"
@@ -235,7 +223,7 @@ fn the_loop_sleeps_while_it_drains() {
     // wait to be accepted (it once polled with a zero timeout for the whole
     // drain, one core at 100%).
     let pid = server.pid();
-    let mut b = block_the_loop(&server, 2, n, job);
+    let mut b = common::block_the_loop(&server, 2, n, job);
     let waiting: Vec<TcpStream> = (0..3)
         .map(|_| TcpStream::connect(server.addr).expect("connect into the backlog"))
         .collect();
@@ -398,7 +386,7 @@ fn connections_waiting_in_the_backlog_at_the_signal_are_served() {
     // clients connect (into the accept backlog: the kernel completes their
     // handshake) and send a request each. Closing the listener would reset
     // them: they must be accepted and answered instead.
-    let mut b = block_the_loop(&server, 1, n, job);
+    let mut b = common::block_the_loop(&server, 1, n, job);
     // The signal first, then the clients: when the loop wakes, the signal
     // pipe's event comes before the listener's (epoll reports them in the
     // order they became ready), so the drain begins with them still in the

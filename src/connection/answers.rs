@@ -242,13 +242,18 @@ impl<S: Stream> Connection<S> {
         }
     }
 
-    /// Puts the answer to request `seq` in its place. While draining, the
-    /// last answer says `Connection: close` and ends the connection — the
-    /// last one *so far*: with bytes of another request already buffered,
-    /// that request is answered too, and its answer says goodbye instead.
+    /// Puts the answer to request `seq` in its place. While draining, and
+    /// after the client's FIN (no request can follow it), the last answer
+    /// says `Connection: close` and ends the connection — the last one *so
+    /// far*: with bytes of another request already buffered, that request
+    /// is answered too, and its answer says goodbye instead. (After a FIN,
+    /// buffered bytes that never become a whole request leave the last
+    /// whole one's answer as it was; the connection closes after it all
+    /// the same.)
     pub fn fill(&mut self, seq: u64, response: Response, date: &[u8]) -> Filled {
         let draining = matches!(self.phase, Phase::Draining { .. });
-        let goodbye = draining && self.queue.is_last(seq) && self.between_requests();
+        let last_call = draining || self.ready.eof;
+        let goodbye = last_call && self.queue.is_last(seq) && self.between_requests();
         let filled;
         if let Some(pending) = self.queue.take_front(seq) {
             // The oldest request: everything before it has been handed to
@@ -272,7 +277,12 @@ impl<S: Stream> Connection<S> {
             filled = taken;
         }
         if goodbye && !matches!(filled, Filled::Unwanted) {
-            self.stop_reading(Closing::Goodbye);
+            let why = if draining {
+                Closing::Goodbye
+            } else {
+                Closing::PeerFinished
+            };
+            self.stop_reading(why);
         }
         filled
     }

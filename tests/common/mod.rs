@@ -626,6 +626,19 @@ pub fn cpu_time(pid: u32) -> Duration {
     cpu_time_in(&format!("/proc/{pid}/stat"))
 }
 
+/// Sends `/slow?id=ID&n=N` (a job of about `job`) and returns once the
+/// loop is computing it — its thread has burnt CPU on it — with the client
+/// whose answer comes when the loop is free again.
+pub fn block_the_loop(server: &Server, id: u32, n: u32, job: Duration) -> Client {
+    let pid = server.pid();
+    let mut c = Client::connect(server.addr);
+    let busy0 = loop_cpu_time(pid);
+    c.send_get(&format!("/slow?id={id}&n={n}"));
+    let computing = wait_until(job, || loop_cpu_time(pid) >= busy0 + job / 8);
+    assert!(computing, "the loop never started /slow (n={n}, {job:?})");
+    c
+}
+
 /// The CPU time of the main thread of process `pid` alone: in `eddy serve`,
 /// the event loop (the workers are threads of their own).
 pub fn loop_cpu_time(pid: u32) -> Duration {
