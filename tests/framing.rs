@@ -427,3 +427,56 @@ fn leading_zeros_in_a_chunk_size_and_an_empty_host_are_accepted() {
     c.send(b"GET /fast?id=3 HTTP/1.1\r\nHost:\r\n\r\n");
     assert_fast(&c.response(), 3);
 }
+
+#[test]
+fn a_client_that_writes_a_whole_refused_upload_still_reads_its_413() {
+    // Python's http.client (and many scripts) write the whole body before
+    // they read anything. The server refuses 20 MiB against its 1 MiB
+    // limit at once, but must keep reading and dropping the rest (the
+    // lingering close) until the client is done: closing earlier resets
+    // the connection, and the client's write fails with a broken pipe
+    // instead of it reading the 413 (as it did with a 1 MiB bound).
+    use std::io::{Read, Write};
+    let s = Server::start(&["--quiet"]);
+    const SIZE: usize = 20 << 20;
+    let megabyte = vec![b'x'; 1 << 20];
+    for chunked in [false, true] {
+        let mut stream = std::net::TcpStream::connect(s.addr).unwrap();
+        stream.set_read_timeout(Some(common::IO_TIMEOUT)).unwrap();
+        let framing = if chunked {
+            "Transfer-Encoding: chunked".to_string()
+        } else {
+            format!("Content-Length: {SIZE}")
+        };
+        let head = format!("POST /fast HTTP/1.1\r\nHost: 127.0.0.1\r\n{framing}\r\n\r\n");
+        let mut sent = stream.write_all(head.as_bytes());
+        for _ in 0..SIZE / megabyte.len() {
+            if sent.is_err() {
+                break;
+            }
+            sent = if chunked {
+                (stream.write_all(format!("{:x}\r\n", megabyte.len()).as_bytes()))
+                    .and_then(|()| stream.write_all(&megabyte))
+                    .and_then(|()| stream.write_all(b"\r\n"))
+            } else {
+                stream.write_all(&megabyte)
+            };
+        }
+        if chunked && sent.is_ok() {
+            sent = stream.write_all(b"0\r\n\r\n");
+        }
+        assert!(
+            sent.is_ok(),
+            "chunked={chunked}: the upload was cut: {sent:?}"
+        );
+        let mut answer = Vec::new();
+        let read = stream.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer);
+        assert!(read.is_ok(), "chunked={chunked}: {read:?} after {text:?}");
+        assert!(
+            text.starts_with("HTTP/1.1 413 Content Too Large\r\n"),
+            "chunked={chunked}: {text:?}"
+        );
+        assert!(text.contains("\r\nConnection: close\r\n"), "{text:?}");
+    }
+}

@@ -12,9 +12,18 @@ use super::{Closing, Connection, Phase, Stream};
 use crate::config::Config;
 use crate::reactor::{Handler, Reactor, TimerKey};
 
-/// How long a closing connection keeps reading (and dropping) after its
-/// last answer. See `Connection::finish`.
-const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
+/// A lingering connection (see `Connection::finish`) closes when the client
+/// sends nothing for this long: it has read its answer and gone quiet, or
+/// it is not going to close.
+const LINGER_IDLE: Duration = Duration::from_secs(2);
+
+/// However much keeps coming, a lingering connection closes this long after
+/// its last answer. Long enough for an upload refused with 413 to finish
+/// at a modest speed, so that a client that writes its whole body before
+/// reading (Python's http.client does) reads the 413 instead of a reset:
+/// the bytes dropped in that time are bounded by `LINGER_MAX_BYTES`. nginx's
+/// `lingering_time` is 30 s too.
+pub(super) const LINGER_TIME: Duration = Duration::from_secs(30);
 
 /// Which wait a connection's deadline bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +113,9 @@ impl<S: Stream> Connection<S> {
         config: &Config,
     ) {
         let wanted = match self.phase {
-            Phase::Lingering { .. } => Some((DeadlineKind::Linger, 0)),
+            // Each read that drops bytes is progress: the idle bound
+            // starts again, never past the end of the linger.
+            Phase::Lingering { discarded, .. } => Some((DeadlineKind::Linger, discarded as u64)),
             _ if self.has_output() => Some((DeadlineKind::Write, self.bytes_written)),
             _ if !self.queue.is_empty() || !self.reads_requests() => None,
             Phase::Draining { .. } if self.between_requests() => {
@@ -123,7 +134,10 @@ impl<S: Stream> Connection<S> {
             let at = match (kind, self.phase) {
                 (DeadlineKind::Header, _) => now + config.header_timeout,
                 (DeadlineKind::Idle | DeadlineKind::Write, _) => now + config.idle_timeout,
-                (DeadlineKind::Linger, _) => now + LINGER_TIMEOUT,
+                (DeadlineKind::Linger, Phase::Lingering { ends, .. }) => {
+                    (now + LINGER_IDLE).min(ends)
+                }
+                (DeadlineKind::Linger, _) => now,
                 (DeadlineKind::DrainGrace, Phase::Draining { grace_ends }) => grace_ends,
                 (DeadlineKind::DrainGrace, _) => now,
             };

@@ -84,6 +84,8 @@ pub enum Phase {
     Lingering {
         /// Bytes read and dropped so far.
         discarded: usize,
+        /// When it closes however much is still coming (`LINGER_TIME`).
+        ends: Instant,
     },
     /// Nothing left: the server drops the connection.
     Closed,
@@ -357,12 +359,17 @@ impl<S: Stream> Connection<S> {
     /// buffers before it reads it: the client sees "connection reset"
     /// instead of the 413 it was owed. So we half-close (our FIN follows the
     /// answer) and read and drop for a while — until the client closes too,
-    /// or the linger deadline, or `LINGER_MAX_BYTES` — before the socket is
-    /// dropped. nginx does the same (`lingering_close`).
+    /// or it sends nothing for `LINGER_IDLE`, or `LINGER_TIME` passes, or
+    /// `LINGER_MAX_BYTES` have been dropped — before the socket is dropped.
+    /// nginx does the same (`lingering_close`, `lingering_timeout`,
+    /// `lingering_time`).
     fn finish(&mut self, scratch: &mut [u8]) {
         let client_may_send = !self.ready.eof;
         if client_may_send && self.socket.shutdown_write().is_ok() {
-            self.phase = Phase::Lingering { discarded: 0 };
+            self.phase = Phase::Lingering {
+                discarded: 0,
+                ends: Instant::now() + deadline::LINGER_TIME,
+            };
             self.ready.readable = true;
             self.discard(scratch);
         } else {
