@@ -45,7 +45,8 @@ fn main() -> std::io::Result<()> {
         .error_page(|status| Response::text(status, format!("{}: no such page", status.0)));
     let config = Config {
         addr: addr.parse().expect("--addr must be IP:PORT"),
-        // One line per request: `127.0.0.1:50412 "GET /items/42 HTTP/1.1" 200 7 0.05ms`.
+        // One line per request, nginx's combined format:
+        // `127.0.0.1 - - [02/Dec/2026:03:23:39 +0000] "GET /items/42 HTTP/1.1" 200 7 "-" "curl/8.5.0" 0.000050`.
         access_log: Some(Arc::new(|record| {
             let _ = writeln!(std::io::stdout(), "{record}");
         })),

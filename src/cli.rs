@@ -42,6 +42,7 @@ SERVE OPTIONS:
                               send one last request (answered with Connection: close) [default: 1]
     --reuse-port              bind with SO_REUSEPORT: several processes share the port
     --quiet                   no access log on stdout
+    --log-format F            the access log's lines: combined (nginx's) or json [default: combined]
     --worker-priority P       idle (SCHED_IDLE: the loop always wins a core), normal, or nice:N
                               [default: idle]
     --backtraces              print a backtrace under each job or handler panic (costs memory)
@@ -202,20 +203,32 @@ impl Flag<'_> {
     }
 }
 
+/// The binary's access log: one line per answer on stdout, nginx's
+/// combined format or a JSON object (write errors ignored: a closed pipe
+/// must not stop the server).
+fn access_log(json: bool) -> AccessLog {
+    if json {
+        Arc::new(|record: &AccessRecord<'_>| {
+            let _ = writeln!(io::stdout().lock(), "{}", record.json());
+        })
+    } else {
+        Arc::new(|record: &AccessRecord<'_>| {
+            let _ = writeln!(io::stdout().lock(), "{record}");
+        })
+    }
+}
+
 /// What the `eddy` binary sets where the library's defaults suit a library:
 /// SIGINT/SIGTERM drain the server, the access log goes to stdout and the
-/// server's events to stderr (write errors ignored: a closed pipe must not
-/// stop the server), and workers yield the CPU to the loop.
+/// server's events to stderr (write errors ignored, as above), and workers
+/// yield the CPU to the loop.
 fn binary_defaults() -> Config {
-    let access_log: AccessLog = Arc::new(|record: &AccessRecord<'_>| {
-        let _ = writeln!(io::stdout().lock(), "{record}");
-    });
     let events: EventLog = Arc::new(|event: &ServerEvent<'_>| {
         let _ = writeln!(io::stderr().lock(), "{event}");
     });
     Config {
         handle_signals: true,
-        access_log: Some(access_log),
+        access_log: Some(access_log(false)),
         events: Some(events),
         worker_priority: WorkerPriority::Idle,
         ..Config::default()
@@ -226,6 +239,7 @@ fn binary_defaults() -> Config {
 fn parse_serve(args: &[String]) -> Result<(Config, Listen), String> {
     let mut config = binary_defaults();
     let mut listen = None;
+    let (mut quiet, mut json) = (false, false);
     let mut flags = Flags { rest: args };
     while let Some(flag) = flags.next() {
         let name = flag.name;
@@ -243,16 +257,27 @@ fn parse_serve(args: &[String]) -> Result<(Config, Listen), String> {
             "--drain-grace" => config.drain_grace = parse_secs(name, flags.value(&flag)?)?,
             "--max-body" => config.max_body = parse_count(name, flags.value(&flag)?)?,
             "--reuse-port" if flag.inline.is_none() => config.reuse_port = true,
-            "--quiet" if flag.inline.is_none() => config.access_log = None,
+            "--quiet" if flag.inline.is_none() => quiet = true,
+            "--log-format" => json = parse_log_format(flags.value(&flag)?)?,
             "--worker-priority" => config.worker_priority = parse_priority(flags.value(&flag)?)?,
             "--backtraces" if flag.inline.is_none() => config.backtraces = true,
             "--trace" if flag.inline.is_none() => config.trace = true,
             _ => return Err(flag.unknown()),
         }
     }
+    config.access_log = (!quiet).then(|| access_log(json));
     let default = Listen::Tcp("127.0.0.1:8888".into());
     let listen = listen.unwrap_or_else(|| Listen::or_systemd(default));
     Ok((config, listen))
+}
+
+/// `combined` or `json`: true for JSON.
+fn parse_log_format(text: &str) -> Result<bool, String> {
+    match text {
+        "combined" => Ok(false),
+        "json" => Ok(true),
+        _ => Err(format!("--log-format: {text:?} is not combined or json")),
+    }
 }
 
 /// `idle`, `normal` or `nice:N` (1 to 19).

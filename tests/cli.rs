@@ -93,38 +93,6 @@ fn listening_line_comes_first() {
 }
 
 #[test]
-fn access_log_has_one_line_per_request() {
-    let server = Server::start(&[]);
-    let mut c = Client::connect(server.addr);
-    let peer = c.stream.local_addr().unwrap();
-    assert_eq!(c.get("/fast?id=7").status, 200);
-    // `127.0.0.1:54321 "GET /fast?id=7 HTTP/1.1" 200 13 0.084ms`
-    let prefix = format!("{peer} \"GET /fast?id=7 HTTP/1.1\" 200 13 ");
-    let line = server
-        .stdout
-        .wait_for(IO_TIMEOUT, |l| l.contains("/fast?id=7"))
-        .unwrap_or_else(|| panic!("no access-log line; stdout {:?}", server.stdout.snapshot()));
-    let ms = line
-        .strip_prefix(&prefix)
-        .and_then(|rest| rest.strip_suffix("ms"))
-        .unwrap_or_else(|| panic!("log line {line:?} is not `{prefix}<duration>ms`"));
-    assert!(
-        ms.parse::<f64>().is_ok_and(|v| v >= 0.0),
-        "duration in {line:?}"
-    );
-    // A second request on the same connection gets its own line.
-    assert_eq!(c.get("/nope").status, 404);
-    let found = server.stdout.wait_for(IO_TIMEOUT, |l| {
-        l.starts_with(&format!("{peer} \"GET /nope HTTP/1.1\" 404 "))
-    });
-    assert!(
-        found.is_some(),
-        "no 404 log line: {:?}",
-        server.stdout.snapshot()
-    );
-}
-
-#[test]
 fn quiet_prints_no_access_log() {
     let mut server = Server::start(&["--quiet"]);
     assert_eq!(common::get(server.addr, "/fast?id=8").status, 200);

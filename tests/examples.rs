@@ -54,8 +54,9 @@ fn the_api_example_routes_methods_parameters_and_a_custom_404() {
     let r = c.response();
     assert_eq!((r.status, r.text().as_str()), (405, "405: no such page"));
     assert_eq!(r.header("allow"), Some("POST"));
-    // One access-log line per request, each with the client's address.
-    let me = c.stream.local_addr().unwrap().to_string();
+    // One access-log line per request, each with the client's address
+    // (combined format: the IP, without the port).
+    let me = format!("{} - - [", c.stream.local_addr().unwrap().ip());
     let logged = stdout.wait_for(IO_TIMEOUT, |l| l.contains("\"PUT /items HTTP/1.1\" 405"));
     assert!(logged.is_some(), "{:?}", stdout.snapshot());
     let lines = stdout.snapshot();
@@ -83,7 +84,7 @@ fn the_embed_example_runs_logs_through_its_host_and_stops_from_code() {
     assert_eq!(lines[0], "host: /status says \"1 connection(s) open\"");
     assert_eq!(lines[1], "host: server stopped (Drained)");
     assert!(
-        lines[2].starts_with("host log: access 127.0.0.1:"),
+        lines[2].starts_with("host log: access 127.0.0.1 - - ["),
         "{stdout}"
     );
     assert!(

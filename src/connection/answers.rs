@@ -12,9 +12,10 @@
 //! before the one `write` of a round.
 
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 type Encoded = super::queue::Encoded<Logged>;
+use super::queue::Place;
 use super::{Closing, Connection, Phase, Stream};
 use crate::http::response::CONTINUE;
 use crate::http::{encode_response, Decoded, Request, Response, ResponseMeta, StatusCode, Version};
@@ -99,8 +100,8 @@ pub struct Pending {
     close: bool,
     /// When the request was decoded, for the access log's duration.
     started: Instant,
-    /// `GET /fast?id=1 HTTP/1.1`, kept only when the access log is on.
-    request_line: Option<String>,
+    /// What the access log will say of the request; only when it is on.
+    seen: Option<Seen>,
     /// The route answering it, for the metrics.
     route: Option<usize>,
     /// Set for offloaded requests: the job working on the answer.
@@ -155,7 +156,13 @@ impl<S: Stream> Connection<S> {
             // is made with all the answer needs (`Allow` on a 405), which
             // the decoder, a codec, cannot carry: it is kept here.
             let mut refusal = None;
+            // A request with a body is seen here first, head decoded: the
+            // access log keeps its line even if the body is then refused
+            // (413), and a request served takes it along.
+            let mut admitted = None;
+            let logging = self.access_log.is_some();
             let mut admit = |request: &Request, expects_continue| {
+                admitted = logging.then(|| Seen::of(request));
                 respond
                     .admit(request, expects_continue)
                     .map_err(|response| {
@@ -173,7 +180,7 @@ impl<S: Stream> Connection<S> {
                     decoded += 1;
                     self.requests_seen += 1;
                     request.peer = self.peer;
-                    self.place(reactor, &mut request, date, respond);
+                    self.place(reactor, &mut request, date, respond, admitted);
                     self.decoder.recycle(request);
                 }
                 Decoded::Continue => {
@@ -189,7 +196,13 @@ impl<S: Stream> Connection<S> {
                     // trusted to be a request. Answer, then close.
                     let response = refusal.unwrap_or_else(|| respond.error(status));
                     self.stop_reading(Closing::Refused);
-                    self.queue_error(&response, date);
+                    // A head refused whole (501, 505, 431) still has the
+                    // request line it began with, if that parsed.
+                    let seen = admitted.or_else(|| {
+                        let rest = &self.inbuf[self.in_pos..];
+                        logging.then(|| Seen::of_refused_head(rest)).flatten()
+                    });
+                    self.queue_error(&response, seen, date);
                     respond.refused(reactor, status);
                 }
             }
@@ -211,6 +224,7 @@ impl<S: Stream> Connection<S> {
         request: &mut Request,
         date: &[u8],
         respond: &mut R,
+        seen: Option<Seen>,
     ) {
         let close = !request.keep_alive;
         if close {
@@ -222,7 +236,7 @@ impl<S: Stream> Connection<S> {
             confirm_keep_alive: request.version == Version::Http10 && request.keep_alive,
             close,
             started,
-            request_line: self.access_log.is_some().then(|| request_line(request)),
+            seen: seen.or_else(|| self.access_log.is_some().then(|| Seen::of(request))),
             route: None,
             job: None,
         });
@@ -302,12 +316,13 @@ impl<S: Stream> Connection<S> {
     /// 408), then close.
     pub fn time_out_request(&mut self, response: &Response, date: &[u8]) {
         self.stop_reading(Closing::TimedOut);
-        self.queue_error(response, date);
+        self.queue_error(response, None, date);
     }
 
     /// Queues `response`, an error answer that ends the connection, given
-    /// to bytes with no request line the access log could show.
-    fn queue_error(&mut self, response: &Response, date: &[u8]) {
+    /// to bytes that are not a request the server serves; `seen` is what
+    /// the access log can say of them, if anything.
+    fn queue_error(&mut self, response: &Response, seen: Option<Seen>, date: &[u8]) {
         let meta = ResponseMeta {
             head_only: false,
             close: true,
@@ -316,7 +331,7 @@ impl<S: Stream> Connection<S> {
         let mut bytes = Vec::new();
         let body_bytes = encode_response(response, meta, date, &mut bytes);
         let logged = self.access_log.is_some().then(|| Logged {
-            request_line: None,
+            seen,
             status: response.status.as_u16(),
             body_bytes,
             duration: Duration::ZERO,
@@ -328,14 +343,39 @@ impl<S: Stream> Connection<S> {
         });
     }
 
+    /// Logs each answer that will never go out (the connection is
+    /// closing) as nginx logs a client that left: status 499.
+    pub(super) fn log_abandoned(&mut self) {
+        if self.access_log.is_none() || self.queue.is_empty() {
+            return;
+        }
+        let places: Vec<_> = self.queue.abandon().collect();
+        for place in places {
+            let logged = match place {
+                Place::Pending(pending) => pending.seen.map(|seen| Logged {
+                    seen: Some(seen),
+                    status: ABANDONED,
+                    body_bytes: 0,
+                    duration: pending.started.elapsed(),
+                }),
+                Place::Encoded(encoded) => encoded.logged.map(Logged::abandoned),
+            };
+            self.log(logged);
+        }
+    }
+
     /// Hands an answer's record to the access log as it goes out.
     fn log(&self, logged: Option<Logged>) {
         if let (Some(logged), Some(hook)) = (logged, &self.access_log) {
+            let seen = logged.seen.as_ref();
             hook(&AccessRecord {
+                time: SystemTime::now(),
                 peer: self.peer,
-                request_line: logged.request_line.as_deref(),
+                request_line: seen.map(|s| s.request_line.as_str()),
                 status: logged.status,
                 body_bytes: logged.body_bytes,
+                referer: seen.and_then(|s| s.referer.as_deref()),
+                user_agent: seen.and_then(|s| s.user_agent.as_deref()),
                 duration: logged.duration,
             });
         }
@@ -388,10 +428,62 @@ impl<S: Stream> Connection<S> {
 /// leaves the queue, so lines come in request order.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Logged {
-    request_line: Option<String>,
+    seen: Option<Seen>,
     status: u16,
     body_bytes: usize,
     duration: Duration,
+}
+
+impl Logged {
+    /// The record of an answer that never went out: the connection closed
+    /// first (nginx's 499).
+    fn abandoned(self) -> Logged {
+        Logged {
+            status: ABANDONED,
+            body_bytes: 0,
+            ..self
+        }
+    }
+}
+
+/// The status the access log gives an answer that never went out because
+/// its connection closed first — the client left mid-job, say. Not an HTTP
+/// status: nginx's number for the same case, so log tools already know it.
+const ABANDONED: u16 = 499;
+
+/// What the access log needs of a request, copied out of it (only while
+/// the log is on) to wait with its place until the answer leaves.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Seen {
+    /// `GET /fast?id=1 HTTP/1.1`.
+    request_line: String,
+    referer: Option<Vec<u8>>,
+    user_agent: Option<Vec<u8>>,
+}
+
+impl Seen {
+    fn of(request: &Request) -> Seen {
+        let version = match request.version {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        };
+        Seen {
+            request_line: format!("{} {} {}", request.method, request.target, version),
+            referer: request.header("referer").map(<[u8]>::to_vec),
+            user_agent: request.header("user-agent").map(<[u8]>::to_vec),
+        }
+    }
+
+    /// The request line a refused head began with, if it is one eddy
+    /// would have parsed (so a log never shows what was not a request).
+    fn of_refused_head(input: &[u8]) -> Option<Seen> {
+        let line = crate::http::request_line(input)?;
+        Some(Seen {
+            request_line: line.to_string(),
+            referer: None,
+            user_agent: None,
+        })
+    }
 }
 
 /// Encodes the answer to the request `pending` describes into `out`;
@@ -411,20 +503,11 @@ fn encode(
         confirm_keep_alive: pending.confirm_keep_alive && !close,
     };
     let body_bytes = encode_response(response, meta, date, out);
-    let logged = pending.request_line.map(|line| Logged {
-        request_line: Some(line),
+    let logged = pending.seen.map(|seen| Logged {
+        seen: Some(seen),
         status: response.status.as_u16(),
         body_bytes,
         duration: pending.started.elapsed(),
     });
     (close, logged)
-}
-
-/// `GET /fast?id=1 HTTP/1.1`, as the access log shows it.
-fn request_line(request: &Request) -> String {
-    let version = match request.version {
-        Version::Http10 => "HTTP/1.0",
-        Version::Http11 => "HTTP/1.1",
-    };
-    format!("{} {} {}", request.method, request.target, version)
 }

@@ -435,6 +435,7 @@ impl<S: Stream> Connection<S> {
                 reactor.cancel(job.timer);
             }
         }
+        self.log_abandoned();
         if let Some(timer) = self.timer.take() {
             reactor.cancel(timer);
         }

@@ -25,8 +25,10 @@ use std::collections::VecDeque;
 
 /// A place's content: still waiting for its answer, or answered.
 #[derive(Debug)]
-enum Place<P, L> {
+pub enum Place<P, L> {
+    /// Waiting for its answer.
     Pending(P),
+    /// Answered, waiting for the places before it.
     Encoded(Encoded<L>),
 }
 
@@ -152,6 +154,12 @@ impl<P, L> ResponseQueue<P, L> {
     /// True if `seq` is the newest place (its answer is the last one queued).
     pub fn is_last(&self, seq: u64) -> bool {
         !self.places.is_empty() && seq == self.back_seq()
+    }
+
+    /// Empties the queue, oldest place first: the connection is closing
+    /// and none of these answers will go out.
+    pub fn abandon(&mut self) -> impl Iterator<Item = Place<P, L>> + '_ {
+        self.places.drain(..)
     }
 
     /// The places still waiting for an answer.

@@ -94,6 +94,52 @@ pub fn format_http_date(unix_secs: u64, out: &mut [u8; HTTP_DATE_LEN]) {
     out[25..29].copy_from_slice(b" GMT");
 }
 
+/// A moment as a UTC calendar date and time of day, for the access log's
+/// timestamps (`[02/Dec/2026:03:23:39 +0000]`, `2026-12-02T03:23:39Z`). The
+/// same arithmetic as `Date`, so the two can never disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtcTime {
+    /// The year (1970 on).
+    pub year: u64,
+    /// 1..=12.
+    pub month: u64,
+    /// 1..=31.
+    pub day: u64,
+    /// 0..=23.
+    pub hour: u64,
+    /// 0..=59.
+    pub minute: u64,
+    /// 0..=59.
+    pub second: u64,
+}
+
+impl UtcTime {
+    /// `time` in UTC (a clock before 1970 reads as 1970, as for `Date`).
+    pub fn of(time: SystemTime) -> UtcTime {
+        let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let secs = secs.min(MAX_SECS);
+        let (year, month, day) = civil_from_days(secs / 86_400);
+        let in_day = secs % 86_400;
+        UtcTime {
+            year,
+            month,
+            day,
+            hour: in_day / 3600,
+            minute: in_day / 60 % 60,
+            second: in_day % 60,
+        }
+    }
+
+    /// `Dec`: the month's English abbreviation, as HTTP dates and common
+    /// log timestamps write it.
+    pub fn month_name(&self) -> &'static str {
+        const NAMES: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        NAMES[(self.month - 1) as usize]
+    }
+}
+
 /// Year, month (1..=12) and day (1..=31) of the day `days` after 1970-01-01.
 ///
 /// Howard Hinnant's `civil_from_days`
@@ -123,6 +169,24 @@ fn two_digits(out: &mut [u8], n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_time_agrees_with_the_http_date() {
+        let time = UNIX_EPOCH + std::time::Duration::from_secs(784_111_777);
+        let utc = UtcTime::of(time);
+        assert_eq!(format(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(
+            (
+                utc.year,
+                utc.month_name(),
+                utc.day,
+                utc.hour,
+                utc.minute,
+                utc.second
+            ),
+            (1994, "Nov", 6, 8, 49, 37)
+        );
+    }
 
     fn format(secs: u64) -> String {
         let mut out = [0u8; HTTP_DATE_LEN];

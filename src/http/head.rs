@@ -154,6 +154,20 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine<'_>, StatusCode> {
     })
 }
 
+/// The request line `input` begins with (past any empty lines), if it is a
+/// whole line that parses: what the access log shows for a head refused
+/// after its line was read (501 for an unknown transfer coding, 431). Looks
+/// no further than a request line may be long.
+pub fn request_line(input: &[u8]) -> Option<&str> {
+    let start = input.iter().position(|&b| b != b'\r' && b != b'\n')?;
+    let input = &input[start..];
+    let window = &input[..input.len().min(Limits::default().max_head)];
+    let end = window.iter().position(|&b| b == b'\n')?;
+    let line = input[..end].strip_suffix(b"\r")?;
+    parse_request_line(line).ok()?;
+    std::str::from_utf8(line).ok()
+}
+
 /// `HTTP-version = "HTTP/" DIGIT "." DIGIT` (RFC 9112 §2.3), case-sensitive.
 ///
 /// - Anything else is malformed: 400 (`HTTP/1`, `HTTP/01.01`, `HTTP/1.10`,

@@ -26,8 +26,9 @@ pub mod status;
 mod target;
 
 pub use body::Body;
-pub use date::DateCache;
+pub use date::{DateCache, UtcTime};
 pub use decode::{Decoded, Limits, RequestDecoder};
+pub use head::request_line;
 pub use request::{Header, Request, Version};
 pub use response::{encode_response, Response, ResponseMeta};
 pub use status::StatusCode;

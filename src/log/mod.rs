@@ -6,59 +6,25 @@
 //! closure, called on the loop thread (so it should be quick: format a line,
 //! push it to a channel). The `eddy` binary's hooks write the access log to
 //! stdout and the events to stderr, in the formats docs/operations.md shows
-//! ([`AccessRecord`]'s and [`ServerEvent`]'s `Display`).
+//! ([`AccessRecord`]'s `Display` — nginx's combined format — or [`Json`],
+//! and [`ServerEvent`]'s `Display`). The access record and its two formats
+//! are in `log/access.rs`.
+
+mod access;
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::panic_report::PanicReport;
+pub use access::{AccessRecord, Json};
 
 /// The access-log hook: called once per answer, in request order.
 pub type AccessLog = Arc<dyn Fn(&AccessRecord<'_>) + Send + Sync>;
 
 /// The events hook: called once per event.
 pub type EventLog = Arc<dyn Fn(&ServerEvent<'_>) + Send + Sync>;
-
-/// One answered request, as the access log sees it.
-#[derive(Debug, Clone, Copy)]
-pub struct AccessRecord<'a> {
-    /// The client's address (`None` over a Unix socket).
-    pub peer: Option<SocketAddr>,
-    /// `GET /fast?id=1 HTTP/1.1`; `None` for bytes too malformed to have a
-    /// request line (a `400` to `asdf`, say).
-    pub request_line: Option<&'a str>,
-    /// The status answered.
-    pub status: u16,
-    /// Body bytes in the answer (0 for HEAD, 204, 304).
-    pub body_bytes: usize,
-    /// From the request being decoded to its answer being encoded (for a
-    /// job, its time in the queue and on a worker included).
-    pub duration: Duration,
-}
-
-impl fmt::Display for AccessRecord<'_> {
-    /// `127.0.0.1:50412 "GET /fast?id=1 HTTP/1.1" 200 13 0.084ms`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.peer {
-            Some(peer) => write!(f, "{peer}")?,
-            None => f.write_str("-")?,
-        }
-        // Integer arithmetic: see `reactor::Span` for why not an f64.
-        let micros = self.duration.as_micros();
-        write!(
-            f,
-            " \"{}\" {} {} {}.{:03}ms",
-            self.request_line.unwrap_or("-"),
-            self.status,
-            self.body_bytes,
-            micros / 1000,
-            micros % 1000
-        )
-    }
-}
 
 /// Something the server has to say about itself.
 #[derive(Debug)]
