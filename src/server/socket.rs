@@ -87,29 +87,37 @@ impl Listener {
     }
 }
 
-impl Source for Listener {
-    fn register(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interest: Interest,
-    ) -> io::Result<()> {
-        self.source().register(registry, token, interest)
-    }
+/// `Source` for an enum over mio's TCP and Unix types: each call goes to
+/// the variant's own `Source`, which its `source()` method picks.
+macro_rules! source_by_variant {
+    ($enum:ty) => {
+        impl Source for $enum {
+            fn register(
+                &mut self,
+                registry: &Registry,
+                token: Token,
+                interest: Interest,
+            ) -> io::Result<()> {
+                self.source().register(registry, token, interest)
+            }
 
-    fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interest: Interest,
-    ) -> io::Result<()> {
-        self.source().reregister(registry, token, interest)
-    }
+            fn reregister(
+                &mut self,
+                registry: &Registry,
+                token: Token,
+                interest: Interest,
+            ) -> io::Result<()> {
+                self.source().reregister(registry, token, interest)
+            }
 
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        self.source().deregister(registry)
-    }
+            fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+                self.source().deregister(registry)
+            }
+        }
+    };
 }
+
+source_by_variant!(Listener);
 
 impl Socket {
     fn source(&mut self) -> &mut dyn Source {
@@ -142,29 +150,7 @@ impl Write for Socket {
     }
 }
 
-impl Source for Socket {
-    fn register(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interest: Interest,
-    ) -> io::Result<()> {
-        self.source().register(registry, token, interest)
-    }
-
-    fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interest: Interest,
-    ) -> io::Result<()> {
-        self.source().reregister(registry, token, interest)
-    }
-
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        self.source().deregister(registry)
-    }
-}
+source_by_variant!(Socket);
 
 impl Stream for Socket {
     fn shutdown_write(&self) -> io::Result<()> {
