@@ -23,7 +23,7 @@ fn the_api_example_routes_methods_parameters_and_a_custom_404() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run examples/api (built by cargo test)");
+        .expect("run examples/api (built by `cargo test`; by `cargo build --examples` when tests are named)");
     let stdout = Lines::drain(child.stdout.take().unwrap());
     let stderr = Lines::drain(child.stderr.take().unwrap());
     let first = stdout.wait_for(IO_TIMEOUT, |_| true).expect("a first line");
@@ -77,7 +77,7 @@ fn the_api_example_routes_methods_parameters_and_a_custom_404() {
 fn the_embed_example_runs_logs_through_its_host_and_stops_from_code() {
     let out = Command::new(example("embed"))
         .output()
-        .expect("run examples/embed");
+        .expect("run examples/embed (built by `cargo test`; by `cargo build --examples` when tests are named)");
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
