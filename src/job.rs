@@ -3,12 +3,23 @@
 //! A leaf the router, the pool and the server all share: an offloaded route
 //! makes a [`Job`], the pool runs it, the server holds its [`CancelToken`]
 //! and trips it when nobody wants the answer any more. It imports nothing
-//! but the [`Response`] a job produces.
+//! but the [`Response`] a job produces and the stream a streaming job
+//! writes its body into.
+//!
+//! A job answers in one of two ways:
+//!
+//! - [`Job::new`]: it returns the whole response.
+//! - [`Job::stream`]: it is given a [`Head`], answers through it once —
+//!   with a whole response (a 404, a 304), or with a head whose body it
+//!   then writes, chunk by chunk, into the [`BodySender`] `Head::start`
+//!   returns. The head reaches the client while the job goes on writing,
+//!   and the job ends when it returns (`stream.rs` has the flow control).
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 use crate::http::Response;
+use crate::stream::BodySender;
 
 /// A flag a job can poll to learn that nobody wants its answer any more.
 ///
@@ -63,16 +74,76 @@ impl CancelToken {
 
 /// A unit of slow work: runs once, on a worker thread, and produces the
 /// response for one request.
-pub struct Job(Box<dyn FnOnce(&CancelToken) -> Response + Send>);
+pub struct Job(pub(crate) Work);
+
+/// What a job does, as the pool sees it.
+pub(crate) enum Work {
+    /// Returns the whole response.
+    Whole(Box<dyn FnOnce(&CancelToken) -> Response + Send>),
+    /// Answers through its head, and may then write a body.
+    Stream(Box<StreamWork>),
+}
+
+/// The closure behind [`Job::stream`].
+type StreamWork = dyn FnOnce(&CancelToken, Head) + Send;
 
 impl Job {
     /// Wraps a closure as a job. It receives the request's cancel token.
     pub fn new(work: impl FnOnce(&CancelToken) -> Response + Send + 'static) -> Job {
-        Job(Box::new(work))
+        Job(Work::Whole(Box::new(work)))
     }
 
-    /// Runs the job (on the calling thread) with its token.
-    pub fn run(self, cancel: &CancelToken) -> Response {
-        (self.0)(cancel)
+    /// A job that answers through a [`Head`]: once, with a whole response
+    /// or with a head and then a body it writes as it goes (a file, a long
+    /// output). Returning without answering costs the client a 500.
+    pub fn stream(work: impl FnOnce(&CancelToken, Head) + Send + 'static) -> Job {
+        Job(Work::Stream(Box::new(work)))
+    }
+
+    /// Runs a whole job (on the calling thread) with its token; `None` for a
+    /// streaming one, which needs the pool's [`Head`].
+    pub fn run(self, cancel: &CancelToken) -> Option<Response> {
+        match self.0 {
+            Work::Whole(work) => Some(work(cancel)),
+            Work::Stream(_) => None,
+        }
+    }
+}
+
+/// How a streaming job answers, once. Made by the pool: `send` takes the
+/// answer to the loop.
+pub struct Head {
+    send: Box<dyn FnOnce(Response) + Send>,
+    cancel: CancelToken,
+}
+
+impl Head {
+    pub(crate) fn new(cancel: CancelToken, send: Box<dyn FnOnce(Response) + Send>) -> Head {
+        Head { send, cancel }
+    }
+
+    /// Answers with a whole response (its body in memory, or none).
+    pub fn answer(self, response: Response) {
+        (self.send)(response);
+    }
+
+    /// Answers with `head`, whose body of `length` bytes (`None`: not known
+    /// up front) the job then writes into the returned sender; `finish`
+    /// ends it. If the client goes, every send fails with `Gone` and the
+    /// job's cancel token trips.
+    pub fn start(self, head: Response, length: Option<u64>) -> BodySender {
+        let (response, sender) = head.streamed(length);
+        if let Some(body) = response.body.stream() {
+            let cancel = self.cancel.clone();
+            body.on_gone(Box::new(move || cancel.cancel()));
+        }
+        (self.send)(response);
+        sender
+    }
+}
+
+impl std::fmt::Debug for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Head").finish_non_exhaustive()
     }
 }

@@ -26,7 +26,8 @@
 //!   functions, no sockets.
 //! - The app: [`router`] (which handler answers, inline or offloaded),
 //!   [`job`] ([`Job`], [`CancelToken`]), [`pool`] (worker threads, the
-//!   bounded queue), [`status`] (what an inline handler may see),
+//!   bounded queue), [`stream`] (the pipe a streamed body crosses from its
+//!   producer to the loop, with backpressure), [`status`] (what an inline handler may see),
 //!   [`metrics`], and [`demo`] (the seed's app and `heavy_lifting`).
 //! - Shared by the layers: [`config`], [`log`] (what the server reports — access records
 //!   and events — handed to the host's hooks, never printed by the
@@ -46,10 +47,12 @@
 //!   │  │         │
 //!   │  │         └──▶ reactor, job, config
 //!   │  └──▶ router ──▶ status ──▶ metrics ──▶ histogram
-//!   │          └──▶ job ──▶ http
+//!   │          └──▶ job ──▶ http, stream
 //!   └──▶ pool ──▶ job, panic_report
 //! reactor ──▶ histogram            (and nothing else of the crate)
-//! http    ──▶ nothing outside itself
+//! http    ──▶ stream               (a body may be a pipe's loop end)
+//! metrics ──▶ stream               (its counters)
+//! stream  ──▶ nothing of the crate
 //! ```
 //!
 //! Nothing imports `server` but the crate root, the CLI and the fuzz
@@ -116,6 +119,7 @@ pub mod reactor;
 pub mod router;
 pub mod server;
 pub mod status;
+pub mod stream;
 #[cfg(feature = "call")]
 pub mod timeline;
 
@@ -128,3 +132,4 @@ pub use reactor::{LoopClosed, LoopHandle};
 pub use router::{inline, offload, Route, Router};
 pub use server::{Exit, Server};
 pub use status::{ServerHandle, ServerStatus};
+pub use stream::{BodySender, Gone};

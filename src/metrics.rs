@@ -23,6 +23,9 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::histogram::Histogram;
+use crate::stream::StreamStats;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// Requests and latency for one route.
 #[derive(Debug, Clone, Default)]
@@ -60,6 +63,8 @@ pub struct Metrics {
     jobs_cancelled: u64,
     jobs_rejected: u64,
     jobs_timed_out: u64,
+    /// Streamed bodies' counters, added to by producer threads too.
+    pub streams: Arc<StreamStats>,
 }
 
 /// Live values the loop knows at scrape time (gauges).
@@ -231,6 +236,11 @@ impl Metrics {
                 "Jobs answered 504 by the job timeout.",
                 self.jobs_timed_out,
             ),
+            (
+                "eddy_stream_bytes_total",
+                "Body bytes of streamed answers taken from their producers.",
+                self.streams.bytes.load(Ordering::Relaxed),
+            ),
         ];
         for (name, help, value) in counters {
             family(&mut out, name, "counter", help);
@@ -263,11 +273,29 @@ impl Metrics {
                 "1 while shutting down gracefully.",
                 usize::from(gauges.draining),
             ),
+            (
+                "eddy_streams_open",
+                "Streamed answers whose body is still going out.",
+                self.streams.open.load(Ordering::Relaxed),
+            ),
         ];
         for (name, help, value) in gauge_values {
             family(&mut out, name, "gauge", help);
             let _ = writeln!(out, "{name} {value}");
         }
+        family(
+            &mut out,
+            "eddy_stream_wait_seconds_total",
+            "counter",
+            "Time producers of streamed answers spent blocked because their client read slowly (backpressure).",
+        );
+        let micros = self.streams.waited_micros.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "eddy_stream_wait_seconds_total {}.{:06}",
+            micros / 1_000_000,
+            micros % 1_000_000
+        );
         family(
             &mut out,
             "eddy_accept_backoff_seconds",

@@ -38,8 +38,11 @@ use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use crate::http::Response;
-use crate::job::{CancelToken, Job};
+use crate::job::{CancelToken, Head, Job, Work};
 use crate::panic_report::{self, PanicReport};
 
 /// How a job ended, as its [`Reply`] hears it.
@@ -47,14 +50,28 @@ use crate::panic_report::{self, PanicReport};
 pub enum Outcome {
     /// It ran and returned this response.
     Answered(Response),
-    /// It panicked; this is what the panic said.
+    /// A streaming job answered through its head (`Reply::head` heard the
+    /// answer) and returned: any body it wrote is complete or failed, as
+    /// its sender said.
+    Streamed,
+    /// A streaming job returned without answering.
+    Unanswered,
+    /// It panicked; this is what the panic said. A streaming job may have
+    /// answered first: its body then ends failed.
     Panicked(PanicReport),
     /// Its token was tripped before a worker took it: it never ran.
     Skipped,
 }
 
-/// What a worker calls with a job's outcome, on the worker's thread.
-pub type Reply = Box<dyn FnOnce(Outcome) + Send>;
+/// What a worker calls, on the worker's thread: `head` with a streaming
+/// job's answer as soon as it gives one (before its body is written), and
+/// `end` once with how the job ended.
+pub struct Reply {
+    /// A streaming job's answer, the moment it answers.
+    pub head: Box<dyn FnOnce(Response) + Send>,
+    /// How the job ended.
+    pub end: Box<dyn FnOnce(Outcome) + Send>,
+}
 
 /// A job as it waits in the queue: the work, its token, its reply.
 struct Task {
@@ -153,12 +170,34 @@ fn work(tasks: Receiver<Task>) {
         let outcome = if cancel.is_cancelled() {
             Outcome::Skipped
         } else {
-            match panic_report::catch(|| job.run(&cancel)) {
-                Ok(response) => Outcome::Answered(response),
+            run(job, &cancel, reply.head)
+        };
+        (reply.end)(outcome);
+    }
+}
+
+/// Runs one job under `catch_unwind`; a streaming one answers through
+/// `head`.
+fn run(job: Job, cancel: &CancelToken, head: Box<dyn FnOnce(Response) + Send>) -> Outcome {
+    match job.0 {
+        Work::Whole(work) => match panic_report::catch(|| work(cancel)) {
+            Ok(response) => Outcome::Answered(response),
+            Err(report) => Outcome::Panicked(report),
+        },
+        Work::Stream(work) => {
+            let answered = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&answered);
+            let send = Box::new(move |response| {
+                flag.store(true, Ordering::Relaxed);
+                head(response);
+            });
+            let head = Head::new(cancel.clone(), send);
+            match panic_report::catch(|| work(cancel, head)) {
+                Ok(()) if answered.load(Ordering::Relaxed) => Outcome::Streamed,
+                Ok(()) => Outcome::Unanswered,
                 Err(report) => Outcome::Panicked(report),
             }
-        };
-        reply(outcome);
+        }
     }
 }
 

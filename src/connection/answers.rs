@@ -14,8 +14,9 @@
 use std::io;
 use std::time::{Duration, Instant, SystemTime};
 
-type Encoded = super::queue::Encoded<Logged>;
+type Encoded = super::queue::Encoded<After>;
 use super::queue::Place;
+use super::streaming::{Framing, Outgoing};
 use super::{Closing, Connection, Phase, Stream};
 use crate::http::response::CONTINUE;
 use crate::http::{encode_response, Decoded, Request, Response, ResponseMeta, StatusCode, Version};
@@ -98,6 +99,8 @@ pub struct Pending {
     confirm_keep_alive: bool,
     /// The request ends the connection (`Connection: close`, or HTTP/1.0).
     close: bool,
+    /// It was HTTP/1.0: a streamed answer cannot be chunked to it.
+    http10: bool,
     /// When the request was decoded, for the access log's duration.
     started: Instant,
     /// What the access log will say of the request; only when it is on.
@@ -187,7 +190,7 @@ impl<S: Stream> Connection<S> {
                     self.queue.push_encoded(Encoded {
                         bytes: CONTINUE.to_vec(),
                         close: false,
-                        logged: None,
+                        then: None,
                     });
                 }
                 Decoded::Incomplete => break,
@@ -235,6 +238,7 @@ impl<S: Stream> Connection<S> {
             head_only: request.is_head(),
             confirm_keep_alive: request.version == Version::Http10 && request.keep_alive,
             close,
+            http10: request.version == Version::Http10,
             started,
             seen: seen.or_else(|| self.access_log.is_some().then(|| Seen::of(request))),
             route: None,
@@ -269,26 +273,35 @@ impl<S: Stream> Connection<S> {
         let last_call = draining || self.ready.eof;
         let goodbye = last_call && self.queue.is_last(seq) && self.between_requests();
         let filled;
-        if let Some(pending) = self.queue.take_front(seq) {
-            // The oldest request: everything before it has been handed to
-            // the output buffer already, so encode straight into it — and
-            // it is next in line for the access log too.
+        let mut closes = false;
+        // The oldest request, with no streamed body still going out before
+        // it: everything before it is in the output buffer already, so
+        // encode straight into it — and it is next in line for the access
+        // log too.
+        let front = match self.streaming {
+            None => self.queue.take_front(seq),
+            Some(_) => None,
+        };
+        if let Some(pending) = front {
             filled = Filled::of(&pending);
-            let (_, logged) = encode(pending, &response, goodbye, date, &mut self.out);
-            self.log(logged);
+            let (close, then) = encode(pending, &response, goodbye, date, &mut self.out);
+            closes = close;
+            self.leaving(then);
         } else {
             let mut taken = Filled::Unwanted;
             self.queue.fill(seq, |pending| {
                 taken = Filled::of(&pending);
                 let mut bytes = Vec::new();
-                let (close, logged) = encode(pending, &response, goodbye, date, &mut bytes);
-                Encoded {
-                    bytes,
-                    close,
-                    logged,
-                }
+                let (close, then) = encode(pending, &response, goodbye, date, &mut bytes);
+                closes = close;
+                Encoded { bytes, close, then }
             });
             filled = taken;
+        }
+        // A stream ended by the close (HTTP/1.0): nothing may be read
+        // after its request.
+        if closes && !goodbye {
+            self.stop_reading(Closing::Asked);
         }
         if goodbye && !matches!(filled, Filled::Unwanted) {
             let why = if draining {
@@ -327,6 +340,7 @@ impl<S: Stream> Connection<S> {
             head_only: false,
             close: true,
             confirm_keep_alive: false,
+            chunked: false,
         };
         let mut bytes = Vec::new();
         let body_bytes = encode_response(response, meta, date, &mut bytes);
@@ -339,33 +353,55 @@ impl<S: Stream> Connection<S> {
         self.queue.push_encoded(Encoded {
             bytes,
             close: true,
-            logged,
+            then: logged.map(After::Logged),
         });
     }
 
-    /// Logs each answer that will never go out (the connection is
-    /// closing) as nginx logs a client that left: status 499.
-    pub(super) fn log_abandoned(&mut self) {
-        if self.access_log.is_none() || self.queue.is_empty() {
+    /// Gives up every answer still in line (the connection is closing, or
+    /// a failed stream broke its framing): jobs are told to stop, and each
+    /// answer is logged as nginx logs a client that left, status 499.
+    pub(super) fn abandon_queue(&mut self) {
+        if self.queue.is_empty() {
             return;
         }
         let places: Vec<_> = self.queue.abandon().collect();
         for place in places {
             let logged = match place {
-                Place::Pending(pending) => pending.seen.map(|seen| Logged {
-                    seen: Some(seen),
-                    status: ABANDONED,
-                    body_bytes: 0,
-                    duration: pending.started.elapsed(),
-                }),
-                Place::Encoded(encoded) => encoded.logged.map(Logged::abandoned),
+                Place::Pending(pending) => {
+                    if let Some(job) = &pending.job {
+                        job.cancel.cancel();
+                    }
+                    pending.seen.map(|seen| Logged {
+                        seen: Some(seen),
+                        status: ABANDONED,
+                        body_bytes: 0,
+                        duration: pending.started.elapsed(),
+                    })
+                }
+                Place::Encoded(encoded) => match encoded.then {
+                    Some(After::Logged(logged)) => Some(logged.abandoned()),
+                    Some(After::Streamed(outgoing)) => {
+                        outgoing.into_logged().map(Logged::abandoned)
+                    }
+                    None => None,
+                },
             };
             self.log(logged);
         }
     }
 
+    /// What happens as an answer's bytes leave the queue: its line is
+    /// logged, or its streamed body starts.
+    fn leaving(&mut self, then: Option<After>) {
+        match then {
+            Some(After::Logged(logged)) => self.log(Some(logged)),
+            Some(After::Streamed(outgoing)) => self.streaming = Some(outgoing),
+            None => {}
+        }
+    }
+
     /// Hands an answer's record to the access log as it goes out.
-    fn log(&self, logged: Option<Logged>) {
+    pub(super) fn log(&self, logged: Option<Logged>) {
         if let (Some(logged), Some(hook)) = (logged, &self.access_log) {
             let seen = logged.seen.as_ref();
             hook(&AccessRecord {
@@ -385,12 +421,16 @@ impl<S: Stream> Connection<S> {
     /// the queue) into the output buffer and writes as much as the socket
     /// takes; returns the bytes written. An error means the client is gone.
     pub(super) fn flush(&mut self) -> io::Result<usize> {
-        while let Some(encoded) = self.queue.pop_encoded() {
+        // A streamed body holds the front of the line until it ends.
+        while self.pump_stream() {
+            let Some(encoded) = self.queue.pop_encoded() else {
+                break;
+            };
             self.out.extend_from_slice(&encoded.bytes);
             // Every answer that closes changed the phase when it was made.
             debug_assert!(!encoded.close || !self.reads_requests());
             // Logged as it leaves the queue: in request order.
-            self.log(encoded.logged);
+            self.leaving(encoded.then);
         }
         let mut written = 0;
         while self.ready.writable && self.out_pos < self.out.len() {
@@ -434,7 +474,24 @@ pub struct Logged {
     duration: Duration,
 }
 
+/// What leaves the queue with an answer's bytes.
+#[derive(Debug)]
+pub enum After {
+    /// Its access-log record.
+    Logged(Logged),
+    /// Its streamed body, which goes out next (and is logged when it ends).
+    Streamed(Box<Outgoing>),
+}
+
 impl Logged {
+    /// The record, with the body bytes a streamed answer actually carried.
+    pub(super) fn with_body_bytes(self, bytes: u64) -> Logged {
+        Logged {
+            body_bytes: bytes as usize,
+            ..self
+        }
+    }
+
     /// The record of an answer that never went out: the connection closed
     /// first (nginx's 499).
     fn abandoned(self) -> Logged {
@@ -498,12 +555,23 @@ fn encode(
     goodbye: bool,
     date: &[u8],
     out: &mut Vec<u8>,
-) -> (bool, Option<Logged>) {
-    let close = pending.close || goodbye;
+) -> (bool, Option<After>) {
+    // A streamed body that will be sent (not to a HEAD, not with a status
+    // that has no content: then the pipe is dropped, and its producer
+    // told), and how its end will be known.
+    let stream = (response.body.stream())
+        .filter(|_| !pending.head_only && !response.status.forbids_content());
+    let framing = stream.map(|body| match body.length() {
+        Some(length) => Framing::Length { left: length },
+        None if pending.http10 => Framing::UntilClose,
+        None => Framing::Chunked,
+    });
+    let close = pending.close || goodbye || framing == Some(Framing::UntilClose);
     let meta = ResponseMeta {
         head_only: pending.head_only,
         close,
         confirm_keep_alive: pending.confirm_keep_alive && !close,
+        chunked: !pending.http10,
     };
     let body_bytes = encode_response(response, meta, date, out);
     let logged = pending.seen.map(|seen| Logged {
@@ -512,5 +580,13 @@ fn encode(
         body_bytes,
         duration: pending.started.elapsed(),
     });
-    (close, logged)
+    let then = match (stream, framing) {
+        (Some(body), Some(framing)) => Some(After::Streamed(Box::new(Outgoing::new(
+            body.clone(),
+            framing,
+            logged,
+        )))),
+        _ => logged.map(After::Logged),
+    };
+    (close, then)
 }

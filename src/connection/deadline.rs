@@ -41,6 +41,10 @@ pub enum DeadlineKind {
     /// The server is draining and nothing is in flight: on expiry, stop
     /// reading and close (gracefully, lingering).
     DrainGrace,
+    /// A streamed body is going out and its producer has sent nothing new:
+    /// on expiry (no byte for the idle timeout), close. A stream that sends
+    /// (server-sent events with a heartbeat) is never cut by it.
+    StreamIdle,
 }
 
 impl DeadlineKind {
@@ -52,6 +56,7 @@ impl DeadlineKind {
             DeadlineKind::Write => "write",
             DeadlineKind::Linger => "linger",
             DeadlineKind::DrainGrace => "drain grace",
+            DeadlineKind::StreamIdle => "stream idle",
         }
     }
 }
@@ -117,6 +122,10 @@ impl<S: Stream> Connection<S> {
             // starts again, never past the end of the linger.
             Phase::Lingering { discarded, .. } => Some((DeadlineKind::Linger, discarded as u64)),
             _ if self.has_output() => Some((DeadlineKind::Write, self.bytes_written)),
+            _ if self.streaming.is_some() => {
+                let sent = self.streaming.as_ref().map_or(0, |o| o.sent());
+                Some((DeadlineKind::StreamIdle, sent))
+            }
             _ if !self.queue.is_empty() || !self.reads_requests() => None,
             Phase::Draining { .. } if self.between_requests() => {
                 Some((DeadlineKind::DrainGrace, 0))
@@ -133,7 +142,9 @@ impl<S: Stream> Connection<S> {
         self.deadline = wanted.map(|(kind, progress)| {
             let at = match (kind, self.phase) {
                 (DeadlineKind::Header, _) => now + config.header_timeout,
-                (DeadlineKind::Idle | DeadlineKind::Write, _) => now + config.idle_timeout,
+                (DeadlineKind::Idle | DeadlineKind::Write | DeadlineKind::StreamIdle, _) => {
+                    now + config.idle_timeout
+                }
                 (DeadlineKind::Linger, Phase::Lingering { ends, .. }) => {
                     (now + LINGER_IDLE).min(ends)
                 }
@@ -186,7 +197,10 @@ impl<S: Stream> Connection<S> {
         }
         self.deadline = None;
         match deadline.kind {
-            DeadlineKind::Idle | DeadlineKind::Write | DeadlineKind::Linger => Expiry::Close,
+            DeadlineKind::Idle
+            | DeadlineKind::Write
+            | DeadlineKind::Linger
+            | DeadlineKind::StreamIdle => Expiry::Close,
             DeadlineKind::Header if self.between_requests() => Expiry::Close,
             // A drain's grace passed with nothing asked: close, lingering
             // if the client may have sent something at the last moment.

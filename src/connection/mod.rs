@@ -39,6 +39,7 @@ mod deadline;
 mod input;
 pub mod queue;
 pub mod spares;
+mod streaming;
 
 pub use answers::{Filled, JobTicket, Pending, Reply, Respond};
 pub use deadline::Expiry;
@@ -107,6 +108,8 @@ pub enum Closing {
     GraceOver,
     /// The client sent its FIN: it will send nothing more.
     PeerFinished,
+    /// A streamed body failed: the close tells the client it is incomplete.
+    StreamFailed,
 }
 
 /// What the connection believes about its socket, between events.
@@ -180,7 +183,10 @@ pub struct Connection<S> {
     out_pos: usize,
     decoder: RequestDecoder,
     /// One place per decoded request, in order (see `queue.rs`).
-    queue: ResponseQueue<Pending, answers::Logged>,
+    queue: ResponseQueue<Pending, answers::After>,
+    /// The streamed body going out now, holding the front of the line
+    /// (`streaming.rs`).
+    streaming: Option<Box<streaming::Outgoing>>,
     /// Where each answer's record goes as it leaves, if anywhere.
     access_log: Option<AccessLog>,
     /// Decoding stopped on a limit (pipeline depth, pending output) with
@@ -226,6 +232,7 @@ impl<S: Stream> Connection<S> {
             out_pos: 0,
             decoder: RequestDecoder::new(limits),
             queue: ResponseQueue::default(),
+            streaming: None,
             decode_paused: false,
             registered: Interest::READABLE,
             deadline: None,
@@ -393,7 +400,10 @@ impl<S: Stream> Connection<S> {
     /// True when there is nothing left to do but close: every answer is
     /// written and no further request will come.
     fn is_finished(&self) -> bool {
-        self.out.is_empty() && self.queue.is_empty() && !self.reads_requests()
+        self.out.is_empty()
+            && self.queue.is_empty()
+            && self.streaming.is_none()
+            && !self.reads_requests()
     }
 
     /// True if another round of read → decode → write could make progress
@@ -403,6 +413,7 @@ impl<S: Stream> Connection<S> {
     fn can_progress(&self) -> bool {
         (self.ready.readable && self.wants_input())
             || (self.decode_paused && !self.answers_limit_reached())
+            || (self.ready.writable && self.stream_can_progress())
     }
 
     /// No byte of a next request has been read.
@@ -422,6 +433,7 @@ impl<S: Stream> Connection<S> {
         if self.phase == Phase::Serving {
             self.phase = Phase::Draining { grace_ends };
         }
+        self.drain_stream();
         self.ready.readable = true;
     }
 
@@ -435,7 +447,10 @@ impl<S: Stream> Connection<S> {
                 reactor.cancel(job.timer);
             }
         }
-        self.log_abandoned();
+        if let Some(outgoing) = self.streaming.take() {
+            self.log_stream(*outgoing);
+        }
+        self.abandon_queue();
         if let Some(timer) = self.timer.take() {
             reactor.cancel(timer);
         }

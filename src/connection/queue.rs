@@ -35,13 +35,15 @@ pub enum Place<P, L> {
 /// An encoded response waiting for its turn on the wire.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Encoded<L> {
-    /// The bytes, status line to last body byte.
+    /// The bytes: status line to last body byte, or to the end of the head
+    /// of a body that is streamed after them.
     pub bytes: Vec<u8>,
     /// The connection closes once these bytes are written.
     pub close: bool,
-    /// What goes into the access log when these bytes leave the queue (in
-    /// order): `L`, the connection's record, if the log is on.
-    pub logged: Option<L>,
+    /// What the connection does when these bytes leave the queue (in
+    /// order), if anything: `L`, the connection's own — log the answer,
+    /// start writing its streamed body.
+    pub then: Option<L>,
 }
 
 /// The memory behind a [`ResponseQueue`], lent out while its connection is
@@ -106,7 +108,7 @@ impl<P, L> ResponseQueue<P, L> {
         let placeholder = Place::Encoded(Encoded {
             bytes: Vec::new(),
             close: false,
-            logged: None,
+            then: None,
         });
         let Place::Pending(pending) = std::mem::replace(place, placeholder) else {
             unreachable!("checked just above");
@@ -220,7 +222,7 @@ mod tests {
         move |_| Encoded {
             bytes: text.as_bytes().to_vec(),
             close: false,
-            logged: None,
+            then: None,
         }
     }
 
@@ -261,7 +263,7 @@ mod tests {
         queue.push_encoded(Encoded {
             bytes: b"100".to_vec(),
             close: false,
-            logged: None,
+            then: None,
         });
         assert_eq!(drain(&mut queue), Vec::<String>::new());
         queue.fill(job, answer("200"));

@@ -12,7 +12,7 @@
 //! still allocates nothing; an idle connection owns no buffer at all. nginx
 //! does the same with its connection buffers.
 
-use super::answers::Logged;
+use super::answers::After;
 use super::queue::QueueStorage;
 use super::Pending;
 use crate::http::Request;
@@ -29,7 +29,7 @@ pub struct Spares {
     /// its role needs, and mixing them would make both regrow.
     inputs: Vec<Vec<u8>>,
     outputs: Vec<Vec<u8>>,
-    queues: Vec<QueueStorage<Pending, Logged>>,
+    queues: Vec<QueueStorage<Pending, After>>,
     /// Boxed as the decoder hands them out (see `http::Decoded`): the box
     /// is part of what is recycled, and unboxing here would cost an
     /// allocation each time one is lent back.
@@ -59,12 +59,12 @@ impl Spares {
     }
 
     /// Storage for a response queue.
-    pub fn queue(&mut self) -> QueueStorage<Pending, Logged> {
+    pub fn queue(&mut self) -> QueueStorage<Pending, After> {
         self.queues.pop().unwrap_or_default()
     }
 
     /// Keeps emptied response-queue storage for later.
-    pub fn keep_queue(&mut self, storage: QueueStorage<Pending, Logged>) {
+    pub fn keep_queue(&mut self, storage: QueueStorage<Pending, After>) {
         if storage.has_capacity() && self.queues.len() < KEEP {
             self.queues.push(storage);
         }

@@ -6,8 +6,14 @@
 //! [`INLINE_BODY`] bytes inline and spills to a `Vec` only beyond that.
 //! [`Body::format`] writes `format_args!` output straight into it, which is
 //! how the demo's `/fast` answers without allocating.
+//!
+//! A body may also be *streamed* ([`Body::Stream`]): its bytes arrive later,
+//! through a pipe from another thread (`stream.rs`). The codec only needs to
+//! know that, and the length if there is one, to write the head.
 
 use std::fmt;
+
+use crate::stream::StreamBody;
 
 /// Bodies up to this many bytes are stored inline.
 pub const INLINE_BODY: usize = 64;
@@ -24,6 +30,9 @@ pub enum Body {
     },
     /// Long: on the heap.
     Heap(Vec<u8>),
+    /// Streamed: the bytes come later, through a pipe (`stream.rs`). It
+    /// holds none itself: `as_bytes` is empty.
+    Stream(StreamBody),
 }
 
 impl Body {
@@ -44,15 +53,25 @@ impl Body {
         body
     }
 
-    /// The bytes.
+    /// The bytes (none for a streamed body).
     pub fn as_bytes(&self) -> &[u8] {
         match self {
             Body::Inline { len, bytes } => &bytes[..usize::from(*len)],
             Body::Heap(bytes) => bytes,
+            Body::Stream(_) => &[],
         }
     }
 
-    /// Length in bytes (the `Content-Length`).
+    /// The pipe of a streamed body.
+    pub fn stream(&self) -> Option<&StreamBody> {
+        match self {
+            Body::Stream(stream) => Some(stream),
+            _ => None,
+        }
+    }
+
+    /// Length in bytes of a body held here (the `Content-Length`); 0 for a
+    /// streamed one, whose length, if known, is the stream's.
     pub fn len(&self) -> usize {
         self.as_bytes().len()
     }
@@ -78,6 +97,9 @@ impl Body {
                 }
             }
             Body::Heap(heap) => heap.extend_from_slice(more),
+            // A streamed body's bytes come through its pipe; appending here
+            // would be a second body. Start over as a held one instead.
+            Body::Stream(_) => *self = Body::Heap(more.to_vec()),
         }
     }
 }
@@ -118,7 +140,11 @@ impl From<Vec<u8>> for Body {
 
 impl PartialEq for Body {
     fn eq(&self, other: &Body) -> bool {
-        self.as_bytes() == other.as_bytes()
+        match (self, other) {
+            (Body::Stream(a), Body::Stream(b)) => a == b,
+            (Body::Stream(_), _) | (_, Body::Stream(_)) => false,
+            _ => self.as_bytes() == other.as_bytes(),
+        }
     }
 }
 
@@ -126,7 +152,10 @@ impl Eq for Body {}
 
 impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+        match self {
+            Body::Stream(stream) => write!(f, "{stream:?}"),
+            _ => write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes())),
+        }
     }
 }
 

@@ -18,6 +18,7 @@ use std::borrow::Cow;
 
 use super::body::Body;
 use super::status::StatusCode;
+use crate::stream::{self, BodySender};
 
 /// `Server: eddy/<version>`, unless a handler replaces or removes it.
 const SERVER: &str = concat!("eddy/", env!("CARGO_PKG_VERSION"));
@@ -96,6 +97,18 @@ impl Response {
     pub fn with_body(mut self, body: impl Into<Body>) -> Response {
         self.body = body.into();
         self
+    }
+
+    /// Makes the body a stream of `length` bytes (`None`: not known up
+    /// front), fed through the returned sender from any thread — a job's
+    /// worker, a thread of the host program. See `stream.rs`.
+    ///
+    /// With a length it goes out with `Content-Length`; without, chunked
+    /// to an HTTP/1.1 client, and to an HTTP/1.0 one as the bytes up to
+    /// the connection's close.
+    pub fn streamed(self, length: Option<u64>) -> (Response, BodySender) {
+        let (sender, body) = stream::pipe(length);
+        (self.with_body(Body::Stream(body)), sender)
     }
 
     /// Sets `Content-Type`, replacing any.
@@ -198,6 +211,34 @@ pub struct ResponseMeta {
     /// The request was HTTP/1.0 with `Connection: keep-alive`: confirm with
     /// `Connection: keep-alive`, since 1.0 clients assume close otherwise.
     pub confirm_keep_alive: bool,
+    /// The client reads chunked bodies (it spoke HTTP/1.1), so a stream of
+    /// unknown length goes out chunked; else it is delimited by the close,
+    /// which `close` must then say.
+    pub chunked: bool,
+}
+
+/// The end of a chunked body: a last chunk of size zero and no trailer
+/// (RFC 9112 §7.1).
+pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+/// Appends `data` framed as one chunk (`size in hex CRLF data CRLF`).
+/// Empty data would read as the last chunk, so it appends nothing.
+pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
+    if data.is_empty() {
+        return;
+    }
+    let mut digits = [0u8; 16];
+    let mut n = data.len();
+    let mut start = digits.len();
+    while n > 0 {
+        start -= 1;
+        digits[start] = b"0123456789abcdef"[n % 16];
+        n /= 16;
+    }
+    out.extend_from_slice(&digits[start..]);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// The interim response sent before reading a body announced with
@@ -205,15 +246,18 @@ pub struct ResponseMeta {
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// Appends the encoded `response` to `out`; returns the number of body
-/// bytes written (0 for HEAD, 1xx, 204 and 304).
+/// bytes written (0 for HEAD, 1xx, 204 and 304, and for a streamed body,
+/// whose bytes the connection writes as they come).
 ///
 /// Always `HTTP/1.1 <code> <reason>`. Fields in this order: `Server`,
-/// `Date` (the caller's cached `date`), `Content-Type`, `Content-Length`,
-/// then `Connection` if `meta` asks for one, then the response's own. Every
-/// response that may have content carries `Content-Length`, so the client
-/// always knows where it ends and the connection can stay open; a 1xx, 204
-/// or 304 carries neither it nor a body (RFC 9110 §6.4.1, §8.6). Allocates
-/// nothing beyond growing `out`.
+/// `Date` (the caller's cached `date`), `Content-Type`, `Content-Length`
+/// (or `Transfer-Encoding: chunked` for a stream of unknown length to a
+/// client that reads it), then `Connection` if `meta` asks for one, then
+/// the response's own. Every response that may have content says where it
+/// ends, so the connection can stay open (unless it is a stream to an
+/// HTTP/1.0 client: then the close ends it); a 1xx, 204 or 304 carries
+/// neither a length nor a body (RFC 9110 §6.4.1, §8.6). Allocates nothing
+/// beyond growing `out`.
 pub fn encode_response(
     response: &Response,
     meta: ResponseMeta,
@@ -244,9 +288,21 @@ pub fn encode_response(
         } else if let Some(content_type) = response.field("content-type") {
             push_field(out, "Content-Type", content_type);
         }
-        out.extend_from_slice(b"Content-Length: ");
-        push_decimal(out, response.body.len() as u64);
-        out.extend_from_slice(b"\r\n");
+        let length = match response.body.stream() {
+            None => Some(response.body.len() as u64),
+            Some(stream) => stream.length(),
+        };
+        match length {
+            Some(length) => {
+                out.extend_from_slice(b"Content-Length: ");
+                push_decimal(out, length);
+                out.extend_from_slice(b"\r\n");
+            }
+            // A stream of unknown length: chunked, or (HTTP/1.0) ended by
+            // the close, which `meta.close` announces below.
+            None if meta.chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+            None => {}
+        }
     }
     // `close` wins: a 1.0 keep-alive client is still told the truth when the
     // server has decided to close (shutdown, an error).
@@ -370,6 +426,7 @@ mod tests {
             close: true,
             confirm_keep_alive: true,
             head_only: false,
+            chunked: true,
         };
         assert_eq!(encode(&r, both), expected("Connection: close\r\n", "hello"));
     }

@@ -7,6 +7,11 @@
 //!     │          │                               the late answer is dropped (TimedOut, counted once)
 //!     │          └─ client gone ─▶ token tripped; the worker skips it ─▶ job_ended: Cancelled
 //!     └─ queue full ─▶ 503 now (Rejected, never submitted)
+//!
+//!   a streaming job (Job::stream) answers twice over:
+//!   running ──▶ head ──▶ job_answered: the head fills its place, its timer is disarmed
+//!                 └─ body ─▶ through the pipe (stream.rs), woken by streams.rs
+//!           ──▶ returns ──▶ job_ended: Streamed (counted), or Unanswered (500)
 //! ```
 //!
 //! 1. **Submit** (`Jobs::submit`, called while a connection's request is
@@ -30,13 +35,15 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::http::HttpServer;
+use super::streams;
 use super::{ConnId, ServerTimer};
 use crate::config::Config;
 use crate::connection::{Filled, JobTicket};
 use crate::http::{Response, StatusCode};
 use crate::job::{CancelToken, Job};
 use crate::metrics::JobEnd;
-use crate::pool::{Outcome, WorkerPool};
+use crate::panic_report::PanicReport;
+use crate::pool::{Outcome, Reply, WorkerPool};
 use crate::reactor::{LoopHandle, Reactor};
 
 /// Where a job's answer goes: a connection, and the request's place in its
@@ -102,19 +109,27 @@ impl Jobs {
         let cancel = CancelToken::new();
         let handle = self.handle.clone();
         let token = cancel.clone();
-        let reply = move |outcome| {
-            let ended = Ended {
-                number,
-                route,
-                reply_to,
-                cancel: token,
-                outcome,
-            };
-            // A closed loop means everyone we could answer is gone too.
-            let _ = handle.add_callback(move |http, reactor| http.job_ended(reactor, ended));
+        let head_handle = self.handle.clone();
+        let reply = Reply {
+            // A streaming job's answer, while its body is still to come.
+            head: Box::new(move |response| {
+                let _ = head_handle.add_callback(move |http, reactor| {
+                    http.job_answered(reactor, number, reply_to, response);
+                });
+            }),
+            end: Box::new(move |outcome| {
+                let ended = Ended {
+                    number,
+                    route,
+                    reply_to,
+                    cancel: token,
+                    outcome,
+                };
+                // A closed loop means everyone we could answer is gone too.
+                let _ = handle.add_callback(move |http, reactor| http.job_ended(reactor, ended));
+            }),
         };
-        pool.submit(job, cancel.clone(), Box::new(reply))
-            .map_err(|_| ())?;
+        pool.submit(job, cancel.clone(), reply).map_err(|_| ())?;
         self.numbered = number;
         self.in_flight += 1;
         let timer = reactor.call_later(self.timeout, ServerTimer::JobTimeout(reply_to));
@@ -145,7 +160,9 @@ impl Jobs {
 impl HttpServer {
     /// **A job re-enters the loop here**, through the callback its reply
     /// queued: fill its place, then drive the connection (the answer may
-    /// unblock answers queued behind it).
+    /// unblock answers queued behind it). A streaming job's answer came
+    /// earlier, through [`job_answered`](Self::job_answered); here it only
+    /// ends.
     pub(crate) fn job_ended(&mut self, reactor: &mut Reactor<HttpServer>, ended: Ended) {
         let Ended {
             number,
@@ -155,54 +172,51 @@ impl HttpServer {
             outcome,
         } = ended;
         self.responder.jobs.in_flight -= 1;
-        let metrics = &mut self.responder.metrics;
         let (response, panicked) = match outcome {
-            Outcome::Skipped => {
-                // Told to stop while it waited in the queue: its client
-                // left, or its timeout answered 504 already.
+            Outcome::Skipped | Outcome::Streamed => {
+                // Skipped: told to stop while it waited in the queue (its
+                // client left, or its timeout answered 504 already).
+                // Streamed: it answered through its head and wrote its body.
                 let end = if cancel.timed_out() {
                     JobEnd::TimedOut
-                } else {
+                } else if cancel.is_cancelled() {
                     JobEnd::Cancelled
+                } else {
+                    JobEnd::Completed
                 };
-                metrics.job_ended(end);
+                self.responder.metrics.job_ended(end);
                 reactor.trace(|t| {
-                    let _ = writeln!(t, "  callback: job {number} skipped ({end:?})");
+                    let _ = writeln!(t, "  callback: job {number} ended ({end:?})");
                 });
                 return;
             }
             Outcome::Answered(response) => (response, false),
-            Outcome::Panicked(report) => {
-                self.responder
-                    .report_panic(&format!("job {number}"), route, &report);
-                let body = format!(
-                    "500 Internal Server Error: job panicked: {}\n",
-                    report.message
-                );
-                (
-                    Response::text(StatusCode::INTERNAL_SERVER_ERROR, body),
-                    true,
-                )
+            Outcome::Unanswered => {
+                let report = PanicReport {
+                    message: "the job returned without answering".into(),
+                    location: None,
+                    backtrace: None,
+                };
+                self.job_failed(number, route, &report)
             }
+            Outcome::Panicked(report) => self.job_failed(number, route, &report),
         };
         let status = response.status;
-        let date = self.date.get();
         // The client may have left while the job ran (its generation no
-        // longer matches), or the job timeout answered 504 already. Either
-        // way the answer has nowhere to go: drop it quietly, and count it.
-        let filled = match self.conns.get_mut(reply_to.conn) {
-            Some(conn) => conn.fill(reply_to.seq, response, date),
-            None => Filled::Unwanted,
-        };
-        let metrics = &mut self.responder.metrics;
+        // longer matches), or the job timeout answered 504 already, or (a
+        // streaming job that panicked after answering) the place is filled.
+        // Either way the answer has nowhere to go: drop it quietly, and
+        // count it.
+        let filled = self.fill(reply_to, response);
         let end = match &filled {
             // Its 504 went out and was counted when the timeout fired.
             Filled::Unwanted if cancel.timed_out() => JobEnd::TimedOut,
+            Filled::Unwanted if panicked => JobEnd::Panicked,
             Filled::Unwanted => JobEnd::Cancelled,
             Filled::Placed { .. } if panicked => JobEnd::Panicked,
             Filled::Placed { .. } => JobEnd::Completed,
         };
-        metrics.job_ended(end);
+        self.responder.metrics.job_ended(end);
         let conn = reply_to.conn;
         reactor.trace(|t| {
             let code = status.as_u16();
@@ -214,12 +228,85 @@ impl HttpServer {
                 _ => writeln!(t, "  callback: job {number} done, answer dropped ({end:?})"),
             };
         });
+        self.answer_placed(reactor, reply_to, status, filled);
+    }
+
+    /// A streaming job answered, its body still to come: its head fills its
+    /// place now (and its body follows through the pipe), and its timeout
+    /// no longer applies — a long body is not a late answer.
+    pub(crate) fn job_answered(
+        &mut self,
+        reactor: &mut Reactor<HttpServer>,
+        number: u64,
+        reply_to: ReplyTo,
+        response: Response,
+    ) {
+        let status = response.status;
+        let filled = self.fill(reply_to, response);
+        let conn = reply_to.conn;
+        reactor.trace(|t| {
+            let code = status.as_u16();
+            let _ = match filled {
+                Filled::Placed { .. } => writeln!(
+                    t,
+                    "  callback: job {number} answered → {code} into its place on conn {conn}"
+                ),
+                Filled::Unwanted => writeln!(t, "  callback: job {number} answered, unwanted"),
+            };
+        });
+        self.answer_placed(reactor, reply_to, status, filled);
+    }
+
+    /// The 500 for a job that panicked (or never answered), and its line.
+    fn job_failed(
+        &mut self,
+        number: u64,
+        route: Option<usize>,
+        report: &PanicReport,
+    ) -> (Response, bool) {
+        self.responder
+            .report_panic(&format!("job {number}"), route, report);
+        let body = format!(
+            "500 Internal Server Error: job panicked: {}\n",
+            report.message
+        );
+        (
+            Response::text(StatusCode::INTERNAL_SERVER_ERROR, body),
+            true,
+        )
+    }
+
+    /// Puts a job's answer in its place, if the place still wants one; a
+    /// streamed body is first given a way to wake the loop.
+    fn fill(&mut self, reply_to: ReplyTo, response: Response) -> Filled {
+        let date = self.date.get();
+        match self.conns.get_mut(reply_to.conn) {
+            Some(conn) => {
+                if let Some(body) = response.body.stream() {
+                    streams::attach(body, &self.responder, reply_to.conn);
+                }
+                conn.fill(reply_to.seq, response, date)
+            }
+            None => Filled::Unwanted,
+        }
+    }
+
+    /// After a job's answer filled its place: count it, disarm the job's
+    /// timer, and drive the connection so it goes out.
+    fn answer_placed(
+        &mut self,
+        reactor: &mut Reactor<HttpServer>,
+        reply_to: ReplyTo,
+        status: StatusCode,
+        filled: Filled,
+    ) {
         if let Filled::Placed {
             job,
             route,
             started,
         } = filled
         {
+            let metrics = &mut self.responder.metrics;
             metrics.request(route, status.as_u16(), started.elapsed());
             if let Some(job) = job {
                 reactor.cancel(job.timer);

@@ -28,6 +28,7 @@ mod listener;
 mod respond;
 mod shutdown;
 mod socket;
+mod streams;
 mod trace;
 
 use std::io;

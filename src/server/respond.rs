@@ -44,6 +44,8 @@ pub(crate) struct Responder {
     pub(super) events: Option<EventLog>,
     /// The server's handle, lent to inline handlers through their status.
     pub(super) handle: ServerHandle,
+    /// How streamed bodies wake the loop (`streams.rs`).
+    pub(super) loop_handle: LoopHandle<HttpServer>,
 }
 
 impl Responder {
@@ -61,6 +63,7 @@ impl Responder {
             metrics,
             limits,
             events: config.events.clone(),
+            loop_handle: handle.clone(),
             handle: ServerHandle::new(move || {
                 handle.add_callback(|http, reactor| http.begin_shutdown(reactor))
             }),
@@ -152,6 +155,9 @@ impl Respond<HttpServer> for Answering<'_> {
                 }
             }
         };
+        if let Some(body) = response.body.stream() {
+            super::streams::attach(body, responder, self.conn);
+        }
         let code = response.status.as_u16();
         responder.metrics.request(route, code, decoded.elapsed());
         reactor.trace(|t| {

@@ -258,8 +258,11 @@ impl Response {
 }
 
 /// Reads one response: status line, headers, and (unless `head`, i.e. the
-/// request was HEAD) a body of exactly Content-Length bytes. A response
-/// without Content-Length is an error: every eddy response must carry one.
+/// request was HEAD) a body of exactly Content-Length bytes, or a chunked
+/// body to its last chunk. A response with neither is an error: every eddy
+/// response says where it ends (but a streamed one to an HTTP/1.0 client,
+/// which tests read to the close themselves). A chunked body cut short is
+/// `UnexpectedEof`.
 pub fn read_response(r: &mut impl BufRead, head: bool) -> io::Result<Response> {
     let bad = |msg: String| io::Error::new(io::ErrorKind::InvalidData, msg);
     let mut line = String::new();
@@ -298,7 +301,12 @@ pub fn read_response(r: &mut impl BufRead, head: bool) -> io::Result<Response> {
         headers,
         body: Vec::new(),
     };
-    if !head && status >= 200 && status != 204 && status != 304 {
+    let chunked = resp
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    if !head && chunked {
+        resp.body = read_chunked(r)?;
+    } else if !head && status >= 200 && status != 204 && status != 304 {
         let len: usize = resp
             .header("content-length")
             .ok_or_else(|| bad(format!("no Content-Length in {resp:?}")))?
@@ -308,6 +316,33 @@ pub fn read_response(r: &mut impl BufRead, head: bool) -> io::Result<Response> {
         r.read_exact(&mut resp.body)?;
     }
     Ok(resp)
+}
+
+/// A chunked body, strictly: `size CRLF data CRLF` until a zero size, then
+/// the empty line (no extensions or trailers: eddy sends none).
+fn read_chunked(r: &mut impl BufRead) -> io::Result<Vec<u8>> {
+    let bad = |msg: String| io::Error::new(io::ErrorKind::InvalidData, msg);
+    let mut body = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line)? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let size = line
+            .strip_suffix("\r\n")
+            .and_then(|s| usize::from_str_radix(s, 16).ok())
+            .ok_or_else(|| bad(format!("bad chunk size line {line:?}")))?;
+        let mut data = vec![0; size + 2];
+        r.read_exact(&mut data)?;
+        if !data.ends_with(b"\r\n") {
+            return Err(bad("chunk data not followed by CRLF".into()));
+        }
+        if size == 0 {
+            return Ok(body);
+        }
+        body.extend_from_slice(&data[..size]);
+    }
 }
 
 /// A client connection: a writer and a buffered reader over one socket, both

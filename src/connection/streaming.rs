@@ -1,0 +1,214 @@
+//! A connection's streamed answer on its way out: the body that arrives
+//! through a pipe (`stream.rs`) after its head has left.
+//!
+//! Part of the connection (`mod.rs`). A streamed answer's head leaves the
+//! response queue like any answer; its body then holds the front of the
+//! line — answers pipelined behind it wait, so they still leave in order —
+//! while [`Outgoing::pump`] moves chunks from the pipe into the output
+//! buffer. It takes a chunk only while less than [`STREAM_OUTPUT`] bytes
+//! wait to be written: a client that reads slowly leaves the chunks in the
+//! pipe, the pipe fills to its high-water mark, and the producer blocks.
+//! That is the whole of the flow control on this side:
+//!
+//! ```text
+//!  producer ──send──▶ pipe (≤ HIGH_WATER) ──pump, while out < STREAM_OUTPUT──▶ out ──write──▶ socket
+//!     ▲ blocks when full          │ empty: arm the waker            ▲ WRITABLE: drive again
+//!     └──── wakes below LOW_WATER ┘ send: waker ─▶ add_callback ─▶ drive
+//! ```
+//!
+//! Each chunk is framed as the head promised: a chunk of a chunked body, or
+//! raw bytes counted against the `Content-Length`, or (HTTP/1.0, no length)
+//! raw bytes until the connection closes. A body that ends well gets its
+//! last chunk; one that fails — its producer stopped, panicked, or sent
+//! more or fewer bytes than its length — gets nothing more, and the
+//! connection closes after what was written: the client can tell the
+//! answer is incomplete.
+
+use super::answers::Logged;
+use super::{Closing, Connection, Stream};
+use crate::http::response::{encode_chunk, LAST_CHUNK};
+use crate::stream::{End, Next, StreamBody};
+
+/// A streamed body may fill the output buffer up to this many unwritten
+/// bytes before the connection stops taking chunks from its pipe. With the
+/// pipe's `HIGH_WATER` (256 KiB), a slow reader costs the server about
+/// 400 KiB, whatever the body's size.
+pub const STREAM_OUTPUT: usize = 128 * 1024;
+
+/// How the client learns where the body ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Chunked (HTTP/1.1, length not known up front): a last chunk ends it.
+    Chunked,
+    /// `Content-Length`: this many bytes are still owed.
+    Length {
+        /// Bytes still to come.
+        left: u64,
+    },
+    /// HTTP/1.0 and no length: the close ends it.
+    UntilClose,
+}
+
+/// A streamed body on its way out.
+#[derive(Debug)]
+pub struct Outgoing {
+    body: StreamBody,
+    framing: Framing,
+    /// Body bytes moved to the output buffer so far.
+    sent: u64,
+    /// The answer's access-log record, written when the body ends.
+    logged: Option<Logged>,
+    /// The pipe was empty at the last look: its waker will bring the
+    /// connection back, so there is nothing to pump until then.
+    waiting: bool,
+}
+
+/// What one [`Outgoing::pump`] came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pumped {
+    /// The output buffer is full enough; pump again once it drains.
+    Full,
+    /// The pipe is empty; its waker will say when it is not.
+    Waiting,
+    /// The body ended: well, or failed for the reason given.
+    Ended(Result<(), String>),
+}
+
+impl Outgoing {
+    /// A body to write after its head, framed as the head said.
+    pub fn new(body: StreamBody, framing: Framing, logged: Option<Logged>) -> Outgoing {
+        Outgoing {
+            body,
+            framing,
+            sent: 0,
+            logged,
+            waiting: false,
+        }
+    }
+
+    /// Moves chunks from the pipe into `out` while fewer than
+    /// [`STREAM_OUTPUT`] bytes of `out` beyond `written` are unwritten.
+    pub fn pump(&mut self, out: &mut Vec<u8>, written: usize) -> Pumped {
+        loop {
+            if out.len() - written >= STREAM_OUTPUT {
+                return Pumped::Full;
+            }
+            match self.body.next() {
+                Next::Chunk(chunk) => {
+                    self.waiting = false;
+                    match &mut self.framing {
+                        Framing::Chunked => encode_chunk(&chunk, out),
+                        Framing::Length { left } => {
+                            if chunk.len() as u64 > *left {
+                                return Pumped::Ended(Err(format!(
+                                    "its producer sent more than the {} bytes it announced",
+                                    self.sent + *left
+                                )));
+                            }
+                            *left -= chunk.len() as u64;
+                            out.extend_from_slice(&chunk);
+                        }
+                        Framing::UntilClose => out.extend_from_slice(&chunk),
+                    }
+                    self.sent += chunk.len() as u64;
+                }
+                Next::Wait => {
+                    self.waiting = true;
+                    return Pumped::Waiting;
+                }
+                Next::End(End::Finished) => {
+                    return Pumped::Ended(match self.framing {
+                        Framing::Chunked => {
+                            out.extend_from_slice(LAST_CHUNK);
+                            Ok(())
+                        }
+                        Framing::Length { left: 0 } | Framing::UntilClose => Ok(()),
+                        Framing::Length { left } => Err(format!(
+                            "its producer finished {left} bytes short of its length"
+                        )),
+                    })
+                }
+                Next::End(End::Failed(why)) => return Pumped::Ended(Err(why)),
+            }
+        }
+    }
+
+    /// Bytes of the body moved out so far.
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// Its access-log record, for an answer given up before it began.
+    pub fn into_logged(self) -> Option<Logged> {
+        self.logged
+    }
+
+    /// Whether there may be a chunk to take now (not known to be empty).
+    pub fn may_have_more(&self) -> bool {
+        !self.waiting
+    }
+}
+
+impl<S: Stream> Connection<S> {
+    /// Writes the active streamed body's chunks into the output buffer as
+    /// far as [`Outgoing::pump`] goes. True when there is no stream (any
+    /// more): the answers behind it may leave.
+    pub(super) fn pump_stream(&mut self) -> bool {
+        let Some(outgoing) = &mut self.streaming else {
+            return true;
+        };
+        let ended = match outgoing.pump(&mut self.out, self.out_pos) {
+            Pumped::Full | Pumped::Waiting => return false,
+            Pumped::Ended(ended) => ended,
+        };
+        let Some(outgoing) = self.streaming.take() else {
+            return true;
+        };
+        let framing = outgoing.framing;
+        self.log_stream(*outgoing);
+        match ended {
+            Ok(()) if framing != Framing::UntilClose => {}
+            // Its end is the close: nothing may follow it on this
+            // connection.
+            Ok(()) => self.end_with_stream(Closing::Asked),
+            // The client must be able to tell the body is incomplete: no
+            // last chunk, and the close right after what was written. What
+            // was pipelined behind it can no longer be framed; it is
+            // abandoned (and logged as such).
+            Err(_) => self.end_with_stream(Closing::StreamFailed),
+        }
+        true
+    }
+
+    /// True while the active stream, if any, could move bytes now: its pipe
+    /// is not known to be empty and the output buffer has room.
+    pub(super) fn stream_can_progress(&self) -> bool {
+        self.streaming
+            .as_ref()
+            .is_some_and(|o| o.may_have_more() && self.pending_output() < STREAM_OUTPUT)
+    }
+
+    /// Nothing may follow this stream's last byte: stop reading, and
+    /// abandon what waits behind it.
+    fn end_with_stream(&mut self, why: Closing) {
+        self.stop_reading(why);
+        self.abandon_queue();
+    }
+
+    /// The access-log line of a streamed answer, with the body bytes it
+    /// actually carried.
+    pub(super) fn log_stream(&self, outgoing: Outgoing) {
+        let logged = outgoing
+            .logged
+            .map(|logged| logged.with_body_bytes(outgoing.sent));
+        self.log(logged);
+    }
+
+    /// The server is draining: a long-lived stream is told, so its producer
+    /// can say its last words and finish.
+    pub(super) fn drain_stream(&self) {
+        if let Some(outgoing) = &self.streaming {
+            outgoing.body.drain();
+        }
+    }
+}

@@ -1,0 +1,531 @@
+//! A streamed body: the pipe between the thread that produces a body and
+//! the connection that writes it.
+//!
+//! A response whose body is not in memory up front (a file, a long
+//! computation's output, server-sent events) travels as a pipe with two
+//! ends:
+//!
+//! - [`BodySender`], held by the producer — a job on a worker, or any
+//!   thread an inline handler gave it to. `send` copies bytes in, and
+//!   **blocks while the pipe holds [`HIGH_WATER`] bytes or more**, until the
+//!   loop has taken it below [`LOW_WATER`]: a client that reads slowly
+//!   slows its producer down instead of growing the server's memory.
+//! - [`StreamBody`], inside the [`Response`](crate::Response)'s body, held
+//!   by the loop. The connection takes chunks out when its output buffer
+//!   has room, and writes them (chunked on HTTP/1.1, raw with a known
+//!   length or on HTTP/1.0).
+//!
+//! The loop never waits on the pipe. When it finds the pipe empty it arms
+//! a *waker* — a closure the server made, which queues a callback on the
+//! loop with `LoopHandle::add_callback` — and the next `send` (or the end)
+//! fires it once: the same road a finished job takes back into the loop.
+//! Flow control runs both ways through one mutex: bytes in the pipe hold
+//! the producer back, and the pipe's emptiness wakes the loop.
+//!
+//! How a stream ends is in the pipe too: `finish` ends it well; a sender
+//! dropped without `finish` (an error, a panic) ends it **failed**, and the
+//! connection then closes without the body's last chunk, so the client
+//! sees an incomplete answer, never a well-formed truncated one. When the
+//! loop's end is dropped (the client left, the drain ran out of time),
+//! every `send` after that fails with [`Gone`] and a blocked one wakes.
+//!
+//! This module imports nothing of the crate: the HTTP layer carries a
+//! `StreamBody` without knowing what is behind it.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// A producer's `send` blocks while the pipe holds this many bytes or
+/// more. With [`LOW_WATER`] and the connection's own output bound, this is
+/// what a slow reader costs: a few hundred KiB, whatever the body's size.
+pub const HIGH_WATER: usize = 256 * 1024;
+
+/// A blocked producer resumes once the loop has taken the pipe below this.
+/// The gap to [`HIGH_WATER`] keeps it from waking for every chunk.
+pub const LOW_WATER: usize = 64 * 1024;
+
+/// The send failed: nobody will read the body any more (the client left,
+/// or the server gave up on the connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gone;
+
+impl fmt::Display for Gone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the client is gone")
+    }
+}
+
+impl std::error::Error for Gone {}
+
+impl From<Gone> for io::Error {
+    fn from(_: Gone) -> io::Error {
+        io::Error::new(io::ErrorKind::BrokenPipe, Gone)
+    }
+}
+
+/// How the producer ended the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// `finish`: the body is complete.
+    Finished,
+    /// Dropped without `finish`: the body is incomplete, and the client
+    /// must be able to tell. The text says why, if anyone said.
+    Failed(String),
+}
+
+/// Counters every stream of a server adds to (the `/metrics` series).
+/// Shared with producer threads, hence atomics.
+#[derive(Debug, Default)]
+pub struct StreamStats {
+    /// Streams whose loop end is alive.
+    pub open: AtomicUsize,
+    /// Body bytes the loop took out of pipes.
+    pub bytes: AtomicU64,
+    /// Microseconds producers spent blocked on [`HIGH_WATER`].
+    pub waited_micros: AtomicU64,
+}
+
+/// What the loop found in the pipe.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// A chunk to write.
+    Chunk(Vec<u8>),
+    /// Nothing yet; the waker is armed and will fire when there is.
+    Wait,
+    /// The producer ended the body, and every chunk has been taken.
+    End(End),
+}
+
+/// Makes a pipe for a body of `length` bytes (`None`: not known up front).
+pub fn pipe(length: Option<u64>) -> (BodySender, StreamBody) {
+    let pipe = Arc::new(Pipe {
+        state: Mutex::new(State {
+            chunks: VecDeque::new(),
+            buffered: 0,
+            end: None,
+            gone: false,
+            draining: false,
+            waker: None,
+            armed: true,
+            stats: None,
+            on_gone: None,
+        }),
+        space: Condvar::new(),
+    });
+    let body = StreamBody {
+        pipe: Arc::clone(&pipe),
+        length,
+        _reader: Arc::new(Reader(Arc::clone(&pipe))),
+    };
+    (BodySender { pipe, done: false }, body)
+}
+
+/// The shared middle of a pipe.
+struct Pipe {
+    state: Mutex<State>,
+    /// Signalled when the pipe drops below [`LOW_WATER`], or is gone.
+    space: Condvar,
+}
+
+struct State {
+    chunks: VecDeque<Vec<u8>>,
+    /// Bytes in `chunks`.
+    buffered: usize,
+    /// Set once, by the producer.
+    end: Option<End>,
+    /// The loop's end was dropped: nobody reads any more.
+    gone: bool,
+    /// The server is draining: a long-lived stream should wind up.
+    draining: bool,
+    /// Wakes the loop; called (outside the lock) when armed and something
+    /// arrives.
+    waker: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// The loop found the pipe empty and waits to be woken.
+    armed: bool,
+    stats: Option<Arc<StreamStats>>,
+    /// Called once when the pipe goes: a job's cancel token, say.
+    on_gone: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl Pipe {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock can only come from a bug in this
+        // file; the state is still consistent enough to end the stream.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The producer's end of a pipe. `send` blocks on backpressure; `finish`
+/// ends the body well; dropping it unfinished ends the body failed.
+pub struct BodySender {
+    pipe: Arc<Pipe>,
+    /// `finish` or `fail` was called: the drop says nothing more.
+    done: bool,
+}
+
+impl BodySender {
+    /// Sends `bytes` (copied), blocking while the pipe is over
+    /// [`HIGH_WATER`]. Fails once nobody will read them.
+    pub fn send(&mut self, bytes: &[u8]) -> Result<(), Gone> {
+        if bytes.is_empty() {
+            return self.check();
+        }
+        self.send_vec(bytes.to_vec())
+    }
+
+    /// [`send`](Self::send), giving the buffer instead of copying it.
+    pub fn send_vec(&mut self, bytes: Vec<u8>) -> Result<(), Gone> {
+        let mut state = self.pipe.lock();
+        if state.buffered >= HIGH_WATER && !state.gone {
+            let blocked = Instant::now();
+            while state.buffered >= LOW_WATER && !state.gone {
+                state = self
+                    .pipe
+                    .space
+                    .wait(state)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+            if let Some(stats) = &state.stats {
+                let micros = blocked.elapsed().as_micros() as u64;
+                stats.waited_micros.fetch_add(micros, Ordering::Relaxed);
+            }
+        }
+        if state.gone {
+            return Err(Gone);
+        }
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        state.buffered += bytes.len();
+        state.chunks.push_back(bytes);
+        let wake = take_waker(&mut state);
+        drop(state);
+        if let Some(wake) = wake {
+            wake();
+        }
+        Ok(())
+    }
+
+    /// Ends the body: it is complete. Fails if nobody reads it any more.
+    pub fn finish(mut self) -> Result<(), Gone> {
+        self.done = true;
+        self.end(End::Finished)
+    }
+
+    /// Ends the body as failed, saying why: the client gets an incomplete
+    /// answer (and the server's events a line). Dropping the sender does
+    /// the same, without the reason.
+    pub fn fail(mut self, why: impl Into<String>) {
+        self.done = true;
+        let _ = self.end(End::Failed(why.into()));
+    }
+
+    /// True once nobody will read the body: a producer that checks it can
+    /// stop before its next `send`.
+    pub fn is_gone(&self) -> bool {
+        self.pipe.lock().gone
+    }
+
+    /// True once the server has begun a graceful drain: a long-lived
+    /// stream (server-sent events) should send its last words and finish.
+    pub fn is_draining(&self) -> bool {
+        self.pipe.lock().draining
+    }
+
+    fn check(&self) -> Result<(), Gone> {
+        if self.is_gone() {
+            Err(Gone)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn end(&mut self, end: End) -> Result<(), Gone> {
+        let mut state = self.pipe.lock();
+        if state.end.is_none() {
+            state.end = Some(end);
+        }
+        let gone = state.gone;
+        let wake = take_waker(&mut state);
+        drop(state);
+        if let Some(wake) = wake {
+            wake();
+        }
+        if gone {
+            Err(Gone)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl io::Write for BodySender {
+    /// For `io::copy` from a file: a [`Gone`] pipe is `BrokenPipe`.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.send(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for BodySender {
+    fn drop(&mut self) {
+        if !self.done {
+            let why = if std::thread::panicking() {
+                "its producer panicked"
+            } else {
+                "its producer stopped before finishing"
+            };
+            let _ = self.end(End::Failed(why.into()));
+        }
+    }
+}
+
+impl fmt::Debug for BodySender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BodySender").finish_non_exhaustive()
+    }
+}
+
+/// The waker, if armed: disarmed as it is taken, so it fires once per wait.
+fn take_waker(state: &mut State) -> Option<Arc<dyn Fn() + Send + Sync>> {
+    if state.armed {
+        if let Some(waker) = &state.waker {
+            state.armed = false;
+            return Some(Arc::clone(waker));
+        }
+    }
+    None
+}
+
+/// The loop's end of a pipe, carried in a response's body.
+///
+/// Clones share the pipe (a `Response` is `Clone`); the pipe counts as
+/// gone when the last of them is dropped.
+#[derive(Clone)]
+pub struct StreamBody {
+    pipe: Arc<Pipe>,
+    length: Option<u64>,
+    /// Dropped with the last clone: marks the pipe gone.
+    _reader: Arc<Reader>,
+}
+
+/// Marks its pipe gone when dropped (the last `StreamBody` clone went).
+struct Reader(Arc<Pipe>);
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.gone = true;
+        if state.waker.take().is_some() {
+            if let Some(stats) = &state.stats {
+                stats.open.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let on_gone = state.on_gone.take();
+        drop(state);
+        self.0.space.notify_all();
+        if let Some(on_gone) = on_gone {
+            on_gone();
+        }
+    }
+}
+
+impl StreamBody {
+    /// The body's length, if the producer said it up front.
+    pub fn length(&self) -> Option<u64> {
+        self.length
+    }
+
+    /// Called when data arrives while the loop waits for it; and the
+    /// counters to add to. The server calls this once, when the response
+    /// is placed on its connection.
+    pub fn attach(&self, waker: Arc<dyn Fn() + Send + Sync>, stats: Arc<StreamStats>) {
+        let mut state = self.pipe.lock();
+        if state.waker.is_none() {
+            stats.open.fetch_add(1, Ordering::Relaxed);
+        }
+        state.waker = Some(waker);
+        state.stats = Some(stats);
+        // Anything sent before now has no wake-up coming: fire one.
+        let pending = !state.chunks.is_empty() || state.end.is_some();
+        let wake = if pending {
+            take_waker(&mut state)
+        } else {
+            None
+        };
+        drop(state);
+        if let Some(wake) = wake {
+            wake();
+        }
+    }
+
+    /// What to do when the pipe goes (the client left): trip a job's
+    /// cancel token, say. Runs at once if it is gone already.
+    pub fn on_gone(&self, hook: Box<dyn FnOnce() + Send>) {
+        let mut state = self.pipe.lock();
+        if state.gone {
+            drop(state);
+            hook();
+        } else {
+            state.on_gone = Some(hook);
+        }
+    }
+
+    /// The next chunk, if there is one; else the end, if the producer
+    /// ended; else [`Next::Wait`], with the waker armed.
+    pub fn next(&self) -> Next {
+        let mut state = self.pipe.lock();
+        if let Some(chunk) = state.chunks.pop_front() {
+            let was_over = state.buffered >= LOW_WATER;
+            state.buffered -= chunk.len();
+            if let Some(stats) = &state.stats {
+                stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            }
+            let wake_producer = was_over && state.buffered < LOW_WATER;
+            drop(state);
+            if wake_producer {
+                self.pipe.space.notify_all();
+            }
+            return Next::Chunk(chunk);
+        }
+        match &state.end {
+            Some(end) => Next::End(end.clone()),
+            None => {
+                state.armed = true;
+                Next::Wait
+            }
+        }
+    }
+
+    /// Tells the producer the server is draining (see
+    /// [`BodySender::is_draining`]); wakes the loop's waker path no further.
+    pub fn drain(&self) {
+        self.pipe.lock().draining = true;
+    }
+}
+
+impl PartialEq for StreamBody {
+    /// The same pipe.
+    fn eq(&self, other: &StreamBody) -> bool {
+        Arc::ptr_eq(&self.pipe, &other.pipe)
+    }
+}
+
+impl Eq for StreamBody {}
+
+impl fmt::Debug for StreamBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamBody")
+            .field("length", &self.length)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// How long a test waits for a thread to block or wake.
+    const PATIENCE: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn chunks_arrive_in_order_then_the_end() {
+        let (mut tx, rx) = pipe(None);
+        tx.send(b"ab").unwrap();
+        tx.send(b"").unwrap();
+        tx.send(b"c").unwrap();
+        tx.finish().unwrap();
+        assert_eq!(rx.next(), Next::Chunk(b"ab".to_vec()));
+        assert_eq!(rx.next(), Next::Chunk(b"c".to_vec()));
+        assert_eq!(rx.next(), Next::End(End::Finished));
+    }
+
+    #[test]
+    fn a_dropped_sender_fails_the_body() {
+        let (mut tx, rx) = pipe(Some(10));
+        tx.send(b"part").unwrap();
+        drop(tx);
+        assert_eq!(rx.next(), Next::Chunk(b"part".to_vec()));
+        assert!(matches!(rx.next(), Next::End(End::Failed(_))));
+    }
+
+    #[test]
+    fn the_waker_fires_once_per_wait() {
+        let (mut tx, rx) = pipe(None);
+        let (woke, wakes) = mpsc::channel();
+        let woke = Mutex::new(woke);
+        rx.attach(
+            Arc::new(move || woke.lock().unwrap().send(()).unwrap()),
+            Arc::default(),
+        );
+        assert_eq!(rx.next(), Next::Wait);
+        tx.send(b"1").unwrap();
+        tx.send(b"2").unwrap(); // no second wake: nobody re-armed
+        assert_eq!(wakes.try_iter().count(), 1);
+        assert_eq!(rx.next(), Next::Chunk(b"1".to_vec()));
+        assert_eq!(rx.next(), Next::Chunk(b"2".to_vec()));
+        assert_eq!(rx.next(), Next::Wait); // armed again
+        tx.finish().unwrap();
+        assert_eq!(wakes.try_iter().count(), 1);
+    }
+
+    #[test]
+    fn a_full_pipe_holds_the_producer_until_the_loop_takes_it_below_low_water() {
+        let (mut tx, rx) = pipe(None);
+        let stats = Arc::new(StreamStats::default());
+        rx.attach(Arc::new(|| {}), Arc::clone(&stats));
+        let (sent, progress) = mpsc::channel();
+        let producer = std::thread::spawn(move || {
+            let chunk = vec![b'x'; 16 * 1024];
+            for _ in 0..(HIGH_WATER / chunk.len() + 8) {
+                tx.send(&chunk).unwrap();
+                sent.send(()).unwrap();
+            }
+            tx.finish().unwrap();
+        });
+        // It fills the pipe to HIGH_WATER, then blocks.
+        for _ in 0..HIGH_WATER / (16 * 1024) {
+            progress.recv_timeout(PATIENCE).unwrap();
+        }
+        assert!(progress.recv_timeout(Duration::from_millis(200)).is_err());
+        // Taking it down to just above LOW_WATER is not enough...
+        let mut taken = 0;
+        while HIGH_WATER - taken - 16 * 1024 >= LOW_WATER {
+            assert!(matches!(rx.next(), Next::Chunk(_)));
+            taken += 16 * 1024;
+        }
+        assert!(progress.recv_timeout(Duration::from_millis(200)).is_err());
+        // ...one more chunk is.
+        assert!(matches!(rx.next(), Next::Chunk(_)));
+        progress.recv_timeout(PATIENCE).unwrap();
+        while !matches!(rx.next(), Next::End(_)) {}
+        producer.join().unwrap();
+        assert!(stats.waited_micros.load(Ordering::Relaxed) > 0);
+    }
+
+    #[test]
+    fn dropping_the_loop_end_fails_and_wakes_a_blocked_producer() {
+        let (mut tx, rx) = pipe(None);
+        let (tripped, gone) = mpsc::channel();
+        rx.on_gone(Box::new(move || tripped.send(()).unwrap()));
+        let producer = std::thread::spawn(move || {
+            let chunk = vec![0u8; HIGH_WATER];
+            tx.send(&chunk).unwrap();
+            tx.send(&chunk) // blocks: the pipe is full
+        });
+        std::thread::sleep(Duration::from_millis(50)); // let it block (or not: both end the same)
+        drop(rx);
+        assert_eq!(producer.join().unwrap(), Err(Gone));
+        gone.recv_timeout(PATIENCE).unwrap();
+    }
+}

@@ -1,0 +1,435 @@
+//! Streamed answers, in-process, over real sockets: a body produced on a
+//! worker (`Job::stream`) or pushed from any thread (`Response::streamed`)
+//! goes out chunked, with a known length, or to the close (HTTP/1.0); the
+//! answers pipelined behind it still leave in order; a producer that fails
+//! leaves the client an answer it can tell is incomplete; a slow reader
+//! holds its producer back instead of filling the server's memory; a
+//! client that leaves stops its producer and leaks nothing; the idle
+//! timeout cuts a silent stream but not a live one; a drain lets streams
+//! finish (or cuts them at its timeout).
+
+mod common;
+
+use common::{read_response, Client, IO_TIMEOUT};
+use std::io::{ErrorKind, Read};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use eddy::{
+    inline, offload, Config, Exit, Job, Response, Router, Server, ServerHandle, StatusCode,
+};
+
+/// A running in-process server.
+struct Running {
+    addr: SocketAddr,
+    handle: ServerHandle,
+    serving: JoinHandle<std::io::Result<Exit>>,
+    /// The server's events (panic lines), as text.
+    events: Arc<Mutex<Vec<String>>>,
+}
+
+fn serve(router: Router, config: Config) -> Running {
+    let events: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = Arc::clone(&events);
+    let config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        workers: 2,
+        events: Some(Arc::new(move |e| sink.lock().unwrap().push(e.to_string()))),
+        ..config
+    };
+    let server = Server::bind(config, router).unwrap();
+    let addr = server.local_addr().unwrap();
+    let handle = server.handle();
+    Running {
+        addr,
+        handle,
+        serving: std::thread::spawn(move || server.run()),
+        events,
+    }
+}
+
+fn text(status: u16, body: &str) -> Response {
+    Response::text(StatusCode(status), body.to_string())
+}
+
+fn lines(n: usize) -> String {
+    (0..n).map(|i| format!("line {i}\n")).collect()
+}
+
+/// `/lines?n=N`: N lines, written one send each by a job, chunked.
+fn lines_route() -> eddy::Route {
+    offload(|req, _| {
+        let n: usize = req
+            .query_param("n")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100);
+        Ok(Job::stream(move |_, head| {
+            let mut body = head.start(Response::new(StatusCode::OK), None);
+            for i in 0..n {
+                if body.send(format!("line {i}\n").as_bytes()).is_err() {
+                    return;
+                }
+            }
+            let _ = body.finish();
+        }))
+    })
+}
+
+/// `/endless`: 16 KiB chunks until the client is gone; counts what it sent.
+fn endless_route(sent: Arc<AtomicU64>) -> eddy::Route {
+    offload(move |_, _| {
+        let sent = Arc::clone(&sent);
+        Ok(Job::stream(move |_, head| {
+            let mut body = head.start(Response::new(StatusCode::OK), None);
+            let chunk = vec![b'z'; 16 * 1024];
+            while body.send(&chunk).is_ok() {
+                sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            }
+        }))
+    })
+}
+
+/// The value of series `name` in a `/metrics`-style text, from `/status`.
+fn series(addr: SocketAddr, name: &str) -> f64 {
+    let text = Client::connect(addr).get("/status").text();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+fn status_route() -> eddy::Route {
+    inline(|_, status| text(200, &status.prometheus()))
+}
+
+/// A server with `/endless` and `/status`, and the count of bytes sent.
+fn serve_endless() -> (Running, Arc<AtomicU64>) {
+    let sent = Arc::new(AtomicU64::new(0));
+    let router = Router::new()
+        .get("/endless", endless_route(Arc::clone(&sent)))
+        .get("/status", status_route());
+    (serve(router, Config::default()), sent)
+}
+
+#[test]
+fn a_streamed_body_goes_out_chunked_and_the_answers_behind_it_wait_their_turn() {
+    let router = Router::new()
+        .get("/lines", lines_route())
+        .get("/fast", inline(|_, _| text(200, "fast")));
+    let s = serve(router, Config::default());
+    let mut c = Client::connect(s.addr);
+    c.send(b"GET /lines?n=5000 HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+    let streamed = c.response();
+    assert_eq!(streamed.status, 200);
+    assert_eq!(streamed.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(streamed.header("content-length"), None);
+    assert_eq!(streamed.text(), lines(5000));
+    let fast = c.response();
+    assert_eq!(fast.text(), "fast", "{fast:?}");
+}
+
+#[test]
+fn a_known_length_goes_out_as_content_length_and_http10_gets_the_body_to_the_close() {
+    let router = Router::new()
+        .get(
+            "/sized",
+            offload(|_, _| {
+                Ok(Job::stream(|_, head| {
+                    let mut body = head.start(Response::new(StatusCode::OK), Some(10));
+                    body.send(b"01234").unwrap();
+                    body.send(b"56789").unwrap();
+                    body.finish().unwrap();
+                }))
+            }),
+        )
+        .get("/lines", lines_route());
+    let s = serve(router, Config::default());
+    let mut c = Client::connect(s.addr);
+    let sized = c.get("/sized");
+    assert_eq!(sized.header("content-length"), Some("10"));
+    assert_eq!(sized.header("transfer-encoding"), None);
+    assert_eq!(sized.text(), "0123456789");
+    // HTTP/1.0 reads no chunked body: the bytes come raw, then the close.
+    let mut c = Client::connect(s.addr);
+    c.send(b"GET /lines?n=50 HTTP/1.0\r\n\r\n");
+    let mut raw = String::new();
+    c.reader.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.contains("\r\nConnection: close"), "{head}");
+    assert!(
+        !head.contains("Transfer-Encoding") && !head.contains("Content-Length"),
+        "{head}"
+    );
+    assert_eq!(body, lines(50));
+}
+
+#[test]
+fn a_producer_that_fails_leaves_an_answer_the_client_can_tell_is_incomplete() {
+    let router = Router::new()
+        .get(
+            "/broken",
+            offload(|_, _| {
+                Ok(Job::stream(|_, head| {
+                    let mut body = head.start(Response::new(StatusCode::OK), None);
+                    body.send(b"part of it").unwrap();
+                    // returns without finish: the body failed
+                }))
+            }),
+        )
+        .get(
+            "/short",
+            offload(|_, _| {
+                Ok(Job::stream(|_, head| {
+                    let mut body = head.start(Response::new(StatusCode::OK), Some(10));
+                    body.send(b"01234").unwrap();
+                    let _ = body.finish(); // 5 bytes short
+                }))
+            }),
+        )
+        .get(
+            "/panics",
+            offload(|_, _| {
+                Ok(Job::stream(|_, head| {
+                    let mut body = head.start(Response::new(StatusCode::OK), None);
+                    body.send(b"part of it").unwrap();
+                    panic!("mid-stream on purpose");
+                }))
+            }),
+        )
+        .get("/fast", inline(|_, _| text(200, "fast")));
+    let s = serve(router, Config::default());
+    for path in ["/broken", "/panics"] {
+        let mut c = Client::connect(s.addr);
+        // A request pipelined behind it can no longer be framed: dropped.
+        c.send(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n")
+                .as_bytes(),
+        );
+        let cut = read_response(&mut c.reader, false).unwrap_err();
+        assert_eq!(cut.kind(), ErrorKind::UnexpectedEof, "{path}: {cut:?}");
+        c.assert_closed();
+    }
+    let mut c = Client::connect(s.addr);
+    c.send(b"GET /short HTTP/1.1\r\nHost: x\r\n\r\n");
+    let cut = read_response(&mut c.reader, false).unwrap_err();
+    assert_eq!(cut.kind(), ErrorKind::UnexpectedEof, "{cut:?}");
+    let events = s.events.lock().unwrap().clone();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("panicked: mid-stream on purpose")),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn a_job_may_answer_whole_a_head_request_stops_the_producer_and_no_answer_is_a_500() {
+    let sent = Arc::new(AtomicU64::new(0));
+    let router = Router::new()
+        .get(
+            "/answer",
+            offload(|_, _| {
+                Ok(Job::stream(|_, head| {
+                    head.answer(text(404, "no such file"))
+                }))
+            }),
+        )
+        .get(
+            "/unanswered",
+            offload(|_, _| Ok(Job::stream(|_, _head| {}))),
+        )
+        .get("/endless", endless_route(Arc::clone(&sent)))
+        .get("/status", status_route());
+    let s = serve(router, Config::default());
+    let mut c = Client::connect(s.addr);
+    let r = c.get("/answer");
+    assert_eq!((r.status, r.text().as_str()), (404, "no such file"));
+    assert_eq!(c.get("/unanswered").status, 500);
+    // HEAD: the head as GET would have it, no body; the producer is told.
+    c.send(b"HEAD /endless HTTP/1.1\r\nHost: x\r\n\r\n");
+    let head = c.head_response();
+    assert_eq!(head.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(c.get("/answer").status, 404, "the connection goes on");
+    let stopped = common::wait_until(IO_TIMEOUT, || series(s.addr, "eddy_streams_open") == 0.0);
+    assert!(stopped, "the HEAD's producer is still streaming");
+}
+
+#[test]
+fn a_slow_reader_holds_its_producer_back_and_a_client_that_leaves_stops_it() {
+    let (s, sent) = serve_endless();
+    let mut c = Client::connect(s.addr);
+    c.send(b"GET /endless HTTP/1.1\r\nHost: x\r\n\r\n");
+    // The client reads nothing: once the socket buffers and the pipe are
+    // full, the producer blocks, and says so in the metrics.
+    let blocked = common::wait_until(IO_TIMEOUT, || {
+        series(s.addr, "eddy_stream_wait_seconds_total") > 0.0
+            || sent.load(Ordering::Relaxed) > 64 << 20
+    });
+    assert!(blocked, "the producer never waited");
+    let held = sent.load(Ordering::Relaxed);
+    // The pipe (256 KiB), the output buffer (128 KiB) and the kernel's
+    // socket buffers: far below the 64 MiB an unbounded server would take.
+    assert!(held < 16 << 20, "the producer ran ahead by {held} bytes");
+    // Reading lets it go on.
+    let mut buf = vec![0; 1 << 20];
+    let mut read = 0;
+    while read < 8 << 20 {
+        read += c.reader.read(&mut buf).unwrap();
+    }
+    assert!(
+        sent.load(Ordering::Relaxed) > held,
+        "reading did not resume the producer"
+    );
+    // Leaving stops it: no stream, no job left.
+    drop(c);
+    let stopped = common::wait_until(IO_TIMEOUT, || {
+        series(s.addr, "eddy_streams_open") == 0.0 && series(s.addr, "eddy_jobs_running") == 0.0
+    });
+    assert!(stopped, "the producer outlived its client");
+}
+
+#[test]
+fn a_thousand_abandoned_streams_leak_nothing() {
+    let (s, sent) = serve_endless();
+    for _ in 0..1000 {
+        let mut c = Client::connect(s.addr);
+        c.send(b"GET /endless HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut c.reader, &mut line).unwrap();
+        assert!(line.starts_with("HTTP/1.1 200"), "{line:?}");
+    }
+    let settled = common::wait_until(IO_TIMEOUT * 2, || {
+        series(s.addr, "eddy_streams_open") == 0.0
+            && series(s.addr, "eddy_jobs_running") == 0.0
+            && series(s.addr, "eddy_jobs_queued") == 0.0
+            && series(s.addr, "eddy_connections_open") == 1.0 // the /status one
+    });
+    assert!(
+        settled,
+        "after 1000 abandoned streams: {}",
+        Client::connect(s.addr).get("/status").text()
+    );
+}
+
+#[test]
+fn any_thread_can_feed_a_stream_and_the_idle_timeout_cuts_only_a_silent_one() {
+    let router = Router::new()
+        .get(
+            "/ticks",
+            inline(|_, _| {
+                let (response, mut body) = Response::new(StatusCode::OK).streamed(None);
+                std::thread::spawn(move || {
+                    // A tick every 100 ms for a second: longer than the idle
+                    // timeout in all, never silent for that long.
+                    for i in 0..10 {
+                        std::thread::sleep(Duration::from_millis(100));
+                        if body.send(format!("tick {i}\n").as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                    let _ = body.finish();
+                });
+                response
+            }),
+        )
+        .get(
+            "/silent",
+            inline(|_, _| {
+                let (response, mut body) = Response::new(StatusCode::OK).streamed(None);
+                std::thread::spawn(move || {
+                    body.send(b"hello\n").unwrap();
+                    // Then nothing, until the client is gone.
+                    while !body.is_gone() {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                });
+                response
+            }),
+        );
+    let config = Config {
+        idle_timeout: Duration::from_millis(400),
+        ..Config::default()
+    };
+    let s = serve(router, config);
+    let mut c = Client::connect(s.addr);
+    let ticks = c.get("/ticks");
+    assert_eq!(
+        ticks.text(),
+        (0..10).map(|i| format!("tick {i}\n")).collect::<String>()
+    );
+    let mut c = Client::connect(s.addr);
+    c.send_get("/silent");
+    let began = Instant::now();
+    let cut = read_response(&mut c.reader, false).unwrap_err();
+    assert_eq!(cut.kind(), ErrorKind::UnexpectedEof, "{cut:?}");
+    assert!(
+        began.elapsed() >= Duration::from_millis(300),
+        "cut too early"
+    );
+}
+
+#[test]
+fn a_drain_lets_a_stream_say_its_last_words_and_cuts_one_that_never_ends() {
+    let router = Router::new().get(
+        "/events",
+        inline(|_, _| {
+            let (response, mut body) = Response::new(StatusCode::OK).streamed(None);
+            std::thread::spawn(move || {
+                body.send(b"hello\n").unwrap();
+                while !body.is_draining() {
+                    std::thread::sleep(Duration::from_millis(20));
+                    if body.is_gone() {
+                        return;
+                    }
+                }
+                let _ = body.send(b"goodbye\n");
+                let _ = body.finish();
+            });
+            response
+        }),
+    );
+    let s = serve(router, Config::default());
+    let mut c = Client::connect(s.addr);
+    c.send_get("/events");
+    let mut line = String::new();
+    while line != "hello\n" {
+        line.clear();
+        std::io::BufRead::read_line(&mut c.reader, &mut line).unwrap();
+    }
+    s.handle.shutdown().unwrap();
+    let mut rest = String::new();
+    c.reader.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("goodbye\n"), "{rest:?}");
+    assert!(
+        rest.ends_with("0\r\n\r\n"),
+        "the stream was not ended well: {rest:?}"
+    );
+    assert_eq!(s.serving.join().unwrap().unwrap(), Exit::Drained);
+
+    // A stream that does not end is cut when the drain's time is up.
+    let sent = Arc::new(AtomicU64::new(0));
+    let router = Router::new().get("/endless", endless_route(sent));
+    let config = Config {
+        shutdown_timeout: Duration::from_millis(500),
+        ..Config::default()
+    };
+    let s = serve(router, config);
+    let mut c = Client::connect(s.addr);
+    c.send_get("/endless");
+    let reader = std::thread::spawn(move || {
+        let mut sink = vec![0; 1 << 16];
+        loop {
+            match c.reader.read(&mut sink) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    });
+    s.handle.shutdown().unwrap();
+    let exit = s.serving.join().unwrap().unwrap();
+    assert!(matches!(exit, Exit::ShutdownTimedOut { .. }), "{exit:?}");
+    reader.join().unwrap();
+}
