@@ -293,7 +293,7 @@ fn a_slow_reader_holds_its_producer_back_and_a_client_that_leaves_stops_it() {
 
 #[test]
 fn a_thousand_abandoned_streams_leak_nothing() {
-    let (s, sent) = serve_endless();
+    let (s, _) = serve_endless();
     for _ in 0..1000 {
         let mut c = Client::connect(s.addr);
         c.send(b"GET /endless HTTP/1.1\r\nHost: x\r\n\r\n");
