@@ -107,6 +107,7 @@ pub mod config;
 mod connection;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod files;
 pub mod fuzzing;
 pub mod histogram;
 pub mod http;

@@ -4,35 +4,14 @@
 
 mod common;
 
-use common::{Client, Lines, IO_TIMEOUT};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
-/// Where cargo put example `name` (built before the tests run): beside this
-/// test's own binary, in `target/<profile>/examples/`.
-fn example(name: &str) -> PathBuf {
-    let me = std::env::current_exe().unwrap();
-    let profile_dir = me.parent().and_then(|deps| deps.parent()).unwrap();
-    profile_dir.join("examples").join(name)
-}
+use common::{example_path, Client, Example, IO_TIMEOUT};
+use std::process::Command;
 
 #[test]
 fn the_api_example_routes_methods_parameters_and_a_custom_404() {
-    let mut child = Command::new(example("api"))
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run examples/api (built by `cargo test`; by `cargo build --examples` when tests are named)");
-    let stdout = Lines::drain(child.stdout.take().unwrap());
-    let stderr = Lines::drain(child.stderr.take().unwrap());
-    let first = stdout.wait_for(IO_TIMEOUT, |_| true).expect("a first line");
-    let addr = first
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("first line {first:?}"))
-        .parse()
-        .unwrap();
-    let mut c = Client::connect(addr);
+    let app = Example::start("api", &["--addr", "127.0.0.1:0"]);
+    let (stdout, stderr) = (&app.stdout, &app.stderr);
+    let mut c = Client::connect(app.addr);
     let r = c.get("/items/42");
     assert_eq!((r.status, r.text().as_str()), (200, "item 42"));
     c.send(b"POST /items HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello");
@@ -69,13 +48,11 @@ fn the_api_example_routes_methods_parameters_and_a_custom_404() {
         "{lines:#?}"
     );
     assert!(stderr.snapshot().is_empty(), "{:?}", stderr.snapshot());
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[test]
 fn the_embed_example_runs_logs_through_its_host_and_stops_from_code() {
-    let out = Command::new(example("embed"))
+    let out = Command::new(example_path("embed"))
         .output()
         .expect("run examples/embed (built by `cargo test`; by `cargo build --examples` when tests are named)");
     assert!(out.status.success(), "{out:?}");

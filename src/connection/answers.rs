@@ -484,10 +484,13 @@ pub enum After {
 }
 
 impl Logged {
-    /// The record, with the body bytes a streamed answer actually carried.
-    pub(super) fn with_body_bytes(self, bytes: u64) -> Logged {
+    /// The record of a streamed answer: the body bytes it actually
+    /// carried, and its duration until its body ended (nginx's
+    /// `$request_time` also runs to the last byte).
+    pub(super) fn with_body(self, bytes: u64, streaming: Duration) -> Logged {
         Logged {
             body_bytes: bytes as usize,
+            duration: self.duration + streaming,
             ..self
         }
     }

@@ -24,6 +24,8 @@
 //! connection closes after what was written: the client can tell the
 //! answer is incomplete.
 
+use std::time::Instant;
+
 use super::answers::Logged;
 use super::{Closing, Connection, Stream};
 use crate::http::response::{encode_chunk, LAST_CHUNK};
@@ -61,6 +63,8 @@ pub struct Outgoing {
     /// The pipe was empty at the last look: its waker will bring the
     /// connection back, so there is nothing to pump until then.
     waiting: bool,
+    /// When the head left: the access log's duration runs to the body's end.
+    began: Instant,
 }
 
 /// What one [`Outgoing::pump`] came to.
@@ -83,6 +87,7 @@ impl Outgoing {
             sent: 0,
             logged,
             waiting: false,
+            began: Instant::now(),
         }
     }
 
@@ -200,7 +205,7 @@ impl<S: Stream> Connection<S> {
     pub(super) fn log_stream(&self, outgoing: Outgoing) {
         let logged = outgoing
             .logged
-            .map(|logged| logged.with_body_bytes(outgoing.sent));
+            .map(|logged| logged.with_body(outgoing.sent, outgoing.began.elapsed()));
         self.log(logged);
     }
 

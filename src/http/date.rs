@@ -1,4 +1,5 @@
-//! The `Date` header value, formatted once per second.
+//! HTTP dates: the `Date` header value, formatted once per second, and the
+//! dates clients send (`If-Modified-Since`), parsed.
 //!
 //! Every response carries `Date` (RFC 9110 §6.6.1) in IMF-fixdate form
 //! (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7). Its resolution is one
@@ -7,8 +8,12 @@
 //! second. (may_minihttp refreshes its copy twice a second from a timer;
 //! checking on use needs no timer and is never stale.)
 //!
+//! A recipient must accept all three forms RFC 9110 §5.6.7 lists — the
+//! IMF-fixdate, the obsolete RFC 850 form and C's asctime — so
+//! [`parse_http_date`] does, and eddy only ever sends the first.
+//!
 //! The calendar arithmetic is done here, without a date crate: it is twenty
-//! lines, see [`format_http_date`].
+//! lines, see [`format_http_date`] and [`parse_http_date`].
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -140,6 +145,132 @@ impl UtcTime {
     }
 }
 
+/// The moment an HTTP date names, in Unix seconds; `None` if `text` is none
+/// of the three forms (RFC 9110 §5.6.7), names a day that does not exist,
+/// or falls before 1970. A date that is not valid is to be ignored by
+/// whoever asked (RFC 9110 §13.1.3), so `None` is not an error to answer.
+///
+/// ```text
+/// Sun, 06 Nov 1994 08:49:37 GMT     IMF-fixdate
+/// Sunday, 06-Nov-94 08:49:37 GMT    RFC 850 (two-digit year)
+/// Sun Nov  6 08:49:37 1994          asctime
+/// ```
+pub fn parse_http_date(text: &str) -> Option<u64> {
+    let (weekday, rest) = text.split_once([',', ' '])?;
+    let day_names = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    let long_names = [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ];
+    let fields: Vec<&str> = rest.split(' ').filter(|f| !f.is_empty()).collect();
+    let (year, month, day, time) = match fields.as_slice() {
+        // `, 06 Nov 1994 08:49:37 GMT`
+        [day, month, year, time, "GMT"]
+            if day_names.contains(&weekday) && text.get(3..5) == Some(", ") && year.len() == 4 =>
+        {
+            (number(year)?, month_number(month)?, two(day)?, *time)
+        }
+        // `, 06-Nov-94 08:49:37 GMT`
+        [date, time, "GMT"] if long_names.contains(&weekday) && text.contains(',') => {
+            let mut parts = date.split('-');
+            let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+            if parts.next().is_some() || year.len() != 2 {
+                return None;
+            }
+            (
+                rfc850_year(two(year)?),
+                month_number(month)?,
+                two(day)?,
+                *time,
+            )
+        }
+        // ` Nov  6 08:49:37 1994` (the day padded with a space)
+        [month, day, time, year]
+            if day_names.contains(&weekday) && text.as_bytes()[3] == b' ' && year.len() == 4 =>
+        {
+            if day.is_empty() || day.len() > 2 {
+                return None;
+            }
+            (number(year)?, month_number(month)?, number(day)?, *time)
+        }
+        _ => return None,
+    };
+    let mut clock = time.split(':');
+    let (h, m, sec) = (clock.next()?, clock.next()?, clock.next()?);
+    let (h, m, sec) = (two(h)?, two(m)?, two(sec)?);
+    // 60: a leap second, which Unix time folds into the next.
+    if clock.next().is_some() || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    if year < 1970 || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+/// Digits only (no sign, no space), as a number.
+fn number(text: &str) -> Option<u64> {
+    if text.is_empty() || text.len() > 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Exactly two digits.
+fn two(text: &str) -> Option<u64> {
+    if text.len() != 2 {
+        return None;
+    }
+    number(text)
+}
+
+/// `Jan` → 1 … `Dec` → 12 (case-sensitive, as the grammar says).
+fn month_number(name: &str) -> Option<u64> {
+    const NAMES: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    NAMES.iter().position(|n| *n == name).map(|i| i as u64 + 1)
+}
+
+/// An RFC 850 two-digit year: RFC 9110 §5.6.7 reads one that would be more
+/// than 50 years in the future as the most recent past year ending so.
+fn rfc850_year(yy: u64) -> u64 {
+    let this_year = UtcTime::of(SystemTime::now()).year;
+    let year = this_year / 100 * 100 + yy;
+    if year > this_year + 50 {
+        year - 100
+    } else {
+        year
+    }
+}
+
+fn days_in_month(year: u64, month: u64) -> u64 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to `year-month-day` (from 1970 on): the inverse of
+/// [`civil_from_days`], Hinnant's `days_from_civil` in the same eras.
+fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y / 400;
+    let yoe = y - era * 400; // 0..=399
+    let mp = if month > 2 { month - 3 } else { month + 9 }; // month from March
+    let doy = (153 * mp + 2) / 5 + day - 1; // 0..=365
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // 0..=146096
+    era * 146_097 + doe - 719_468
+}
+
 /// Year, month (1..=12) and day (1..=31) of the day `days` after 1970-01-01.
 ///
 /// Howard Hinnant's `civil_from_days`
@@ -204,6 +335,56 @@ mod tests {
         assert_eq!(format(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT"); // 400-year leap
         assert_eq!(format(4_107_542_400), "Mon, 01 Mar 2100 00:00:00 GMT"); // 2100: no 29 Feb
         assert_eq!(format(1_735_689_599), "Tue, 31 Dec 2024 23:59:59 GMT");
+    }
+
+    #[test]
+    fn all_three_forms_parse_to_the_same_moment() {
+        // RFC 9110 §5.6.7's own example, in its three forms.
+        for text in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(parse_http_date(text), Some(784_111_777), "{text}");
+        }
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            parse_http_date("Thursday, 29-Feb-24 23:59:59 GMT"),
+            Some(1_709_251_199)
+        );
+    }
+
+    #[test]
+    fn what_parses_formats_back_the_same() {
+        let mut secs = 0;
+        while secs < 8_000_000_000 {
+            assert_eq!(parse_http_date(&format(secs)), Some(secs), "{secs}");
+            secs += 7_777_777; // about three months, never on a boundary twice
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_date_is_none() {
+        for text in [
+            "",
+            "yesterday",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 nov 1994 08:49:37 GMT",
+            "Sun, 31 Nov 1994 08:49:37 GMT",
+            "Sun, 29 Feb 2100 00:00:00 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49 GMT",
+            "Sun, 06 Nov 1969 08:49:37 GMT",
+            "Sun, 06 Nov +994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT extra",
+            "Sunday, 06-Nov-1994 08:49:37 GMT",
+            "Sun Nov 006 08:49:37 1994",
+            "Sun,06 Nov 1994 08:49:37 GMT",
+            "Sun,Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(parse_http_date(text), None, "{text:?}");
+        }
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! - `status`: status codes and their reason phrases.
 //! - `response`: `Response`, and the encoder.
 //! - `body`: a response body that keeps short texts inline.
-//! - `date`: the `Date` header value, formatted once per second.
+//! - `date`: the `Date` header value, formatted once per second, and
+//!   HTTP dates parsed (`If-Modified-Since`).
+//! - `range`: the `Range` header, for one byte range.
 //!
 //! Because nothing here touches a socket, every rule, and every way a byte
 //! stream can be split across reads, is a plain unit test.
@@ -20,15 +22,17 @@ pub mod chunked;
 pub mod date;
 pub mod decode;
 mod head;
+pub mod range;
 pub mod request;
 pub mod response;
 pub mod status;
 mod target;
 
 pub use body::Body;
-pub use date::{DateCache, UtcTime};
+pub use date::{parse_http_date, DateCache, UtcTime};
 pub use decode::{Decoded, Limits, RequestDecoder};
 pub use head::request_line;
+pub use range::{byte_range, ByteRange};
 pub use request::{Header, Request, Version};
 pub use response::{encode_response, Response, ResponseMeta};
 pub use status::StatusCode;

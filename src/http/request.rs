@@ -94,6 +94,12 @@ impl Request {
         Some(percent_decode_path(raw))
     }
 
+    /// [`path`](Self::path), percent-decoded as a parameter is: `%20` is a
+    /// space, `%2E%2E` is `..`, `+` is itself.
+    pub fn decoded_path(&self) -> Cow<'_, str> {
+        percent_decode_path(self.path())
+    }
+
     /// The header fields in the order received: names as sent, values as
     /// bytes (they may carry non-UTF-8 "obs-text").
     pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {

@@ -157,11 +157,7 @@ impl Server {
 
     /// Sends a signal by name (`"TERM"`, `"INT"`) with the `kill` command.
     pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{name}"), self.pid().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -{name} failed: {status}");
+        signal(self.pid(), name);
     }
 
     /// Polls `try_wait` until the process exits or `timeout` passes.
@@ -721,4 +717,71 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
         }
         thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Where cargo put example `name` (built before the tests run): beside the
+/// running test's own binary, in `target/<profile>/examples/`.
+pub fn example_path(name: &str) -> std::path::PathBuf {
+    let me = std::env::current_exe().unwrap();
+    let profile_dir = me.parent().and_then(|deps| deps.parent()).unwrap();
+    profile_dir.join("examples").join(name)
+}
+
+/// A running example program that prints `listening on http://ADDR…` first.
+/// Killed when dropped.
+pub struct Example {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub stdout: Arc<Lines>,
+    pub stderr: Arc<Lines>,
+}
+
+impl Example {
+    /// Runs example `name` with `args` and waits for its first line.
+    pub fn start(name: &str, args: &[&str]) -> Example {
+        let mut child = Command::new(example_path(name))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("run examples/{name} (built by `cargo test`; by `cargo build --examples` when tests are named): {e}")
+            });
+        let stdout = Lines::drain(child.stdout.take().unwrap());
+        let stderr = Lines::drain(child.stderr.take().unwrap());
+        let first = stdout.wait_for(IO_TIMEOUT, |_| true).expect("a first line");
+        let addr = first
+            .strip_prefix("listening on http://")
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap_or_else(|| panic!("first line {first:?}, stderr {:?}", stderr.snapshot()))
+            .parse()
+            .unwrap();
+        Example {
+            child,
+            addr,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Sends a signal by name (`"TERM"`, `"INT"`) to the example.
+    pub fn signal(&self, name: &str) {
+        signal(self.child.id(), name);
+    }
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends signal `name` (`"TERM"`, `"INT"`) to process `pid` with `kill`.
+pub fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{name}"), pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{name} failed: {status}");
 }

@@ -1,0 +1,282 @@
+//! Static files: a route that streams the files under one directory.
+//!
+//! [`directory`] is an offloaded route whose job does every filesystem
+//! call on a worker — `open`, `stat`, every `read` — and sends the bytes
+//! through a streamed body (`stream.rs`), so a 1 GiB file costs the
+//! server a pipe's worth of memory and the loop never touches the disk.
+//! Why not `sendfile(2)`? It would have the loop thread own the file and
+//! wait on the disk: a page-cache miss blocks every connection for as long
+//! as it takes, the very monster this server exists to keep off the loop.
+//! A read on a worker and a copy into the socket costs one more pass over
+//! the bytes (bench/files.sh measures what that leaves).
+//!
+//! What it answers, in the order RFC 9110 §13.2.2 evaluates it:
+//!
+//! 1. the path, resolved under the root: a `..` or `.` segment, a NUL, or
+//!    a path whose real location (after symlinks) is outside the root is
+//!    **404**, as is a missing file — a client learns nothing about what
+//!    is outside. A directory serves its `index.html`; asked for without
+//!    its trailing slash, it is a **301** to the name with one, so the
+//!    page's relative links resolve inside it (nginx does the same).
+//! 2. `If-Modified-Since` (GET and HEAD only; an invalid date is ignored,
+//!    §13.1.3): not modified since → **304** with `Last-Modified`.
+//! 3. `Range` on a GET (`http/range.rs`): one satisfiable range → **206**
+//!    with `Content-Range`; past the end → **416** with `bytes */len`;
+//!    `If-Range` that is not this file's `Last-Modified` → the whole.
+//! 4. Else **200**, with `Content-Length`, `Last-Modified`, a
+//!    `Content-Type` by extension and `Accept-Ranges: bytes`. A HEAD gets
+//!    the same head and the file is never read.
+//!
+//! A file that shrinks while it is sent ends its body short: the connection
+//! closes before the promised length, and the client can tell.
+
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use crate::http::date::{format_http_date, HTTP_DATE_LEN};
+use crate::http::{byte_range, parse_http_date, ByteRange, Request, Response, StatusCode};
+use crate::job::{CancelToken, Head, Job};
+use crate::router::{offload, Route};
+
+/// Bytes read from the file per `send`: big enough that a gigabyte is
+/// 16,384 trips through the pipe, small enough that four fit under its
+/// high-water mark.
+pub const READ_CHUNK: usize = 64 * 1024;
+
+/// A GET route serving the files under `root`. Mount it on a pattern that
+/// ends in `*path` (`/static/*path`, or `/*path` for every path); the
+/// captured rest names the file. Without such a parameter the request's
+/// whole path does.
+///
+/// The root is taken as it is now: if it cannot be resolved (it does not
+/// exist), every request is a 404.
+pub fn directory(root: impl Into<PathBuf>) -> Route {
+    let root = root.into();
+    // Resolved once, so each request compares against the real root.
+    let root: Arc<Path> = root.canonicalize().unwrap_or(root).into();
+    offload(move |req, _| {
+        let wanted = FileRequest::of(req);
+        let root = Arc::clone(&root);
+        Ok(Job::stream(move |cancel, head| {
+            serve(&root, &wanted, cancel, head)
+        }))
+    })
+}
+
+/// What the job needs of the request, copied off the loop's buffers.
+struct FileRequest {
+    /// The path under the root, percent-decoded.
+    path: String,
+    /// The request's path as sent, for a redirect's `Location`.
+    sent_path: String,
+    head_only: bool,
+    if_modified_since: Option<u64>,
+    range: Option<Vec<u8>>,
+    if_range: Option<Vec<u8>>,
+}
+
+impl FileRequest {
+    fn of(req: &Request) -> FileRequest {
+        let path = match req.param("path") {
+            Some(path) => path.into_owned(),
+            None => req.decoded_path().into_owned(),
+        };
+        let text = |name| std::str::from_utf8(req.header(name)?).ok();
+        FileRequest {
+            path,
+            sent_path: req.path().to_owned(),
+            head_only: req.is_head(),
+            if_modified_since: text("if-modified-since").and_then(parse_http_date),
+            range: req.header("range").map(<[u8]>::to_vec),
+            if_range: req.header("if-range").map(<[u8]>::to_vec),
+        }
+    }
+}
+
+/// The job: answer `wanted` from under `root`, streaming the bytes.
+fn serve(root: &Path, wanted: &FileRequest, cancel: &CancelToken, head: Head) {
+    let (mut file, meta, media) = match open_under(root, &wanted.path) {
+        Lookup::File(file, meta, media) => (file, meta, media),
+        Lookup::Missing => {
+            return head.answer(Response::text(StatusCode::NOT_FOUND, "404 Not Found\n"));
+        }
+        Lookup::Directory if wanted.sent_path.ends_with('/') => {
+            return head.answer(Response::text(StatusCode::NOT_FOUND, "404 Not Found\n"));
+        }
+        Lookup::Directory => {
+            let location = format!("{}/", wanted.sent_path);
+            let response = Response::text(StatusCode::MOVED_PERMANENTLY, "301 Moved Permanently\n")
+                .with_header("Location", location);
+            return head.answer(response);
+        }
+    };
+    let len = meta.len();
+    let modified = modified_secs(&meta);
+    let mut last_modified = [0u8; HTTP_DATE_LEN];
+    format_http_date(modified, &mut last_modified);
+    let last_modified = String::from_utf8_lossy(&last_modified).into_owned();
+
+    // §13.1.3: not modified if its time is at or before the client's.
+    if wanted
+        .if_modified_since
+        .is_some_and(|since| modified <= since)
+    {
+        let response =
+            Response::new(StatusCode::NOT_MODIFIED).with_header("Last-Modified", last_modified);
+        return head.answer(response);
+    }
+    let range = if wanted.head_only || !if_range_holds(wanted, &last_modified) {
+        ByteRange::Whole
+    } else {
+        byte_range(wanted.range.as_deref(), len)
+    };
+    let response = Response::new(StatusCode::OK)
+        .with_content_type(media)
+        .with_header("Last-Modified", last_modified)
+        .with_header("Accept-Ranges", "bytes");
+    let (response, bytes) = match range {
+        ByteRange::Whole => (response, 0..len),
+        ByteRange::Part(bytes) => {
+            let content_range = format!("bytes {}-{}/{len}", bytes.start, bytes.end - 1);
+            let mut response = response.with_header("Content-Range", content_range);
+            response.status = StatusCode::PARTIAL_CONTENT;
+            (response, bytes)
+        }
+        ByteRange::Unsatisfiable => {
+            let response = Response::text(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "416 Range Not Satisfiable\n",
+            )
+            .with_header("Content-Range", format!("bytes */{len}"));
+            return head.answer(response);
+        }
+    };
+    let mut body = head.start(response, Some(bytes.end - bytes.start));
+    if wanted.head_only {
+        // The head is all a HEAD gets; the body's end is never looked at.
+        return;
+    }
+    if bytes.start > 0 && file.seek(SeekFrom::Start(bytes.start)).is_err() {
+        return body.fail("the file could not be read");
+    }
+    let mut left = bytes.end - bytes.start;
+    while left > 0 && !cancel.is_cancelled() {
+        let mut chunk = vec![0; READ_CHUNK.min(left as usize)];
+        match file.read(&mut chunk) {
+            // Shorter than it said: dropping `body` unfinished tells the
+            // client.
+            Ok(0) => return body.fail("the file shrank while it was sent"),
+            Ok(n) => {
+                chunk.truncate(n);
+                left -= n as u64;
+                if body.send_vec(chunk).is_err() {
+                    return;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return body.fail(format!("the file could not be read: {e}")),
+        }
+    }
+    let _ = body.finish();
+}
+
+/// What a path names under the root.
+enum Lookup {
+    /// A regular file (or a directory's `index.html`, asked for with a
+    /// trailing slash), open, with its media type.
+    File(File, Metadata, &'static str),
+    /// A directory asked for without its trailing slash.
+    Directory,
+    /// Nothing, nothing readable, or something outside the root.
+    Missing,
+}
+
+/// Looks `path` up under `root`, refusing every way out of it.
+fn open_under(root: &Path, path: &str) -> Lookup {
+    match find_under(root, path) {
+        Some(found) => found,
+        None => Lookup::Missing,
+    }
+}
+
+fn find_under(root: &Path, path: &str) -> Option<Lookup> {
+    let mut full = root.to_path_buf();
+    for part in Path::new(path.trim_start_matches('/')).components() {
+        match part {
+            Component::Normal(name) => full.push(name),
+            // `..` (and `.`, and a second root) could walk out of the root
+            // before any symlink is resolved: refuse the name, not just the
+            // result.
+            Component::ParentDir
+            | Component::CurDir
+            | Component::RootDir
+            | Component::Prefix(_) => return None,
+        }
+    }
+    if path.contains('\0') {
+        return None;
+    }
+    // A symlink inside the root may point outside it: compare real paths.
+    let mut real = full.canonicalize().ok()?;
+    if !real.starts_with(root) {
+        return None;
+    }
+    if !real.is_dir() && path.ends_with('/') {
+        // `a.txt/`: a file is not a directory (nginx: ENOTDIR, 404).
+        return None;
+    }
+    if real.is_dir() {
+        if !path.is_empty() && !path.ends_with('/') {
+            return Some(Lookup::Directory);
+        }
+        real.push("index.html");
+    }
+    let file = File::open(&real).ok()?;
+    let meta = file.metadata().ok()?;
+    let media = content_type(&real.to_string_lossy());
+    meta.is_file().then_some(Lookup::File(file, meta, media))
+}
+
+/// `Last-Modified` as Unix seconds (HTTP dates have one-second resolution,
+/// and the comparison with `If-Modified-Since` must be at the same).
+fn modified_secs(meta: &Metadata) -> u64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `If-Range` (RFC 9110 §13.1.5): a range is served only if the validator
+/// the client holds is still this file's; eddy sends no ETag, so only an
+/// exact `Last-Modified` date matches. No `If-Range`: it holds.
+fn if_range_holds(wanted: &FileRequest, last_modified: &str) -> bool {
+    match &wanted.if_range {
+        None => true,
+        Some(value) => value == last_modified.as_bytes(),
+    }
+}
+
+/// The media type for a file name's extension; bytes for the rest.
+pub fn content_type(path: &str) -> &'static str {
+    let extension = path.rsplit_once('.').map_or("", |(_, ext)| ext);
+    match extension.to_ascii_lowercase().as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "wasm" => "application/wasm",
+        "pdf" => "application/pdf",
+        "xml" => "application/xml",
+        _ => "application/octet-stream",
+    }
+}
