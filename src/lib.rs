@@ -27,7 +27,8 @@
 //! - The app: [`router`] (which handler answers, inline or offloaded),
 //!   [`job`] ([`Job`], [`CancelToken`]), [`pool`] (worker threads, the
 //!   bounded queue), [`stream`] (the pipe a streamed body crosses from its
-//!   producer to the loop, with backpressure), [`status`] (what an inline handler may see),
+//!   producer to the loop, with backpressure), [`files`] (a directory,
+//!   streamed from the pool) and [`sse`] (server-sent events), [`status`] (what an inline handler may see),
 //!   [`metrics`], and [`demo`] (the seed's app and `heavy_lifting`).
 //! - Shared by the layers: [`config`], [`log`] (what the server reports — access records
 //!   and events — handed to the host's hooks, never printed by the
@@ -119,6 +120,7 @@ pub mod pool;
 pub mod reactor;
 pub mod router;
 pub mod server;
+pub mod sse;
 pub mod status;
 pub mod stream;
 #[cfg(feature = "call")]

@@ -37,7 +37,7 @@ use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A producer's `send` blocks while the pipe holds this many bytes or
 /// more. With [`LOW_WATER`] and the connection's own output bound, this is
@@ -109,6 +109,7 @@ pub fn pipe(length: Option<u64>) -> (BodySender, StreamBody) {
             end: None,
             gone: false,
             draining: false,
+            long_lived: false,
             waker: None,
             armed: true,
             stats: None,
@@ -127,7 +128,8 @@ pub fn pipe(length: Option<u64>) -> (BodySender, StreamBody) {
 /// The shared middle of a pipe.
 struct Pipe {
     state: Mutex<State>,
-    /// Signalled when the pipe drops below [`LOW_WATER`], or is gone.
+    /// Signalled when the pipe drops below [`LOW_WATER`], is gone, or the
+    /// server begins draining.
     space: Condvar,
 }
 
@@ -141,6 +143,9 @@ struct State {
     gone: bool,
     /// The server is draining: a long-lived stream should wind up.
     draining: bool,
+    /// The body may be silent for as long as its producer lives (events):
+    /// the connection's idle timeout does not cut it.
+    long_lived: bool,
     /// Wakes the loop; called (outside the lock) when armed and something
     /// arrives.
     waker: Option<Arc<dyn Fn() + Send + Sync>>,
@@ -234,6 +239,33 @@ impl BodySender {
     /// stream (server-sent events) should send its last words and finish.
     pub fn is_draining(&self) -> bool {
         self.pipe.lock().draining
+    }
+
+    /// Marks the body long-lived: it may stay silent for as long as this
+    /// sender lives — server-sent events that come when something happens —
+    /// so the connection's idle timeout does not cut it while it waits. The
+    /// write-stall bound still does (a client that stops reading), and so
+    /// does the drain's `shutdown_timeout`. Call it before the first send.
+    pub fn long_lived(&mut self) {
+        self.pipe.lock().long_lived = true;
+    }
+
+    /// Waits up to `timeout`, and less if the server begins draining
+    /// (`Ok(true)`) or the client goes (`Err(Gone)`); `Ok(false)` when the
+    /// time is up. A producer that ticks sleeps here, so it says its last
+    /// words the moment a drain begins, not a tick later.
+    pub fn wait_drain(&self, timeout: Duration) -> Result<bool, Gone> {
+        let state = self.pipe.lock();
+        let (state, _) = self
+            .pipe
+            .space
+            .wait_timeout_while(state, timeout, |s| !s.draining && !s.gone)
+            .unwrap_or_else(|e| e.into_inner());
+        if state.gone {
+            Err(Gone)
+        } else {
+            Ok(state.draining)
+        }
     }
 
     fn check(&self) -> Result<(), Gone> {
@@ -406,9 +438,17 @@ impl StreamBody {
     }
 
     /// Tells the producer the server is draining (see
-    /// [`BodySender::is_draining`]); wakes the loop's waker path no further.
+    /// [`BodySender::is_draining`]), waking it if it waits in
+    /// [`BodySender::wait_drain`].
     pub fn drain(&self) {
         self.pipe.lock().draining = true;
+        self.pipe.space.notify_all();
+    }
+
+    /// True if the producer said the body may stay silent for long
+    /// ([`BodySender::long_lived`]).
+    pub fn is_long_lived(&self) -> bool {
+        self.pipe.lock().long_lived
     }
 }
 
@@ -433,7 +473,6 @@ impl fmt::Debug for StreamBody {
 mod tests {
     use super::*;
     use std::sync::mpsc;
-    use std::time::Duration;
 
     /// How long a test waits for a thread to block or wake.
     const PATIENCE: Duration = Duration::from_secs(10);
@@ -527,5 +566,20 @@ mod tests {
         drop(rx);
         assert_eq!(producer.join().unwrap(), Err(Gone));
         gone.recv_timeout(PATIENCE).unwrap();
+    }
+
+    #[test]
+    fn a_drain_wakes_a_producer_that_waits_for_it() {
+        let (tx, rx) = pipe(None);
+        let (waiting, started) = mpsc::channel();
+        let (woke, result) = mpsc::channel();
+        std::thread::spawn(move || {
+            waiting.send(()).unwrap();
+            // Far longer than the test waits: only the drain can end it.
+            woke.send(tx.wait_drain(10 * PATIENCE)).unwrap();
+        });
+        started.recv_timeout(PATIENCE).unwrap();
+        rx.drain();
+        assert_eq!(result.recv_timeout(PATIENCE), Ok(Ok(true)));
     }
 }

@@ -395,7 +395,13 @@ impl<S: Stream> Connection<S> {
     fn leaving(&mut self, then: Option<After>) {
         match then {
             Some(After::Logged(logged)) => self.log(Some(logged)),
-            Some(After::Streamed(outgoing)) => self.streaming = Some(outgoing),
+            Some(After::Streamed(outgoing)) => {
+                self.streaming = Some(outgoing);
+                // Begun after the drain did: it is told at once.
+                if matches!(self.phase, Phase::Draining { .. }) {
+                    self.drain_stream();
+                }
+            }
             None => {}
         }
     }

@@ -42,8 +42,10 @@ pub enum DeadlineKind {
     /// reading and close (gracefully, lingering).
     DrainGrace,
     /// A streamed body is going out and its producer has sent nothing new:
-    /// on expiry (no byte for the idle timeout), close. A stream that sends
-    /// (server-sent events with a heartbeat) is never cut by it.
+    /// on expiry (no byte for the idle timeout), close: a producer silent
+    /// that long is stuck. A stream that sends is never cut by it, nor is
+    /// one its producer marked long-lived (server-sent events, which come
+    /// when something happens).
     StreamIdle,
 }
 
@@ -94,6 +96,8 @@ impl<S: Stream> Connection<S> {
     /// Sets the deadline this connection's state calls for:
     /// - lingering: the linger timeout;
     /// - output pending: the write-stall deadline, renewed on progress;
+    /// - a streamed body waiting for its producer: the stream-idle
+    ///   deadline, renewed on every byte (none for a long-lived one);
     /// - answers pending, or no further request: none (each job has its
     ///   own timeout);
     /// - between requests while the server drains: the end of the grace;
@@ -123,8 +127,11 @@ impl<S: Stream> Connection<S> {
             Phase::Lingering { discarded, .. } => Some((DeadlineKind::Linger, discarded as u64)),
             _ if self.has_output() => Some((DeadlineKind::Write, self.bytes_written)),
             _ if self.streaming.is_some() => {
-                let sent = self.streaming.as_ref().map_or(0, |o| o.sent());
-                Some((DeadlineKind::StreamIdle, sent))
+                self.streaming.as_ref().and_then(|o| {
+                    // A long-lived body (events) waits as long as its
+                    // producer lives; the drain's timeout still ends it.
+                    (!o.is_long_lived()).then(|| (DeadlineKind::StreamIdle, o.sent()))
+                })
             }
             _ if !self.queue.is_empty() || !self.reads_requests() => None,
             Phase::Draining { .. } if self.between_requests() => {

@@ -148,6 +148,11 @@ impl Outgoing {
         self.logged
     }
 
+    /// True if its producer may stay silent for long (server-sent events).
+    pub fn is_long_lived(&self) -> bool {
+        self.body.is_long_lived()
+    }
+
     /// Whether there may be a chunk to take now (not known to be empty).
     pub fn may_have_more(&self) -> bool {
         !self.waiting

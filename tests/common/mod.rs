@@ -317,28 +317,32 @@ pub fn read_response(r: &mut impl BufRead, head: bool) -> io::Result<Response> {
 /// A chunked body, strictly: `size CRLF data CRLF` until a zero size, then
 /// the empty line (no extensions or trailers: eddy sends none).
 fn read_chunked(r: &mut impl BufRead) -> io::Result<Vec<u8>> {
-    let bad = |msg: String| io::Error::new(io::ErrorKind::InvalidData, msg);
     let mut body = Vec::new();
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if r.read_line(&mut line)? == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let size = line
-            .strip_suffix("\r\n")
-            .and_then(|s| usize::from_str_radix(s, 16).ok())
-            .ok_or_else(|| bad(format!("bad chunk size line {line:?}")))?;
-        let mut data = vec![0; size + 2];
-        r.read_exact(&mut data)?;
-        if !data.ends_with(b"\r\n") {
-            return Err(bad("chunk data not followed by CRLF".into()));
-        }
-        if size == 0 {
-            return Ok(body);
-        }
-        body.extend_from_slice(&data[..size]);
+    while let Some(chunk) = read_chunk(r)? {
+        body.extend_from_slice(&chunk);
     }
+    Ok(body)
+}
+
+/// Reads one chunk of a chunked body: its data, or `None` for the last
+/// chunk (no trailers expected). A stream cut short is `UnexpectedEof`.
+pub fn read_chunk(r: &mut impl BufRead) -> io::Result<Option<Vec<u8>>> {
+    let bad = |msg: String| io::Error::new(io::ErrorKind::InvalidData, msg);
+    let mut line = String::new();
+    if r.read_line(&mut line)? == 0 {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    let size = line
+        .strip_suffix("\r\n")
+        .and_then(|s| usize::from_str_radix(s, 16).ok())
+        .ok_or_else(|| bad(format!("bad chunk size line {line:?}")))?;
+    let mut data = vec![0; size + 2];
+    r.read_exact(&mut data)?;
+    if !data.ends_with(b"\r\n") {
+        return Err(bad("chunk data not followed by CRLF".into()));
+    }
+    data.truncate(size);
+    Ok((size > 0).then_some(data))
 }
 
 /// A client connection: a writer and a buffered reader over one socket, both

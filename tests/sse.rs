@@ -1,0 +1,193 @@
+//! Server-sent events over real sockets: a stream that outlives the idle
+//! timeout while it waits for news, the write-stall deadline cutting one
+//! whose client stopped reading, a client that leaves stopping its
+//! producer, and `examples/sse.rs` ticking and saying goodbye on a drain.
+
+mod common;
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use common::{read_chunk, Client, Example, IO_TIMEOUT};
+use eddy::sse::{event_stream, Event};
+use eddy::{inline, Config, Response, Router, Server, StatusCode};
+
+/// Reads the answer's head and returns it as text (status line and fields).
+fn read_head(c: &mut Client) -> String {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        c.reader.read_line(&mut line).unwrap();
+        if line == "\r\n" || line.is_empty() {
+            return head;
+        }
+        head.push_str(&line);
+    }
+}
+
+/// The next event's text, as its chunk carries it; `None` at the end.
+fn next_event(c: &mut Client) -> Option<String> {
+    read_chunk(&mut c.reader)
+        .unwrap()
+        .map(|data| String::from_utf8(data).unwrap())
+}
+
+fn serve(router: Router, config: Config) -> (SocketAddr, eddy::ServerHandle) {
+    let config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        workers: 1,
+        ..config
+    };
+    let server = Server::bind(config, router).unwrap();
+    let addr = server.local_addr().unwrap();
+    let handle = server.handle();
+    std::thread::spawn(move || server.run());
+    (addr, handle)
+}
+
+#[test]
+fn an_event_stream_outlives_the_idle_timeout_but_not_a_client_that_stops_reading() {
+    // `gone` says when the flood's producer learned its client was cut off.
+    let gone = Arc::new(AtomicBool::new(false));
+    let flood_gone = Arc::clone(&gone);
+    let router = Router::new()
+        .get(
+            "/events",
+            inline(move |_, _| {
+                let (answer, mut events) = event_stream();
+                std::thread::spawn(move || {
+                    events.send(&Event::new("first").id("1")).unwrap();
+                    // Silent for several idle timeouts, then news.
+                    let _ = events.wait_drain(Duration::from_millis(1500));
+                    events.send(&Event::new("second").named("late")).unwrap();
+                    events.close().unwrap();
+                });
+                answer
+            }),
+        )
+        .get(
+            "/flood",
+            inline(move |_, _| {
+                let (answer, mut events) = event_stream();
+                let gone = Arc::clone(&flood_gone);
+                std::thread::spawn(move || {
+                    let big = Event::new("x".repeat(16 * 1024));
+                    while events.send(&big).is_ok() {}
+                    gone.store(true, Ordering::SeqCst);
+                });
+                answer
+            }),
+        )
+        .get(
+            "/after",
+            inline(|_, _| Response::text(StatusCode::OK, "after")),
+        );
+    let config = Config {
+        idle_timeout: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let (addr, _handle) = serve(router, config);
+
+    let mut c = Client::connect(addr);
+    c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+    let head = read_head(&mut c);
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(
+        head.contains("Content-Type: text/event-stream\r\n"),
+        "{head}"
+    );
+    assert!(head.contains("Transfer-Encoding: chunked\r\n"), "{head}");
+    assert!(head.contains("Cache-Control: no-store\r\n"), "{head}");
+    assert_eq!(
+        next_event(&mut c).as_deref(),
+        Some("id: 1\ndata: first\n\n")
+    );
+    // 1.5 s of silence, five idle timeouts: the stream is still there.
+    assert_eq!(
+        next_event(&mut c).as_deref(),
+        Some("event: late\ndata: second\n\n")
+    );
+    assert_eq!(next_event(&mut c), None, "closed well: the last chunk");
+    assert_eq!(
+        c.get("/after").text(),
+        "after",
+        "and the connection goes on"
+    );
+
+    // A client that never reads: the write-stall deadline cuts it, and its
+    // producer hears.
+    let mut stalled = Client::connect(addr);
+    stalled.send(b"GET /flood HTTP/1.1\r\nHost: x\r\n\r\n");
+    let cut = common::wait_until(IO_TIMEOUT, || gone.load(Ordering::SeqCst));
+    assert!(cut, "a client that stopped reading held its stream open");
+    drop(stalled);
+}
+
+#[test]
+fn a_client_that_leaves_stops_its_event_producer() {
+    let (gone_tx, gone_rx) = mpsc::channel::<()>();
+    let gone_tx = std::sync::Mutex::new(gone_tx);
+    let router = Router::new().get(
+        "/events",
+        inline(move |_, _| {
+            let (answer, mut events) = event_stream();
+            let gone = gone_tx.lock().unwrap().clone();
+            std::thread::spawn(move || {
+                // A tick every 20 ms until the send fails.
+                while events.wait_drain(Duration::from_millis(20)).is_ok() {
+                    if events.send(&Event::new("tick")).is_err() {
+                        break;
+                    }
+                }
+                let _ = gone.send(());
+            });
+            answer
+        }),
+    );
+    let (addr, _handle) = serve(router, Config::default());
+    let mut c = Client::connect(addr);
+    c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_head(&mut c);
+    assert_eq!(next_event(&mut c).as_deref(), Some("data: tick\n\n"));
+    drop(c);
+    assert!(
+        gone_rx.recv_timeout(IO_TIMEOUT).is_ok(),
+        "the producer outlived its client"
+    );
+}
+
+#[test]
+fn the_sse_example_ticks_and_says_goodbye_when_the_server_drains() {
+    let mut app = Example::start("sse", &["--addr", "127.0.0.1:0"]);
+    let mut c = Client::connect(app.addr);
+    c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+    let head = read_head(&mut c);
+    assert!(
+        head.contains("Content-Type: text/event-stream\r\n"),
+        "{head}"
+    );
+    assert_eq!(
+        next_event(&mut c).as_deref(),
+        Some("id: 1\ndata: tick 1\n\n")
+    );
+    assert_eq!(
+        next_event(&mut c).as_deref(),
+        Some("id: 2\ndata: tick 2\n\n")
+    );
+    app.signal("TERM");
+    // Ticks may cross the signal; the goodbye comes next, then the end.
+    let mut last = next_event(&mut c);
+    while last.as_deref().is_some_and(|e| e.contains("tick")) {
+        last = next_event(&mut c);
+    }
+    assert_eq!(
+        last.as_deref(),
+        Some("event: bye\ndata: the server is shutting down\n\n")
+    );
+    assert_eq!(next_event(&mut c), None);
+    let exit = common::wait_child(&mut app.child, IO_TIMEOUT).expect("it exits after the drain");
+    assert!(exit.success(), "{exit:?}");
+}
