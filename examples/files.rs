@@ -8,6 +8,9 @@
 //!     curl -r 0-99 localhost:8080/notes.txt       # 206, the first 100 bytes
 //!     curl -z notes.txt localhost:8080/notes.txt  # 304 if your copy is as new
 //!
+//! `--trace` prints the loop's turns on stderr: watch a file's chunks cross
+//! from the worker to the socket (docs/architecture.md walks through one).
+//!
 //! SIGINT or SIGTERM drains: downloads under way get `--shutdown-timeout`
 //! (10 s) to finish.
 use std::io::Write;
@@ -17,14 +20,15 @@ use eddy::{files, Config, Router, Server};
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
-    let (mut addr, mut dir) = ("127.0.0.1:8080".to_string(), None);
+    let (mut addr, mut dir, mut trace) = ("127.0.0.1:8080".to_string(), None, false);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--addr" => addr = args.next().expect("--addr needs HOST:PORT"),
+            "--trace" => trace = true,
             _ => dir = Some(arg),
         }
     }
-    let dir = dir.expect("usage: files [--addr HOST:PORT] DIR");
+    let dir = dir.expect("usage: files [--addr HOST:PORT] [--trace] DIR");
     let router = Router::new().get("/*path", files::directory(&dir));
     let config = Config {
         addr: addr.parse().expect("--addr must be IP:PORT"),
@@ -33,6 +37,7 @@ fn main() -> std::io::Result<()> {
         })),
         // A program of its own, not a library's host: it drains on Ctrl-C.
         handle_signals: true,
+        trace,
         ..Config::default()
     };
     let server = Server::bind(config, router)?;

@@ -152,7 +152,8 @@ struct State {
     /// The loop found the pipe empty and waits to be woken.
     armed: bool,
     stats: Option<Arc<StreamStats>>,
-    /// Called once when the pipe goes: a job's cancel token, say.
+    /// Called once when the pipe goes while the producer is still at it: a
+    /// job's cancel token, say.
     on_gone: Option<Box<dyn FnOnce() + Send>>,
 }
 
@@ -361,7 +362,9 @@ impl Drop for Reader {
                 stats.open.fetch_sub(1, Ordering::Relaxed);
             }
         }
-        let on_gone = state.on_gone.take();
+        // A producer that has ended is not stopped: its job finished (and is
+        // counted so), even if its client left before the last bytes did.
+        let on_gone = state.on_gone.take().filter(|_| state.end.is_none());
         drop(state);
         self.0.space.notify_all();
         if let Some(on_gone) = on_gone {
@@ -399,8 +402,9 @@ impl StreamBody {
         }
     }
 
-    /// What to do when the pipe goes (the client left): trip a job's
-    /// cancel token, say. Runs at once if it is gone already.
+    /// What to do when the pipe goes (the client left) before its producer
+    /// ended the body: trip a job's cancel token, say. Runs at once if it
+    /// is gone already.
     pub fn on_gone(&self, hook: Box<dyn FnOnce() + Send>) {
         let mut state = self.pipe.lock();
         if state.gone {

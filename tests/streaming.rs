@@ -117,7 +117,8 @@ fn serve_endless() -> (Running, Arc<AtomicU64>) {
 fn a_streamed_body_goes_out_chunked_and_the_answers_behind_it_wait_their_turn() {
     let router = Router::new()
         .get("/lines", lines_route())
-        .get("/fast", inline(|_, _| text(200, "fast")));
+        .get("/fast", inline(|_, _| text(200, "fast")))
+        .get("/status", status_route());
     let s = serve(router, Config::default());
     let mut c = Client::connect(s.addr);
     c.send(b"GET /lines?n=5000 HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -128,6 +129,13 @@ fn a_streamed_body_goes_out_chunked_and_the_answers_behind_it_wait_their_turn() 
     assert_eq!(streamed.text(), lines(5000));
     let fast = c.response();
     assert_eq!(fast.text(), "fast", "{fast:?}");
+    // A job that wrote its whole body completed; its pipe closing after
+    // the last byte does not count it cancelled.
+    let ended = common::wait_until(IO_TIMEOUT, || {
+        series(s.addr, "eddy_jobs_completed_total") == 1.0
+    });
+    assert!(ended, "the stream's job never completed");
+    assert_eq!(series(s.addr, "eddy_jobs_cancelled_total"), 0.0);
 }
 
 #[test]

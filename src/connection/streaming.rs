@@ -222,3 +222,38 @@ impl<S: Stream> Connection<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::{pipe, HIGH_WATER};
+
+    #[test]
+    fn a_pump_takes_no_more_than_the_output_bound_however_full_the_pipe() {
+        let (mut tx, rx) = pipe(None);
+        let chunk = vec![b'x'; 64 * 1024];
+        // Fill the pipe to its high-water mark (the send that reaches it
+        // does not block; the next would).
+        let mut queued = 0;
+        while queued < HIGH_WATER {
+            tx.send(&chunk).unwrap();
+            queued += chunk.len();
+        }
+        let mut outgoing = Outgoing::new(rx, Framing::Chunked, None);
+        let mut out = Vec::new();
+        assert_eq!(outgoing.pump(&mut out, 0), Pumped::Full);
+        // The bound, plus the one chunk that crossed it and its framing.
+        assert!(
+            out.len() < STREAM_OUTPUT + chunk.len() + 16,
+            "{}",
+            out.len()
+        );
+        // Once written, the rest comes.
+        let written = out.len();
+        assert_eq!(outgoing.pump(&mut out, written), Pumped::Full);
+        tx.finish().unwrap();
+        let written = out.len();
+        assert_eq!(outgoing.pump(&mut out, written), Pumped::Ended(Ok(())));
+        assert!(out.ends_with(LAST_CHUNK));
+    }
+}
