@@ -18,8 +18,12 @@
 //!    is outside. A directory serves its `index.html`; asked for without
 //!    its trailing slash, it is a **301** to the name with one, so the
 //!    page's relative links resolve inside it (nginx does the same).
-//! 2. `If-Modified-Since` (GET and HEAD only; an invalid date is ignored,
-//!    §13.1.3): not modified since → **304** with `Last-Modified`.
+//! 2. `If-None-Match`, then `If-Modified-Since` (GET and HEAD only): eddy
+//!    sends no entity tags, so `If-None-Match: *` (any representation) is a
+//!    **304** and any other list matches nothing — and then, as §13.1.3
+//!    says, `If-Modified-Since` is ignored. Otherwise a valid date the file
+//!    is not newer than → **304** with `Last-Modified`; an invalid one is
+//!    ignored.
 //! 3. `Range` on a GET (`http/range.rs`): one satisfiable range → **206**
 //!    with `Content-Range`; past the end → **416** with `bytes */len`;
 //!    `If-Range` that is not this file's `Last-Modified` → the whole.
@@ -74,6 +78,9 @@ struct FileRequest {
     sent_path: String,
     head_only: bool,
     if_modified_since: Option<u64>,
+    /// `If-None-Match`: `Some(true)` for `*`, `Some(false)` for a list of
+    /// tags (none of which can be this file's).
+    if_none_match: Option<bool>,
     range: Option<Vec<u8>>,
     if_range: Option<Vec<u8>>,
 }
@@ -90,6 +97,7 @@ impl FileRequest {
             sent_path: req.path().to_owned(),
             head_only: req.is_head(),
             if_modified_since: text("if-modified-since").and_then(parse_http_date),
+            if_none_match: req.header("if-none-match").map(|v| v.trim_ascii() == b"*"),
             range: req.header("range").map(<[u8]>::to_vec),
             if_range: req.header("if-range").map(<[u8]>::to_vec),
         }
@@ -119,11 +127,15 @@ fn serve(root: &Path, wanted: &FileRequest, cancel: &CancelToken, head: Head) {
     format_http_date(modified, &mut last_modified);
     let last_modified = String::from_utf8_lossy(&last_modified).into_owned();
 
-    // §13.1.3: not modified if its time is at or before the client's.
-    if wanted
-        .if_modified_since
-        .is_some_and(|since| modified <= since)
-    {
+    // §13.2.2's order: If-None-Match first; only without it, the date
+    // (not modified if the file's time is at or before the client's).
+    let not_modified = match wanted.if_none_match {
+        Some(any) => any,
+        None => wanted
+            .if_modified_since
+            .is_some_and(|since| modified <= since),
+    };
+    if not_modified {
         let response =
             Response::new(StatusCode::NOT_MODIFIED).with_header("Last-Modified", last_modified);
         return head.answer(response);
