@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use eddy::{inline, offload, Config, Exit, Job, Response, Router, Server, StatusCode};
+use eddy::{inline, offload, Config, Exit, Job, Response, Router, StatusCode};
 
 /// Serves `router` on an ephemeral port, on a thread.
 fn serve(router: Router) -> (SocketAddr, JoinHandle<std::io::Result<Exit>>) {
@@ -20,14 +20,14 @@ fn serve(router: Router) -> (SocketAddr, JoinHandle<std::io::Result<Exit>>) {
 }
 
 fn serve_with(router: Router, config: Config) -> (SocketAddr, JoinHandle<std::io::Result<Exit>>) {
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        workers: 1,
-        ..config
-    };
-    let server = Server::bind(config, router).unwrap();
-    let addr = server.local_addr().unwrap();
-    (addr, std::thread::spawn(move || server.run()))
+    let served = common::serve_in_process(
+        router,
+        Config {
+            workers: 1,
+            ..config
+        },
+    );
+    (served.addr, served.serving)
 }
 
 fn text(status: u16, body: &str) -> Response {

@@ -6,14 +6,13 @@
 mod common;
 
 use std::io::BufRead;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use common::{read_chunk, Client, Example, IO_TIMEOUT};
 use eddy::sse::{event_stream, Event};
-use eddy::{inline, Config, Response, Router, Server, StatusCode};
+use eddy::{inline, Config, Response, Router, StatusCode};
 
 /// Reads the answer's head and returns it as text (status line and fields).
 fn read_head(c: &mut Client) -> String {
@@ -33,19 +32,6 @@ fn next_event(c: &mut Client) -> Option<String> {
     read_chunk(&mut c.reader)
         .unwrap()
         .map(|data| String::from_utf8(data).unwrap())
-}
-
-fn serve(router: Router, config: Config) -> (SocketAddr, eddy::ServerHandle) {
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        workers: 1,
-        ..config
-    };
-    let server = Server::bind(config, router).unwrap();
-    let addr = server.local_addr().unwrap();
-    let handle = server.handle();
-    std::thread::spawn(move || server.run());
-    (addr, handle)
 }
 
 #[test]
@@ -89,7 +75,7 @@ fn an_event_stream_outlives_the_idle_timeout_but_not_a_client_that_stops_reading
         idle_timeout: Duration::from_millis(300),
         ..Config::default()
     };
-    let (addr, _handle) = serve(router, config);
+    let addr = common::serve_in_process(router, config).addr;
 
     let mut c = Client::connect(addr);
     c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -147,7 +133,7 @@ fn a_client_that_leaves_stops_its_event_producer() {
             answer
         }),
     );
-    let (addr, _handle) = serve(router, Config::default());
+    let addr = common::serve_in_process(router, Config::default()).addr;
     let mut c = Client::connect(addr);
     c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
     read_head(&mut c);

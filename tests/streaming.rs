@@ -18,9 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use eddy::{
-    inline, offload, Config, Exit, Job, Response, Router, Server, ServerHandle, StatusCode,
-};
+use eddy::{inline, offload, Config, Exit, Job, Response, Router, ServerHandle, StatusCode};
 
 /// A running in-process server.
 struct Running {
@@ -35,18 +33,15 @@ fn serve(router: Router, config: Config) -> Running {
     let events: Arc<Mutex<Vec<String>>> = Arc::default();
     let sink = Arc::clone(&events);
     let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
         workers: 2,
         events: Some(Arc::new(move |e| sink.lock().unwrap().push(e.to_string()))),
         ..config
     };
-    let server = Server::bind(config, router).unwrap();
-    let addr = server.local_addr().unwrap();
-    let handle = server.handle();
+    let served = common::serve_in_process(router, config);
     Running {
-        addr,
-        handle,
-        serving: std::thread::spawn(move || server.run()),
+        addr: served.addr,
+        handle: served.handle,
+        serving: served.serving,
         events,
     }
 }

@@ -789,3 +789,27 @@ pub fn signal(pid: u32, name: &str) {
         .expect("run kill");
     assert!(status.success(), "kill -{name} failed: {status}");
 }
+
+/// A server running in this process, on a thread, on an ephemeral port.
+pub struct InProcess {
+    pub addr: SocketAddr,
+    pub handle: eddy::ServerHandle,
+    pub serving: thread::JoinHandle<io::Result<eddy::Exit>>,
+}
+
+/// Serves `router` with `config` on `127.0.0.1:0` (the config's address is
+/// replaced), on a thread of its own.
+pub fn serve_in_process(router: eddy::Router, config: eddy::Config) -> InProcess {
+    let config = eddy::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        ..config
+    };
+    let server = eddy::Server::bind(config, router).unwrap();
+    let addr = server.local_addr().unwrap();
+    let handle = server.handle();
+    InProcess {
+        addr,
+        handle,
+        serving: thread::spawn(move || server.run()),
+    }
+}
