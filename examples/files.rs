@@ -11,8 +11,8 @@
 //! `--trace` prints the loop's turns on stderr: watch a file's chunks cross
 //! from the worker to the socket (docs/architecture.md walks through one).
 //!
-//! SIGINT or SIGTERM drains: downloads under way get `--shutdown-timeout`
-//! (10 s) to finish.
+//! SIGINT or SIGTERM drains: downloads under way get `Config::shutdown_timeout`
+//! (30 s) to finish.
 use std::io::Write;
 use std::sync::Arc;
 

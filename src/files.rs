@@ -15,15 +15,20 @@
 //! 1. the path, resolved under the root: a `..` or `.` segment, a NUL, or
 //!    a path whose real location (after symlinks) is outside the root is
 //!    **404**, as is a missing file — a client learns nothing about what
-//!    is outside. A directory serves its `index.html`; asked for without
-//!    its trailing slash, it is a **301** to the name with one, so the
-//!    page's relative links resolve inside it (nginx does the same).
+//!    is outside. So is a dot name (`.env`, `.git`), but for
+//!    `.well-known`; and anything but a regular file (a FIFO would hold the
+//!    worker in `open`). A directory serves its `index.html` (checked
+//!    against the root like any name); asked for without its trailing
+//!    slash, it is a **301** to the name with one, so the page's relative
+//!    links resolve inside it (nginx does the same).
 //! 2. `If-None-Match`, then `If-Modified-Since` (GET and HEAD only): eddy
 //!    sends no entity tags, so `If-None-Match: *` (any representation) is a
 //!    **304** and any other list matches nothing — and then, as §13.1.3
 //!    says, `If-Modified-Since` is ignored. Otherwise a valid date the file
-//!    is not newer than → **304** with `Last-Modified`; an invalid one is
-//!    ignored.
+//!    is not newer than → **304** with `Last-Modified`; an invalid one, or
+//!    one later than now, is ignored. (`If-Match` and
+//!    `If-Unmodified-Since`, for writes, are not looked at: this route only
+//!    reads.)
 //! 3. `Range` on a GET (`http/range.rs`): one satisfiable range → **206**
 //!    with `Content-Range`; past the end → **416** with `bytes */len`;
 //!    `If-Range` that is not this file's `Last-Modified` → the whole.
@@ -115,7 +120,10 @@ fn serve(root: &Path, wanted: &FileRequest, cancel: &CancelToken, head: Head) {
             return head.answer(Response::text(StatusCode::NOT_FOUND, "404 Not Found\n"));
         }
         Lookup::Directory => {
-            let location = format!("{}/", wanted.sent_path);
+            // Relative to the name asked for (`./name/`): a `Location` built
+            // from the whole path would turn `//name` into another host.
+            let name = wanted.sent_path.rsplit('/').next().unwrap_or("");
+            let location = format!("./{name}/");
             let response = Response::text(StatusCode::MOVED_PERMANENTLY, "301 Moved Permanently\n")
                 .with_header("Location", location);
             return head.answer(response);
@@ -131,9 +139,12 @@ fn serve(root: &Path, wanted: &FileRequest, cancel: &CancelToken, head: Head) {
     // (not modified if the file's time is at or before the client's).
     let not_modified = match wanted.if_none_match {
         Some(any) => any,
+        // A date later than now is not a valid one (RFC 9110 §13.1.3,
+        // after RFC 7232 §3.3): a client with a clock ahead would never see
+        // a change.
         None => wanted
             .if_modified_since
-            .is_some_and(|since| modified <= since),
+            .is_some_and(|since| modified <= since && since <= now_secs()),
     };
     if not_modified {
         let response =
@@ -218,6 +229,13 @@ fn find_under(root: &Path, path: &str) -> Option<Lookup> {
     let mut full = root.to_path_buf();
     for part in Path::new(path.trim_start_matches('/')).components() {
         match part {
+            // A dot name (`.env`, `.git/`) is a secret more often than a
+            // page: 404, but for `.well-known` (RFC 8615).
+            Component::Normal(name)
+                if name.as_encoded_bytes().starts_with(b".") && name != ".well-known" =>
+            {
+                return None
+            }
             Component::Normal(name) => full.push(name),
             // `..` (and `.`, and a second root) could walk out of the root
             // before any symlink is resolved: refuse the name, not just the
@@ -231,11 +249,7 @@ fn find_under(root: &Path, path: &str) -> Option<Lookup> {
     if path.contains('\0') {
         return None;
     }
-    // A symlink inside the root may point outside it: compare real paths.
-    let mut real = full.canonicalize().ok()?;
-    if !real.starts_with(root) {
-        return None;
-    }
+    let mut real = real_under(root, &full)?;
     if !real.is_dir() && path.ends_with('/') {
         // `a.txt/`: a file is not a directory (nginx: ENOTDIR, 404).
         return None;
@@ -244,12 +258,42 @@ fn find_under(root: &Path, path: &str) -> Option<Lookup> {
         if !path.is_empty() && !path.ends_with('/') {
             return Some(Lookup::Directory);
         }
-        real.push("index.html");
+        // The index may be a symlink too: resolved and checked again.
+        real = real_under(root, &real.join("index.html"))?;
     }
-    let file = File::open(&real).ok()?;
+    // Only a regular file: a FIFO's `open` would wait for a writer, holding
+    // the worker (and a device is nobody's page). Checked before opening,
+    // and opened non-blocking in case it changed in between.
+    if !std::fs::metadata(&real).ok()?.is_file() {
+        return None;
+    }
+    let file = open_nonblocking(&real)?;
     let meta = file.metadata().ok()?;
     let media = content_type(&real.to_string_lossy());
     meta.is_file().then_some(Lookup::File(file, meta, media))
+}
+
+/// `path` with every symlink resolved, if that is still under `root`: a
+/// symlink inside the root may point anywhere.
+fn real_under(root: &Path, path: &Path) -> Option<PathBuf> {
+    let real = path.canonicalize().ok()?;
+    real.starts_with(root).then_some(real)
+}
+
+/// Opens for reading without waiting (`O_NONBLOCK`: a no-op for a regular
+/// file's reads, and no hang if the name became a FIFO).
+fn open_nonblocking(path: &Path) -> Option<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    options.open(path).ok()
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// `Last-Modified` as Unix seconds (HTTP dates have one-second resolution,

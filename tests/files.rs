@@ -33,6 +33,15 @@ impl Tree {
         fs::write(&outside, "secret\n").unwrap();
         std::os::unix::fs::symlink(&outside, root.join("out.txt")).unwrap();
         std::os::unix::fs::symlink(root.join("a.txt"), root.join("in.txt")).unwrap();
+        // A directory whose index is a symlink out; a FIFO (whose `open`
+        // would wait for a writer); a dot file; `.well-known`.
+        fs::create_dir_all(root.join("leak")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("leak/index.html")).unwrap();
+        let fifo = Command::new("mkfifo").arg(root.join("fifo")).status();
+        assert!(fifo.is_ok_and(|s| s.success()), "mkfifo");
+        fs::write(root.join(".env"), "SECRET=1\n").unwrap();
+        fs::create_dir_all(root.join(".well-known")).unwrap();
+        fs::write(root.join(".well-known/security.txt"), "Contact: x\n").unwrap();
         Tree { root, outside }
     }
 
@@ -165,6 +174,9 @@ fn whole_files_heads_ranges_and_not_modified() {
         request(&mut c, "GET", "/a.txt", &[tags, &since]).status,
         200
     );
+    // A date after now is not valid: ignored, not a 304.
+    let future = "If-Modified-Since: Fri, 31 Dec 9999 23:59:59 GMT";
+    assert_eq!(request(&mut c, "GET", "/a.txt", &[future]).status, 200);
     let junk = "If-Modified-Since: yesterday";
     assert_eq!(request(&mut c, "GET", "/a.txt", &[junk]).status, 200);
 
@@ -196,6 +208,11 @@ fn nothing_outside_the_directory_can_be_named() {
         "/nope.txt".to_string(),
         "/a.txt/".to_string(),
         "/a.txt%00".to_string(),
+        "/leak/".to_string(),
+        "/fifo".to_string(),
+        "/fifo".to_string(), // twice: as many as the workers, had they hung
+        "/.env".to_string(),
+        "/%2eenv".to_string(),
         format!("/{}", tree.outside.display()),
     ] {
         let r = request(&mut c, "GET", &path, &[]);
@@ -206,7 +223,12 @@ fn nothing_outside_the_directory_can_be_named() {
     let r = request(&mut c, "GET", "/in.txt", &[]);
     assert_eq!((r.status, r.text().as_str()), (200, "hello files\n"));
     let r = request(&mut c, "GET", "/sub", &[]);
-    assert_eq!((r.status, r.header("location")), (301, Some("/sub/")));
+    assert_eq!((r.status, r.header("location")), (301, Some("./sub/")));
+    // Relative to the name: `//sub` must not send the client to host `sub`.
+    let r = request(&mut c, "GET", "//sub", &[]);
+    assert_eq!((r.status, r.header("location")), (301, Some("./sub/")));
+    let r = request(&mut c, "GET", "/.well-known/security.txt", &[]);
+    assert_eq!((r.status, r.text().as_str()), (200, "Contact: x\n"));
     let r = request(&mut c, "GET", "/sub/", &[]);
     assert_eq!((r.status, r.text().as_str()), (200, "<h1>sub</h1>\n"));
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
