@@ -40,14 +40,14 @@
 //! closes before the promised length, and the client can tell.
 
 use std::fs::{File, Metadata};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use crate::http::date::{format_http_date, HTTP_DATE_LEN};
 use crate::http::{byte_range, parse_http_date, ByteRange, Request, Response, StatusCode};
-use crate::job::{CancelToken, Head, Job};
+use crate::job::{Head, Job};
 use crate::router::{offload, Route};
 
 /// Bytes read from the file per `send`: big enough that a gigabyte is
@@ -69,9 +69,7 @@ pub fn directory(root: impl Into<PathBuf>) -> Route {
     offload(move |req, _| {
         let wanted = FileRequest::of(req);
         let root = Arc::clone(&root);
-        Ok(Job::stream(move |cancel, head| {
-            serve(&root, &wanted, cancel, head)
-        }))
+        Ok(Job::stream(move |_, head| serve(&root, &wanted, head)))
     })
 }
 
@@ -110,7 +108,7 @@ impl FileRequest {
 }
 
 /// The job: answer `wanted` from under `root`, streaming the bytes.
-fn serve(root: &Path, wanted: &FileRequest, cancel: &CancelToken, head: Head) {
+fn serve(root: &Path, wanted: &FileRequest, head: Head) {
     let (mut file, meta, media) = match open_under(root, &wanted.path) {
         Lookup::File(file, meta, media) => (file, meta, media),
         Lookup::Missing => {
@@ -177,33 +175,37 @@ fn serve(root: &Path, wanted: &FileRequest, cancel: &CancelToken, head: Head) {
             return head.answer(response);
         }
     };
-    let mut body = head.start(response, Some(bytes.end - bytes.start));
+    let mut left = bytes.end - bytes.start;
     if wanted.head_only {
-        // The head is all a HEAD gets; the body's end is never looked at.
+        // The head is all a HEAD gets: the file is never read.
+        let _ = head.start(response, Some(left)).finish();
         return;
     }
     if bytes.start > 0 && file.seek(SeekFrom::Start(bytes.start)).is_err() {
-        return body.fail("the file could not be read");
+        return head.answer(Response::error(StatusCode::INTERNAL_SERVER_ERROR));
     }
-    let mut left = bytes.end - bytes.start;
-    while left > 0 && !cancel.is_cancelled() {
+    // Paced: the pool calls this for each piece while the pipe has room,
+    // and the job gives its worker back while the client is slow — two
+    // slow downloads on two workers no longer hold the server.
+    head.start_paced(response, Some(left), move |_| {
+        if left == 0 {
+            return Ok(None);
+        }
         // `read_to_end` into fresh capacity: the bytes are not zeroed first
         // only to be overwritten (a memset of every byte sent, otherwise).
         let want = READ_CHUNK.min(left as usize);
-        let mut chunk = Vec::with_capacity(want);
-        match (&mut file).take(want as u64).read_to_end(&mut chunk) {
+        let mut piece = Vec::with_capacity(want);
+        let n = (&mut file).take(want as u64).read_to_end(&mut piece)?;
+        if n == 0 {
             // Shorter than it said: the client must be told.
-            Ok(0) => return body.fail("the file shrank while it was sent"),
-            Ok(n) => {
-                left -= n as u64;
-                if body.send_vec(chunk).is_err() {
-                    return;
-                }
-            }
-            Err(e) => return body.fail(format!("the file could not be read: {e}")),
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the file shrank while it was sent",
+            ));
         }
-    }
-    let _ = body.finish();
+        left -= n as u64;
+        Ok(Some(piece))
+    });
 }
 
 /// What a path names under the root.

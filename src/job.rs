@@ -15,6 +15,7 @@
 //!   returns. The head reaches the client while the job goes on writing,
 //!   and the job ends when it returns (`stream.rs` has the flow control).
 
+use std::io;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
@@ -111,15 +112,32 @@ impl Job {
 }
 
 /// How a streaming job answers, once. Made by the pool: `send` takes the
-/// answer to the loop.
+/// answer to the loop, `pace` takes a paced body back to the pool.
 pub struct Head {
     send: Box<dyn FnOnce(Response) + Send>,
     cancel: CancelToken,
+    pace: Box<dyn FnOnce(Paced) + Send>,
+}
+
+/// The next piece of a paced body ([`Head::start_paced`]): `Ok(Some(bytes))`,
+/// `Ok(None)` at the end, `Err` to end it failed.
+pub type NextPiece = Box<dyn FnMut(&CancelToken) -> io::Result<Option<Vec<u8>>> + Send>;
+
+/// A body made a piece at a time on the pool: its sender, how to make the
+/// next piece, and the job's token.
+pub(crate) struct Paced {
+    pub(crate) body: BodySender,
+    pub(crate) next: NextPiece,
+    pub(crate) cancel: CancelToken,
 }
 
 impl Head {
-    pub(crate) fn new(cancel: CancelToken, send: Box<dyn FnOnce(Response) + Send>) -> Head {
-        Head { send, cancel }
+    pub(crate) fn new(
+        cancel: CancelToken,
+        send: Box<dyn FnOnce(Response) + Send>,
+        pace: Box<dyn FnOnce(Paced) + Send>,
+    ) -> Head {
+        Head { send, cancel, pace }
     }
 
     /// Answers with a whole response (its body in memory, or none).
@@ -131,15 +149,53 @@ impl Head {
     /// up front) the job then writes into the returned sender; `finish`
     /// ends it. If the client goes, every send fails with `Gone` and the
     /// job's cancel token trips.
+    ///
+    /// The job keeps its worker until it returns, and `send` blocks it
+    /// while the client reads slowly: a few slow clients can hold every
+    /// worker. A body that can be made in pieces — a file — should use
+    /// [`start_paced`](Self::start_paced), which gives the worker back.
     pub fn start(self, head: Response, length: Option<u64>) -> BodySender {
-        let (response, sender) = head.streamed(length);
-        if let Some(body) = response.body.stream() {
-            let cancel = self.cancel.clone();
-            body.on_gone(Box::new(move || cancel.cancel()));
-        }
-        (self.send)(response);
-        sender
+        start(self.send, &self.cancel, head, length)
     }
+
+    /// Answers with `head`, then makes its body a piece at a time on the
+    /// pool: `next` runs on a worker for each piece while the pipe has
+    /// room, and when it fills — the client reads slowly — the job **gives
+    /// its worker back** and is queued again once the loop has taken the
+    /// pipe below its low-water mark. A slow client then costs a pipe, not
+    /// a thread. The job ends when `next` says so (or fails, or panics, or
+    /// the client goes); the closure that called this returns at once.
+    pub fn start_paced(
+        self,
+        head: Response,
+        length: Option<u64>,
+        next: impl FnMut(&CancelToken) -> io::Result<Option<Vec<u8>>> + Send + 'static,
+    ) {
+        let Head { send, cancel, pace } = self;
+        let body = start(send, &cancel, head, length);
+        pace(Paced {
+            body,
+            next: Box::new(next),
+            cancel,
+        });
+    }
+}
+
+/// Sends a streamed head to the loop and returns its body's sender, the
+/// job's token tripped if the client goes before the body ends.
+fn start(
+    send: Box<dyn FnOnce(Response) + Send>,
+    cancel: &CancelToken,
+    head: Response,
+    length: Option<u64>,
+) -> BodySender {
+    let (response, sender) = head.streamed(length);
+    if let Some(body) = response.body.stream() {
+        let cancel = cancel.clone();
+        body.on_gone(Box::new(move || cancel.cancel()));
+    }
+    send(response);
+    sender
 }
 
 impl std::fmt::Debug for Head {

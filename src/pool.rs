@@ -39,11 +39,14 @@ use std::thread::{self, JoinHandle};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::http::Response;
-use crate::job::{CancelToken, Head, Job, Work};
+use crate::job::{CancelToken, Head, Job, Paced, Work};
 use crate::panic_report::{self, PanicReport};
+
+mod paced;
+use paced::Resumed;
 
 /// How a job ended, as its [`Reply`] hears it.
 #[derive(Debug)]
@@ -107,14 +110,17 @@ impl WorkerPool {
     /// queue of at most `queue_capacity` jobs.
     pub fn start(workers: usize, queue_capacity: usize, priority: WorkerPriority) -> WorkerPool {
         let (sender, receiver) = crossbeam_channel::bounded(queue_capacity);
+        // Paced bodies coming back for their next pieces (`paced.rs`).
+        let resumed = crossbeam_channel::unbounded();
         let workers = (0..workers)
             .map(|n| {
                 let receiver = receiver.clone();
+                let resumed = resumed.clone();
                 thread::Builder::new()
                     .name(format!("eddy-worker-{n}"))
                     .spawn(move || {
                         set_priority(priority);
-                        work(receiver)
+                        work(receiver, resumed)
                     })
                     .expect("spawning a worker thread")
             })
@@ -161,24 +167,67 @@ impl WorkerPool {
     }
 }
 
-/// A worker's life: take a task, run it, reply with how it ended.
-fn work(tasks: Receiver<Task>) {
-    // `iter` ends when every Sender is gone: that is the shutdown signal.
-    for Task { job, cancel, reply } in tasks.iter() {
-        // The client left while the job was queued: nobody will read the
-        // answer, so don't compute it.
-        let outcome = if cancel.is_cancelled() {
-            Outcome::Skipped
-        } else {
-            run(job, &cancel, reply.head)
-        };
-        (reply.end)(outcome);
+/// A worker's life: take a task — a new job, or a paced body resumed
+/// (`paced.rs`) — run it, reply with how it ended.
+fn work(tasks: Receiver<Task>, resumed: (Sender<Resumed>, Receiver<Resumed>)) {
+    let (resume_to, resumed) = resumed;
+    loop {
+        crossbeam_channel::select! {
+            recv(resumed) -> stretch => {
+                if let Ok(stretch) = stretch {
+                    stretch();
+                }
+            }
+            // Disconnected when the pool's Sender is gone: the shutdown.
+            recv(tasks) -> task => match task {
+                Ok(task) => run_task(task, &resume_to),
+                Err(_) => return,
+            },
+        }
     }
 }
 
+/// Runs one job and replies with how it ended — or, for a paced body,
+/// leaves the reply to the body's last piece.
+fn run_task(task: Task, resume_to: &Sender<Resumed>) {
+    let Task { job, cancel, reply } = task;
+    // The client left while the job was queued: nobody will read the
+    // answer, so don't compute it.
+    if cancel.is_cancelled() {
+        return (reply.end)(Outcome::Skipped);
+    }
+    // Shared with a paced body, which takes it if the job starts one.
+    let end = Arc::new(Mutex::new(Some(reply.end)));
+    let outcome = run(job, &cancel, reply.head, paced_end(&end, resume_to));
+    let end = end.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(end) = end {
+        end(outcome);
+    }
+}
+
+/// What `Head::start_paced` calls: the job's reply goes with the body.
+fn paced_end(
+    end: &Arc<Mutex<Option<paced::End>>>,
+    resume_to: &Sender<Resumed>,
+) -> Box<dyn FnOnce(Paced) + Send> {
+    let end = Arc::clone(end);
+    let resume_to = resume_to.clone();
+    Box::new(move |body| {
+        let end = end.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(end) = end {
+            paced::pace(body, end, resume_to);
+        }
+    })
+}
+
 /// Runs one job under `catch_unwind`; a streaming one answers through
-/// `head`.
-fn run(job: Job, cancel: &CancelToken, head: Box<dyn FnOnce(Response) + Send>) -> Outcome {
+/// `head`, and may hand a paced body to `pace`.
+fn run(
+    job: Job,
+    cancel: &CancelToken,
+    head: Box<dyn FnOnce(Response) + Send>,
+    pace: Box<dyn FnOnce(Paced) + Send>,
+) -> Outcome {
     match job.0 {
         Work::Whole(work) => match panic_report::catch(|| work(cancel)) {
             Ok(response) => Outcome::Answered(response),
@@ -191,7 +240,7 @@ fn run(job: Job, cancel: &CancelToken, head: Box<dyn FnOnce(Response) + Send>) -
                 flag.store(true, Ordering::Relaxed);
                 head(response);
             });
-            let head = Head::new(cancel.clone(), send);
+            let head = Head::new(cancel.clone(), send, pace);
             match panic_report::catch(|| work(cancel, head)) {
                 Ok(()) if answered.load(Ordering::Relaxed) => Outcome::Streamed,
                 Ok(()) => Outcome::Unanswered,

@@ -114,6 +114,7 @@ pub fn pipe(length: Option<u64>) -> (BodySender, StreamBody) {
             armed: true,
             stats: None,
             on_gone: None,
+            parked: None,
         }),
         space: Condvar::new(),
     });
@@ -155,7 +156,13 @@ struct State {
     /// Called once when the pipe goes while the producer is still at it: a
     /// job's cancel token, say.
     on_gone: Option<Box<dyn FnOnce() + Send>>,
+    /// A producer that gave its thread back until there is room
+    /// ([`BodySender::when_room`]): its sender, and how to resume it.
+    parked: Option<(BodySender, Resume)>,
 }
+
+/// How a parked producer is resumed: given its sender back.
+pub type Resume = Box<dyn FnOnce(BodySender) + Send>;
 
 impl Pipe {
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -269,6 +276,33 @@ impl BodySender {
         }
     }
 
+    /// True if a `send` now would not block: the pipe is under its
+    /// high-water mark. `Err(Gone)` once nobody reads.
+    pub fn has_room(&self) -> Result<bool, Gone> {
+        let state = self.pipe.lock();
+        if state.gone {
+            Err(Gone)
+        } else {
+            Ok(state.buffered < HIGH_WATER)
+        }
+    }
+
+    /// Parks the producer instead of blocking its thread: `resume` gets
+    /// this sender back once the loop has taken the pipe below
+    /// [`LOW_WATER`] (or at once, if it is there already), or when the pipe
+    /// goes — then its next send fails with [`Gone`]. `resume` runs on
+    /// whichever thread made the room, often the loop's: it must only hand
+    /// the work on (the pool's paced streams queue it for a worker).
+    pub fn when_room(self, resume: Resume) {
+        let pipe = Arc::clone(&self.pipe);
+        let mut state = pipe.lock();
+        if state.buffered < LOW_WATER || state.gone {
+            drop(state);
+            return resume(self);
+        }
+        state.parked = Some((self, resume));
+    }
+
     fn check(&self) -> Result<(), Gone> {
         if self.is_gone() {
             Err(Gone)
@@ -365,10 +399,16 @@ impl Drop for Reader {
         // A producer that has ended is not stopped: its job finished (and is
         // counted so), even if its client left before the last bytes did.
         let on_gone = state.on_gone.take().filter(|_| state.end.is_none());
+        let parked = state.parked.take();
         drop(state);
         self.0.space.notify_all();
         if let Some(on_gone) = on_gone {
             on_gone();
+        }
+        // A parked producer learns it is gone by resuming: its next send
+        // fails, and it ends.
+        if let Some((sender, resume)) = parked {
+            resume(sender);
         }
     }
 }
@@ -426,9 +466,13 @@ impl StreamBody {
                 stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             }
             let wake_producer = was_over && state.buffered < LOW_WATER;
+            let parked = wake_producer.then(|| state.parked.take()).flatten();
             drop(state);
             if wake_producer {
                 self.pipe.space.notify_all();
+            }
+            if let Some((sender, resume)) = parked {
+                resume(sender);
             }
             return Next::Chunk(chunk);
         }
@@ -585,5 +629,34 @@ mod tests {
         started.recv_timeout(PATIENCE).unwrap();
         rx.drain();
         assert_eq!(result.recv_timeout(PATIENCE), Ok(Ok(true)));
+    }
+
+    #[test]
+    fn a_parked_producer_resumes_below_low_water_or_when_the_pipe_goes() {
+        let (mut tx, rx) = pipe(None);
+        let chunk = vec![0u8; 64 * 1024];
+        while tx.has_room() == Ok(true) {
+            tx.send(&chunk).unwrap();
+        }
+        let (resumed, back) = mpsc::channel();
+        let again = resumed.clone();
+        tx.when_room(Box::new(move |tx| resumed.send(tx).unwrap()));
+        assert!(back.try_recv().is_err(), "resumed while the pipe was full");
+        // The loop takes chunks; the resume comes as it crosses LOW_WATER.
+        let mut taken = 0;
+        while back.try_recv().is_err() {
+            assert!(matches!(rx.next(), Next::Chunk(_)));
+            taken += 1;
+            assert!(taken <= HIGH_WATER / chunk.len() + 1, "never resumed");
+        }
+        // Parked again, then the loop's end goes: resumed, to find it gone.
+        let (mut tx, rx) = pipe(None);
+        while tx.has_room() == Ok(true) {
+            tx.send(&chunk).unwrap();
+        }
+        tx.when_room(Box::new(move |tx| again.send(tx).unwrap()));
+        drop(rx);
+        let mut tx = back.recv_timeout(PATIENCE).unwrap();
+        assert_eq!(tx.send(b"late"), Err(Gone));
     }
 }

@@ -303,3 +303,30 @@ fn curl_agrees() {
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
     assert!(head.contains("Content-Length: 300000\r\n"), "{head}");
 }
+
+#[test]
+fn stalled_downloads_do_not_hold_the_workers() {
+    let tree = Tree::new("stall", 16);
+    // Sparse: 256 MiB that cost no disk, far more than the socket buffers.
+    let huge = tree.root.join("huge.bin");
+    fs::File::create(&huge).unwrap().set_len(256 << 20).unwrap();
+    let app = tree.serve();
+    // Twice as many downloads as the example has workers, plus two; each
+    // reads its status line and then nothing. A producer that blocked its
+    // worker on a full pipe would leave the small file below queued
+    // behind them until the job timeout (504 after 30 s).
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let stalled: Vec<Client> = (0..2 * workers + 2)
+        .map(|_| {
+            let mut c = Client::connect(app.addr);
+            c.send(b"GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut c.reader, &mut line).unwrap();
+            assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+            c
+        })
+        .collect();
+    let r = Client::connect(app.addr).get("/a.txt");
+    assert_eq!((r.status, r.text().as_str()), (200, "hello files\n"));
+    drop(stalled);
+}
