@@ -24,8 +24,11 @@
 //!
 //! How a stream ends is in the pipe too: `finish` ends it well; a sender
 //! dropped without `finish` (an error, a panic) ends it **failed**, and the
-//! connection then closes without the body's last chunk, so the client
-//! sees an incomplete answer, never a well-formed truncated one. When the
+//! connection then closes without the body's last chunk (or short of its
+//! `Content-Length`), so the client sees an incomplete answer, never a
+//! well-formed truncated one. The one exception is the protocol's: an
+//! HTTP/1.0 body of unknown length ends at the close however it ended, and
+//! such a client cannot tell. When the
 //! loop's end is dropped (the client left, the drain ran out of time),
 //! every `send` after that fails with [`Gone`] and a blocked one wakes.
 //!
@@ -115,6 +118,7 @@ pub fn pipe(length: Option<u64>) -> (BodySender, StreamBody) {
             stats: None,
             on_gone: None,
             parked: None,
+            declined: false,
         }),
         space: Condvar::new(),
     });
@@ -159,6 +163,9 @@ struct State {
     /// A producer that gave its thread back until there is room
     /// ([`BodySender::when_room`]): its sender, and how to resume it.
     parked: Option<(BodySender, Resume)>,
+    /// The loop never wanted the body (a HEAD, a 304): its going is no
+    /// sign that a client left.
+    declined: bool,
 }
 
 /// How a parked producer is resumed: given its sender back.
@@ -398,7 +405,7 @@ impl Drop for Reader {
         }
         // A producer that has ended is not stopped: its job finished (and is
         // counted so), even if its client left before the last bytes did.
-        let on_gone = state.on_gone.take().filter(|_| state.end.is_none());
+        let on_gone = (state.on_gone.take()).filter(|_| state.end.is_none() && !state.declined);
         let parked = state.parked.take();
         drop(state);
         self.0.space.notify_all();
@@ -491,6 +498,13 @@ impl StreamBody {
     pub fn drain(&self) {
         self.pipe.lock().draining = true;
         self.pipe.space.notify_all();
+    }
+
+    /// The body will not be sent (the request was HEAD, or the status has
+    /// no content): when this end goes, the producer's sends fail as
+    /// always, but its job is not told its client left — it did not.
+    pub fn decline(&self) {
+        self.pipe.lock().declined = true;
     }
 
     /// True if the producer said the body may stay silent for long

@@ -149,6 +149,8 @@ fn a_client_that_leaves_stops_its_event_producer() {
 fn the_sse_example_ticks_and_says_goodbye_when_the_server_drains() {
     let mut app = Example::start("sse", &["--addr", "127.0.0.1:0"]);
     let mut c = Client::connect(app.addr);
+    // A second client, connected and idle when the drain begins.
+    let mut late = Client::connect(app.addr);
     c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
     let head = read_head(&mut c);
     assert!(
@@ -169,11 +171,63 @@ fn the_sse_example_ticks_and_says_goodbye_when_the_server_drains() {
     while last.as_deref().is_some_and(|e| e.contains("tick")) {
         last = next_event(&mut c);
     }
-    assert_eq!(
-        last.as_deref(),
-        Some("event: bye\ndata: the server is shutting down\n\n")
-    );
+    let bye = Some("event: bye\ndata: the server is shutting down\n\n");
+    assert_eq!(last.as_deref(), bye);
     assert_eq!(next_event(&mut c), None);
+    // A stream asked for during the drain (within its grace, on a
+    // connection that will close) hears of it at once: its first event is
+    // the goodbye, not a tick a second later.
+    late.send(b"GET /events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    read_head(&mut late);
+    assert_eq!(next_event(&mut late).as_deref(), bye);
     let exit = common::wait_child(&mut app.child, IO_TIMEOUT).expect("it exits after the drain");
     assert!(exit.success(), "{exit:?}");
+}
+
+#[test]
+fn answers_pipelined_behind_an_event_stream_wait_unmade_not_piled_up() {
+    // Each `/big` answer is 1 MiB; the connection's output bound is 1 MiB.
+    // Answers queued behind a stream that may never end count against it,
+    // so the server stops decoding instead of making 60 of them.
+    let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&made);
+    let router = Router::new()
+        .get(
+            "/events",
+            inline(|_, _| {
+                let (answer, mut events) = event_stream();
+                std::thread::spawn(move || {
+                    while events.send(&Event::new("tick")).is_ok() {
+                        if events.wait_drain(Duration::from_millis(50)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                answer
+            }),
+        )
+        .get(
+            "/big",
+            inline(move |_, _| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Response::text(StatusCode::OK, vec![b'b'; 1 << 20])
+            }),
+        )
+        .get("/sync", inline(|_, _| Response::text(StatusCode::OK, "ok")));
+    let addr = common::serve_in_process(router, Config::default()).addr;
+    let mut c = Client::connect(addr);
+    let mut pipelined = b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+    for _ in 0..60 {
+        pipelined.extend_from_slice(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    c.send(&pipelined);
+    read_head(&mut c);
+    assert_eq!(next_event(&mut c).as_deref(), Some("data: tick\n\n"));
+    // Turns after the one that read the batch: it has been decoded as far
+    // as it will be.
+    for _ in 0..3 {
+        assert_eq!(Client::connect(addr).get("/sync").text(), "ok");
+    }
+    let made = made.load(Ordering::SeqCst);
+    assert!(made <= 2, "{made} answers of 1 MiB made behind the stream");
 }

@@ -256,8 +256,13 @@ fn a_job_may_answer_whole_a_head_request_stops_the_producer_and_no_answer_is_a_5
     let head = c.head_response();
     assert_eq!(head.header("transfer-encoding"), Some("chunked"));
     assert_eq!(c.get("/answer").status, 404, "the connection goes on");
-    let stopped = common::wait_until(IO_TIMEOUT, || series(s.addr, "eddy_streams_open") == 0.0);
+    let stopped = common::wait_until(IO_TIMEOUT, || {
+        series(s.addr, "eddy_streams_open") == 0.0 && series(s.addr, "eddy_jobs_running") == 0.0
+    });
     assert!(stopped, "the HEAD's producer is still streaming");
+    // Its body was declined, not abandoned: no client left, so no job was
+    // cancelled (a HEAD used to count as one).
+    assert_eq!(series(s.addr, "eddy_jobs_cancelled_total"), 0.0);
 }
 
 #[test]

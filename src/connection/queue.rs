@@ -71,6 +71,10 @@ pub struct ResponseQueue<P, L> {
     /// Sequence number of `places[0]`. Sequence numbers are never reused on
     /// a connection, so a late or duplicate fill is recognised and refused.
     front_seq: u64,
+    /// Bytes of the answered places still in the queue: output waiting
+    /// behind a slow job or a streamed body, which the connection's output
+    /// bound must count too.
+    encoded_bytes: usize,
 }
 
 impl<P, L> Default for ResponseQueue<P, L> {
@@ -78,6 +82,7 @@ impl<P, L> Default for ResponseQueue<P, L> {
         ResponseQueue {
             places: VecDeque::new(),
             front_seq: 0,
+            encoded_bytes: 0,
         }
     }
 }
@@ -91,6 +96,7 @@ impl<P, L> ResponseQueue<P, L> {
 
     /// Appends a place answered from birth (an interim or error response).
     pub fn push_encoded(&mut self, encoded: Encoded<L>) -> u64 {
+        self.encoded_bytes += encoded.bytes.len();
         self.places.push_back(Place::Encoded(encoded));
         self.back_seq()
     }
@@ -113,7 +119,10 @@ impl<P, L> ResponseQueue<P, L> {
         let Place::Pending(pending) = std::mem::replace(place, placeholder) else {
             unreachable!("checked just above");
         };
-        *place = Place::Encoded(encode(pending));
+        let encoded = encode(pending);
+        let len = encoded.bytes.len();
+        *place = Place::Encoded(encoded);
+        self.encoded_bytes += len;
         true
     }
 
@@ -148,7 +157,10 @@ impl<P, L> ResponseQueue<P, L> {
         }
         self.front_seq += 1;
         match self.places.pop_front() {
-            Some(Place::Encoded(encoded)) => Some(encoded),
+            Some(Place::Encoded(encoded)) => {
+                self.encoded_bytes -= encoded.bytes.len();
+                Some(encoded)
+            }
             _ => unreachable!("checked just above"),
         }
     }
@@ -161,7 +173,13 @@ impl<P, L> ResponseQueue<P, L> {
     /// Empties the queue, oldest place first: the connection is closing
     /// and none of these answers will go out.
     pub fn abandon(&mut self) -> impl Iterator<Item = Place<P, L>> + '_ {
+        self.encoded_bytes = 0;
         self.places.drain(..)
+    }
+
+    /// Bytes of answers encoded and still waiting in the queue.
+    pub fn encoded_bytes(&self) -> usize {
+        self.encoded_bytes
     }
 
     /// The places still waiting for an answer.
@@ -296,5 +314,23 @@ mod tests {
         queue.fill(a, answer("a"));
         assert_eq!(queue.pending().copied().collect::<Vec<_>>(), [2]);
         assert_eq!(queue.len(), 2);
+    }
+
+    #[test]
+    fn the_queue_counts_the_bytes_it_holds() {
+        let mut queue = ResponseQueue::default();
+        let slow = queue.reserve(0);
+        let fast = queue.reserve(0);
+        assert!(queue.fill(fast, answer("12345")));
+        queue.push_encoded(answer("678")(0));
+        assert_eq!(queue.encoded_bytes(), 8, "answers behind a pending one");
+        assert!(queue.fill(slow, answer("ab")));
+        assert_eq!(queue.encoded_bytes(), 10);
+        assert_eq!(drain(&mut queue), ["ab", "12345", "678"]);
+        assert_eq!(queue.encoded_bytes(), 0);
+        queue.reserve(0);
+        queue.push_encoded(answer("xyz")(0));
+        assert_eq!(queue.abandon().count(), 2);
+        assert_eq!(queue.encoded_bytes(), 0);
     }
 }

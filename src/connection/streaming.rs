@@ -216,7 +216,7 @@ impl<S: Stream> Connection<S> {
 
     /// The server is draining: a long-lived stream is told, so its producer
     /// can say its last words and finish.
-    pub(super) fn drain_stream(&self) {
+    pub fn drain_stream(&self) {
         if let Some(outgoing) = &self.streaming {
             outgoing.body.drain();
         }

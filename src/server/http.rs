@@ -136,6 +136,11 @@ impl HttpServer {
             accept_backoff: self.acceptor.backoff_in_force(),
         };
         let driven = conn.drive(reactor, kit, &mut answering);
+        // A stream that began after the drain did — its request answered in
+        // the drain, or on a connection already closing — is told too.
+        if self.draining_since.is_some() {
+            conn.drain_stream();
+        }
         if reactor.is_tracing() {
             let line = trace::driven(id, &driven, conn);
             reactor.trace(|t| t.push_str(&line));
