@@ -26,10 +26,11 @@
 //!   functions, no sockets.
 //! - The app: [`router`] (which handler answers, inline or offloaded),
 //!   [`job`] ([`Job`], [`CancelToken`]), [`pool`] (worker threads, the
-//!   bounded queue), [`stream`] (the pipe a streamed body crosses from its
-//!   producer to the loop, with backpressure), [`files`] (a directory,
-//!   streamed from the pool) and [`sse`] (server-sent events), [`status`] (what an inline handler may see),
-//!   [`metrics`], and [`demo`] (the seed's app and `heavy_lifting`).
+//!   bounded queue, paced bodies), [`stream`] (the pipe a streamed body
+//!   crosses from its producer to the loop, with backpressure), [`files`]
+//!   (a directory, streamed from the pool), [`sse`] (server-sent events),
+//!   [`status`] (what an inline handler may see), [`metrics`], and
+//!   [`demo`] (the seed's app and `heavy_lifting`).
 //! - Shared by the layers: [`config`], [`log`] (what the server reports — access records
 //!   and events — handed to the host's hooks, never printed by the
 //!   library), `histogram`, `panic_report` (a caught panic kept as data).
@@ -49,7 +50,7 @@
 //!   │  │         └──▶ reactor, job, config
 //!   │  └──▶ router ──▶ status ──▶ metrics ──▶ histogram
 //!   │          └──▶ job ──▶ http, stream
-//!   └──▶ pool ──▶ job, panic_report
+//!   └──▶ pool ──▶ job, panic_report, stream
 //! reactor ──▶ histogram            (and nothing else of the crate)
 //! http    ──▶ stream               (a body may be a pipe's loop end)
 //! metrics ──▶ stream               (its counters)
