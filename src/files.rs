@@ -45,7 +45,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use crate::http::date::{format_http_date, HTTP_DATE_LEN};
+use crate::http::date::{format_http_date, now_secs, HTTP_DATE_LEN};
 use crate::http::{byte_range, parse_http_date, ByteRange, Request, Response, StatusCode};
 use crate::job::{Head, Job};
 use crate::router::{offload, Route};
@@ -109,15 +109,9 @@ impl FileRequest {
 
 /// The job: answer `wanted` from under `root`, streaming the bytes.
 fn serve(root: &Path, wanted: &FileRequest, head: Head) {
-    let (mut file, meta, media) = match open_under(root, &wanted.path) {
-        Lookup::File(file, meta, media) => (file, meta, media),
-        Lookup::Missing => {
-            return head.answer(Response::text(StatusCode::NOT_FOUND, "404 Not Found\n"));
-        }
-        Lookup::Directory if wanted.sent_path.ends_with('/') => {
-            return head.answer(Response::text(StatusCode::NOT_FOUND, "404 Not Found\n"));
-        }
-        Lookup::Directory => {
+    let (mut file, meta, media) = match look_up(root, &wanted.path) {
+        Some(Lookup::File(file, meta, media)) => (file, meta, media),
+        Some(Lookup::Directory) if !wanted.sent_path.ends_with('/') => {
             // Relative to the name asked for (`./name/`): a `Location` built
             // from the whole path would turn `//name` into another host.
             let name = wanted.sent_path.rsplit('/').next().unwrap_or("");
@@ -126,6 +120,7 @@ fn serve(root: &Path, wanted: &FileRequest, head: Head) {
                 .with_header("Location", location);
             return head.answer(response);
         }
+        _ => return head.answer(Response::text(StatusCode::NOT_FOUND, "404 Not Found\n")),
     };
     let len = meta.len();
     let modified = modified_secs(&meta);
@@ -215,19 +210,11 @@ enum Lookup {
     File(File, Metadata, &'static str),
     /// A directory asked for without its trailing slash.
     Directory,
-    /// Nothing, nothing readable, or something outside the root.
-    Missing,
 }
 
-/// Looks `path` up under `root`, refusing every way out of it.
-fn open_under(root: &Path, path: &str) -> Lookup {
-    match find_under(root, path) {
-        Some(found) => found,
-        None => Lookup::Missing,
-    }
-}
-
-fn find_under(root: &Path, path: &str) -> Option<Lookup> {
+/// Looks `path` up under `root`, refusing every way out of it: `None` for
+/// nothing, nothing readable, or something outside the root.
+fn look_up(root: &Path, path: &str) -> Option<Lookup> {
     let mut full = root.to_path_buf();
     for part in Path::new(path.trim_start_matches('/')).components() {
         match part {
@@ -290,12 +277,6 @@ fn open_nonblocking(path: &Path) -> Option<File> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
     options.open(path).ok()
-}
-
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// `Last-Modified` as Unix seconds (HTTP dates have one-second resolution,

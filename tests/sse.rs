@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::io::BufRead;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -13,19 +12,6 @@ use std::time::Duration;
 use common::{read_chunk, Client, Example, IO_TIMEOUT};
 use eddy::sse::{event_stream, Event};
 use eddy::{inline, Config, Response, Router, StatusCode};
-
-/// Reads the answer's head and returns it as text (status line and fields).
-fn read_head(c: &mut Client) -> String {
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        c.reader.read_line(&mut line).unwrap();
-        if line == "\r\n" || line.is_empty() {
-            return head;
-        }
-        head.push_str(&line);
-    }
-}
 
 /// The next event's text, as its chunk carries it; `None` at the end.
 fn next_event(c: &mut Client) -> Option<String> {
@@ -79,14 +65,12 @@ fn an_event_stream_outlives_the_idle_timeout_but_not_a_client_that_stops_reading
 
     let mut c = Client::connect(addr);
     c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
-    let head = read_head(&mut c);
-    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
-    assert!(
-        head.contains("Content-Type: text/event-stream\r\n"),
-        "{head}"
-    );
-    assert!(head.contains("Transfer-Encoding: chunked\r\n"), "{head}");
-    assert!(head.contains("Cache-Control: no-store\r\n"), "{head}");
+    // The head alone: the body is read event by event below.
+    let head = c.head_response();
+    assert_eq!((head.version.as_str(), head.status), ("HTTP/1.1", 200));
+    assert_eq!(head.header("content-type"), Some("text/event-stream"));
+    assert_eq!(head.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(head.header("cache-control"), Some("no-store"));
     assert_eq!(
         next_event(&mut c).as_deref(),
         Some("id: 1\ndata: first\n\n")
@@ -136,7 +120,7 @@ fn a_client_that_leaves_stops_its_event_producer() {
     let addr = common::serve_in_process(router, Config::default()).addr;
     let mut c = Client::connect(addr);
     c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
-    read_head(&mut c);
+    c.head_response();
     assert_eq!(next_event(&mut c).as_deref(), Some("data: tick\n\n"));
     drop(c);
     assert!(
@@ -152,11 +136,8 @@ fn the_sse_example_ticks_and_says_goodbye_when_the_server_drains() {
     // A second client, connected and idle when the drain begins.
     let mut late = Client::connect(app.addr);
     c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
-    let head = read_head(&mut c);
-    assert!(
-        head.contains("Content-Type: text/event-stream\r\n"),
-        "{head}"
-    );
+    let head = c.head_response();
+    assert_eq!(head.header("content-type"), Some("text/event-stream"));
     assert_eq!(
         next_event(&mut c).as_deref(),
         Some("id: 1\ndata: tick 1\n\n")
@@ -178,7 +159,7 @@ fn the_sse_example_ticks_and_says_goodbye_when_the_server_drains() {
     // connection that will close) hears of it at once: its first event is
     // the goodbye, not a tick a second later.
     late.send(b"GET /events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    read_head(&mut late);
+    late.head_response();
     assert_eq!(next_event(&mut late).as_deref(), bye);
     let exit = common::wait_child(&mut app.child, IO_TIMEOUT).expect("it exits after the drain");
     assert!(exit.success(), "{exit:?}");
@@ -221,7 +202,7 @@ fn answers_pipelined_behind_an_event_stream_wait_unmade_not_piled_up() {
         pipelined.extend_from_slice(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
     }
     c.send(&pipelined);
-    read_head(&mut c);
+    c.head_response();
     assert_eq!(next_event(&mut c).as_deref(), Some("data: tick\n\n"));
     // Turns after the one that read the batch: it has been decoded as far
     // as it will be.

@@ -349,10 +349,9 @@ fn any_thread_can_feed_a_stream_and_the_idle_timeout_cuts_only_a_silent_one() {
                 let (response, mut body) = Response::new(StatusCode::OK).streamed(None);
                 std::thread::spawn(move || {
                     body.send(b"hello\n").unwrap();
-                    // Then nothing, until the client is gone.
-                    while !body.is_gone() {
-                        std::thread::sleep(Duration::from_millis(50));
-                    }
+                    // Then nothing, until the client is gone (which ends
+                    // the wait at once).
+                    while body.wait_drain(IO_TIMEOUT).is_ok() {}
                 });
                 response
             }),
@@ -387,10 +386,12 @@ fn a_drain_lets_a_stream_say_its_last_words_and_cuts_one_that_never_ends() {
             let (response, mut body) = Response::new(StatusCode::OK).streamed(None);
             std::thread::spawn(move || {
                 body.send(b"hello\n").unwrap();
-                while !body.is_draining() {
-                    std::thread::sleep(Duration::from_millis(20));
-                    if body.is_gone() {
-                        return;
+                // Woken by the drain, not by polling for it.
+                loop {
+                    match body.wait_drain(IO_TIMEOUT) {
+                        Ok(true) => break,
+                        Ok(false) => {}
+                        Err(_gone) => return,
                     }
                 }
                 let _ = body.send(b"goodbye\n");

@@ -567,18 +567,20 @@ fn encode(
     // A streamed body that will be sent (not to a HEAD, not with a status
     // that has no content: then the pipe is dropped, and its producer
     // told), and how its end will be known.
-    let stream = (response.body.stream())
-        .filter(|_| !pending.head_only && !response.status.forbids_content());
-    if stream.is_none() {
-        if let Some(body) = response.body.stream() {
+    let sent = !pending.head_only && !response.status.forbids_content();
+    let stream = response.body.stream().and_then(|body| {
+        if !sent {
             body.decline();
+            return None;
         }
-    }
-    let framing = stream.map(|body| match body.length() {
-        Some(length) => Framing::Length { left: length },
-        None if pending.http10 => Framing::UntilClose,
-        None => Framing::Chunked,
+        let framing = match body.length() {
+            Some(length) => Framing::Length { left: length },
+            None if pending.http10 => Framing::UntilClose,
+            None => Framing::Chunked,
+        };
+        Some((body, framing))
     });
+    let framing = stream.as_ref().map(|(_, framing)| *framing);
     let close = pending.close || goodbye || framing == Some(Framing::UntilClose);
     let meta = ResponseMeta {
         head_only: pending.head_only,
@@ -593,13 +595,13 @@ fn encode(
         body_bytes,
         duration: pending.started.elapsed(),
     });
-    let then = match (stream, framing) {
-        (Some(body), Some(framing)) => Some(After::Streamed(Box::new(Outgoing::new(
+    let then = match stream {
+        Some((body, framing)) => Some(After::Streamed(Box::new(Outgoing::new(
             body.clone(),
             framing,
             logged,
         )))),
-        _ => logged.map(After::Logged),
+        None => logged.map(After::Logged),
     };
     (close, then)
 }

@@ -61,7 +61,7 @@ impl Default for DateCache {
 
 /// Seconds since the Unix epoch; a clock set before 1970 reads as 1970
 /// rather than failing: a wrong `Date` is better than no response.
-fn now_secs() -> u64 {
+pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
