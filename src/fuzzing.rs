@@ -21,7 +21,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
@@ -30,7 +30,7 @@ use crate::config::Config;
 use crate::connection::spares::Spares;
 use crate::connection::{Connection, JobTicket, Kit, Phase, Reply, Respond, Stream};
 use crate::http::{Limits, Request, Response, StatusCode};
-use crate::job::CancelToken;
+use crate::job::{CancelToken, Job};
 use crate::reactor::{Handler, Reactor};
 
 /// A fixed Date header, so the same input always gives the same bytes.
@@ -169,6 +169,19 @@ impl Respond<Harness> for Answers {
     }
 
     fn refused(&mut self, _: &mut Reactor<Harness>, _: StatusCode) {}
+
+    // The harness answers every job itself (`Reply::Later`), so nothing
+    // is ever held for it to release.
+    fn release(
+        &mut self,
+        _: &mut Reactor<Harness>,
+        _: Job,
+        _: u64,
+        _: Option<usize>,
+        _: Instant,
+    ) -> Result<JobTicket, Response> {
+        Err(self.error(StatusCode::SERVICE_UNAVAILABLE))
+    }
 }
 
 /// What one run produced, for the tests to compare.

@@ -163,8 +163,13 @@ impl Head {
     /// room, and when it fills — the client reads slowly — the job **gives
     /// its worker back** and is queued again once the loop has taken the
     /// pipe below its low-water mark. A slow client then costs a pipe, not
-    /// a thread. The job ends when `next` says so (or fails, or panics, or
-    /// the client goes); the closure that called this returns at once.
+    /// a thread. The pieces begin once the job's closure returns — so a
+    /// job that panics after this call fails its body and is reported as
+    /// panicked — and the job ends when `next` says so (or fails, or
+    /// panics, or the client goes). `next` must not return an empty piece
+    /// (`Ok(None)` ends the body): that fails the body as a producer bug.
+    /// Call it from the job's own thread: a body handed over after the
+    /// closure returned is dropped, and fails.
     pub fn start_paced(
         self,
         head: Response,
@@ -196,6 +201,22 @@ fn start(
     }
     send(response);
     sender
+}
+
+impl Job {
+    /// True for a [`Job::stream`] job, whose producer the server starts
+    /// only once its answer can be written.
+    pub(crate) fn streams(&self) -> bool {
+        matches!(self.0, Work::Stream(_))
+    }
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("streams", &self.streams())
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for Head {

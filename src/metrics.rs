@@ -74,8 +74,13 @@ pub struct Gauges {
     pub connections_open: usize,
     /// Jobs waiting for a worker.
     pub jobs_queued: usize,
-    /// Jobs handed to the pool and not yet answered (queued or running).
+    /// Jobs handed to the pool and not yet answered (queued, running,
+    /// parked, or ended on a worker with the news still on its way).
     pub jobs_in_flight: usize,
+    /// Jobs on a worker now, counted by the workers themselves.
+    pub jobs_running: usize,
+    /// Paced bodies parked until their client reads (no worker held).
+    pub jobs_parked: usize,
     /// Worker threads.
     pub workers: usize,
     /// 1 while draining for shutdown.
@@ -246,7 +251,6 @@ impl Metrics {
             family(&mut out, name, "counter", help);
             let _ = writeln!(out, "{name} {value}");
         }
-        let running = gauges.jobs_in_flight.saturating_sub(gauges.jobs_queued);
         let gauge_values = [
             (
                 "eddy_connections_open",
@@ -260,8 +264,13 @@ impl Metrics {
             ),
             (
                 "eddy_jobs_running",
-                "Jobs on a worker now (approximate).",
-                running,
+                "Jobs on a worker now.",
+                gauges.jobs_running,
+            ),
+            (
+                "eddy_jobs_parked",
+                "Paced bodies waiting for their client to read, holding no worker.",
+                gauges.jobs_parked,
             ),
             (
                 "eddy_workers",

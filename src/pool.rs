@@ -34,19 +34,18 @@
 //!   know its host — and the `eddy` binary's is `Idle`, since a server that
 //!   owns its machine should protect its loop's latency.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crate::http::Response;
 use crate::job::{CancelToken, Head, Job, Paced, Work};
 use crate::panic_report::{self, PanicReport};
 
 mod paced;
-use paced::Resumed;
+use paced::{Pacing, Stretch};
 
 /// How a job ended, as its [`Reply`] hears it.
 #[derive(Debug)]
@@ -103,6 +102,13 @@ pub struct WorkerPool {
     /// is what tells idle workers to exit.
     queue: Option<Sender<Task>>,
     workers: Vec<JoinHandle<()>>,
+    /// Paced bodies queued again for a worker (`paced.rs`), kept here so
+    /// the teardown can drain what no worker took.
+    resumed: Receiver<Stretch>,
+    /// Workers running a job or a paced stretch now.
+    running: Arc<AtomicUsize>,
+    /// Paced bodies parked until their client makes room: not running.
+    parked: Arc<AtomicUsize>,
 }
 
 impl WorkerPool {
@@ -111,16 +117,26 @@ impl WorkerPool {
     pub fn start(workers: usize, queue_capacity: usize, priority: WorkerPriority) -> WorkerPool {
         let (sender, receiver) = crossbeam_channel::bounded(queue_capacity);
         // Paced bodies coming back for their next pieces (`paced.rs`).
-        let resumed = crossbeam_channel::unbounded();
+        let (resume_to, resumed) = crossbeam_channel::unbounded();
+        let running = Arc::new(AtomicUsize::new(0));
+        let parked = Arc::new(AtomicUsize::new(0));
+        let pacing = Pacing {
+            resume_to,
+            parked: Arc::clone(&parked),
+        };
         let workers = (0..workers)
             .map(|n| {
-                let receiver = receiver.clone();
-                let resumed = resumed.clone();
+                let worker = Worker {
+                    tasks: receiver.clone(),
+                    resumed: resumed.clone(),
+                    pacing: pacing.clone(),
+                    running: Arc::clone(&running),
+                };
                 thread::Builder::new()
                     .name(format!("eddy-worker-{n}"))
                     .spawn(move || {
                         set_priority(priority);
-                        work(receiver, resumed)
+                        worker.work()
                     })
                     .expect("spawning a worker thread")
             })
@@ -128,6 +144,9 @@ impl WorkerPool {
         WorkerPool {
             queue: Some(sender),
             workers,
+            resumed,
+            running,
+            parked,
         }
     }
 
@@ -149,14 +168,28 @@ impl WorkerPool {
         self.workers.len()
     }
 
-    /// Jobs waiting in the queue for a worker.
+    /// Jobs waiting for a worker: new ones, and paced bodies resumed.
     pub fn queued(&self) -> usize {
-        self.queue.as_ref().map_or(0, Sender::len)
+        self.queue.as_ref().map_or(0, Sender::len) + self.resumed.len()
+    }
+
+    /// Workers running a job (or a paced body's stretch) now: never more
+    /// than [`size`](Self::size).
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::Relaxed)
+    }
+
+    /// Paced bodies parked until their client reads: jobs in flight that
+    /// hold no worker.
+    pub fn parked(&self) -> usize {
+        self.parked.load(Ordering::Relaxed)
     }
 
     /// Closes the queue and waits for every worker to finish its current job
-    /// and exit. The server calls this only after every in-flight request has
-    /// been answered (or cancelled), so the wait is short.
+    /// and exit, then abandons every paced body still queued for a worker:
+    /// its reply is called, none is dropped unheard. The server calls this
+    /// only after every in-flight request has been answered (or cancelled),
+    /// so the wait is short.
     pub fn join(mut self) {
         self.queue = None;
         for worker in self.workers.drain(..) {
@@ -164,60 +197,84 @@ impl WorkerPool {
             // somehow did there is nothing left to clean up.
             let _ = worker.join();
         }
-    }
-}
-
-/// A worker's life: take a task — a new job, or a paced body resumed
-/// (`paced.rs`) — run it, reply with how it ended.
-fn work(tasks: Receiver<Task>, resumed: (Sender<Resumed>, Receiver<Resumed>)) {
-    let (resume_to, resumed) = resumed;
-    loop {
-        crossbeam_channel::select! {
-            recv(resumed) -> stretch => {
-                if let Ok(stretch) = stretch {
-                    stretch();
-                }
-            }
-            // Disconnected when the pool's Sender is gone: the shutdown.
-            recv(tasks) -> task => match task {
-                Ok(task) => run_task(task, &resume_to),
-                Err(_) => return,
-            },
+        // A worker leaves as soon as the job queue closes, and may leave
+        // stretches behind; one resumed after this finds the queue gone
+        // and is abandoned where it resumes (`paced.rs`).
+        for stretch in self.resumed.try_iter() {
+            stretch.abandon();
         }
     }
 }
 
-/// Runs one job and replies with how it ended — or, for a paced body,
-/// leaves the reply to the body's last piece.
-fn run_task(task: Task, resume_to: &Sender<Resumed>) {
+/// What one worker thread holds: the queues it takes work from, what paced
+/// bodies need, and the gauge of workers busy.
+struct Worker {
+    tasks: Receiver<Task>,
+    resumed: Receiver<Stretch>,
+    pacing: Pacing,
+    running: Arc<AtomicUsize>,
+}
+
+impl Worker {
+    /// A worker's life: take a task — a new job, or a paced body resumed
+    /// (`paced.rs`) — run it, reply with how it ended.
+    fn work(self) {
+        loop {
+            crossbeam_channel::select! {
+                recv(self.resumed) -> stretch => {
+                    if let Ok(stretch) = stretch {
+                        self.busy(|| stretch.run(&self.pacing));
+                    }
+                }
+                // Disconnected when the pool's Sender is gone: the shutdown.
+                recv(self.tasks) -> task => match task {
+                    Ok(task) => self.busy(|| run_task(task, &self.pacing)),
+                    Err(_) => return,
+                },
+            }
+        }
+    }
+
+    /// Runs `work`, counted in the running gauge meanwhile.
+    fn busy(&self, work: impl FnOnce()) {
+        self.running.fetch_add(1, Ordering::Relaxed);
+        work();
+        self.running.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Runs one job and replies with how it ended. A paced body the job started
+/// begins only once the job has returned: a job that panics after
+/// `Head::start_paced` then fails its body (the close tells the client) and
+/// is reported as panicked, like any job.
+fn run_task(task: Task, pacing: &Pacing) {
     let Task { job, cancel, reply } = task;
     // The client left while the job was queued: nobody will read the
     // answer, so don't compute it.
     if cancel.is_cancelled() {
         return (reply.end)(Outcome::Skipped);
     }
-    // Shared with a paced body, which takes it if the job starts one.
-    let end = Arc::new(Mutex::new(Some(reply.end)));
-    let outcome = run(job, &cancel, reply.head, paced_end(&end, resume_to));
-    let end = end.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(end) = end {
-        end(outcome);
+    // `Head` is `Send`, so the slot is shared, though the job fills it on
+    // this very thread.
+    let started: Arc<Mutex<Option<Paced>>> = Arc::default();
+    let slot = Arc::clone(&started);
+    let pace = Box::new(move |paced| *lock(&slot) = Some(paced));
+    let outcome = run(job, &cancel, reply.head, pace);
+    let paced = lock(&started).take();
+    match (paced, outcome) {
+        (Some(paced), Outcome::Streamed) => Stretch::new(paced, reply.end).run(pacing),
+        // Dropped, the body ends failed; the panic is the job's outcome.
+        (Some(paced), outcome) => {
+            drop(paced);
+            (reply.end)(outcome)
+        }
+        (None, outcome) => (reply.end)(outcome),
     }
 }
 
-/// What `Head::start_paced` calls: the job's reply goes with the body.
-fn paced_end(
-    end: &Arc<Mutex<Option<paced::End>>>,
-    resume_to: &Sender<Resumed>,
-) -> Box<dyn FnOnce(Paced) + Send> {
-    let end = Arc::clone(end);
-    let resume_to = resume_to.clone();
-    Box::new(move |body| {
-        let end = end.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(end) = end {
-            paced::pace(body, end, resume_to);
-        }
-    })
+/// Locks `slot`, whatever a panicking job did to it.
+fn lock<T>(slot: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    slot.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Runs one job under `catch_unwind`; a streaming one answers through

@@ -56,6 +56,11 @@ pub struct ServerStatus<'a> {
     pub jobs_queued: usize,
     /// Jobs handed to the pool and not yet answered.
     pub jobs_in_flight: usize,
+    /// Jobs on a worker now (never more than `workers`).
+    pub jobs_running: usize,
+    /// Paced bodies waiting for their client to read: in flight, holding
+    /// no worker.
+    pub jobs_parked: usize,
     /// The accept back-off in force after an accept error (zero when
     /// accepting normally).
     pub accept_backoff: Duration,
@@ -81,6 +86,8 @@ impl ServerStatus<'_> {
             connections_open: self.open_connections,
             jobs_queued: self.jobs_queued,
             jobs_in_flight: self.jobs_in_flight,
+            jobs_running: self.jobs_running,
+            jobs_parked: self.jobs_parked,
             workers: self.workers,
             draining: self.draining,
             accept_backoff: self.accept_backoff,

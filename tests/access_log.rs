@@ -162,7 +162,7 @@ fn json_lines() {
     let lines = exercise(&["--log-format", "json"]);
     let line = |request: &str, status: u16, bytes: &str, referer: &str, agent: &str| {
         format!(
-            r#"{{"time":"<iso>","peer":"127.0.0.1:<n>","request_line":{request},"status":{status},"body_bytes":{bytes},"referer":{referer},"user_agent":{agent},"duration":<dur>}}"#
+            r#"{{"time":"<iso>","peer":"127.0.0.1:<n>","request_line":{request},"status":{status},"body_bytes":{bytes},"cut_short":false,"referer":{referer},"user_agent":{agent},"duration":<dur>}}"#
         )
     };
     let golden = [

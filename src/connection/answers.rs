@@ -19,8 +19,11 @@ use super::queue::Place;
 use super::streaming::{Framing, Outgoing};
 use super::{Closing, Connection, Phase, Stream};
 use crate::http::response::CONTINUE;
-use crate::http::{encode_response, Decoded, Request, Response, ResponseMeta, StatusCode, Version};
-use crate::job::CancelToken;
+use crate::http::{
+    encode_response, Decoded, Request, RequestDecoder, Response, ResponseMeta, StatusCode,
+    Version,
+};
+use crate::job::{CancelToken, Job};
 use crate::log::AccessRecord;
 use crate::reactor::{Handler, Reactor, TimerKey};
 
@@ -61,6 +64,18 @@ pub trait Respond<H: Handler> {
     /// The decoder refused bytes with `status`; its answer is queued
     /// already (for counting).
     fn refused(&mut self, reactor: &mut Reactor<H>, status: StatusCode);
+
+    /// A job held by [`Reply::Held`] reached the front of its
+    /// connection's line: submit it now. Its ticket, or the answer to give
+    /// instead (503 when the pool's queue is full).
+    fn release(
+        &mut self,
+        reactor: &mut Reactor<H>,
+        job: Job,
+        seq: u64,
+        route: Option<usize>,
+        decoded: Instant,
+    ) -> Result<JobTicket, Response>;
 }
 
 /// An answer to a request, as a [`Respond`] gives it.
@@ -79,6 +94,29 @@ pub enum Reply {
         /// The job's token and timeout timer.
         job: JobTicket,
     },
+    /// A streaming job, held until its answer reaches the front of the
+    /// line, then handed to [`Respond::release`]. An answer that cannot be
+    /// written yet needs no bytes yet: a producer started behind another
+    /// stream would fill its pipe and block its worker until that stream
+    /// ended — W such connections held all W workers, and the paced bodies
+    /// in front of them, which needed a worker to go on, never did.
+    Held {
+        /// The route that offloaded it.
+        route: Option<usize>,
+        /// The job, not yet submitted.
+        job: Job,
+    },
+}
+
+/// The job behind a request's place, if its route offloaded it.
+#[derive(Debug)]
+pub(super) enum Offloaded {
+    /// Answered on the loop: no job.
+    No,
+    /// A streaming job waiting for its place to reach the front.
+    Held(Job),
+    /// Submitted: its token and timeout timer.
+    Submitted(JobTicket),
 }
 
 /// What the connection holds on to for an offloaded request's job.
@@ -107,8 +145,8 @@ pub struct Pending {
     seen: Option<Box<Seen>>,
     /// The route answering it, for the metrics.
     route: Option<usize>,
-    /// Set for offloaded requests: the job working on the answer.
-    pub(super) job: Option<JobTicket>,
+    /// For offloaded requests: the job that will bring the answer.
+    pub(super) job: Offloaded,
 }
 
 /// What filling a place did.
@@ -132,7 +170,10 @@ pub enum Filled {
 impl Filled {
     fn of(pending: &Pending) -> Filled {
         Filled::Placed {
-            job: pending.job.clone(),
+            job: match &pending.job {
+                Offloaded::Submitted(ticket) => Some(ticket.clone()),
+                Offloaded::No | Offloaded::Held(_) => None,
+            },
             route: pending.route,
             started: pending.started,
         }
@@ -247,7 +288,7 @@ impl<S: Stream> Connection<S> {
             started,
             seen: seen.or_else(|| self.access_log.is_some().then(|| Seen::of(request))),
             route: None,
-            job: None,
+            job: Offloaded::No,
         });
         match respond.respond(reactor, request, seq, started) {
             Reply::Now { route, response } => {
@@ -259,24 +300,66 @@ impl<S: Stream> Connection<S> {
             Reply::Later { route, job } => {
                 if let Some(pending) = self.queue.pending_mut(seq) {
                     pending.route = route;
-                    pending.job = Some(job);
+                    pending.job = Offloaded::Submitted(job);
+                }
+            }
+            Reply::Held { route, job } => {
+                if let Some(pending) = self.queue.pending_mut(seq) {
+                    pending.route = route;
+                    pending.job = Offloaded::Held(job);
                 }
             }
         }
+    }
+
+    /// Submits the job held at the front of the line, if one is (see
+    /// [`Reply::Held`]): nothing is written before it, so its producer's
+    /// bytes can go out as it makes them.
+    pub(super) fn release_front<H: Handler, R: Respond<H>>(
+        &mut self,
+        reactor: &mut Reactor<H>,
+        date: &[u8],
+        respond: &mut R,
+    ) {
+        if self.streaming.is_some() {
+            return;
+        }
+        let Some((seq, pending)) = self.queue.front_pending_mut() else {
+            return;
+        };
+        let Offloaded::Held(job) = std::mem::replace(&mut pending.job, Offloaded::No) else {
+            return;
+        };
+        let (route, started) = (pending.route, pending.started);
+        match respond.release(reactor, job, seq, route, started) {
+            Ok(ticket) => pending.job = Offloaded::Submitted(ticket),
+            Err(response) => {
+                self.fill(seq, response, date);
+            }
+        }
+    }
+
+    /// True if the front of the line holds a job waiting to be submitted.
+    pub(super) fn front_is_held(&self) -> bool {
+        self.streaming.is_none()
+            && self
+                .queue
+                .front_pending()
+                .is_some_and(|pending| matches!(pending.job, Offloaded::Held(_)))
     }
 
     /// Puts the answer to request `seq` in its place. While draining, and
     /// after the client's FIN (no request can follow it), the last answer
     /// says `Connection: close` and ends the connection — the last one *so
     /// far*: with bytes of another request already buffered, that request
-    /// is answered too, and its answer says goodbye instead. (After a FIN,
-    /// buffered bytes that never become a whole request leave the last
-    /// whole one's answer as it was; the connection closes after it all
-    /// the same.)
+    /// is answered too, and its answer says goodbye instead. After a FIN,
+    /// buffered bytes that can never become a whole request do not count:
+    /// the connection closes after the last whole one, so its answer says
+    /// so (`no_request_follows`).
     pub fn fill(&mut self, seq: u64, response: Response, date: &[u8]) -> Filled {
         let draining = matches!(self.phase, Phase::Draining { .. });
         let last_call = draining || self.ready.eof;
-        let goodbye = last_call && self.queue.is_last(seq) && self.between_requests();
+        let goodbye = last_call && self.queue.is_last(seq) && self.no_request_follows();
         let filled;
         let mut closes = false;
         // The oldest request, with no streamed body still going out before
@@ -319,6 +402,37 @@ impl<S: Stream> Connection<S> {
         filled
     }
 
+    /// True if no request will be answered after those decoded so far:
+    /// nothing of one is buffered, or — once the client's FIN is in, so the
+    /// buffered bytes are all there will ever be — what is buffered cannot
+    /// complete one. Asked only when the client or the server is ending the
+    /// connection, so the probe below is off the keep-alive path.
+    fn no_request_follows(&self) -> bool {
+        if self.between_requests() {
+            return true;
+        }
+        if !self.ready.eof {
+            return false; // the rest of a request may still be on its way
+        }
+        // Reading stopped, or a request is half-decoded with every byte
+        // in: nothing more will be decoded.
+        if !self.reads_requests() || !self.decoder.is_idle() {
+            return true;
+        }
+        // Mid-`answer`, at a request boundary: would the bytes left make a
+        // request (or a refusal, which is an answer too)? A fresh decoder
+        // on a copy of the limits says, touching nothing.
+        // (A `100 Continue` is no answer: look on past it, at the body.)
+        let mut probe = RequestDecoder::new(self.decoder.limits());
+        let mut rest = &self.inbuf[self.in_pos..];
+        loop {
+            match probe.decode(rest) {
+                (used, Decoded::Continue) => rest = &rest[used..],
+                (_, found) => return matches!(found, Decoded::Incomplete),
+            }
+        }
+    }
+
     /// The job for place `seq` ran out of time: tell it to stop, answer
     /// `response` (a 504) in its place. `Unwanted` if the place was
     /// answered meanwhile.
@@ -354,6 +468,7 @@ impl<S: Stream> Connection<S> {
             status: response.status.as_u16(),
             body_bytes,
             duration: Duration::ZERO,
+            cut_short: false,
         });
         self.queue.push_encoded(Encoded {
             bytes,
@@ -363,9 +478,10 @@ impl<S: Stream> Connection<S> {
     }
 
     /// Gives up every answer still in line (the connection is closing, or
-    /// a failed stream broke its framing): jobs are told to stop, and each
-    /// answer is logged as nginx logs a client that left, status 499.
-    pub(super) fn abandon_queue(&mut self) {
+    /// a failed stream broke its framing): each job is given up
+    /// ([`give_up`]), and each answer is logged as nginx logs a client that
+    /// left, status 499.
+    pub(super) fn abandon_queue<H: Handler>(&mut self, reactor: &mut Reactor<H>) {
         if self.queue.is_empty() {
             return;
         }
@@ -373,14 +489,17 @@ impl<S: Stream> Connection<S> {
         for place in places {
             let logged = match place {
                 Place::Pending(pending) => {
-                    if let Some(job) = &pending.job {
-                        job.cancel.cancel();
+                    match &pending.job {
+                        Offloaded::Submitted(job) => give_up(job, reactor),
+                        // Never submitted: dropped, it never runs.
+                        Offloaded::Held(_) | Offloaded::No => {}
                     }
                     pending.seen.map(|seen| Logged {
                         seen: Some(seen),
                         status: ABANDONED,
                         body_bytes: 0,
                         duration: pending.started.elapsed(),
+                        cut_short: false,
                     })
                 }
                 Place::Encoded(encoded) => match encoded.then {
@@ -397,12 +516,26 @@ impl<S: Stream> Connection<S> {
 
     /// What happens as an answer's bytes leave the queue: its line is
     /// logged, or its streamed body starts.
+    /// Its record waits until its bytes are written (`unwritten.rs`).
     fn leaving(&mut self, then: Option<After>) {
+        let end = self.output_end();
         match then {
-            Some(After::Logged(logged)) => self.log(Some(logged)),
-            Some(After::Streamed(outgoing)) => self.streaming = Some(outgoing),
+            Some(After::Logged(logged)) => {
+                let body = logged.body_bytes as u64;
+                self.unwritten.hold(logged, end - body, body, end);
+            }
+            Some(After::Streamed(mut outgoing)) => {
+                outgoing.begins_at(end);
+                self.streaming = Some(outgoing);
+            }
             None => {}
         }
+    }
+
+    /// The output offset just past the last byte in the output buffer,
+    /// counted from the connection's first byte written.
+    pub(super) fn output_end(&self) -> u64 {
+        self.bytes_written - self.out_pos as u64 + self.out.len() as u64
     }
 
     /// Hands an answer's record to the access log as it goes out.
@@ -415,6 +548,7 @@ impl<S: Stream> Connection<S> {
                 request_line: seen.map(|s| s.request_line.as_str()),
                 status: logged.status,
                 body_bytes: logged.body_bytes,
+                cut_short: logged.cut_short,
                 referer: seen.and_then(|s| s.referer.as_deref()),
                 user_agent: seen.and_then(|s| s.user_agent.as_deref()),
                 duration: logged.duration,
@@ -425,9 +559,9 @@ impl<S: Stream> Connection<S> {
     /// Moves the answers that may leave (answered places at the front of
     /// the queue) into the output buffer and writes as much as the socket
     /// takes; returns the bytes written. An error means the client is gone.
-    pub(super) fn flush(&mut self) -> io::Result<usize> {
+    pub(super) fn flush<H: Handler>(&mut self, reactor: &mut Reactor<H>) -> io::Result<usize> {
         // A streamed body holds the front of the line until it ends.
-        while self.pump_stream() {
+        while self.pump_stream(reactor) {
             let Some(encoded) = self.queue.pop_encoded() else {
                 break;
             };
@@ -451,6 +585,9 @@ impl<S: Stream> Connection<S> {
             }
         }
         self.bytes_written += written as u64;
+        while let Some(logged) = self.unwritten.next_written(self.bytes_written) {
+            self.log(Some(logged));
+        }
         if self.out_pos == self.out.len() {
             self.out.clear();
             self.out_pos = 0;
@@ -469,6 +606,15 @@ impl<S: Stream> Connection<S> {
     }
 }
 
+/// The one place a connection gives up a job whose answer it no longer
+/// wants: its token trips (a queued job is skipped, a running one told to
+/// stop) and its timeout timer is disarmed. The job is counted, once, as
+/// cancelled when its outcome comes back to the loop (`server/jobs.rs`).
+fn give_up<H: Handler>(job: &JobTicket, reactor: &mut Reactor<H>) {
+    job.cancel.cancel();
+    reactor.cancel(job.timer);
+}
+
 /// What the access log will say about an answer, kept with it until it
 /// leaves the queue, so lines come in request order.
 #[derive(Debug, PartialEq, Eq)]
@@ -477,6 +623,9 @@ pub struct Logged {
     status: u16,
     body_bytes: usize,
     duration: Duration,
+    /// The answer did not go out whole: its connection closed first, or
+    /// its streamed body failed.
+    cut_short: bool,
 }
 
 /// What leaves the queue with an answer's bytes.
@@ -492,10 +641,21 @@ impl Logged {
     /// The record of a streamed answer: the body bytes it actually
     /// carried, and its duration until its body ended (nginx's
     /// `$request_time` also runs to the last byte).
-    pub(super) fn with_body(self, bytes: u64, streaming: Duration) -> Logged {
+    pub(super) fn with_body(self, bytes: u64, streaming: Duration, whole: bool) -> Logged {
         Logged {
             body_bytes: bytes as usize,
             duration: self.duration + streaming,
+            cut_short: !whole,
+            ..self
+        }
+    }
+
+    /// The record of an answer the socket did not take whole: `body`
+    /// bytes of its body went out.
+    pub(super) fn cut(self, body: u64) -> Logged {
+        Logged {
+            body_bytes: body as usize,
+            cut_short: true,
             ..self
         }
     }
@@ -594,6 +754,7 @@ fn encode(
         status: response.status.as_u16(),
         body_bytes,
         duration: pending.started.elapsed(),
+        cut_short: false,
     });
     let then = match stream {
         Some((body, framing)) => Some(After::Streamed(Box::new(Outgoing::new(

@@ -40,6 +40,9 @@ mod input;
 pub mod queue;
 pub mod spares;
 mod streaming;
+#[cfg(test)]
+mod tests;
+mod unwritten;
 
 pub use answers::{Filled, JobTicket, Pending, Reply, Respond};
 pub use deadline::Expiry;
@@ -59,6 +62,7 @@ use crate::reactor::{Handler, Reactor, TimerKey};
 use deadline::Deadline;
 use queue::ResponseQueue;
 use spares::Spares;
+use unwritten::Unwritten;
 
 /// Rounds of read → decode → answer → write one connection gets per drive.
 /// A client that pipelines without pause could otherwise keep the loop on
@@ -187,8 +191,10 @@ pub struct Connection<S> {
     /// The streamed body going out now, holding the front of the line
     /// (`streaming.rs`).
     streaming: Option<Box<streaming::Outgoing>>,
-    /// Where each answer's record goes as it leaves, if anywhere.
+    /// Where each answer's record goes once it is written, if anywhere.
     access_log: Option<AccessLog>,
+    /// Records whose answers are not all written yet (`unwritten.rs`).
+    unwritten: Unwritten<answers::Logged>,
     /// Decoding stopped on a limit (pipeline depth, pending output) with
     /// input left: once answers leave, decode again without an event.
     decode_paused: bool,
@@ -219,6 +225,7 @@ impl<S: Stream> Connection<S> {
             socket,
             peer,
             access_log,
+            unwritten: Unwritten::default(),
             phase: Phase::Serving,
             ready: Readiness {
                 readable: false,
@@ -319,7 +326,8 @@ impl<S: Stream> Connection<S> {
                 return; // reset, or another read error: the client is gone
             }
             driven.requests += self.answer(reactor, kit.date, respond);
-            match self.flush() {
+            self.release_front(reactor, kit.date, respond);
+            match self.flush(reactor) {
                 Ok(written) => driven.written += written,
                 Err(_) => return self.phase = Phase::Closed,
             }
@@ -351,7 +359,8 @@ impl<S: Stream> Connection<S> {
     /// (its 499). The server then trips the job's token, as for a reset.
     fn peer_finished(&mut self) {
         self.stop_reading(Closing::PeerFinished);
-        if self.queue.pending().any(|pending| pending.job.is_some()) {
+        let offloaded = |pending: &Pending| !matches!(pending.job, answers::Offloaded::No);
+        if self.queue.pending().any(offloaded) {
             self.phase = Phase::Closed;
         }
     }
@@ -370,8 +379,16 @@ impl<S: Stream> Connection<S> {
     /// `LINGER_MAX_BYTES` have been dropped — before the socket is dropped.
     /// nginx does the same (`lingering_close`, `lingering_timeout`,
     /// `lingering_time`).
+    ///
+    /// Not after a drain's grace with nothing unread, though. That
+    /// connection was idle for the whole grace, so its last answer had that
+    /// long to be read, and no byte waits to cause a reset; lingering would
+    /// only hold the exit for `LINGER_IDLE` more (with `--drain-grace 1`, an
+    /// idle keep-alive connection held it about 3 s). One read tells: a
+    /// request that arrived at the last moment is found, and lingered on.
     fn finish(&mut self, scratch: &mut [u8]) {
         let client_may_send = !self.ready.eof;
+        let grace_over = self.phase == Phase::Closing(Closing::GraceOver);
         if client_may_send && self.socket.shutdown_write().is_ok() {
             self.phase = Phase::Lingering {
                 discarded: 0,
@@ -379,6 +396,12 @@ impl<S: Stream> Connection<S> {
             };
             self.ready.readable = true;
             self.discard(scratch);
+            let nothing_unread = !self.ready.readable;
+            if grace_over && nothing_unread {
+                if let Phase::Lingering { discarded: 0, .. } = self.phase {
+                    self.phase = Phase::Closed;
+                }
+            }
         } else {
             self.phase = Phase::Closed;
         }
@@ -413,6 +436,7 @@ impl<S: Stream> Connection<S> {
     fn can_progress(&self) -> bool {
         (self.ready.readable && self.wants_input())
             || (self.decode_paused && !self.answers_limit_reached())
+            || self.front_is_held()
             || (self.ready.writable && self.stream_can_progress())
     }
 
@@ -437,20 +461,17 @@ impl<S: Stream> Connection<S> {
         self.ready.readable = true;
     }
 
-    /// The connection is going away: trip the cancel token of every job
-    /// still working for it (nobody will read those answers) and disarm its
-    /// timers.
+    /// The connection is going away: give up every job still working for
+    /// it (nobody will read those answers) and disarm its timers.
     pub fn abandon<H: Handler>(&mut self, reactor: &mut Reactor<H>) {
-        for pending in self.queue.pending() {
-            if let Some(job) = &pending.job {
-                job.cancel.cancel();
-                reactor.cancel(job.timer);
-            }
-        }
         if let Some(outgoing) = self.streaming.take() {
-            self.log_stream(*outgoing);
+            self.log_stream(*outgoing, false);
         }
-        self.abandon_queue();
+        // Answers the socket did not take whole: logged with what went.
+        while let Some((logged, body)) = self.unwritten.next_cut(self.bytes_written) {
+            self.log(Some(logged.cut(body)));
+        }
+        self.abandon_queue(reactor);
         if let Some(timer) = self.timer.take() {
             reactor.cancel(timer);
         }

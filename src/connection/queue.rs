@@ -134,6 +134,23 @@ impl<P, L> ResponseQueue<P, L> {
         }
     }
 
+    /// The front place, if it is pending: its sequence number and what it
+    /// remembers.
+    pub fn front_pending_mut(&mut self) -> Option<(u64, &mut P)> {
+        match self.places.front_mut() {
+            Some(Place::Pending(pending)) => Some((self.front_seq, pending)),
+            _ => None,
+        }
+    }
+
+    /// What the front place remembers, if it is pending.
+    pub fn front_pending(&self) -> Option<&P> {
+        match self.places.front() {
+            Some(Place::Pending(pending)) => Some(pending),
+            _ => None,
+        }
+    }
+
     /// Takes place `seq` out if it is the front place and still pending: its
     /// answer may then be written straight to the output buffer, with no
     /// stop in the queue (the common case: nothing is pending before it).

@@ -29,6 +29,7 @@ use std::time::Instant;
 use super::answers::Logged;
 use super::{Closing, Connection, Stream};
 use crate::http::response::{encode_chunk, LAST_CHUNK};
+use crate::reactor::{Handler, Reactor};
 use crate::stream::{End, Next, StreamBody};
 
 /// A streamed body may fill the output buffer up to this many unwritten
@@ -65,6 +66,8 @@ pub struct Outgoing {
     waiting: bool,
     /// When the head left: the access log's duration runs to the body's end.
     began: Instant,
+    /// Output offset of the body's first byte (see `unwritten.rs`).
+    body_from: u64,
 }
 
 /// What one [`Outgoing::pump`] came to.
@@ -88,7 +91,14 @@ impl Outgoing {
             logged,
             waiting: false,
             began: Instant::now(),
+            body_from: 0,
         }
+    }
+
+    /// Its head has gone into the output, which now ends at `offset`:
+    /// its body begins there.
+    pub fn begins_at(&mut self, offset: u64) {
+        self.body_from = offset;
     }
 
     /// Moves chunks from the pipe into `out` while fewer than
@@ -163,7 +173,7 @@ impl<S: Stream> Connection<S> {
     /// Writes the active streamed body's chunks into the output buffer as
     /// far as [`Outgoing::pump`] goes. True when there is no stream (any
     /// more): the answers behind it may leave.
-    pub(super) fn pump_stream(&mut self) -> bool {
+    pub(super) fn pump_stream<H: Handler>(&mut self, reactor: &mut Reactor<H>) -> bool {
         let Some(outgoing) = &mut self.streaming else {
             return true;
         };
@@ -175,17 +185,17 @@ impl<S: Stream> Connection<S> {
             return true;
         };
         let framing = outgoing.framing;
-        self.log_stream(*outgoing);
+        self.log_stream(*outgoing, ended.is_ok());
         match ended {
             Ok(()) if framing != Framing::UntilClose => {}
             // Its end is the close: nothing may follow it on this
             // connection.
-            Ok(()) => self.end_with_stream(Closing::Asked),
+            Ok(()) => self.end_with_stream(reactor, Closing::Asked),
             // The client must be able to tell the body is incomplete: no
             // last chunk, and the close right after what was written. What
             // was pipelined behind it can no longer be framed; it is
             // abandoned (and logged as such).
-            Err(_) => self.end_with_stream(Closing::StreamFailed),
+            Err(_) => self.end_with_stream(reactor, Closing::StreamFailed),
         }
         true
     }
@@ -200,18 +210,20 @@ impl<S: Stream> Connection<S> {
 
     /// Nothing may follow this stream's last byte: stop reading, and
     /// abandon what waits behind it.
-    fn end_with_stream(&mut self, why: Closing) {
+    fn end_with_stream<H: Handler>(&mut self, reactor: &mut Reactor<H>, why: Closing) {
         self.stop_reading(why);
-        self.abandon_queue();
+        self.abandon_queue(reactor);
     }
 
-    /// The access-log line of a streamed answer, with the body bytes it
-    /// actually carried.
-    pub(super) fn log_stream(&self, outgoing: Outgoing) {
-        let logged = outgoing
-            .logged
-            .map(|logged| logged.with_body(outgoing.sent, outgoing.began.elapsed()));
-        self.log(logged);
+    /// The access-log record of a streamed answer, with the body bytes it
+    /// carried, held until they are written; one that did not end `whole`
+    /// is marked cut short.
+    pub(super) fn log_stream(&mut self, outgoing: Outgoing, whole: bool) {
+        if let Some(logged) = outgoing.logged {
+            let logged = logged.with_body(outgoing.sent, outgoing.began.elapsed(), whole);
+            let end = self.output_end();
+            (self.unwritten).hold(logged, outgoing.body_from, outgoing.sent, end);
+        }
     }
 
     /// The server is draining: a long-lived stream is told, so its producer

@@ -136,6 +136,11 @@ impl RequestDecoder {
         }
     }
 
+    /// The bounds this decoder holds requests to.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// Takes back a request the caller is done with, so the next one can
     /// reuse its buffers.
     pub fn recycle(&mut self, request: Box<Request>) {

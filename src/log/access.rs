@@ -15,12 +15,13 @@ use std::time::{Duration, SystemTime};
 
 use crate::http::UtcTime;
 
-/// One answer, as the access log sees it. Made when the answer leaves the
-/// connection's queue, so a pipelined connection's records come in request
-/// order.
+/// One answer, as the access log sees it. Made when the socket has taken
+/// the answer's last byte (or the connection closed first), so a
+/// pipelined connection's records come in request order.
 #[derive(Debug, Clone, Copy)]
 pub struct AccessRecord<'a> {
-    /// When the answer left (the moment nginx's `$time_local` records).
+    /// When the answer's last byte was written (the moment nginx's
+    /// `$time_local` records).
     pub time: SystemTime,
     /// The client's address (`None` over a Unix socket).
     pub peer: Option<SocketAddr>,
@@ -31,9 +32,14 @@ pub struct AccessRecord<'a> {
     /// the connection closed before this answer went out: the client left,
     /// mid-job say, or the drain's time ran out.
     pub status: u16,
-    /// Body bytes of the answer handed to the socket: 0 for HEAD, 1xx, 204,
-    /// 304 and 499.
+    /// Body bytes of the answer the socket took (nginx's
+    /// `$body_bytes_sent`): 0 for HEAD, 1xx, 204, 304 and 499; fewer than
+    /// the body's length when the client left mid-answer.
     pub body_bytes: usize,
+    /// The answer did not go out whole: the connection closed before the
+    /// socket took all of it, or its streamed body failed. The JSON format
+    /// says so; the combined format, nginx's, has no field for it.
+    pub cut_short: bool,
     /// The request's `Referer`, if it sent one.
     pub referer: Option<&'a [u8]>,
     /// The request's `User-Agent`, if it sent one.
@@ -111,8 +117,8 @@ impl fmt::Display for Json<'_, '_> {
         json_string(f, r.request_line.map(str::as_bytes))?;
         write!(
             f,
-            ",\"status\":{},\"body_bytes\":{},\"referer\":",
-            r.status, r.body_bytes
+            ",\"status\":{},\"body_bytes\":{},\"cut_short\":{},\"referer\":",
+            r.status, r.body_bytes, r.cut_short
         )?;
         json_string(f, r.referer)?;
         f.write_str(",\"user_agent\":")?;
@@ -175,6 +181,7 @@ mod tests {
             request_line: Some("GET /fast?id=1 HTTP/1.1"),
             status: 200,
             body_bytes: 13,
+            cut_short: false,
             referer: None,
             user_agent: Some(b"curl/8.5.0"),
             duration: Duration::from_micros(84),
@@ -196,7 +203,7 @@ mod tests {
             record().json().to_string(),
             "{\"time\":\"1994-11-06T08:49:37Z\",\"peer\":\"127.0.0.1:50412\",\
              \"request_line\":\"GET /fast?id=1 HTTP/1.1\",\"status\":200,\"body_bytes\":13,\
-             \"referer\":null,\"user_agent\":\"curl/8.5.0\",\"duration\":0.000084}"
+             \"cut_short\":false,\"referer\":null,\"user_agent\":\"curl/8.5.0\",\"duration\":0.000084}"
         );
     }
 
@@ -218,7 +225,7 @@ mod tests {
         assert_eq!(
             r.json().to_string(),
             "{\"time\":\"1994-11-06T08:49:37Z\",\"peer\":null,\"request_line\":null,\
-             \"status\":200,\"body_bytes\":13,\"referer\":\"a\\\"b\\\\c\",\
+             \"status\":200,\"body_bytes\":13,\"cut_short\":false,\"referer\":\"a\\\"b\\\\c\",\
              \"user_agent\":\"x\\u000d\\u000a1.2.3.4 - - \\u0009\u{fffd}\\u007f\",\
              \"duration\":1.500000}"
         );

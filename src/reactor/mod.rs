@@ -229,6 +229,12 @@ impl<H: Handler> Reactor<H> {
         self.timers.cancel(key);
     }
 
+    /// True while the timer `key` has neither fired nor been cancelled: a
+    /// test's way to see that what armed a timer also disarmed it.
+    pub fn is_armed(&self, key: TimerKey) -> bool {
+        self.timers.is_armed(key)
+    }
+
     /// Runs `what` through [`Handler::timer`] at the start of the next turn,
     /// and makes sure that turn does not sleep first: how the loop puts off
     /// work of its own to let others have their turn (Tornado's

@@ -69,6 +69,11 @@ impl<T> Timers<T> {
         self.armed.remove(&key)
     }
 
+    /// True while `key` has neither fired nor been cancelled.
+    pub fn is_armed(&self, key: TimerKey) -> bool {
+        self.armed.contains_key(&key)
+    }
+
     /// The nearest deadline, if any timer is armed.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.armed.keys().next().map(|key| key.deadline)

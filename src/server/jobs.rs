@@ -146,6 +146,16 @@ impl Jobs {
         self.pool.as_ref().map_or(0, WorkerPool::queued)
     }
 
+    /// Jobs on a worker now.
+    pub(super) fn running(&self) -> usize {
+        self.pool.as_ref().map_or(0, WorkerPool::running)
+    }
+
+    /// Paced bodies parked, holding no worker.
+    pub(super) fn parked(&self) -> usize {
+        self.pool.as_ref().map_or(0, WorkerPool::parked)
+    }
+
     /// Jobs submitted and not ended.
     pub(super) fn in_flight(&self) -> usize {
         self.in_flight

@@ -21,8 +21,9 @@ use super::http::HttpServer;
 use super::jobs::{Jobs, ReplyTo};
 use super::ConnId;
 use crate::config::Config;
-use crate::connection::{Reply, Respond};
+use crate::connection::{JobTicket, Reply, Respond};
 use crate::http::{Limits, Request, Response, StatusCode};
+use crate::job::Job;
 use crate::log::{EventLog, ServerEvent};
 use crate::metrics::Metrics;
 use crate::panic_report::PanicReport;
@@ -97,6 +98,37 @@ pub(super) struct Answering<'a> {
     pub(super) jobs_queued: usize,
 }
 
+impl Answering<'_> {
+    /// Hands `job` to the pool, its answer to go to place `seq`: its
+    /// ticket, or the 503 to answer when the queue is full — said now, with
+    /// when to come back, rather than queueing without limit (the seed's
+    /// process per request had no limit at all).
+    fn submit(
+        &mut self,
+        reactor: &mut Reactor<HttpServer>,
+        job: Job,
+        seq: u64,
+        route: Option<usize>,
+    ) -> Result<(u64, JobTicket), Response> {
+        let responder = &mut *self.responder;
+        let reply_to = ReplyTo {
+            conn: self.conn,
+            seq,
+        };
+        match responder.jobs.submit(reactor, job, reply_to, route) {
+            Ok((number, ticket)) => {
+                responder.metrics.job_submitted();
+                Ok((number, ticket))
+            }
+            Err(()) => {
+                responder.metrics.job_rejected();
+                let busy = responder.router.error(StatusCode::SERVICE_UNAVAILABLE);
+                Err(busy.with_header("Retry-After", "1"))
+            }
+        }
+    }
+}
+
 impl Respond<HttpServer> for Answering<'_> {
     fn respond(
         &mut self,
@@ -118,6 +150,8 @@ impl Respond<HttpServer> for Answering<'_> {
             workers: self.workers,
             jobs_queued: self.jobs_queued,
             jobs_in_flight: responder.jobs.in_flight(),
+            jobs_running: responder.jobs.running(),
+            jobs_parked: responder.jobs.parked(),
             accept_backoff: self.accept_backoff,
             metrics: &responder.metrics,
             loop_lag: reactor.lag(),
@@ -129,32 +163,27 @@ impl Respond<HttpServer> for Answering<'_> {
                 responder.report_panic("handler", route, &report);
                 responder.router.error(StatusCode::INTERNAL_SERVER_ERROR)
             }
-            Answer::Offload(job) => {
-                let reply_to = ReplyTo {
-                    conn: self.conn,
-                    seq,
-                };
-                match responder.jobs.submit(reactor, job, reply_to, route) {
-                    Ok((number, job)) => {
-                        responder.metrics.job_submitted();
-                        reactor.trace(|t| {
-                            let (method, target) = (&request.method, &request.target);
-                            let _ =
-                                writeln!(t, "    {method} {target} → offloaded as job {number}");
-                        });
-                        return Reply::Later { route, job };
-                    }
-                    // Queue full: say so now, and when to come back, rather
-                    // than queueing without limit (the seed's process per
-                    // request had no limit at all).
-                    Err(()) => {
-                        responder.metrics.job_rejected();
-                        let busy = responder.router.error(StatusCode::SERVICE_UNAVAILABLE);
-                        busy.with_header("Retry-After", "1")
-                    }
-                }
+            // A streaming job waits for the front of the line (see
+            // `Reply::Held`); the connection hands it back to `release`.
+            Answer::Offload(job) if job.streams() => {
+                reactor.trace(|t| {
+                    let (method, target) = (&request.method, &request.target);
+                    let _ = writeln!(t, "    {method} {target} → a stream, held for its turn");
+                });
+                return Reply::Held { route, job };
             }
+            Answer::Offload(job) => match self.submit(reactor, job, seq, route) {
+                Ok((number, job)) => {
+                    reactor.trace(|t| {
+                        let (method, target) = (&request.method, &request.target);
+                        let _ = writeln!(t, "    {method} {target} → offloaded as job {number}");
+                    });
+                    return Reply::Later { route, job };
+                }
+                Err(busy) => busy,
+            },
         };
+        let responder = &mut *self.responder;
         if let Some(body) = response.body.stream() {
             super::streams::attach(body, responder, self.conn);
         }
@@ -192,6 +221,30 @@ impl Respond<HttpServer> for Answering<'_> {
 
     fn error(&self, status: StatusCode) -> Response {
         self.responder.router.error(status)
+    }
+
+    fn release(
+        &mut self,
+        reactor: &mut Reactor<HttpServer>,
+        job: Job,
+        seq: u64,
+        route: Option<usize>,
+        decoded: Instant,
+    ) -> Result<JobTicket, Response> {
+        match self.submit(reactor, job, seq, route) {
+            Ok((number, ticket)) => {
+                let conn = self.conn;
+                reactor.trace(|t| {
+                    let _ = writeln!(t, "    conn {conn}: its turn, released as job {number}");
+                });
+                Ok(ticket)
+            }
+            Err(busy) => {
+                let code = busy.status.as_u16();
+                self.responder.metrics.request(route, code, decoded.elapsed());
+                Err(busy)
+            }
+        }
     }
 
     fn refused(&mut self, reactor: &mut Reactor<HttpServer>, status: StatusCode) {
