@@ -330,3 +330,138 @@ fn set_priority(priority: WorkerPriority) {
     #[cfg(not(target_os = "linux"))]
     let _ = priority;
 }
+
+#[cfg(test)]
+mod tests {
+    //! The pool on its own, no loop: replies are channels, and the test
+    //! holds each streamed answer's loop end itself.
+
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::http::StatusCode;
+    use crate::stream::{End, Next};
+
+    const WAIT: Duration = Duration::from_secs(20);
+
+    /// A reply whose head goes to `heads` and whose end goes to `ends`.
+    fn reply(heads: &mpsc::Sender<Response>, ends: &mpsc::Sender<Outcome>) -> Reply {
+        let (heads, ends) = (heads.clone(), ends.clone());
+        Reply {
+            head: Box::new(move |response| {
+                let _ = heads.send(response);
+            }),
+            end: Box::new(move |outcome| {
+                let _ = ends.send(outcome);
+            }),
+        }
+    }
+
+    /// Waits (bounded) for a gauge the workers move: no event says so.
+    fn until(what: &str, cond: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !cond() {
+            assert!(start.elapsed() < WAIT, "never: {what}");
+            thread::yield_now();
+        }
+    }
+
+    /// A paced body that never ends: 64 KiB pieces for ever.
+    fn endless() -> Job {
+        Job::stream(|_, head| {
+            head.start_paced(head_of(), None, |_| Ok(Some(vec![b'x'; 64 * 1024])));
+        })
+    }
+
+    fn head_of() -> Response {
+        Response::new(StatusCode::OK)
+    }
+
+    /// Issue 20, point 3: the teardown calls every reply. A body parked
+    /// when the pool is joined resumes later, when its pipe goes (the
+    /// server drops its connections after the loop stops): no worker is
+    /// left to queue it for, and its stretch — with the job's reply in it —
+    /// used to be dropped unheard. A body still queued when the workers
+    /// leave is drained by `join` the same way.
+    #[test]
+    fn a_body_parked_through_the_teardown_still_has_its_reply_called() {
+        let pool = WorkerPool::start(1, 4, WorkerPriority::Normal);
+        let (heads, head) = mpsc::channel();
+        let (ends, end) = mpsc::channel();
+        pool.submit(endless(), CancelToken::new(), reply(&heads, &ends))
+            .unwrap();
+        let answer = head.recv_timeout(WAIT).unwrap();
+        until("the body parks", || pool.parked() == 1);
+        // A parked body holds no worker (the gauge drops just after the
+        // body parks).
+        until("its worker is free", || pool.running() == 0);
+        pool.join();
+        assert!(end.try_recv().is_err(), "ended before its pipe went");
+        drop(answer);
+        match end.recv_timeout(WAIT) {
+            Ok(Outcome::Streamed) => {}
+            other => panic!("the parked body's reply was never called: {other:?}"),
+        }
+    }
+
+    /// Issue 20, point 2: a job that panics after `start_paced` is a failed
+    /// job (its reply hears the panic), and its body ends failed, not
+    /// whole.
+    #[test]
+    fn a_panic_after_start_paced_fails_the_body_and_is_reported() {
+        let pool = WorkerPool::start(1, 4, WorkerPriority::Normal);
+        let (heads, head) = mpsc::channel();
+        let (ends, end) = mpsc::channel();
+        let job = Job::stream(|_, head| {
+            let mut once = Some(b"hello".to_vec());
+            head.start_paced(head_of(), Some(5), move |_| Ok(once.take()));
+            panic!("after start_paced");
+        });
+        pool.submit(job, CancelToken::new(), reply(&heads, &ends))
+            .unwrap();
+        let answer = head.recv_timeout(WAIT).unwrap();
+        match end.recv_timeout(WAIT).unwrap() {
+            Outcome::Panicked(report) => assert_eq!(report.message, "after start_paced"),
+            other => panic!("the panic was not reported: {other:?}"),
+        }
+        let body = answer.body.stream().unwrap();
+        loop {
+            match body.next() {
+                Next::Chunk(_) => {}
+                Next::End(End::Failed(_)) => break,
+                other => panic!("the body did not end failed: {other:?}"),
+            }
+        }
+        pool.join();
+    }
+
+    /// Issue 20, point 4: an empty piece ends the body failed and reports
+    /// the producer's bug, and the worker is free again (it used to spin
+    /// on it for ever).
+    #[test]
+    fn an_empty_piece_fails_the_body_and_frees_the_worker() {
+        let pool = WorkerPool::start(1, 4, WorkerPriority::Normal);
+        let (heads, head) = mpsc::channel();
+        let (ends, end) = mpsc::channel();
+        let job = Job::stream(|_, head| {
+            head.start_paced(head_of(), None, |_| Ok(Some(Vec::new())));
+        });
+        pool.submit(job, CancelToken::new(), reply(&heads, &ends))
+            .unwrap();
+        let answer = head.recv_timeout(WAIT).unwrap();
+        match end.recv_timeout(WAIT).unwrap() {
+            Outcome::Panicked(report) => assert!(report.message.contains("empty"), "{report:?}"),
+            other => panic!("the empty piece was not reported: {other:?}"),
+        }
+        assert!(matches!(
+            answer.body.stream().unwrap().next(),
+            Next::End(End::Failed(_))
+        ));
+        let next = Job::new(|_| Response::new(StatusCode::OK));
+        pool.submit(next, CancelToken::new(), reply(&heads, &ends))
+            .unwrap();
+        assert!(matches!(end.recv_timeout(WAIT), Ok(Outcome::Answered(_))));
+        pool.join();
+    }
+}
