@@ -20,8 +20,7 @@ use super::streaming::{Framing, Outgoing};
 use super::{Closing, Connection, Phase, Stream};
 use crate::http::response::CONTINUE;
 use crate::http::{
-    encode_response, Decoded, Request, RequestDecoder, Response, ResponseMeta, StatusCode,
-    Version,
+    encode_response, Decoded, Request, RequestDecoder, Response, ResponseMeta, StatusCode, Version,
 };
 use crate::job::{CancelToken, Job};
 use crate::log::AccessRecord;

@@ -107,7 +107,11 @@ fn connected(reactor: &Reactor<Loop>, sent: &[u8]) -> (TcpStream, Connection<mio
 }
 
 /// One drive of `conn` with `script` answering.
-fn drive(reactor: &mut Reactor<Loop>, conn: &mut Connection<mio::net::TcpStream>, script: &mut Script) {
+fn drive(
+    reactor: &mut Reactor<Loop>,
+    conn: &mut Connection<mio::net::TcpStream>,
+    script: &mut Script,
+) {
     let mut scratch = vec![0; super::READ_CHUNK];
     let mut spares = Spares::default();
     let config = Config::default();
@@ -134,16 +138,28 @@ fn a_failed_stream_gives_up_the_job_behind_it_timer_and_all() {
     let mut script = Script::default();
     drive(&mut reactor, &mut conn, &mut script);
     let job = script.job.expect("the second request was offloaded");
-    assert!(job.cancel.is_cancelled(), "the job behind the failed stream runs on");
+    assert!(
+        job.cancel.is_cancelled(),
+        "the job behind the failed stream runs on"
+    );
     assert!(
         !reactor.is_armed(job.timer),
         "the job's timer is still armed for a place that is gone"
     );
-    assert!(matches!(conn.phase(), Phase::Lingering { .. } | Phase::Closed));
+    assert!(matches!(
+        conn.phase(),
+        Phase::Lingering { .. } | Phase::Closed
+    ));
     // The client sees 3 of the 10 bytes promised, then the close.
-    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut got = Vec::new();
     drop(conn);
     client.read_to_end(&mut got).unwrap();
-    assert!(got.ends_with(b"\r\n\r\nabc"), "{}", String::from_utf8_lossy(&got));
+    assert!(
+        got.ends_with(b"\r\n\r\nabc"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
 }

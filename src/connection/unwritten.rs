@@ -67,7 +67,9 @@ impl<R> Unwritten<R> {
     /// out in the `written` bytes.
     pub fn next_cut(&mut self, written: u64) -> Option<(R, u64)> {
         let waiting = self.waiting.pop_front()?;
-        let body = written.saturating_sub(waiting.body_from).min(waiting.body_len);
+        let body = written
+            .saturating_sub(waiting.body_from)
+            .min(waiting.body_len);
         Some((waiting.record, body))
     }
 }

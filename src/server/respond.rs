@@ -241,7 +241,9 @@ impl Respond<HttpServer> for Answering<'_> {
             }
             Err(busy) => {
                 let code = busy.status.as_u16();
-                self.responder.metrics.request(route, code, decoded.elapsed());
+                self.responder
+                    .metrics
+                    .request(route, code, decoded.elapsed());
                 Err(busy)
             }
         }
