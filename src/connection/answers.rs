@@ -326,8 +326,11 @@ impl<S: Stream> Connection<S> {
         let Some((seq, pending)) = self.queue.front_pending_mut() else {
             return;
         };
-        let Offloaded::Held(job) = std::mem::replace(&mut pending.job, Offloaded::No) else {
+        if !matches!(pending.job, Offloaded::Held(_)) {
             return;
+        }
+        let Offloaded::Held(job) = std::mem::replace(&mut pending.job, Offloaded::No) else {
+            unreachable!("checked just above");
         };
         let (route, started) = (pending.route, pending.started);
         match respond.release(reactor, job, seq, route, started) {

@@ -14,7 +14,7 @@ use super::{Connection, JobTicket, Kit, Phase, Reply, Respond, Stream};
 use crate::config::Config;
 use crate::http::{Limits, Request, Response, StatusCode};
 use crate::job::{CancelToken, Job};
-use crate::reactor::{Handler, Reactor, TimerKey};
+use crate::reactor::{Handler, Reactor};
 
 impl Stream for mio::net::TcpStream {
     fn shutdown_write(&self) -> std::io::Result<()> {
