@@ -137,3 +137,26 @@ pub use router::{inline, offload, Route, Router};
 pub use server::{Exit, Server};
 pub use status::{ServerHandle, ServerStatus};
 pub use stream::{BodySender, Gone};
+
+// The Rust snippets of the README and of every page under docs/, compiled
+// (and, unless marked `no_run`, run) by `cargo test` as doctests: a doc that
+// shows an API the code does not have fails the build. Only under
+// `cfg(doctest)`, so the pages are not rendered twice in the crate's docs.
+// A fence without a language is Rust to rustdoc: label every other one.
+#[cfg(doctest)]
+mod doc_pages {
+    #[doc = include_str!("../README.md")]
+    mod readme {}
+    #[doc = include_str!("../docs/architecture.md")]
+    mod architecture {}
+    #[doc = include_str!("../docs/embedding.md")]
+    mod embedding {}
+    #[doc = include_str!("../docs/from-tornado.md")]
+    mod from_tornado {}
+    #[doc = include_str!("../docs/limits.md")]
+    mod limits {}
+    #[doc = include_str!("../docs/operations.md")]
+    mod operations {}
+    #[doc = include_str!("../docs/performance.md")]
+    mod performance {}
+}
