@@ -3,9 +3,10 @@
 //! A famous Tornado question asks: my server has slow, CPU-heavy requests
 //! that hold up the fast ones — how do I run the heavy work elsewhere and
 //! still answer from the event loop? eddy is that answer, with nothing
-//! hidden: one thread runs a [mio] reactor that accepts, reads, parses and
-//! writes; slow jobs run on a worker pool; a finished job comes back to the
-//! loop through a Waker. No async runtime, no HTTP framework.
+//! hidden: one thread runs a [mio](https://docs.rs/mio) reactor that
+//! accepts, reads, parses and writes; slow jobs run on a worker pool; a
+//! finished job comes back to the loop through a Waker. No async runtime,
+//! no HTTP framework.
 //!
 //! # Layout
 //!
