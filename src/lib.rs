@@ -143,7 +143,9 @@ pub use stream::{BodySender, Gone};
 // (and, unless marked `no_run`, run) by `cargo test` as doctests: a doc that
 // shows an API the code does not have fails the build. Only under
 // `cfg(doctest)`, so the pages are not rendered twice in the crate's docs.
-// A fence without a language is Rust to rustdoc: label every other one.
+// A fence without a language is Rust to rustdoc: label every other one. A
+// failing snippet is named by its page's module, at the `#[doc]` line below
+// plus the fence's line in the page, minus one.
 #[cfg(doctest)]
 mod doc_pages {
     #[doc = include_str!("../README.md")]
@@ -160,4 +162,25 @@ mod doc_pages {
     mod operations {}
     #[doc = include_str!("../docs/performance.md")]
     mod performance {}
+}
+
+#[cfg(test)]
+mod doc_pages_listed {
+    /// A page added under docs/ is listed in `doc_pages` above, so its
+    /// snippets are compiled too.
+    #[test]
+    fn every_page_under_docs_is_a_doctest() {
+        let lib = include_str!("lib.rs");
+        let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/docs");
+        for entry in std::fs::read_dir(docs).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".md") {
+                let include = format!("include_str!(\"../docs/{name}\")");
+                assert!(
+                    lib.contains(&include),
+                    "docs/{name} is not in lib.rs's doc_pages"
+                );
+            }
+        }
+    }
 }
