@@ -3,9 +3,10 @@
 //! A famous Tornado question asks: my server has slow, CPU-heavy requests
 //! that hold up the fast ones — how do I run the heavy work elsewhere and
 //! still answer from the event loop? eddy is that answer, with nothing
-//! hidden: one thread runs a [mio] reactor that accepts, reads, parses and
-//! writes; slow jobs run on a worker pool; a finished job comes back to the
-//! loop through a Waker. No async runtime, no HTTP framework.
+//! hidden: one thread runs a [mio](https://docs.rs/mio) reactor that
+//! accepts, reads, parses and writes; slow jobs run on a worker pool; a
+//! finished job comes back to the loop through a Waker. No async runtime,
+//! no HTTP framework.
 //!
 //! # Layout
 //!
@@ -137,3 +138,49 @@ pub use router::{inline, offload, Route, Router};
 pub use server::{Exit, Server};
 pub use status::{ServerHandle, ServerStatus};
 pub use stream::{BodySender, Gone};
+
+// The Rust snippets of the README and of every page under docs/, compiled
+// (and, unless marked `no_run`, run) by `cargo test` as doctests: a doc that
+// shows an API the code does not have fails the build. Only under
+// `cfg(doctest)`, so the pages are not rendered twice in the crate's docs.
+// A fence without a language is Rust to rustdoc: label every other one. A
+// failing snippet is named by its page's module, at the `#[doc]` line below
+// plus the fence's line in the page, minus one.
+#[cfg(doctest)]
+mod doc_pages {
+    #[doc = include_str!("../README.md")]
+    mod readme {}
+    #[doc = include_str!("../docs/architecture.md")]
+    mod architecture {}
+    #[doc = include_str!("../docs/embedding.md")]
+    mod embedding {}
+    #[doc = include_str!("../docs/from-tornado.md")]
+    mod from_tornado {}
+    #[doc = include_str!("../docs/limits.md")]
+    mod limits {}
+    #[doc = include_str!("../docs/operations.md")]
+    mod operations {}
+    #[doc = include_str!("../docs/performance.md")]
+    mod performance {}
+}
+
+#[cfg(test)]
+mod doc_pages_listed {
+    /// A page added under docs/ is listed in `doc_pages` above, so its
+    /// snippets are compiled too.
+    #[test]
+    fn every_page_under_docs_is_a_doctest() {
+        let lib = include_str!("lib.rs");
+        let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/docs");
+        for entry in std::fs::read_dir(docs).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".md") {
+                let include = format!("include_str!(\"../docs/{name}\")");
+                assert!(
+                    lib.contains(&include),
+                    "docs/{name} is not in lib.rs's doc_pages"
+                );
+            }
+        }
+    }
+}
