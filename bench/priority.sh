@@ -18,7 +18,11 @@
 # Knobs: BENCH_DURATION (seconds per /fast run, default 10), BENCH_ROUNDS
 # (default 2), BENCH_WORKERS (default nproc). Needs wrk and curl; wrk is
 # pinned to CPU 1 with taskset, as in bench/run.sh. Output: a Markdown table
-# on stdout; raw wrk and curl output in bench/priority-last.log.
+# on stdout; raw wrk and curl output in bench/priority-last.log. A run that
+# loses or breaks something (wrk's socket errors or non-2xx answers, a job
+# whose answer is not 200, a server that died before its SIGTERM, did not
+# exit within 10 s of it, or exited non-zero) is listed under the table as a
+# problem, and the script exits 1.
 set -u
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -57,6 +61,17 @@ EDDY=$ROOT/target/release/eddy
 # median of the numbers on stdin
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# Notes a problem: printed under the table, and the script exits 1.
+PROBLEMS=()
+problem() { PROBLEMS+=("$*"); echo "[priority] PROBLEM: $*" >&2; }
+# wrk's socket errors (timeouts included) and non-2xx answers.
+wrk_check() { # LABEL FILE
+    local line
+    while IFS= read -r line; do
+        problem "$1: wrk reported \`${line#"${line%%[![:space:]]*}"}\`"
+    done < <(grep -E 'Socket errors|Non-2xx' "$2")
+}
+
 declare -A R
 for ((round = 1; round <= ROUNDS; round++)); do
     for prio in idle nice:10 normal; do
@@ -81,6 +96,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
         R[$prio.p99]+="$(wrk_pct 99 "$TMP/fast") "
         R[$prio.rps]+="$(wrk_rps "$TMP/fast") "
         R[$prio.jobs]+="$(wrk_count "$TMP/slow") "
+        wrk_check "round $round $prio /fast" "$TMP/fast"
+        wrk_check "round $round $prio slow load" "$TMP/slow"
 
         # (2) slow jobs while another program keeps every core busy.
         hogs=()
@@ -91,7 +108,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
         PIDS+=("${hogs[@]}")
         times=()
         for ((i = 0; i < 5; i++)); do
-            t=$(curl -s -o /dev/null -m 120 -w '%{time_total}' "$base/slow_threaded?id=$i&n=$N")
+            got=$(curl -s -o /dev/null -m 120 -w '%{http_code} %{time_total}' "$base/slow_threaded?id=$i&n=$N")
+            read -r code t <<<"$got"
+            [[ $code == 200 ]] || problem "round $round $prio: job $i with busy cores answered ${code:-nothing} (curl: $got)"
             times+=("$(printf "%.3f" "$t")")
         done
         kill "${hogs[@]}" 2>/dev/null
@@ -100,8 +119,20 @@ for ((round = 1; round <= ROUNDS; round++)); do
         R[$prio.busy_median]+="$(printf '%s\n' "${times[@]}" | median) "
         R[$prio.busy_max]+="$(printf '%s\n' "${times[@]}" | sort -n | tail -1) "
 
-        kill -TERM "$pid"
-        wait "$pid" 2>/dev/null
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"
+            problem "round $round $prio: eddy had exited (code $?) before its SIGTERM: $(tail -n3 "$TMP/err" | tr '\n' ' ')"
+        else
+            kill -TERM "$pid"
+            for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            if kill -0 "$pid" 2>/dev/null; then
+                problem "round $round $prio: eddy still running 10 s after SIGTERM; SIGKILL"
+                kill -KILL "$pid"
+            fi
+            wait "$pid"
+            rc=$?
+            ((rc == 0)) || problem "round $round $prio: eddy exited $rc after SIGTERM: $(tail -n3 "$TMP/err" | tr '\n' ' ')"
+        fi
     done
 done
 
@@ -116,3 +147,10 @@ echo "|---|---|---|---|---|---|---|"
 for prio in idle nice:10 normal; do
     echo "| $prio | ${R[$prio.p50]% } | ${R[$prio.p99]% } | ${R[$prio.rps]% } | ${R[$prio.jobs]% } | ${R[$prio.busy_median]% } | ${R[$prio.busy_max]% } |"
 done
+if ((${#PROBLEMS[@]})); then
+    echo
+    echo "Problems (the figures above them are suspect):"
+    echo
+    printf -- '- %s\n' "${PROBLEMS[@]}"
+    exit 1
+fi

@@ -80,10 +80,14 @@ keep() { { echo; echo "===== $1"; cat "$2" 2>/dev/null; } >>"$LOG"; }
 children_of() { ps -o pid= --ppid "$1" 2>/dev/null; }
 
 # stop PID: SIGTERM, a bounded wait, then SIGKILL; also its own children
-# (Tornado's pool processes), found by parent pid.
+# (Tornado's pool processes), found by parent pid. Leaves the exit code in
+# STOP_RC, and STOP_EARLY=1 if the process had exited before it was signalled.
+STOP_RC=0
+STOP_EARLY=0
 stop_pid() {
     local pid=$1 kids i
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+    STOP_EARLY=0
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; STOP_RC=$?; STOP_EARLY=1; return 0; }
     kids=$(children_of "$pid")
     kill -TERM "$pid" 2>/dev/null
     for ((i = 0; i < 50; i++)); do
@@ -95,6 +99,7 @@ stop_pid() {
         kill -KILL "$pid" 2>/dev/null
     fi
     wait "$pid" 2>/dev/null
+    STOP_RC=$?
     for kid in $kids; do kill -KILL "$kid" 2>/dev/null; done
     return 0
 }
@@ -129,9 +134,11 @@ free_port() {
 }
 
 SERVER_PID=
+SERVER_NAME=
 PORT=
 
 start_eddy() { # extra serve flags...
+    SERVER_NAME=eddy
     # shellcheck disable=SC2086 # BENCH_EDDY_FLAGS is a list of flags
     "$EDDY" serve --addr 127.0.0.1:0 --workers "$WORKERS" --quiet ${BENCH_EDDY_FLAGS:-} "$@" \
         >"$TMP/eddy.out" 2>"$TMP/eddy.err" &
@@ -143,6 +150,7 @@ start_eddy() { # extra serve flags...
 }
 
 start_tornado() {
+    SERVER_NAME=tornado
     "$PY" "$BENCH_DIR/tornado/server.py" --port 0 --workers "$WORKERS" --quiet \
         >"$TMP/tornado.out" 2>"$TMP/tornado.err" &
     SERVER_PID=$!
@@ -153,6 +161,7 @@ start_tornado() {
 }
 
 start_nginx() {
+    SERVER_NAME=nginx
     local prefix=$TMP/nginx
     mkdir -p "$prefix"
     PORT=$(free_port) || return 1
@@ -165,8 +174,20 @@ start_nginx() {
     say "nginx pid $SERVER_PID on port $PORT"
 }
 
+# A server that died on its own during a run (a crash) or an eddy whose
+# drain did not end in exit 0 is noted under the table: its figures are suspect.
 stop_server() {
-    [[ -n $SERVER_PID ]] && { stop_pid "$SERVER_PID"; forget "$SERVER_PID"; }
+    if [[ -n $SERVER_PID ]]; then
+        stop_pid "$SERVER_PID"
+        forget "$SERVER_PID"
+        if ((STOP_EARLY)); then
+            note "$SERVER_NAME: the server had exited by itself (code $STOP_RC) before it was stopped: see its stderr in last-run.log"
+            keep "$SERVER_NAME stderr" "$TMP/$SERVER_NAME.err"
+        elif [[ $SERVER_NAME == eddy ]] && ((STOP_RC != 0)); then
+            note "eddy: exit code $STOP_RC after SIGTERM (a graceful drain exits 0): see its stderr in last-run.log"
+            keep "eddy stderr" "$TMP/eddy.err"
+        fi
+    fi
     SERVER_PID=
 }
 

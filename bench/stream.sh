@@ -65,7 +65,7 @@ median_speed() {
     local speeds=()
     for _ in 1 2 3; do
         local got
-        got=$(curl -s -o /dev/null -w '%{speed_download} %{size_download}' "$1")
+        got=$(curl -s -o /dev/null -m 300 -w '%{speed_download} %{size_download}' "$1" || true)
         echo "$2 fast: $got" >>"$LOG"
         read -r speed size <<<"$got"
         [ "$size" = 1073741824 ] || { echo "$2 sent $size bytes, not 1 GiB" >&2; exit 1; }
@@ -114,6 +114,7 @@ wait "$slow" 2>/dev/null || true
 echo "slow reader RSS samples (KiB):$samples" >>"$LOG"
 first=$(echo "$samples" | awk '{ print $2 }')
 last=$(echo "$samples" | awk '{ print $NF }')
+kill -0 "$server" 2>/dev/null || { echo "the files example died during the run (see $LOG)" >&2; exit 1; }
 slow_most=$(awk -v m="$most" -v i="$idle" 'BEGIN { printf "%.1f", (m - i) / 1024 }')
 
 echo "| measure | eddy | target | nginx |"
