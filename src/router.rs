@@ -26,7 +26,7 @@ mod pattern;
 
 use std::sync::Arc;
 
-use crate::http::{Request, Response, StatusCode};
+use crate::http::{Refusal, Request, Response, StatusCode};
 use crate::job::Job;
 use crate::panic_report::{self, PanicReport};
 use crate::status::ServerStatus;
@@ -237,6 +237,16 @@ impl Router {
         match &self.error_page {
             Some(page) => page(status),
             None => Response::error(status),
+        }
+    }
+
+    /// The answer to bytes the decoder refused: the error page's for its
+    /// status (a page sees the status only), or [`Response::refusal`],
+    /// which names the reason.
+    pub fn refusal(&self, refusal: Refusal) -> Response {
+        match &self.error_page {
+            Some(page) => page(refusal.status),
+            None => Response::refusal(refusal),
         }
     }
 

@@ -19,7 +19,7 @@ use super::queue::Place;
 use super::streaming::{Framing, Outgoing};
 use super::{Closing, Connection, Phase, Stream};
 use crate::http::response::CONTINUE;
-use crate::http::{encode_response, Decoded, Request, Response, ResponseMeta, StatusCode, Version};
+use crate::http::{encode_response, Decoded, Refusal, Request, Response, ResponseMeta, Version};
 use crate::job::CancelToken;
 use crate::log::AccessRecord;
 use crate::reactor::{Handler, Reactor, TimerKey};
@@ -55,12 +55,13 @@ pub trait Respond<H: Handler> {
     /// be served.
     fn admit(&mut self, request: &Request, expects_continue: bool) -> Result<usize, Response>;
 
-    /// The server's own answer for `status` (its error page).
-    fn error(&self, status: StatusCode) -> Response;
+    /// The server's own answer to bytes the decoder refused (its error
+    /// page, naming the refusal's reason).
+    fn error(&self, refusal: Refusal) -> Response;
 
-    /// The decoder refused bytes with `status`; its answer is queued
-    /// already (for counting).
-    fn refused(&mut self, reactor: &mut Reactor<H>, status: StatusCode);
+    /// The decoder refused bytes with `refusal`; its answer is queued
+    /// already (for counting and the trace).
+    fn refused(&mut self, reactor: &mut Reactor<H>, refusal: Refusal);
 }
 
 /// An answer to a request, as a [`Respond`] gives it.
@@ -194,10 +195,10 @@ impl<S: Stream> Connection<S> {
                     });
                 }
                 Decoded::Incomplete => break,
-                Decoded::Reject(status) => {
+                Decoded::Reject(refused) => {
                     // Framing is lost: nothing after this point can be
                     // trusted to be a request. Answer, then close.
-                    let response = refusal.unwrap_or_else(|| respond.error(status));
+                    let response = refusal.unwrap_or_else(|| respond.error(refused));
                     self.stop_reading(Closing::Refused);
                     // A head refused whole (501, 505, 431) still has the
                     // request line it began with, if that parsed.
@@ -205,8 +206,8 @@ impl<S: Stream> Connection<S> {
                         let rest = &self.inbuf[self.in_pos..];
                         logging.then(|| Seen::of_refused_head(rest)).flatten()
                     });
-                    self.queue_error(&response, seen, date);
-                    respond.refused(reactor, status);
+                    self.queue_error(&response, seen, Some(refused.reason), date);
+                    respond.refused(reactor, refused);
                 }
             }
         }
@@ -334,13 +335,20 @@ impl<S: Stream> Connection<S> {
     /// 408), then close.
     pub fn time_out_request(&mut self, response: &Response, date: &[u8]) {
         self.stop_reading(Closing::TimedOut);
-        self.queue_error(response, None, date);
+        self.queue_error(response, None, None, date);
     }
 
     /// Queues `response`, an error answer that ends the connection, given
     /// to bytes that are not a request the server serves; `seen` is what
-    /// the access log can say of them, if anything.
-    fn queue_error(&mut self, response: &Response, seen: Option<Box<Seen>>, date: &[u8]) {
+    /// the access log can say of them, if anything, and `reason` why they
+    /// were refused.
+    fn queue_error(
+        &mut self,
+        response: &Response,
+        seen: Option<Box<Seen>>,
+        reason: Option<&'static str>,
+        date: &[u8],
+    ) {
         let meta = ResponseMeta {
             head_only: false,
             close: true,
@@ -354,6 +362,7 @@ impl<S: Stream> Connection<S> {
             status: response.status.as_u16(),
             body_bytes,
             duration: Duration::ZERO,
+            reason,
         });
         self.queue.push_encoded(Encoded {
             bytes,
@@ -381,6 +390,7 @@ impl<S: Stream> Connection<S> {
                         status: ABANDONED,
                         body_bytes: 0,
                         duration: pending.started.elapsed(),
+                        reason: None,
                     })
                 }
                 Place::Encoded(encoded) => match encoded.then {
@@ -418,6 +428,7 @@ impl<S: Stream> Connection<S> {
                 referer: seen.and_then(|s| s.referer.as_deref()),
                 user_agent: seen.and_then(|s| s.user_agent.as_deref()),
                 duration: logged.duration,
+                reason: logged.reason,
             });
         }
     }
@@ -477,6 +488,8 @@ pub struct Logged {
     status: u16,
     body_bytes: usize,
     duration: Duration,
+    /// Why the bytes were refused, for a protocol-level refusal.
+    reason: Option<&'static str>,
 }
 
 /// What leaves the queue with an answer's bytes.
@@ -594,6 +607,7 @@ fn encode(
         status: response.status.as_u16(),
         body_bytes,
         duration: pending.started.elapsed(),
+        reason: None,
     });
     let then = match stream {
         Some((body, framing)) => Some(After::Streamed(Box::new(Outgoing::new(
