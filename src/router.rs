@@ -19,7 +19,8 @@
 //! asked with another method gets 405 with an `Allow` field listing what it
 //! does accept, and `OPTIONS` on it gets that list with a 200 (RFC 9110
 //! §9.3.7), as does `OPTIONS *` for the server as a whole, unless a route
-//! claims OPTIONS. The server's own error answers (404, 405, 408, 413, ...)
+//! claims OPTIONS. The list names `OPTIONS` too, because the path does
+//! answer it (see [`allow_header`]). The server's own error answers (404, 405, 408, 413, ...)
 //! are made by [`Router::error`], which [`Router::error_page`] can replace.
 
 mod pattern;
@@ -141,7 +142,6 @@ pub enum Answer {
 }
 
 /// A table of routes.
-#[derive(Default)]
 pub struct Router {
     /// Scanned in order, literal paths first (see [`Router::resolve`]): a
     /// small app has a handful, and a scan over them beats hashing.
@@ -154,8 +154,21 @@ pub struct Router {
     error_page: Option<ErrorPageFn>,
 }
 
+impl Default for Router {
+    fn default() -> Router {
+        Router {
+            paths: Vec::new(),
+            fallback: None,
+            // Even a server with no route answers `OPTIONS *`.
+            allow_any: allow_header(std::iter::empty()),
+            error_page: None,
+        }
+    }
+}
+
 impl Router {
-    /// An empty router: every request gets 404.
+    /// An empty router: every request gets 404 (and `OPTIONS *` a 200
+    /// with `Allow: OPTIONS`).
     pub fn new() -> Router {
         Router::default()
     }
@@ -371,14 +384,46 @@ pub(crate) fn keep_captures(request: &mut Request, captures: &Captures<'_>) {
     }
 }
 
-/// `GET, HEAD, POST` — the methods a path accepts, HEAD implied by GET.
+/// `GET, HEAD, POST, OPTIONS` — the methods a path accepts, in
+/// registration order, each once: HEAD implied by GET, and OPTIONS always.
+///
+/// OPTIONS is listed because it is true: every known path answers it,
+/// with the router's 200 or with a route that claims it. `Allow` "lists
+/// the set of methods advertised as supported by the target resource"
+/// (RFC 9110 §10.2.1), and a 405 MUST list "the target resource's
+/// currently supported methods" (§15.5.6); an OPTIONS answer that leaves
+/// itself out tells a client something the server then contradicts by
+/// answering. So the 405 and the OPTIONS answer carry the same list, and
+/// `OPTIONS *` the union over every path (§9.3.7: the server as a whole).
 fn allow_header<'a>(methods: impl Iterator<Item = &'a str>) -> String {
     let mut allowed: Vec<&str> = Vec::new();
-    for method in methods {
-        allowed.push(method);
-        if method == "GET" {
-            allowed.push("HEAD");
+    let implied = |method| match method {
+        "GET" => Some("HEAD"),
+        _ => None,
+    };
+    for method in methods.flat_map(|m| std::iter::once(m).chain(implied(m))) {
+        if !allowed.contains(&method) {
+            allowed.push(method);
         }
     }
+    if !allowed.contains(&"OPTIONS") {
+        allowed.push("OPTIONS");
+    }
     allowed.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allow_header;
+
+    #[test]
+    fn allow_lists_each_method_once_head_with_get_and_options_always() {
+        let allow = |methods: &[&str]| allow_header(methods.iter().copied());
+        assert_eq!(allow(&[]), "OPTIONS");
+        assert_eq!(allow(&["GET"]), "GET, HEAD, OPTIONS");
+        assert_eq!(allow(&["GET", "PUT"]), "GET, HEAD, PUT, OPTIONS");
+        // A route that claims OPTIONS, or HEAD, is not listed twice.
+        assert_eq!(allow(&["OPTIONS", "POST"]), "OPTIONS, POST");
+        assert_eq!(allow(&["HEAD", "GET"]), "HEAD, GET, OPTIONS");
+    }
 }

@@ -80,7 +80,7 @@ fn parameters_rests_methods_fallback_and_error_page() {
     c.send(b"DELETE /items/7 HTTP/1.1\r\nHost: a\r\n\r\n");
     let r = c.response();
     assert_eq!((r.status, r.text().as_str()), (405, "[405]"));
-    assert_eq!(r.header("allow"), Some("GET, HEAD, PUT"));
+    assert_eq!(r.header("allow"), Some("GET, HEAD, PUT, OPTIONS"));
     let mut bad = Client::connect(addr);
     bad.send(b"asdf\r\n\r\n");
     assert_eq!(bad.assert_error(400).text(), "[400]");

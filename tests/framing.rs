@@ -58,7 +58,7 @@ fn post(fields: &str, body: &str) -> String {
 fn assert_405(r: &common::Response) {
     assert_eq!(
         (r.status, r.header("allow")),
-        (405, Some("GET, HEAD")),
+        (405, Some("GET, HEAD, OPTIONS")),
         "{r:?}"
     );
     common::assert_standard_headers(r, false);
