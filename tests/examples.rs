@@ -32,7 +32,7 @@ fn the_api_example_routes_methods_parameters_and_a_custom_404() {
     c.send(b"PUT /items HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
     let r = c.response();
     assert_eq!((r.status, r.text().as_str()), (405, "405: no such page"));
-    assert_eq!(r.header("allow"), Some("POST"));
+    assert_eq!(r.header("allow"), Some("POST, OPTIONS"));
     // One access-log line per request, each with the client's address
     // (combined format: the IP, without the port).
     let me = format!("{} - - [", c.stream.local_addr().unwrap().ip());
