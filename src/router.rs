@@ -20,8 +20,10 @@
 //! does accept, and `OPTIONS` on it gets that list with a 200 (RFC 9110
 //! §9.3.7), as does `OPTIONS *` for the server as a whole, unless a route
 //! claims OPTIONS. The list names `OPTIONS` too, because the path does
-//! answer it (see [`allow_header`]). The server's own error answers (404, 405, 408, 413, ...)
-//! are made by [`Router::error`], which [`Router::error_page`] can replace.
+//! answer it (`allow_header` says why, RFC 9110 §10.2.1). The server's own
+//! error answers (404, 405, 408, 413, ...) are made by [`Router::error`],
+//! and its answers to refused bytes by [`Router::refusal`], both of which
+//! [`Router::error_page`] can replace.
 
 mod pattern;
 
@@ -237,7 +239,8 @@ impl Router {
 
     /// Renders the server's own error answers — 400, 404, 405, 408, 413,
     /// 414, 417, 431, 500, 501, 503, 504, 505 — with `page` instead of the
-    /// plain `"404 Not Found\n"`. The server still adds what the status
+    /// plain `"404 Not Found\n"` (or `"400 Bad Request: missing Host
+    /// header\n"`: a page sees the status, not the refusal's reason). The server still adds what the status
     /// requires (`Allow` on a 405, `Retry-After` on a 503).
     pub fn error_page(mut self, page: impl Fn(StatusCode) -> Response + Send + 'static) -> Router {
         self.error_page = Some(Box::new(page));
