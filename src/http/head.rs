@@ -63,7 +63,10 @@ pub(crate) fn parse_head(
 ) -> Result<Head, Refusal> {
     // decode.rs hands over a head that ends in CRLF CRLF and has no bare
     // LF, so the first LF ends the request line.
-    let line_end = (head.iter().position(|&b| b == b'\n')).ok_or(MALFORMED_LINE)?;
+    let line_end = head
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or(MALFORMED_LINE)?;
     let line = parse_request_line(&head[..line_end.saturating_sub(1)])?;
     // Exactly max_headers slots: one field more and httparse says
     // TooManyHeaders. The bound stops a client from making us build an
