@@ -29,7 +29,7 @@ use mio::{Interest, Registry, Token};
 use crate::config::Config;
 use crate::connection::spares::Spares;
 use crate::connection::{Connection, JobTicket, Kit, Phase, Reply, Respond, Stream};
-use crate::http::{Limits, Request, Response, StatusCode};
+use crate::http::{Limits, Refusal, Request, Response, StatusCode};
 use crate::job::{CancelToken, Job};
 use crate::reactor::{Handler, Reactor};
 
@@ -164,11 +164,11 @@ impl Respond<Harness> for Answers {
         Ok(LIMITS.max_body)
     }
 
-    fn error(&self, status: StatusCode) -> Response {
-        Response::error(status)
+    fn error(&self, refusal: Refusal) -> Response {
+        Response::refusal(refusal)
     }
 
-    fn refused(&mut self, _: &mut Reactor<Harness>, _: StatusCode) {}
+    fn refused(&mut self, _: &mut Reactor<Harness>, _: Refusal) {}
 
     // The harness answers every job itself (`Reply::Later`), so nothing
     // is ever held for it to release.
@@ -180,7 +180,7 @@ impl Respond<Harness> for Answers {
         _: Option<usize>,
         _: Instant,
     ) -> Result<JobTicket, Response> {
-        Err(self.error(StatusCode::SERVICE_UNAVAILABLE))
+        Err(Response::error(StatusCode::SERVICE_UNAVAILABLE))
     }
 }
 

@@ -19,14 +19,17 @@
 //! asked with another method gets 405 with an `Allow` field listing what it
 //! does accept, and `OPTIONS` on it gets that list with a 200 (RFC 9110
 //! §9.3.7), as does `OPTIONS *` for the server as a whole, unless a route
-//! claims OPTIONS. The server's own error answers (404, 405, 408, 413, ...)
-//! are made by [`Router::error`], which [`Router::error_page`] can replace.
+//! claims OPTIONS. The OPTIONS answer names `OPTIONS` too, because the path
+//! does answer it (`with_options` says why). The server's own
+//! error answers (404, 405, 408, 413, ...) are made by [`Router::error`],
+//! and its answers to refused bytes by [`Router::refusal`], both of which
+//! [`Router::error_page`] can replace.
 
 mod pattern;
 
 use std::sync::Arc;
 
-use crate::http::{Request, Response, StatusCode};
+use crate::http::{Refusal, Request, Response, StatusCode};
 use crate::job::Job;
 use crate::panic_report::{self, PanicReport};
 use crate::status::ServerStatus;
@@ -141,7 +144,6 @@ pub enum Answer {
 }
 
 /// A table of routes.
-#[derive(Default)]
 pub struct Router {
     /// Scanned in order, literal paths first (see [`Router::resolve`]): a
     /// small app has a handful, and a scan over them beats hashing.
@@ -154,8 +156,21 @@ pub struct Router {
     error_page: Option<ErrorPageFn>,
 }
 
+impl Default for Router {
+    fn default() -> Router {
+        Router {
+            paths: Vec::new(),
+            fallback: None,
+            // Even a server with no route answers `OPTIONS *`.
+            allow_any: allow_header(std::iter::empty()),
+            error_page: None,
+        }
+    }
+}
+
 impl Router {
-    /// An empty router: every request gets 404.
+    /// An empty router: every request gets 404 (and `OPTIONS *` a 200
+    /// with `Allow: OPTIONS`).
     pub fn new() -> Router {
         Router::default()
     }
@@ -224,7 +239,8 @@ impl Router {
 
     /// Renders the server's own error answers — 400, 404, 405, 408, 413,
     /// 414, 417, 431, 500, 501, 503, 504, 505 — with `page` instead of the
-    /// plain `"404 Not Found\n"`. The server still adds what the status
+    /// plain `"404 Not Found\n"` (or `"400 Bad Request: missing Host
+    /// header\n"`: a page sees the status, not the refusal's reason). The server still adds what the status
     /// requires (`Allow` on a 405, `Retry-After` on a 503).
     pub fn error_page(mut self, page: impl Fn(StatusCode) -> Response + Send + 'static) -> Router {
         self.error_page = Some(Box::new(page));
@@ -237,6 +253,16 @@ impl Router {
         match &self.error_page {
             Some(page) => page(status),
             None => Response::error(status),
+        }
+    }
+
+    /// The answer to bytes the decoder refused: the error page's for its
+    /// status (a page sees the status only), or [`Response::refusal`],
+    /// which names the reason.
+    pub fn refusal(&self, refusal: Refusal) -> Response {
+        match &self.error_page {
+            Some(page) => page(refusal.status),
+            None => Response::refusal(refusal),
         }
     }
 
@@ -338,7 +364,7 @@ impl Router {
             // No content: RFC 9110 §9.3.7 asks for `Content-Length: 0`.
             Resolved::Options(_, allow) => {
                 let response =
-                    Response::new(StatusCode::OK).with_header("Allow", allow.to_string());
+                    Response::new(StatusCode::OK).with_header("Allow", with_options(allow));
                 return Answer::Now(response);
             }
         };
@@ -361,14 +387,54 @@ pub(crate) fn keep_captures(request: &mut Request, captures: &Captures<'_>) {
     }
 }
 
-/// `GET, HEAD, POST` — the methods a path accepts, HEAD implied by GET.
+/// `GET, HEAD, POST` — the methods a path's routes accept, in registration
+/// order, each once, HEAD implied by GET: the `Allow` of its 405, which
+/// the contract fixes at `GET, HEAD` for the demo's paths.
 fn allow_header<'a>(methods: impl Iterator<Item = &'a str>) -> String {
     let mut allowed: Vec<&str> = Vec::new();
-    for method in methods {
-        allowed.push(method);
-        if method == "GET" {
-            allowed.push("HEAD");
+    let implied = |method| match method {
+        "GET" => Some("HEAD"),
+        _ => None,
+    };
+    for method in methods.flat_map(|m| std::iter::once(m).chain(implied(m))) {
+        if !allowed.contains(&method) {
+            allowed.push(method);
         }
     }
     allowed.join(", ")
+}
+
+/// The `Allow` of an OPTIONS answer: the path's list and `OPTIONS` itself.
+/// `Allow` "lists the set of methods advertised as supported by the target
+/// resource" (RFC 9110 §10.2.1), and the path has just answered OPTIONS: a
+/// list that left it out (`GET, HEAD` for `OPTIONS /fast`) told a newcomer
+/// something the answer itself contradicted. Off the hot path: an OPTIONS
+/// request allocates its answer anyway.
+fn with_options(allow: &str) -> String {
+    if allow.split(", ").any(|method| method == "OPTIONS") {
+        allow.to_string()
+    } else if allow.is_empty() {
+        "OPTIONS".to_string()
+    } else {
+        format!("{allow}, OPTIONS")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{allow_header, with_options};
+
+    #[test]
+    fn allow_lists_each_method_once_head_with_get_and_options_answers_add_options() {
+        let allow = |methods: &[&str]| allow_header(methods.iter().copied());
+        let options = |methods: &[&str]| with_options(&allow(methods));
+        assert_eq!(allow(&[]), "");
+        assert_eq!(allow(&["GET"]), "GET, HEAD");
+        assert_eq!(allow(&["GET", "PUT"]), "GET, HEAD, PUT");
+        assert_eq!(allow(&["HEAD", "GET"]), "HEAD, GET");
+        assert_eq!(options(&[]), "OPTIONS");
+        assert_eq!(options(&["GET"]), "GET, HEAD, OPTIONS");
+        // A route that claims OPTIONS is not listed twice.
+        assert_eq!(options(&["OPTIONS", "POST"]), "OPTIONS, POST");
+    }
 }

@@ -5,7 +5,7 @@
 //!
 //! The kinds: a GET with `Referer` and `User-Agent`; a HEAD (no body bytes
 //! sent); a 413 and a 501 that keep their request line; bytes that are no
-//! request (`-`); a `User-Agent` with quotes, a backslash, a tab and a byte
+//! request (`-`), the three refusals naming their reason in the JSON line; a `User-Agent` with quotes, a backslash, a tab and a byte
 //! that is not UTF-8 (escaped, so the line cannot be broken); two pipelined
 //! requests whose answers finish out of order (logged in request order); a
 //! client that leaves while its job runs (499, as nginx logs it).
@@ -143,9 +143,9 @@ fn combined_lines() {
         &[
             r#"127.0.0.1 - - <time> "GET /fast?id=1 HTTP/1.1" 200 13 "http://x/page" "curl/8.5.0" <dur>"#,
             r#"127.0.0.1 - - <time> "HEAD /fast?id=2 HTTP/1.1" 200 0 "-" "-" <dur>"#,
-            r#"127.0.0.1 - - <time> "POST /fast HTTP/1.1" 413 22 "-" "-" <dur>"#,
-            r#"127.0.0.1 - - <time> "POST /fast HTTP/1.1" 501 20 "-" "-" <dur>"#,
-            r#"127.0.0.1 - - <time> "-" 400 16 "-" "-" <dur>"#,
+            r#"127.0.0.1 - - <time> "POST /fast HTTP/1.1" 413 58 "-" "-" <dur>"#,
+            r#"127.0.0.1 - - <time> "POST /fast HTTP/1.1" 501 49 "-" "-" <dur>"#,
+            r#"127.0.0.1 - - <time> "-" 400 40 "-" "-" <dur>"#,
             r#"127.0.0.1 - - <time> "GET /fast?id=6 HTTP/1.1" 200 13 "-" "a \x22quoted\x22 \x5C agent\x09\xFF" <dur>"#,
             r#"127.0.0.1 - - <time> "GET /slow_threaded?id=7&n=3000 HTTP/1.1" 200 <n> "-" "-" <dur>"#,
             r#"127.0.0.1 - - <time> "GET /fast?id=8 HTTP/1.1" 200 13 "-" "-" <dur>"#,
@@ -161,8 +161,15 @@ fn combined_lines() {
 fn json_lines() {
     let lines = exercise(&["--log-format", "json"]);
     let line = |request: &str, status: u16, bytes: &str, referer: &str, agent: &str| {
+        // The refusals among the cases name their reason; the rest, none.
+        let reason = match status {
+            413 => r#""Content-Length over the body limit""#,
+            501 => r#""unsupported transfer coding""#,
+            400 => r#""malformed request line""#,
+            _ => "null",
+        };
         format!(
-            r#"{{"time":"<iso>","peer":"127.0.0.1:<n>","request_line":{request},"status":{status},"body_bytes":{bytes},"cut_short":false,"referer":{referer},"user_agent":{agent},"duration":<dur>}}"#
+            r#"{{"time":"<iso>","peer":"127.0.0.1:<n>","request_line":{request},"status":{status},"reason":{reason},"body_bytes":{bytes},"cut_short":false,"referer":{referer},"user_agent":{agent},"duration":<dur>}}"#
         )
     };
     let golden = [
@@ -174,9 +181,9 @@ fn json_lines() {
             r#""curl/8.5.0""#,
         ),
         line(r#""HEAD /fast?id=2 HTTP/1.1""#, 200, "0", "null", "null"),
-        line(r#""POST /fast HTTP/1.1""#, 413, "22", "null", "null"),
-        line(r#""POST /fast HTTP/1.1""#, 501, "20", "null", "null"),
-        line("null", 400, "16", "null", "null"),
+        line(r#""POST /fast HTTP/1.1""#, 413, "58", "null", "null"),
+        line(r#""POST /fast HTTP/1.1""#, 501, "49", "null", "null"),
+        line("null", 400, "40", "null", "null"),
         line(
             r#""GET /fast?id=6 HTTP/1.1""#,
             200,

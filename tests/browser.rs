@@ -78,11 +78,8 @@ impl Verdict {
     }
 }
 
-/// Starts eddy, calibrates a job of at least [`JOB`], loads
-/// `/?run=<route>&n=N` in headless Chromium and returns the verdict (and
-/// the job size) — or `None`, having said why, if there is no browser or no
-/// Python to drive it. Asserts the page reported no JavaScript error.
-fn run_in_browser(route: &str) -> Option<(Verdict, u32)> {
+/// Chromium and the Python to drive it, or `None` having said why not.
+fn tools() -> Option<(PathBuf, PathBuf)> {
     let Some(chromium) = find(&["/usr/bin/chromium", "chromium", "chromium-browser"]) else {
         say("tests/browser.rs: skipped, no chromium (Debian: apt-get install chromium)");
         return None;
@@ -91,21 +88,44 @@ fn run_in_browser(route: &str) -> Option<(Verdict, u32)> {
         say("tests/browser.rs: skipped, no python3 to drive chromium");
         return None;
     };
+    Some((chromium, python))
+}
+
+/// Starts eddy, calibrates a job of at least [`JOB`], loads
+/// `/?run=<route>&n=N` in headless Chromium and returns the verdict (and
+/// the job size) — or `None`, having said why, if there is no browser or no
+/// Python to drive it. Asserts the page reported no JavaScript error.
+fn run_in_browser(route: &str) -> Option<(Verdict, u32)> {
+    let tools = tools()?;
     let server = Server::start(&["--quiet", "--workers", "2"]);
     let (n, _) = calibrate(server.addr, JOB);
+    let url = format!("http://{}/?run={route}&n={n}", server.addr);
+    let verdict = verdict_of(&tools, &url, &format!("page-{route}"), None);
+    say(&format!("{route}: n={n}: {}", verdict.text));
+    Some((verdict, n))
+}
+
+/// Loads `url` in headless Chromium, runs `eval` in the page once it has
+/// loaded (if given), and returns the verdict the page wrote; a screenshot
+/// named `shot` is left in the temporary directory. Asserts the page
+/// reported no JavaScript error and its run did not fail.
+fn verdict_of(tools: &(PathBuf, PathBuf), url: &str, shot: &str, eval: Option<&str>) -> Verdict {
+    let (chromium, python) = tools;
     let shots = std::env::temp_dir().join(format!("eddy-browser-{}", std::process::id()));
     std::fs::create_dir_all(&shots).expect("screenshot directory");
-    let shot = shots.join(format!("page-{route}.png"));
-    let url = format!("http://{}/?run={route}&n={n}", server.addr);
-    let out = Command::new(&python)
+    let shot = shots.join(format!("{shot}.png"));
+    let mut driver = Command::new(python);
+    driver
         .arg(DRIVER)
         .arg("--chromium")
-        .arg(&chromium)
-        .args(["--url", &url, "--timeout", VERDICT_TIMEOUT_SECS])
+        .arg(chromium)
+        .args(["--url", url, "--timeout", VERDICT_TIMEOUT_SECS])
         .arg("--screenshot")
-        .arg(&shot)
-        .output()
-        .expect("run tests/browser/cdp.py");
+        .arg(&shot);
+    if let Some(eval) = eval {
+        driver.args(["--eval", eval]);
+    }
+    let out = driver.output().expect("run tests/browser/cdp.py");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -142,11 +162,44 @@ fn run_in_browser(route: &str) -> Option<(Verdict, u32)> {
     );
 
     let text = fields.get("text").cloned().unwrap_or_default();
-    say(&format!(
-        "{route}: n={n}: {text}; screenshot {}",
-        shot.display()
-    ));
-    Some((Verdict { fields, text }, n))
+    say(&format!("{url}: screenshot {}", shot.display()));
+    Verdict { fields, text }
+}
+
+/// A run that began and ended before the page loaded (`performance.now()`
+/// counts from the navigation, so no `/fast` request can fall within it),
+/// handed to the page as the run awaiting its verdict: the page's own
+/// pollers then judge it as they judge any run. A real run without a fast
+/// answer — one shorter than the 50 ms between two — happens only by
+/// chance; this one happens every time.
+const RUN_WITHOUT_FAST_ANSWERS: &str = r#"(() => {
+  const slow = [1, 2, 3].map((id) => ({ id, sent: -2000, done: -1000 - id, job: 900 }));
+  const r = { route: "slow_threaded", n: 0, start: -2000, end: -1000, slow };
+  runs.push(r);
+  judging = r;
+})()"#;
+
+/// With no fast answer during a run there is nothing to compare: the page
+/// says `n/a`, as `eddy call` does, not `no` (issue 20: a newcomer read
+/// "no" as a fast answer that lost).
+#[test]
+fn in_a_browser_a_run_without_fast_answers_is_n_a() {
+    let _guard = lock();
+    let Some(tools) = tools() else {
+        return;
+    };
+    let server = Server::start(&["--quiet", "--workers", "1"]);
+    let url = format!("http://{}/", server.addr);
+    let verdict = verdict_of(&tools, &url, "page-n-a", Some(RUN_WITHOUT_FAST_ANSWERS));
+    assert_eq!(verdict.field("beat"), "n/a", "{}", verdict.text);
+    assert_eq!(verdict.field("fast-max-ms"), "-", "{}", verdict.text);
+    assert!(
+        verdict
+            .text
+            .contains("every fast beat every slow: n/a (0 fast answers"),
+        "{}",
+        verdict.text
+    );
 }
 
 #[test]

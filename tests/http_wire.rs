@@ -121,6 +121,37 @@ fn other_method_on_known_path_is_405_with_allow() {
     }
 }
 
+/// `Allow` tells the truth (RFC 9110 §10.2.1): every method a 405 lists is
+/// one the path then answers, and OPTIONS lists those and itself — a list
+/// that left OPTIONS out of its own answer misled a newcomer. (The 405's
+/// list is the contract's `GET, HEAD`.)
+#[test]
+fn every_method_a_405_allows_is_answered() {
+    let s = server();
+    let mut c = Client::connect(s.addr);
+    c.send(b"DELETE /fast?id=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 405, "{r:?}");
+    let allow = r.header("allow").expect("a 405 carries Allow").to_string();
+    for method in allow.split(", ") {
+        c.send(format!("{method} /fast?id=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes());
+        let r = if method == "HEAD" {
+            c.head_response()
+        } else {
+            c.response()
+        };
+        assert_eq!(r.status, 200, "{method}, listed in Allow: {allow}: {r:?}");
+        assert_ne!(method, "OPTIONS", "the contract's 405 lists GET, HEAD");
+    }
+    // OPTIONS lists the 405's methods and itself.
+    c.send(b"OPTIONS /fast?id=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let r = c.response();
+    assert_eq!(
+        r.header("allow"),
+        Some(format!("{allow}, OPTIONS").as_str())
+    );
+}
+
 #[test]
 fn options_lists_the_methods_of_the_server_and_of_a_path() {
     let s = server();
@@ -132,7 +163,9 @@ fn options_lists_the_methods_of_the_server_and_of_a_path() {
         assert_standard_headers(&r, false);
         if status == 200 {
             // RFC 9110 §9.3.7: the methods, and Content-Length: 0 for no content.
-            assert_eq!(r.header("allow"), Some("GET, HEAD"), "OPTIONS {target}");
+            // The list names OPTIONS itself: the path just answered it.
+            let allow = Some("GET, HEAD, OPTIONS");
+            assert_eq!(r.header("allow"), allow, "OPTIONS {target}");
             assert_eq!((r.header("content-length"), r.body.len()), (Some("0"), 0));
         }
     }

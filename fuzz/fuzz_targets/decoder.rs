@@ -20,19 +20,18 @@
 //! - the split feed, which hands every request back with
 //!   `RequestDecoder::recycle` (and starts with a junk-filled spare), and
 //!   the unsplit feed (the whole stream in one piece, no recycling) give
-//!   the same requests, the same final `Reject` (or none), the same
+//!   the same requests, the same final `Reject` (status and reason, or none), the same
 //!   `is_idle()` and, unless rejected, the same leftover bytes.
 #![no_main]
 
-use eddy::http::{Decoded, Header, Limits, Request, RequestDecoder, Version};
-use eddy::StatusCode;
+use eddy::http::{Decoded, Header, Limits, Refusal, Request, RequestDecoder, Version};
 use libfuzzer_sys::fuzz_target;
 
 /// What one feed of the stream produced.
 #[derive(Debug, PartialEq)]
 struct Outcome {
     requests: Vec<Request>,
-    reject: Option<StatusCode>,
+    reject: Option<Refusal>,
     leftover: Vec<u8>,
     idle: bool,
 }
@@ -124,7 +123,7 @@ fn feed(limits: Limits, pieces: &[&[u8]], recycle: bool) -> (Outcome, usize) {
     }
     let mut buf: Vec<u8> = Vec::new();
     let mut requests = Vec::new();
-    let mut reject: Option<StatusCode> = None;
+    let mut reject: Option<Refusal> = None;
     let mut continues = 0;
     // A Continue was seen and its request has not come out yet.
     let mut awaiting_body = false;

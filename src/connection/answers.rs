@@ -20,7 +20,7 @@ use super::streaming::{Framing, Outgoing};
 use super::{Closing, Connection, Phase, Stream};
 use crate::http::response::CONTINUE;
 use crate::http::{
-    encode_response, Decoded, Request, RequestDecoder, Response, ResponseMeta, StatusCode, Version,
+    encode_response, Decoded, Refusal, Request, RequestDecoder, Response, ResponseMeta, Version,
 };
 use crate::job::{CancelToken, Job};
 use crate::log::AccessRecord;
@@ -57,12 +57,13 @@ pub trait Respond<H: Handler> {
     /// be served.
     fn admit(&mut self, request: &Request, expects_continue: bool) -> Result<usize, Response>;
 
-    /// The server's own answer for `status` (its error page).
-    fn error(&self, status: StatusCode) -> Response;
+    /// The server's own answer to bytes the decoder refused (its error
+    /// page, naming the refusal's reason).
+    fn error(&self, refusal: Refusal) -> Response;
 
-    /// The decoder refused bytes with `status`; its answer is queued
-    /// already (for counting).
-    fn refused(&mut self, reactor: &mut Reactor<H>, status: StatusCode);
+    /// The decoder refused bytes with `refusal`; its answer is queued
+    /// already (for counting and the trace).
+    fn refused(&mut self, reactor: &mut Reactor<H>, refusal: Refusal);
 
     /// A job held by [`Reply::Held`] reached the front of its
     /// connection's line: submit it now. Its ticket, or the answer to give
@@ -234,10 +235,10 @@ impl<S: Stream> Connection<S> {
                     });
                 }
                 Decoded::Incomplete => break,
-                Decoded::Reject(status) => {
+                Decoded::Reject(refused) => {
                     // Framing is lost: nothing after this point can be
                     // trusted to be a request. Answer, then close.
-                    let response = refusal.unwrap_or_else(|| respond.error(status));
+                    let response = refusal.unwrap_or_else(|| respond.error(refused));
                     self.stop_reading(Closing::Refused);
                     // A head refused whole (501, 505, 431) still has the
                     // request line it began with, if that parsed.
@@ -245,8 +246,8 @@ impl<S: Stream> Connection<S> {
                         let rest = &self.inbuf[self.in_pos..];
                         logging.then(|| Seen::of_refused_head(rest)).flatten()
                     });
-                    self.queue_error(&response, seen, date);
-                    respond.refused(reactor, status);
+                    self.queue_error(&response, seen, Some(refused.reason), date);
+                    respond.refused(reactor, refused);
                 }
             }
         }
@@ -450,13 +451,20 @@ impl<S: Stream> Connection<S> {
     /// 408), then close.
     pub fn time_out_request(&mut self, response: &Response, date: &[u8]) {
         self.stop_reading(Closing::TimedOut);
-        self.queue_error(response, None, date);
+        self.queue_error(response, None, None, date);
     }
 
     /// Queues `response`, an error answer that ends the connection, given
     /// to bytes that are not a request the server serves; `seen` is what
-    /// the access log can say of them, if anything.
-    fn queue_error(&mut self, response: &Response, seen: Option<Box<Seen>>, date: &[u8]) {
+    /// the access log can say of them, if anything, and `reason` why they
+    /// were refused.
+    fn queue_error(
+        &mut self,
+        response: &Response,
+        seen: Option<Box<Seen>>,
+        reason: Option<&'static str>,
+        date: &[u8],
+    ) {
         let meta = ResponseMeta {
             head_only: false,
             close: true,
@@ -471,6 +479,7 @@ impl<S: Stream> Connection<S> {
             body_bytes,
             duration: Duration::ZERO,
             cut_short: false,
+            reason,
         });
         self.queue.push_encoded(Encoded {
             bytes,
@@ -502,6 +511,7 @@ impl<S: Stream> Connection<S> {
                         body_bytes: 0,
                         duration: pending.started.elapsed(),
                         cut_short: false,
+                        reason: None,
                     })
                 }
                 Place::Encoded(encoded) => match encoded.then {
@@ -554,6 +564,7 @@ impl<S: Stream> Connection<S> {
                 referer: seen.and_then(|s| s.referer.as_deref()),
                 user_agent: seen.and_then(|s| s.user_agent.as_deref()),
                 duration: logged.duration,
+                reason: logged.reason,
             });
         }
     }
@@ -628,6 +639,8 @@ pub struct Logged {
     /// The answer did not go out whole: its connection closed first, or
     /// its streamed body failed.
     cut_short: bool,
+    /// Why the bytes were refused, for a protocol-level refusal.
+    reason: Option<&'static str>,
 }
 
 /// What leaves the queue with an answer's bytes.
@@ -757,6 +770,7 @@ fn encode(
         body_bytes,
         duration: pending.started.elapsed(),
         cut_short: false,
+        reason: None,
     });
     let then = match stream {
         Some((body, framing)) => Some(After::Streamed(Box::new(Outgoing::new(

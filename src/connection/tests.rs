@@ -12,7 +12,7 @@ use mio::{Interest, Token};
 use super::spares::Spares;
 use super::{Connection, JobTicket, Kit, Phase, Reply, Respond, Stream};
 use crate::config::Config;
-use crate::http::{Limits, Request, Response, StatusCode};
+use crate::http::{Limits, Refusal, Request, Response, StatusCode};
 use crate::job::{CancelToken, Job};
 use crate::reactor::{Handler, Reactor};
 
@@ -67,11 +67,11 @@ impl Respond<Loop> for Script {
         Ok(1024)
     }
 
-    fn error(&self, status: StatusCode) -> Response {
-        Response::error(status)
+    fn error(&self, refusal: Refusal) -> Response {
+        Response::refusal(refusal)
     }
 
-    fn refused(&mut self, _: &mut Reactor<Loop>, _: StatusCode) {}
+    fn refused(&mut self, _: &mut Reactor<Loop>, _: Refusal) {}
 
     fn release(
         &mut self,

@@ -18,6 +18,7 @@
 //! request smuggling. Tornado's chunked reader says the same: Postel's law is
 //! wrong here. So every deviation is a 400 and the connection closes.
 
+use super::refusal::Refusal;
 use super::status::StatusCode;
 
 /// At most 16 significant hex digits: enough for any `u64`, so the size
@@ -131,11 +132,7 @@ impl ChunkedDecoder {
     /// once complete, nothing more is consumed (the rest of `input` is the
     /// next request). Errors: 400 for malformed framing, 413 when the body
     /// would exceed `max_body`, 431 for an oversized trailer section.
-    pub fn decode(
-        &mut self,
-        input: &[u8],
-        body: &mut Vec<u8>,
-    ) -> Result<(usize, bool), StatusCode> {
+    pub fn decode(&mut self, input: &[u8], body: &mut Vec<u8>) -> Result<(usize, bool), Refusal> {
         let mut pos = 0;
         while pos < input.len() && self.state != State::Done {
             if let State::Data { remaining } = self.state {
@@ -157,8 +154,8 @@ impl ChunkedDecoder {
     }
 
     /// The state after byte `b`, for every state but `Data`.
-    fn next(&mut self, b: u8, body_len: usize) -> Result<State, StatusCode> {
-        const BAD: Result<State, StatusCode> = Err(StatusCode::BAD_REQUEST);
+    fn next(&mut self, b: u8, body_len: usize) -> Result<State, Refusal> {
+        const BAD: Result<State, Refusal> = Err(Refusal::bad("malformed chunked body"));
         match self.state {
             // chunk-size = 1*HEXDIG: no sign, no space, no "0x".
             State::SizeStart => match (b as char).to_digit(16) {
@@ -188,7 +185,10 @@ impl ChunkedDecoder {
                 // before would wrap a u64 and slip under the limit.
                 let room = (self.max_body as u64).saturating_sub(body_len as u64);
                 if size > room {
-                    return Err(StatusCode::CONTENT_TOO_LARGE);
+                    return Err(Refusal::new(
+                        StatusCode::CONTENT_TOO_LARGE,
+                        "chunked body over the body limit",
+                    ));
                 }
                 Ok(State::Data { remaining: size })
             }
@@ -203,7 +203,10 @@ impl ChunkedDecoder {
             | State::EndLf => {
                 self.trailer_bytes += 1;
                 if self.trailer_bytes > self.max_trailer {
-                    return Err(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+                    return Err(Refusal::new(
+                        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                        "chunked trailer section too large",
+                    ));
                 }
                 match (self.state, b) {
                     (State::TrailerStart, b'\r') => Ok(State::EndLf),
@@ -229,14 +232,14 @@ impl ChunkedDecoder {
 
     /// One more hex digit `d` of a size read so far as `size` with `digits`
     /// significant digits.
-    fn size_digit(&mut self, size: u64, digits: u8, d: u32) -> Result<State, StatusCode> {
+    fn size_digit(&mut self, size: u64, digits: u8, d: u32) -> Result<State, Refusal> {
         if size == 0 && d == 0 {
             // A leading zero: valid, meaningless, and bounded.
             self.ignore_one()?;
             return Ok(State::Size { size, digits });
         }
         if digits == MAX_SIZE_DIGITS {
-            return Err(StatusCode::BAD_REQUEST); // would overflow a u64
+            return Err(Refusal::bad("chunk size too large")); // would overflow a u64
         }
         Ok(State::Size {
             size: (size << 4) | u64::from(d),
@@ -245,16 +248,16 @@ impl ChunkedDecoder {
     }
 
     /// Moves to extension state `at`, counting the byte against the bound.
-    fn extension(&mut self, size: u64, at: Ext) -> Result<State, StatusCode> {
+    fn extension(&mut self, size: u64, at: Ext) -> Result<State, Refusal> {
         self.ignore_one()?;
         Ok(State::Extension { size, at })
     }
 
     /// Counts one byte that carries nothing against [`MAX_IGNORED_BYTES`].
-    fn ignore_one(&mut self) -> Result<(), StatusCode> {
+    fn ignore_one(&mut self) -> Result<(), Refusal> {
         self.ignored_bytes += 1;
         if self.ignored_bytes > MAX_IGNORED_BYTES {
-            return Err(StatusCode::BAD_REQUEST);
+            return Err(Refusal::bad("chunk extensions too long"));
         }
         Ok(())
     }
@@ -310,7 +313,7 @@ mod tests {
     fn decode_all(input: &[u8]) -> Result<(Vec<u8>, usize), StatusCode> {
         let mut decoder = ChunkedDecoder::new(1024).with_trailer_limit(64);
         let mut body = Vec::new();
-        let (used, done) = decoder.decode(input, &mut body)?;
+        let (used, done) = decoder.decode(input, &mut body).map_err(|r| r.status)?;
         assert!(done, "incomplete: {:?}", decoder.state);
         Ok((body, used))
     }
@@ -320,6 +323,7 @@ mod tests {
         decoder
             .decode(input, &mut Vec::new())
             .expect_err("accepted")
+            .status
     }
 
     #[test]
@@ -432,7 +436,10 @@ mod tests {
         // 3 + 3 > 5: refused at the size line, before any data arrives.
         assert_eq!(
             decoder.decode(b"3\r\n", &mut body),
-            Err(StatusCode::CONTENT_TOO_LARGE)
+            Err(Refusal::new(
+                StatusCode::CONTENT_TOO_LARGE,
+                "chunked body over the body limit"
+            ))
         );
     }
 
@@ -446,7 +453,10 @@ mod tests {
         assert_eq!(decoder.decode(b"1\r\na\r\n", &mut body), Ok((6, false)));
         assert_eq!(
             decoder.decode(b"ffffffffffffffff\r\n", &mut body),
-            Err(StatusCode::CONTENT_TOO_LARGE)
+            Err(Refusal::new(
+                StatusCode::CONTENT_TOO_LARGE,
+                "chunked body over the body limit"
+            ))
         );
     }
 

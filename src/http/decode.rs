@@ -16,6 +16,7 @@
 
 use super::chunked::{is_tchar, ChunkedDecoder};
 use super::head::{parse_head, BodyFraming};
+use super::refusal::Refusal;
 use super::request::Request;
 use super::status::StatusCode;
 
@@ -68,10 +69,11 @@ pub enum Decoded {
     Continue,
     /// More bytes are needed.
     Incomplete,
-    /// The input is not acceptable HTTP; answer with this status and close.
-    /// After a Reject the decoder is poisoned: every later call returns the
-    /// same Reject and consumes nothing.
-    Reject(StatusCode),
+    /// The input is not acceptable HTTP; answer with the refusal's status
+    /// (its reason in the body) and close. After a Reject the decoder is
+    /// poisoned: every later call returns the same Reject and consumes
+    /// nothing.
+    Reject(Refusal),
 }
 
 /// At most this many bytes of empty lines (four CRLFs) before a request line.
@@ -99,7 +101,7 @@ enum State {
     },
     /// A Reject was returned. The stream's framing can no longer be trusted,
     /// so nothing after this point may ever be decoded as a request.
-    Failed(StatusCode),
+    Failed(Refusal),
 }
 
 /// How the rest of a body is read.
@@ -183,12 +185,12 @@ impl RequestDecoder {
         // transition is one match arm, and no arm can forget to set it.
         let state = std::mem::replace(&mut self.state, State::Head { started: false });
         let step = match state {
-            State::Failed(status) => Err(status),
+            State::Failed(refusal) => Err(refusal),
             State::Head { .. } => self.read_head(buf, admit),
             State::Body { request, reader } => read_body(request, reader, buf),
         };
         let (next, consumed, decoded) =
-            step.unwrap_or_else(|status| (State::Failed(status), 0, Decoded::Reject(status)));
+            step.unwrap_or_else(|refusal| (State::Failed(refusal), 0, Decoded::Reject(refusal)));
         self.state = next;
         (consumed, decoded)
     }
@@ -204,7 +206,7 @@ impl RequestDecoder {
 
     /// The `Head` state: look for a complete head, accept or refuse it, then
     /// start on its body with whatever followed it in `buf`.
-    fn read_head(&mut self, buf: &[u8], admit: &mut Admit<'_>) -> Result<Step, StatusCode> {
+    fn read_head(&mut self, buf: &[u8], admit: &mut Admit<'_>) -> Result<Step, Refusal> {
         let skip = empty_lines(buf)?;
         let rest = &buf[skip..];
         let Some(head_len) = find_head_end(rest, &self.limits)? else {
@@ -218,11 +220,18 @@ impl RequestDecoder {
             let next = State::Head { started: false };
             return Ok((next, consumed, Decoded::Request(head.request)));
         }
-        let max_body = admit(&head.request, head.expect_continue)?;
+        // The caller's refusal comes with its own answer (a 404 or 405 to
+        // a client waiting on `Expect: 100-continue`, say); the reason
+        // says only when it was given.
+        let max_body = admit(&head.request, head.expect_continue)
+            .map_err(|status| Refusal::new(status, "refused before its body was read"))?;
         let reader = match head.framing {
             // Refused at head time, before reading (or buffering) any body.
             BodyFraming::Length(n) if n > max_body as u64 => {
-                return Err(StatusCode::CONTENT_TOO_LARGE)
+                return Err(Refusal::new(
+                    StatusCode::CONTENT_TOO_LARGE,
+                    "Content-Length over the body limit",
+                ))
             }
             BodyFraming::Length(n) => BodyReader::Length { remaining: n },
             BodyFraming::Chunked | BodyFraming::None => BodyReader::Chunked(
@@ -251,7 +260,7 @@ fn read_body(
     mut request: Box<Request>,
     mut reader: BodyReader,
     buf: &[u8],
-) -> Result<Step, StatusCode> {
+) -> Result<Step, Refusal> {
     let (used, done) = match &mut reader {
         BodyReader::Length { remaining } => {
             // Content-Length was checked against the limit at head time.
@@ -275,12 +284,12 @@ fn read_body(
 
 /// How many bytes of empty lines (CRLF pairs) start `buf`; 400 beyond
 /// [`MAX_EMPTY_LINE_BYTES`].
-fn empty_lines(buf: &[u8]) -> Result<usize, StatusCode> {
+fn empty_lines(buf: &[u8]) -> Result<usize, Refusal> {
     let mut skip = 0;
     while buf[skip..].starts_with(b"\r\n") {
         skip += 2;
         if skip > MAX_EMPTY_LINE_BYTES {
-            return Err(StatusCode::BAD_REQUEST);
+            return Err(Refusal::bad("too many empty lines before the request"));
         }
     }
     Ok(skip)
@@ -289,7 +298,7 @@ fn empty_lines(buf: &[u8]) -> Result<usize, StatusCode> {
 /// Finds the end of the head at the front of `buf` (just past its empty
 /// line); `None` while it has not all arrived. Checks on the way the limits
 /// that must hold before the head is complete.
-fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, StatusCode> {
+fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, Refusal> {
     // The method comes first, and is a token: a byte that cannot be in one
     // before the first space is a 400 at once, not after a header timeout.
     // That is what a TLS ClientHello (0x16 ...) or other non-HTTP traffic
@@ -298,14 +307,20 @@ fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, StatusCod
     // still become an empty line before the request, which is allowed.)
     let method = buf.iter().take_while(|&&b| b != b' ');
     if buf != b"\r" && method.take(limits.max_head).any(|&b| !is_tchar(b)) {
-        return Err(StatusCode::BAD_REQUEST);
+        // 0x16 is a TLS record's first byte (a handshake): `https://` to a
+        // plain port, the one mistake here worth naming (RFC 8446 §5.1).
+        return Err(Refusal::bad(if buf[0] == 0x16 {
+            "TLS handshake on a plain HTTP port"
+        } else {
+            "malformed request line"
+        }));
     }
     // The target is measured next, even in a request line whose end has not
     // arrived: a client streaming an endless target gets 414, the precise
     // answer, rather than the 431 that a growing head would otherwise earn.
     let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
     if target_len(&buf[..line_end]) > limits.max_target {
-        return Err(StatusCode::URI_TOO_LONG);
+        return Err(TARGET_TOO_LONG);
     }
     // Only the first max_head bytes can hold a head's end: scanning stops
     // there, so a client cannot make each call scan more.
@@ -318,7 +333,7 @@ fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, StatusCod
         // don't. A proxy that doesn't would see different lines than we do,
         // and httparse (which does) would otherwise decide it for us.
         if i == 0 || window[i - 1] != b'\r' {
-            return Err(StatusCode::BAD_REQUEST);
+            return Err(Refusal::bad("bare LF line ending (CRLF required)"));
         }
         if window[..=i].ends_with(b"\r\n\r\n") {
             return Ok(Some(i + 1));
@@ -333,11 +348,17 @@ fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, StatusCod
     // gave 431 or 414 for the same stream depending on where the reads
     // split it (found by the decoder fuzz target).
     if window.contains(&b'\n') {
-        Err(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        Err(Refusal::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "header section too large",
+        ))
     } else {
-        Err(StatusCode::URI_TOO_LONG)
+        Err(TARGET_TOO_LONG)
     }
 }
+
+/// 414, however the too-long target was found.
+const TARGET_TOO_LONG: Refusal = Refusal::new(StatusCode::URI_TOO_LONG, "request target too long");
 
 /// The length of the request-target in a request line that may not have
 /// fully arrived: the bytes after the first space, up to the next space.
@@ -369,7 +390,7 @@ mod tests {
                     Decoded::Request(request) => requests.push(*request),
                     Decoded::Continue => continues += 1,
                     Decoded::Incomplete => break,
-                    Decoded::Reject(status) => panic!("rejected with {status:?}"),
+                    Decoded::Reject(refusal) => panic!("rejected with {refusal:?}"),
                 }
             }
         }
@@ -394,7 +415,7 @@ mod tests {
 
     fn status(limits: Limits, raw: &[u8]) -> Option<StatusCode> {
         match first(limits, raw).1 {
-            Decoded::Reject(status) => Some(status),
+            Decoded::Reject(refusal) => Some(refusal.status),
             _ => None,
         }
     }
@@ -418,13 +439,72 @@ mod tests {
                 let (used, decoded) = decoder.decode(&buf);
                 buf.drain(..used);
                 match decoded {
-                    Decoded::Reject(status) => return Some(status),
+                    Decoded::Reject(refusal) => return Some(refusal.status),
                     Decoded::Incomplete => break,
                     _ => {}
                 }
             }
         }
         None
+    }
+
+    /// The refusal (status and reason) `stream` gets, fed in pieces cut at
+    /// `cuts`.
+    fn refusal_in_pieces(stream: &[u8], cuts: &[usize]) -> Option<Refusal> {
+        let mut decoder = RequestDecoder::new(Limits::default());
+        let mut buf = Vec::new();
+        let mut from = 0;
+        for &to in cuts.iter().chain([&stream.len()]) {
+            buf.extend_from_slice(&stream[from..to]);
+            from = to;
+            loop {
+                let (used, decoded) = decoder.decode(&buf);
+                buf.drain(..used);
+                match decoded {
+                    Decoded::Reject(refusal) => return Some(refusal),
+                    Decoded::Incomplete => break,
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+
+    /// A refusal's reason, like its status, does not depend on how the
+    /// reads split the bytes: the fuzz target compares whole `Refusal`s
+    /// across splits, and this pins the same for one stream of each kind,
+    /// cut at every byte and fed a byte at a time.
+    #[test]
+    fn the_reason_does_not_depend_on_the_split() {
+        let post = |fields: &str, body: &str| {
+            format!("POST / HTTP/1.1\r\nHost: a\r\n{fields}\r\n{body}").into_bytes()
+        };
+        let streams: Vec<Vec<u8>> = vec![
+            b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+            b"asdf\r\n\r\n".to_vec(),
+            b"GET / HTTP/1.1\r\nHost: a\nX: 1\r\n\r\n".to_vec(),
+            b"\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\n".to_vec(),
+            vec![0x16, 0x03, 0x01, 0x00, 0xa5, 0x01],
+            post("Content-Length: abc\r\n", ""),
+            post("Content-Length: 3\r\nTransfer-Encoding: chunked\r\n", ""),
+            post("Transfer-Encoding: chunked\r\n", "3\r\nabcd\r\n0\r\n\r\n"),
+            post("Transfer-Encoding: gzip\r\n", ""),
+            post("Content-Length: 2000000\r\n", "abc"),
+            b"GET / HTTP/2.0\r\nHost: a\r\n\r\n".to_vec(),
+        ];
+        for stream in &streams {
+            let whole = refusal_in_pieces(stream, &[]);
+            assert!(
+                whole.is_some(),
+                "{:?} accepted",
+                String::from_utf8_lossy(stream)
+            );
+            let bytes: Vec<usize> = (1..stream.len()).collect();
+            assert_eq!(refusal_in_pieces(stream, &bytes), whole, "byte by byte");
+            for cut in 0..=stream.len() {
+                assert_eq!(refusal_in_pieces(stream, &[cut]), whole, "cut at {cut}");
+            }
+        }
     }
 
     /// Found by the decoder fuzz target: an endless request line got 414
@@ -648,7 +728,8 @@ mod tests {
         let smuggle = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\
             Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: a\r\n\r\n";
         let mut decoder = RequestDecoder::new(Limits::default());
-        let reject = (0, Decoded::Reject(StatusCode::BAD_REQUEST));
+        let both = Refusal::bad("both Content-Length and Transfer-Encoding");
+        let reject = (0, Decoded::Reject(both));
         assert_eq!(decoder.decode(smuggle), reject);
         assert_eq!(decoder.decode(&smuggle[69..]), reject);
         assert_eq!(decoder.decode(GET.as_bytes()), reject);
@@ -660,7 +741,7 @@ mod tests {
         let mut decoder = RequestDecoder::new(Limits::default());
         let head = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab";
         assert_eq!(decoder.decode(head), (head.len(), Decoded::Incomplete));
-        let reject = (0, Decoded::Reject(StatusCode::BAD_REQUEST));
+        let reject = (0, Decoded::Reject(Refusal::bad("malformed chunked body")));
         // Four bytes where the size said three: the rest is never a request.
         assert_eq!(
             decoder.decode(format!("cd\r\n0\r\n\r\n{GET}").as_bytes()),

@@ -17,6 +17,7 @@
 
 use super::chunked::is_tchar;
 use super::decode::Limits;
+use super::refusal::Refusal;
 use super::request::{Header, Request, Version};
 use super::status::StatusCode;
 use super::target::{check_target, valid_host};
@@ -59,11 +60,13 @@ pub(crate) fn parse_head(
     head: &[u8],
     limits: &Limits,
     mut request: Box<Request>,
-) -> Result<Head, StatusCode> {
-    const BAD: StatusCode = StatusCode::BAD_REQUEST;
+) -> Result<Head, Refusal> {
     // decode.rs hands over a head that ends in CRLF CRLF and has no bare
     // LF, so the first LF ends the request line.
-    let line_end = head.iter().position(|&b| b == b'\n').ok_or(BAD)?;
+    let line_end = head
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or(MALFORMED_LINE)?;
     let line = parse_request_line(&head[..line_end.saturating_sub(1)])?;
     // Exactly max_headers slots: one field more and httparse says
     // TooManyHeaders. The bound stops a client from making us build an
@@ -80,11 +83,20 @@ pub(crate) fn parse_head(
     let fields = match httparse::parse_headers(&head[line_end + 1..], slots) {
         Ok(httparse::Status::Complete((_, fields))) => fields,
         // Cannot happen, decode.rs hands over a whole head; still, no panic.
-        Ok(httparse::Status::Partial) => return Err(BAD),
+        Ok(httparse::Status::Partial) => return Err(Refusal::bad("malformed header section")),
         Err(httparse::Error::TooManyHeaders) => {
-            return Err(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            return Err(Refusal::new(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "too many header fields",
+            ))
         }
-        Err(_) => return Err(BAD),
+        // A space before the colon, or a line that starts with one
+        // (obs-fold), is a bad name to httparse.
+        Err(httparse::Error::HeaderName) => return Err(Refusal::bad("invalid header field name")),
+        Err(httparse::Error::HeaderValue) => {
+            return Err(Refusal::bad("invalid header field value"))
+        }
+        Err(_) => return Err(Refusal::bad("malformed header field line")),
     };
     request.refill(line.method, line.target, line.version, fields);
     let headers = &request.headers;
@@ -95,17 +107,17 @@ pub(crate) fn parse_head(
     // and we each pick?).
     // And to one whose value is not a host[:port] (§3.2: "invalid field
     // value"): spaces, a path, userinfo, a port that is not digits.
-    let host_ok = {
+    let host = {
         let mut hosts = values(headers, "host");
         match (hosts.next(), hosts.next()) {
-            (Some(host), None) => valid_host(host),
-            (None, None) => version == Version::Http10,
-            _ => false,
+            (Some(host), None) if valid_host(host) => Ok(()),
+            (Some(_), None) => Err("invalid Host header"),
+            (None, None) if version == Version::Http10 => Ok(()),
+            (None, None) => Err("missing Host header"),
+            _ => Err("more than one Host header"),
         }
     };
-    if !host_ok {
-        return Err(BAD);
-    }
+    host.map_err(Refusal::bad)?;
 
     let (framing, repeated_length) = body_framing(version, headers)?;
     let expect_continue = expectation(version, headers)? && framing != BodyFraming::None;
@@ -131,17 +143,16 @@ struct RequestLine<'a> {
 /// target rules are RFC 3986's (`target.rs`), stricter than httparse's.
 /// One space exactly between the parts: RFC 9112 §3 allows a lenient
 /// parser to accept more, and a lenient parser is what a smuggler wants.
-fn parse_request_line(line: &[u8]) -> Result<RequestLine<'_>, StatusCode> {
-    const BAD: StatusCode = StatusCode::BAD_REQUEST;
+fn parse_request_line(line: &[u8]) -> Result<RequestLine<'_>, Refusal> {
     let mut parts = line.splitn(3, |&b| b == b' ');
     let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
     else {
-        return Err(BAD); // two words: HTTP/0.9's `GET /`, which eddy does not speak
+        return Err(MALFORMED_LINE); // two words: HTTP/0.9's `GET /`, which eddy does not speak
     };
     if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
-        return Err(BAD);
+        return Err(MALFORMED_LINE);
     }
-    let method = std::str::from_utf8(method).map_err(|_| BAD)?;
+    let method = std::str::from_utf8(method).map_err(|_| MALFORMED_LINE)?;
     // The version first: a request in a version eddy does not speak (the
     // HTTP/2 preface, `PRI * HTTP/2.0`, say) is 505 whatever its target.
     let version = parse_version(version)?;
@@ -149,7 +160,7 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine<'_>, StatusCode> {
     Ok(RequestLine {
         method,
         // check_target accepts ASCII only.
-        target: std::str::from_utf8(target).map_err(|_| BAD)?,
+        target: std::str::from_utf8(target).map_err(|_| Refusal::bad("invalid request target"))?,
         version,
     })
 }
@@ -179,7 +190,7 @@ pub fn request_line(input: &[u8]) -> Option<&str> {
 /// - A well-formed version with another major (0.9, 2.0, 3.0) is one eddy
 ///   does not speak: 505 (RFC 9110 §15.6.6). That includes the HTTP/2
 ///   connection preface, `PRI * HTTP/2.0`.
-fn parse_version(version: &[u8]) -> Result<Version, StatusCode> {
+fn parse_version(version: &[u8]) -> Result<Version, Refusal> {
     match version {
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
@@ -187,12 +198,18 @@ fn parse_version(version: &[u8]) -> Result<Version, StatusCode> {
             match (major, minor) {
                 (b'1', b'0') => Ok(Version::Http10),
                 (b'1', _) => Ok(Version::Http11),
-                _ => Err(StatusCode::HTTP_VERSION_NOT_SUPPORTED),
+                _ => Err(Refusal::new(
+                    StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+                    "only HTTP/1.x is served",
+                )),
             }
         }
-        _ => Err(StatusCode::BAD_REQUEST),
+        _ => Err(Refusal::bad("malformed HTTP version")),
     }
 }
+
+/// The 400 for a request line that is not `method SP target SP version`.
+const MALFORMED_LINE: Refusal = Refusal::bad("malformed request line");
 
 /// Framing this parser reads without doubt but an intermediary in front of
 /// it might read differently; the request is answered and the connection
@@ -215,7 +232,7 @@ fn ambiguous_framing(method: &str, framing: BodyFraming, repeated_length: bool) 
 /// other expectation with 417, and eddy does, rather than leave a client
 /// waiting for something it will never get. An HTTP/1.0 client cannot
 /// understand a 1xx, so its `100-continue` MUST be ignored.
-fn expectation(version: Version, headers: &[Header]) -> Result<bool, StatusCode> {
+fn expectation(version: Version, headers: &[Header]) -> Result<bool, Refusal> {
     let mut continue_asked = false;
     for value in values(headers, "expect") {
         for member in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
@@ -223,7 +240,10 @@ fn expectation(version: Version, headers: &[Header]) -> Result<bool, StatusCode>
                 continue; // empty list elements do not count (RFC 9110 §5.6.1)
             }
             if !member.eq_ignore_ascii_case(b"100-continue") {
-                return Err(StatusCode::EXPECTATION_FAILED);
+                return Err(Refusal::new(
+                    StatusCode::EXPECTATION_FAILED,
+                    "Expect other than 100-continue",
+                ));
             }
             continue_asked = true;
         }
@@ -234,7 +254,7 @@ fn expectation(version: Version, headers: &[Header]) -> Result<bool, StatusCode>
 /// How the body is delimited: RFC 9112 §6.3, minus every case where the
 /// answer would be a guess. Also says whether `Content-Length` came on more
 /// than one field line (see [`ambiguous_framing`]).
-fn body_framing(version: Version, headers: &[Header]) -> Result<(BodyFraming, bool), StatusCode> {
+fn body_framing(version: Version, headers: &[Header]) -> Result<(BodyFraming, bool), Refusal> {
     refuse_lookalike_framing_names(headers)?;
     let (content_length, repeated) = content_length(headers)?;
     if values(headers, "transfer-encoding").next().is_some() {
@@ -242,14 +262,14 @@ fn body_framing(version: Version, headers: &[Header]) -> Result<(BodyFraming, bo
         // request MUST be treated as faulty framing: some parsers would
         // honour it and some not.
         if version == Version::Http10 {
-            return Err(StatusCode::BAD_REQUEST);
+            return Err(Refusal::bad("Transfer-Encoding in an HTTP/1.0 request"));
         }
         // RFC 9112 §6.3: with both, Transfer-Encoding wins, but a server MAY
         // reject instead. Both at once is the textbook smuggling request
         // (CL.TE / TE.CL): whoever reads the other one gets a different
         // body, so refuse it.
         if content_length.is_some() {
-            return Err(StatusCode::BAD_REQUEST);
+            return Err(Refusal::bad("both Content-Length and Transfer-Encoding"));
         }
         check_transfer_codings(headers)?;
         return Ok((BodyFraming::Chunked, repeated));
@@ -270,7 +290,7 @@ fn body_framing(version: Version, headers: &[Header]) -> Result<(BodyFraming, bo
 /// that normalises names, they may be the real thing. Two readings of the
 /// framing is exactly what request smuggling needs, and no client sends
 /// these by mistake.
-fn refuse_lookalike_framing_names(headers: &[Header]) -> Result<(), StatusCode> {
+fn refuse_lookalike_framing_names(headers: &[Header]) -> Result<(), Refusal> {
     // The letters and digits of a name, lowercased, equal to `word`'s.
     fn spells(name: &[u8], word: &[u8]) -> bool {
         name.iter()
@@ -288,7 +308,9 @@ fn refuse_lookalike_framing_names(headers: &[Header]) -> Result<(), StatusCode> 
         let exact = name.eq_ignore_ascii_case(b"content-length")
             || name.eq_ignore_ascii_case(b"transfer-encoding");
         if !exact && (spells(name, b"contentlength") || spells(name, b"transferencoding")) {
-            return Err(StatusCode::BAD_REQUEST);
+            return Err(Refusal::bad(
+                "header name that reads as Content-Length or Transfer-Encoding",
+            ));
         }
     }
     Ok(())
@@ -302,13 +324,13 @@ fn refuse_lookalike_framing_names(headers: &[Header]) -> Result<(), StatusCode> 
 /// the same number are accepted (and the connection is closed after the
 /// answer, see [`ambiguous_framing`]); different numbers mean two possible
 /// bodies.
-fn content_length(headers: &[Header]) -> Result<(Option<u64>, bool), StatusCode> {
+fn content_length(headers: &[Header]) -> Result<(Option<u64>, bool), Refusal> {
     let mut length = None;
     let mut fields = 0;
     for value in values(headers, "content-length") {
-        let n = parse_decimal(value.trim_ascii()).ok_or(StatusCode::BAD_REQUEST)?;
+        let n = parse_decimal(value.trim_ascii()).ok_or(Refusal::bad("invalid Content-Length"))?;
         if length.is_some_and(|seen| seen != n) {
-            return Err(StatusCode::BAD_REQUEST);
+            return Err(Refusal::bad("conflicting Content-Length values"));
         }
         length = Some(n);
         fields += 1;
@@ -341,7 +363,7 @@ fn parse_decimal(digits: &[u8]) -> Option<u64> {
 ///   final `chunked` (`gzip, chunked`): 501 — a server SHOULD answer 501 to
 ///   a coding it does not understand (§6.1). Either way no byte after the
 ///   head is ever read as a body.
-fn check_transfer_codings(headers: &[Header]) -> Result<(), StatusCode> {
+fn check_transfer_codings(headers: &[Header]) -> Result<(), Refusal> {
     // A coding's name, without its `;parameters`.
     fn name(coding: &[u8]) -> &[u8] {
         coding
@@ -359,27 +381,31 @@ fn check_transfer_codings(headers: &[Header]) -> Result<(), StatusCode> {
     let named_chunked = |coding: &[u8]| name(coding).eq_ignore_ascii_case(b"chunked");
     let Some(last) = codings().last() else {
         // A Transfer-Encoding with no coding at all frames nothing.
-        return Err(StatusCode::BAD_REQUEST);
+        return Err(Refusal::bad("empty Transfer-Encoding"));
     };
     let count = codings().count();
     if codings().filter(|coding| named_chunked(coding)).count() > 1 {
-        return Err(StatusCode::BAD_REQUEST);
+        return Err(Refusal::bad("chunked applied more than once"));
     }
     if !last.eq_ignore_ascii_case(b"chunked") {
         // `gzip` alone is a coding we lack; anything else means the final
         // coding is not chunked (or is chunked with parameters).
         let lacking = count == 1 && !named_chunked(last);
         return Err(if lacking {
-            StatusCode::NOT_IMPLEMENTED
+            UNKNOWN_CODING
         } else {
-            StatusCode::BAD_REQUEST
+            Refusal::bad("chunked is not the final transfer coding")
         });
     }
     if count > 1 {
-        return Err(StatusCode::NOT_IMPLEMENTED);
+        return Err(UNKNOWN_CODING);
     }
     Ok(())
 }
+
+/// The 501 for a transfer coding eddy does not implement (RFC 9112 §6.1).
+const UNKNOWN_CODING: Refusal =
+    Refusal::new(StatusCode::NOT_IMPLEMENTED, "unsupported transfer coding");
 
 /// Persistence (RFC 9112 §9.3): `Connection` is a comma-separated list of
 /// case-insensitive tokens. HTTP/1.1 persists unless `close` is listed;
@@ -419,8 +445,12 @@ mod tests {
     }
 
     fn status(raw: &str) -> StatusCode {
+        refusal(raw).status
+    }
+
+    fn refusal(raw: &str) -> Refusal {
         match decode(raw) {
-            Decoded::Reject(status) => status,
+            Decoded::Reject(refusal) => refusal,
             other => panic!("accepted {raw:?}: {other:?}"),
         }
     }
@@ -467,6 +497,91 @@ mod tests {
         assert_eq!(status("GET / HTTP/1.1x\r\nHost: a\r\n\r\n"), BAD);
         assert_eq!(status("GET / FTP/1.1\r\nHost: a\r\n\r\n"), BAD);
         assert_eq!(status("GET /\r\n\r\n"), BAD); // HTTP/0.9
+    }
+
+    /// Each refusal names its cause: the line the answer's body, `--trace`
+    /// and the access log carry (issue 20: a bare `400 Bad Request` left a
+    /// newcomer guessing).
+    #[test]
+    fn every_refusal_names_its_reason() {
+        let cases = [
+            ("GET / HTTP/1.1\r\n\r\n", "missing Host header"),
+            (
+                "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                "more than one Host header",
+            ),
+            ("GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", "invalid Host header"),
+            (&post("Content-Length: abc\r\n"), "invalid Content-Length"),
+            (
+                &post("Content-Length: 1\r\nContent-Length: 2\r\n"),
+                "conflicting Content-Length values",
+            ),
+            (
+                &post("Content-Length: 1\r\nTransfer-Encoding: chunked\r\n"),
+                "both Content-Length and Transfer-Encoding",
+            ),
+            (
+                &post("Content_Length: 1\r\n"),
+                "header name that reads as Content-Length or Transfer-Encoding",
+            ),
+            (
+                &post("Transfer-Encoding: chunked, gzip\r\n"),
+                "chunked is not the final transfer coding",
+            ),
+            (
+                &post("Transfer-Encoding: chunked, chunked\r\n"),
+                "chunked applied more than once",
+            ),
+            (
+                &post("Transfer-Encoding: gzip\r\n"),
+                "unsupported transfer coding",
+            ),
+            (
+                &post("Expect: teapot\r\n"),
+                "Expect other than 100-continue",
+            ),
+            (
+                "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "Transfer-Encoding in an HTTP/1.0 request",
+            ),
+            ("asdf\r\n\r\n", "malformed request line"),
+            ("GET /\r\n\r\n", "malformed request line"),
+            (
+                "GET / HTTP/1.1x\r\nHost: a\r\n\r\n",
+                "malformed HTTP version",
+            ),
+            (
+                "GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+                "only HTTP/1.x is served",
+            ),
+            (
+                "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n",
+                "invalid request target",
+            ),
+            (
+                "GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+                "`*` target on a method other than OPTIONS",
+            ),
+            (
+                "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n",
+                "userinfo in the request target",
+            ),
+            (
+                "GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+                "invalid header field name",
+            ),
+            (
+                "GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n folded\r\n\r\n",
+                "invalid header field name",
+            ),
+            (
+                "GET / HTTP/1.1\r\nHost: a\r\nX: a\x01b\r\n\r\n",
+                "invalid header field value",
+            ),
+        ];
+        for (raw, reason) in cases {
+            assert_eq!(refusal(raw).reason, reason, "{raw:?}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! - `target` (private): the request-target's grammar (RFC 3986) and Host's.
 //! - `chunked`: the chunked transfer coding, a byte-at-a-time state machine.
 //! - `status`: status codes and their reason phrases.
+//! - `refusal`: why the decoder refused bytes: a status and a short reason.
 //! - `response`: `Response`, and the encoder.
 //! - `body`: a response body that keeps short texts inline.
 //! - `date`: the `Date` header value, formatted once per second, and
@@ -23,6 +24,7 @@ pub mod date;
 pub mod decode;
 mod head;
 pub mod range;
+pub mod refusal;
 pub mod request;
 pub mod response;
 pub mod status;
@@ -33,6 +35,7 @@ pub use date::{parse_http_date, DateCache, UtcTime};
 pub use decode::{Decoded, Limits, RequestDecoder};
 pub use head::request_line;
 pub use range::{byte_range, ByteRange};
+pub use refusal::Refusal;
 pub use request::{Header, Request, Version};
 pub use response::{encode_response, Response, ResponseMeta};
 pub use status::StatusCode;

@@ -17,6 +17,7 @@
 use std::borrow::Cow;
 
 use super::body::Body;
+use super::refusal::Refusal;
 use super::status::StatusCode;
 use crate::stream::{self, BodySender};
 
@@ -91,6 +92,15 @@ impl Response {
     /// A plain-text error response whose body is `"<code> <reason>\n"`.
     pub fn error(status: StatusCode) -> Response {
         Response::format(status, format_args!("{} {}\n", status.0, status.reason()))
+    }
+
+    /// The answer to bytes the decoder refused: a plain-text body
+    /// `"<code> <reason>: <why>\n"` (`400 Bad Request: missing Host
+    /// header`), so whoever sent them learns which rule they broke.
+    pub fn refusal(refusal: Refusal) -> Response {
+        let status = refusal.status;
+        let (code, phrase, why) = (status.0, status.reason(), refusal.reason);
+        Response::format(status, format_args!("{code} {phrase}: {why}\n"))
     }
 
     /// Sets the body (builder style).

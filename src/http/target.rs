@@ -12,7 +12,7 @@
 //! may read differently — one decodes it, one rejects it, one passes it on —
 //! and RFC 9112 §3.2 says a server SHOULD answer 400 to an invalid target.
 
-use super::status::StatusCode;
+use super::refusal::Refusal;
 
 /// `pchar` (RFC 3986 §3.3: unreserved / sub-delims / ":" / "@"; `%`
 /// escapes are checked apart) plus `/` and `?`: every byte an origin-form
@@ -51,16 +51,21 @@ const fn byte_class(extra: &[u8]) -> [bool; 256] {
 /// Authority-form is for CONNECT through a proxy, which eddy is not. A
 /// `#fragment` is the client's alone and is never sent (no form has one),
 /// so `#` is one more character that is not allowed.
-pub(crate) fn check_target(method: &str, target: &[u8]) -> Result<(), StatusCode> {
+pub(crate) fn check_target(method: &str, target: &[u8]) -> Result<(), Refusal> {
+    let invalid = Refusal::bad("invalid request target");
     let ok = match target {
         [b'/', rest @ ..] => valid_path_and_query(rest),
-        b"*" => method == "OPTIONS",
+        b"*" if method != "OPTIONS" => {
+            return Err(Refusal::bad("`*` target on a method other than OPTIONS"))
+        }
+        b"*" => true,
         _ => match absolute_form_path_start(target) {
             Some(start) => {
                 let authority = &target[scheme_len(target).unwrap_or(0)..start];
-                !authority.contains(&b'@')
-                    && valid_host(authority)
-                    && valid_path_and_query(&target[start..])
+                if authority.contains(&b'@') {
+                    return Err(Refusal::bad("userinfo in the request target"));
+                }
+                valid_host(authority) && valid_path_and_query(&target[start..])
             }
             None => false,
         },
@@ -68,7 +73,7 @@ pub(crate) fn check_target(method: &str, target: &[u8]) -> Result<(), StatusCode
     if ok {
         Ok(())
     } else {
-        Err(StatusCode::BAD_REQUEST)
+        Err(invalid)
     }
 }
 

@@ -47,6 +47,11 @@ pub struct AccessRecord<'a> {
     /// From the request being decoded to its answer being encoded (for a
     /// job, its time in the queue and on a worker included).
     pub duration: Duration,
+    /// Why the server refused the bytes, for a refusal at the protocol
+    /// level (`missing Host header`, `invalid Content-Length`): the line
+    /// its answer's body carries. JSON only: the combined line keeps
+    /// nginx's fields.
+    pub reason: Option<&'a str>,
 }
 
 impl fmt::Display for AccessRecord<'_> {
@@ -88,8 +93,8 @@ impl fmt::Display for AccessRecord<'_> {
 /// named as in the record:
 ///
 /// `{"time":"2026-12-02T03:23:39Z","peer":"127.0.0.1:50412","request_line":
-/// "GET /fast?id=1 HTTP/1.1","status":200,"body_bytes":13,"referer":null,
-/// "user_agent":"curl/8.5.0","duration":0.000084}`
+/// "GET /fast?id=1 HTTP/1.1","status":200,"reason":null,"body_bytes":13,"cut_short":false,
+/// "referer":null,"user_agent":"curl/8.5.0","duration":0.000084}`
 #[derive(Debug, Clone, Copy)]
 pub struct Json<'r, 'a>(pub &'r AccessRecord<'a>);
 
@@ -115,10 +120,12 @@ impl fmt::Display for Json<'_, '_> {
         }
         f.write_str(",\"request_line\":")?;
         json_string(f, r.request_line.map(str::as_bytes))?;
+        write!(f, ",\"status\":{},\"reason\":", r.status)?;
+        json_string(f, r.reason.map(str::as_bytes))?;
         write!(
             f,
-            ",\"status\":{},\"body_bytes\":{},\"cut_short\":{},\"referer\":",
-            r.status, r.body_bytes, r.cut_short
+            ",\"body_bytes\":{},\"cut_short\":{},\"referer\":",
+            r.body_bytes, r.cut_short
         )?;
         json_string(f, r.referer)?;
         f.write_str(",\"user_agent\":")?;
@@ -185,6 +192,7 @@ mod tests {
             referer: None,
             user_agent: Some(b"curl/8.5.0"),
             duration: Duration::from_micros(84),
+            reason: None,
         }
     }
 
@@ -202,9 +210,28 @@ mod tests {
         assert_eq!(
             record().json().to_string(),
             "{\"time\":\"1994-11-06T08:49:37Z\",\"peer\":\"127.0.0.1:50412\",\
-             \"request_line\":\"GET /fast?id=1 HTTP/1.1\",\"status\":200,\"body_bytes\":13,\
-             \"cut_short\":false,\"referer\":null,\"user_agent\":\"curl/8.5.0\",\"duration\":0.000084}"
+             \"request_line\":\"GET /fast?id=1 HTTP/1.1\",\"status\":200,\"reason\":null,\
+             \"body_bytes\":13,\"cut_short\":false,\"referer\":null,\"user_agent\":\"curl/8.5.0\",\"duration\":0.000084}"
         );
+    }
+
+    #[test]
+    fn a_refusal_names_its_reason_in_json_only() {
+        let r = AccessRecord {
+            request_line: None,
+            status: 400,
+            body_bytes: 37,
+            reason: Some("missing Host header"),
+            ..record()
+        };
+        assert_eq!(
+            r.to_string(),
+            "127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] \"-\" 400 37 \"-\" \"curl/8.5.0\" 0.000084"
+        );
+        assert!(r
+            .json()
+            .to_string()
+            .contains(",\"status\":400,\"reason\":\"missing Host header\",\"body_bytes\":37,\"cut_short\":false,"));
     }
 
     #[test]
@@ -225,7 +252,7 @@ mod tests {
         assert_eq!(
             r.json().to_string(),
             "{\"time\":\"1994-11-06T08:49:37Z\",\"peer\":null,\"request_line\":null,\
-             \"status\":200,\"body_bytes\":13,\"cut_short\":false,\"referer\":\"a\\\"b\\\\c\",\
+             \"status\":200,\"reason\":null,\"body_bytes\":13,\"cut_short\":false,\"referer\":\"a\\\"b\\\\c\",\
              \"user_agent\":\"x\\u000d\\u000a1.2.3.4 - - \\u0009\u{fffd}\\u007f\",\
              \"duration\":1.500000}"
         );

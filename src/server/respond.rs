@@ -22,7 +22,7 @@ use super::jobs::{Jobs, ReplyTo};
 use super::ConnId;
 use crate::config::Config;
 use crate::connection::{JobTicket, Reply, Respond};
-use crate::http::{Limits, Request, Response, StatusCode};
+use crate::http::{Limits, Refusal, Request, Response, StatusCode};
 use crate::job::Job;
 use crate::log::{EventLog, ServerEvent};
 use crate::metrics::Metrics;
@@ -219,8 +219,8 @@ impl Respond<HttpServer> for Answering<'_> {
         }
     }
 
-    fn error(&self, status: StatusCode) -> Response {
-        self.responder.router.error(status)
+    fn error(&self, refusal: Refusal) -> Response {
+        self.responder.router.refusal(refusal)
     }
 
     fn release(
@@ -249,10 +249,15 @@ impl Respond<HttpServer> for Answering<'_> {
         }
     }
 
-    fn refused(&mut self, reactor: &mut Reactor<HttpServer>, status: StatusCode) {
-        self.responder.metrics.refused(status.as_u16());
+    fn refused(&mut self, reactor: &mut Reactor<HttpServer>, refusal: Refusal) {
+        self.responder.metrics.refused(refusal.status.as_u16());
         reactor.trace(|t| {
-            let _ = writeln!(t, "    refused: {}", status.as_u16());
+            let _ = writeln!(
+                t,
+                "    refused: {} ({})",
+                refusal.status.as_u16(),
+                refusal.reason
+            );
         });
     }
 }

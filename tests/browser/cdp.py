@@ -19,6 +19,10 @@ passes, take a PNG screenshot, and print what it found on stdout as
 `fast-max-ms`, ...), `text=` the verdict line, one `console-error=` per
 error seen, and `timed-out=yes` if the verdict never came. Exit 0 if it got
 that far, 2 on a usage or browser failure (the reason on stderr).
+
+`--eval EXPR` runs EXPR in the page once it has loaded, before the wait for
+the verdict: how a test hands the page a run it could not make happen on
+time (one with no /fast answer during it, say).
 """
 
 import argparse
@@ -177,6 +181,25 @@ READ_VERDICT = """(() => {
 })()"""
 
 
+def evaluate(browser, session, expression, deadline):
+    """Runs `expression` in the page once its script has run (the document
+    is complete), or fails at the deadline; an exception it throws fails
+    the run too."""
+    loaded = None
+    while loaded is not True:
+        if time.monotonic() >= deadline:
+            raise RuntimeError("the page did not load before the deadline")
+        answer = browser.call("Runtime.evaluate",
+                              {"expression": 'document.readyState === "complete"',
+                               "returnByValue": True}, session=session)
+        loaded = answer.get("result", {}).get("value")
+        if loaded is not True:
+            browser.pump(0.1)
+    answer = browser.call("Runtime.evaluate", {"expression": expression}, session=session)
+    if "exceptionDetails" in answer:
+        raise RuntimeError(f"--eval threw: {answer['exceptionDetails']}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
@@ -184,6 +207,7 @@ def main():
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for the verdict")
     parser.add_argument("--size", default="1000,700", help="window size, WIDTH,HEIGHT")
+    parser.add_argument("--eval", help="JavaScript to run in the page once it has loaded")
     args = parser.parse_args()
 
     browser = Browser(args.chromium, args.size)
@@ -194,10 +218,12 @@ def main():
         for domain in ("Runtime", "Log", "Page"):
             browser.call(f"{domain}.enable", session=session)
         browser.call("Page.navigate", {"url": args.url}, session=session)
+        deadline = time.monotonic() + args.timeout
+        if args.eval:
+            evaluate(browser, session, args.eval, deadline)
 
         # Poll the DOM for the verdict, with a deadline: the page's clock is
         # real time, so there is nothing to fast-forward; we wait for it.
-        deadline = time.monotonic() + args.timeout
         verdict = None
         while verdict is None and time.monotonic() < deadline:
             answer = browser.call("Runtime.evaluate",
