@@ -17,6 +17,12 @@
 //!
 //! `fuzz/fuzz_targets/connection.rs` calls it with libFuzzer's inputs; the
 //! tests below call it with every split of a valid pipelined stream.
+//!
+//! [`check_decoder`] (in `fuzzing/decoder.rs`) is the `decoder` target's
+//! entry point: the request decoder alone, fed one stream split and whole.
+//! Both entry points live in the library, not in the fuzz crate, so that
+//! `tests/fuzz_corpus.rs` replays the committed corpus through exactly the
+//! code the fuzzer ran, on the stable toolchain, in every `cargo test`.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -32,6 +38,9 @@ use crate::connection::{Connection, JobTicket, Kit, Phase, Reply, Respond, Strea
 use crate::http::{Limits, Refusal, Request, Response, StatusCode};
 use crate::job::{CancelToken, Job};
 use crate::reactor::{Handler, Reactor};
+
+mod decoder;
+pub use decoder::check_decoder;
 
 /// A fixed Date header, so the same input always gives the same bytes.
 const DATE: &[u8] = b"Thu, 01 Jan 1970 00:00:00 GMT";
