@@ -530,14 +530,13 @@ impl<S: Stream> Connection<S> {
     /// logged, or its streamed body starts.
     /// Its record waits until its bytes are written (`unwritten.rs`).
     fn leaving(&mut self, then: Option<After>) {
-        let end = self.output_end();
         match then {
             Some(After::Logged(logged)) => {
-                let body = logged.body_bytes as u64;
+                let (end, body) = (self.output_end(), logged.body_bytes as u64);
                 self.unwritten.hold(logged, end - body, body, end);
             }
             Some(After::Streamed(mut outgoing)) => {
-                outgoing.begins_at(end);
+                outgoing.begins_at(self.output_end());
                 self.streaming = Some(outgoing);
             }
             None => {}
