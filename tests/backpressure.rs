@@ -47,10 +47,18 @@ fn answered(c: &mut Client) -> bool {
 #[test]
 fn full_job_queue_answers_503_with_retry_after() {
     let _guard = lock();
-    let s = Server::start(&["--workers", "1", "--queue", "1", "--quiet"]);
+    let s = Server::start(&[
+        "--workers",
+        "1",
+        "--queue",
+        "1",
+        "--worker-priority",
+        "normal",
+        "--quiet",
+    ]);
     // Jobs of at least JOB (400 ms) on any build: they outlast the few
     // round-trips below by far.
-    let (n, _) = calibrate(s.addr, JOB);
+    let (n, _) = calibrate(&s, JOB);
     // One worker and one queue place: the job that finds both taken gets
     // 503. That is the 3rd job if the worker took the 1st before the 2nd
     // came, else the 2nd. After each send, a round-trip on a newer

@@ -91,8 +91,8 @@ fn run_in_browser(route: &str) -> Option<(Verdict, u32)> {
         say("tests/browser.rs: skipped, no python3 to drive chromium");
         return None;
     };
-    let server = Server::start(&["--quiet", "--workers", "2"]);
-    let (n, _) = calibrate(server.addr, JOB);
+    let server = Server::start(&["--quiet", "--workers", "2", "--worker-priority", "normal"]);
+    let (n, _) = calibrate(&server, JOB);
     let shots = std::env::temp_dir().join(format!("eddy-browser-{}", std::process::id()));
     std::fs::create_dir_all(&shots).expect("screenshot directory");
     let shot = shots.join(format!("page-{route}.png"));

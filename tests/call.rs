@@ -11,7 +11,7 @@
 //!
 //! The CPU-heavy tests compare arrival times or CPU time, so they are
 //! serialized with `LOCK` and calibrated at run time: the job size `n` is
-//! chosen so one job takes ≥ 0.4 s on this machine and build.
+//! chosen so one job costs ≥ 0.4 s of CPU on this machine and build.
 
 mod common;
 
@@ -137,8 +137,8 @@ fn call_ok(server: &Server, mode: &str, n: u32) -> CallOutput {
 #[test]
 fn slow_threaded_call_sees_every_fast_answer_beat_every_slow() {
     let _guard = lock();
-    let server = Server::start(&["--workers", "2", "--quiet"]);
-    let (n, job) = calibrate(server.addr, JOB);
+    let server = Server::start(&["--workers", "2", "--worker-priority", "normal", "--quiet"]);
+    let (n, job) = calibrate(&server, JOB);
     let output = call_ok(&server, "slow_threaded", n);
     let first_slow = output
         .answers
@@ -172,7 +172,7 @@ fn slow_threaded_call_sees_every_fast_answer_beat_every_slow() {
 fn slow_call_shows_the_blocked_loop_holding_fast_answers_up() {
     let _guard = lock();
     let server = Server::start(&["--quiet"]);
-    let (n, job) = calibrate(server.addr, JOB);
+    let (n, job) = calibrate(&server, JOB);
     let output = call_ok(&server, "slow", n);
     assert!(
         output.summary.ends_with("every fast beat every slow: no"),
@@ -195,7 +195,7 @@ fn slow_call_shows_the_blocked_loop_holding_fast_answers_up() {
 fn waiting_for_a_job_costs_the_loop_no_cpu() {
     let _guard = lock();
     let server = Server::start(&["--workers", "1", "--quiet"]);
-    let (n, job) = calibrate(server.addr, 2 * JOB);
+    let (n, job) = calibrate(&server, 2 * JOB);
     let (cpu0, t0) = (cpu_time(server.pid()), Instant::now());
     let r = get(server.addr, &format!("/slow_threaded?id=1&n={n}"));
     let (cpu, wall) = (cpu_time(server.pid()) - cpu0, t0.elapsed());

@@ -44,14 +44,14 @@ fn failing_job_answers_500_naming_the_panic() {
 #[test]
 fn pool_keeps_its_workers_after_panics() {
     let _guard = lock();
-    let server = Server::start(&["--workers", "2", "--quiet"]);
+    let server = Server::start(&["--workers", "2", "--worker-priority", "normal", "--quiet"]);
     // More panics than workers: a pool that loses a thread per panic is empty.
     for id in 0..5 {
         let r = get(server.addr, &format!("/fail?id={id}"));
         assert_eq!(r.status, 500, "/fail?id={id}: {r:?}");
         assert!(r.text().contains(&format!("job {id} failed on purpose")));
     }
-    assert_parallel(server.addr);
+    assert_parallel(&server);
 }
 
 /// Everything on stderr after `count` `/fail`s (`/fail?id=0` first).

@@ -49,8 +49,8 @@ fn assert_exits_0(server: &mut Server, bound: Duration) {
 #[test]
 fn sigterm_finishes_in_flight_jobs_then_exits_0() {
     let _guard = lock();
-    let mut server = Server::start(&["--workers", "2", "--quiet"]);
-    let (n, job) = calibrate(server.addr, JOB);
+    let mut server = Server::start(&["--workers", "2", "--worker-priority", "normal", "--quiet"]);
+    let (n, job) = calibrate(&server, JOB);
     let mut a = Client::connect(server.addr);
     let mut b = Client::connect(server.addr);
     a.send_get(&format!("/slow_threaded?id=1&n={n}"));
@@ -88,12 +88,12 @@ fn sigterm_finishes_in_flight_jobs_then_exits_0() {
 #[test]
 fn healthz_is_503_draining_on_an_open_connection_during_drain() {
     let _guard = lock();
-    let mut server = Server::start(&["--workers", "2", "--quiet"]);
-    let (n_short, short) = calibrate(server.addr, JOB);
+    let mut server = Server::start(&["--workers", "2", "--worker-priority", "normal", "--quiet"]);
+    let (n_short, short) = calibrate(&server, JOB);
     // A job at least three times longer, so it is surely still running when
     // the short one has finished (the cost grows faster than linearly in n).
     let mut n_long = n_short;
-    while n_long < 20000 && time_job(server.addr, n_long) < short * 3 {
+    while n_long < 20000 && time_job(&server, n_long) < short * 3 {
         n_long = (n_long + n_long / 4).min(20000);
     }
     // A runs the long job, B the short one, both in flight at the signal.
@@ -211,7 +211,7 @@ fn second_signal_exits_at_once_with_status_1() {
 fn the_loop_sleeps_while_it_drains() {
     let _guard = lock();
     let mut server = Server::start(&["--workers", "1", "--shutdown-timeout", "5", "--quiet"]);
-    let (n, job) = calibrate(server.addr, JOB);
+    let (n, job) = calibrate(&server, JOB);
     // A job that outlives the drain's window below keeps the drain going.
     let mut a = Client::connect(server.addr);
     a.send_get(LONGEST_JOB);
@@ -289,7 +289,7 @@ fn a_drain_loses_no_request() {
     use std::sync::Arc;
     let _guard = lock();
     const CLIENTS: u64 = 48;
-    let mut server = Server::start(&["--workers", "2", "--quiet"]);
+    let mut server = Server::start(&["--workers", "2", "--worker-priority", "normal", "--quiet"]);
     let addr = server.addr;
     // Jobs in flight too, as in production: each of these answers with
     // `Connection: close` once the drain has begun.
@@ -381,7 +381,7 @@ fn an_idle_connection_is_closed_when_the_drain_grace_ends() {
 fn connections_waiting_in_the_backlog_at_the_signal_are_served() {
     let _guard = lock();
     let mut server = Server::start(&["--workers", "1", "--quiet"]);
-    let (n, job) = calibrate(server.addr, JOB);
+    let (n, job) = calibrate(&server, JOB);
     // Block the loop with /slow; while it computes, the signal arrives and
     // clients connect (into the accept backlog: the kernel completes their
     // handshake) and send a request each. Closing the listener would reset

@@ -145,7 +145,13 @@ fn keep_alive_connection_outlives_the_header_timeout_between_requests() {
 
 #[test]
 fn idle_timeout_does_not_cut_a_running_job() {
-    let s = Server::start(&["--idle-timeout", "0.3", "--quiet"]);
+    let s = Server::start(&[
+        "--idle-timeout",
+        "0.3",
+        "--worker-priority",
+        "normal",
+        "--quiet",
+    ]);
     let mut c = Client::connect(s.addr);
     // n=8000 takes ~1.5 s here (n=5000 ~0.65 s), far above the timeout.
     let t0 = Instant::now();
