@@ -14,14 +14,15 @@ use common::{Client, Server};
 #[test]
 fn metrics_parse_strictly_and_count_requests_and_jobs() {
     let server = Server::start(&["--quiet", "--workers", "1", "--queue", "1"]);
-    for (path, _) in [
+    for (path, status) in [
         ("/fast?id=1", 200),
         ("/fast?id=2", 200),
         ("/fast", 400),
         ("/nope", 404),
         ("/fail?id=1", 500),
     ] {
-        common::get(server.addr, path);
+        let r = common::get(server.addr, path);
+        assert_eq!(r.status, status, "{path}: {r:?}");
     }
     let m = scrape(&server);
     assert_eq!(
