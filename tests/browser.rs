@@ -84,11 +84,14 @@ impl Verdict {
 /// Python to drive it. Asserts the page reported no JavaScript error.
 fn run_in_browser(route: &str) -> Option<(Verdict, u32)> {
     let Some(chromium) = find(&["/usr/bin/chromium", "chromium", "chromium-browser"]) else {
-        say("tests/browser.rs: skipped, no chromium (Debian: apt-get install chromium)");
+        common::skip(
+            "tests/browser.rs",
+            "no chromium (Debian: apt-get install chromium)",
+        );
         return None;
     };
     let Some(python) = find(&["python3"]) else {
-        say("tests/browser.rs: skipped, no python3 to drive chromium");
+        common::skip("tests/browser.rs", "no python3 to drive chromium");
         return None;
     };
     let server = Server::start(&["--quiet", "--workers", "2", "--worker-priority", "normal"]);

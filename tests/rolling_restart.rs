@@ -63,7 +63,7 @@ const EDDY_FLAGS: [&str; 3] = ["--quiet", "--workers", "2"];
 #[test]
 fn rolling_restart_behind_nginx_loses_no_request() {
     let Some(nginx_bin) = find_nginx() else {
-        say("SKIPPED rolling_restart: nginx not found (install nginx-light)");
+        common::skip("rolling_restart", "nginx not found (install nginx-light)");
         return;
     };
     let t0 = Instant::now();

@@ -187,6 +187,25 @@ pub fn say(line: &str) {
     let _ = writeln!(err, "{line}");
 }
 
+/// The environment variable that turns a test's skip into a failure.
+/// `.ci/run` sets it to `1`: there it has just installed every tool the
+/// tests use, so a tool still missing means the install failed, and a test
+/// that skipped would pass having proved nothing.
+pub const REQUIRE_TOOLS: &str = "EDDY_REQUIRE_TOOLS";
+
+/// Every skip for a missing outside tool (nginx, chromium, python3, h11,
+/// curl) goes through here. With [`REQUIRE_TOOLS`]`=1` (CI) it panics with
+/// the reason, failing the test; otherwise it [`say`]s the reason (a write
+/// libtest does not capture, so `cargo test` shows it) and the caller
+/// returns.
+pub fn skip(test: &str, why: &str) {
+    let line = format!("SKIPPED {test}: {why}");
+    if std::env::var(REQUIRE_TOOLS).is_ok_and(|v| v == "1") {
+        panic!("{line} ({REQUIRE_TOOLS}=1: a missing tool fails the run)");
+    }
+    say(&line);
+}
+
 /// Polls `child.try_wait()` every 10 ms until it exits or `timeout` passes.
 pub fn wait_child(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + timeout;
