@@ -13,7 +13,7 @@ mod common;
 use common::prometheus::settled_jobs;
 
 use common::{
-    assert_fast, assert_standard_headers, calibrate, cpu_time, get, get_req, is_reset, open_fds,
+    assert_fast, assert_standard_headers, calibrate, get, get_req, is_reset, open_fds,
     proc_status_kib, sync_with_loop, wait_until, Client, Response, Server, JOB,
 };
 use std::io::{ErrorKind, Write};
@@ -133,7 +133,7 @@ fn max_conns_leaves_further_connections_in_the_backlog() {
 fn accept_errors_back_off_instead_of_spinning() {
     let _guard = lock();
     const FDS: u32 = 48;
-    let s = Server::start_with_fd_limit(FDS, &["--quiet"]);
+    let s = Server::start_with_fd_limit(FDS, &["--trace", "--quiet"]);
     let pid = s.pid();
     let mut early = Client::connect(s.addr);
     assert_fast(&early.get("/fast?id=1"), 1);
@@ -148,13 +148,16 @@ fn accept_errors_back_off_instead_of_spinning() {
         open_fds(pid) >= FDS as usize - 2
     });
     assert!(full, "server holds only {} fds", open_fds(pid));
-    let (cpu0, t0) = (cpu_time(pid), Instant::now());
+    let (turns0, t0) = (s.turns(), Instant::now());
     thread::sleep(Duration::from_secs(1)); // the measurement window
-    let (cpu, wall) = (cpu_time(pid) - cpu0, t0.elapsed());
-    let share = cpu.as_secs_f64() / wall.as_secs_f64();
+    let (turns, wall) = (s.turns() - turns0, t0.elapsed());
+    // Each back-off ends in one turn that tries accept again; they double
+    // from 10 ms, so a few dozen a second at most. A loop that retried at
+    // once would turn thousands of times.
+    let bound = Server::idle_turns_bound(wall, 50);
     assert!(
-        share < 0.3,
-        "server used {cpu:?} CPU in {wall:?} at EMFILE: it spins"
+        turns <= bound,
+        "the loop turned {turns} times in {wall:?} at EMFILE (at most {bound}): it spins"
     );
     // Connections it already has are still served meanwhile.
     assert_fast(&early.get("/fast?id=2"), 2);

@@ -66,6 +66,12 @@ impl Lines {
         guard.0.iter().find(|l| pred(l)).cloned()
     }
 
+    /// The last line for which `f` gives `Some`, mapped (without copying
+    /// every line, which may be many: `--trace` writes several per turn).
+    pub fn find_last<T>(&self, f: impl Fn(&str) -> Option<T>) -> Option<T> {
+        self.state.lock().unwrap().0.iter().rev().find_map(|l| f(l))
+    }
+
     /// Waits (at most `timeout`) for EOF; returns whether it came.
     pub fn wait_eof(&self, timeout: Duration) -> bool {
         let guard = self.state.lock().unwrap();
@@ -158,6 +164,27 @@ impl Server {
     /// Sends a signal by name (`"TERM"`, `"INT"`) with the `kill` command.
     pub fn signal(&self, name: &str) {
         signal(self.pid(), name);
+    }
+
+    /// How many turns the event loop has finished, as `--trace` (which the
+    /// server must have been started with) reports them on stderr: the
+    /// number of the last `turn N` block written (a block is written when
+    /// its turn ends). An idle loop wakes for its 250 ms heartbeat and for
+    /// events, a handful of turns a second; a loop that spins makes
+    /// thousands, and a busy machine that slows it down still leaves it
+    /// hundreds. Counting turns is why that holds where a CPU share would
+    /// not: other load makes a spinning loop's share smaller.
+    pub fn turns(&self) -> u64 {
+        self.stderr
+            .find_last(|l| l.strip_prefix("turn ").and_then(|n| n.parse().ok()))
+            .unwrap_or(0)
+    }
+
+    /// The most turns an idle loop may take in `window`: twice its
+    /// heartbeat rate (4 a second), plus `events` turns for what the test
+    /// itself sends or finishes in it, plus 10.
+    pub fn idle_turns_bound(window: Duration, events: u64) -> u64 {
+        (8.0 * window.as_secs_f64()).ceil() as u64 + events + 10
     }
 
     /// Polls `try_wait` until the process exits or `timeout` passes.
