@@ -219,12 +219,13 @@ fn waiting_for_a_job_costs_the_loop_no_cpu() {
 
 #[test]
 fn call_to_a_closed_port_exits_1_naming_refused() {
-    // Bind an ephemeral port, then close it: nothing listens there now.
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
+    // A port that is bound but does not listen, and stays so while the
+    // test runs: the local end of a connection it holds open. A port bound
+    // and let go could be taken (and listened on) by anyone before eddy
+    // call connects.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let held = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let addr = held.local_addr().unwrap().to_string();
     let args = [
         "call", "slow", "--addr", &addr, "--slow", "1", "--fast", "2",
     ];
