@@ -81,11 +81,14 @@ impl Verdict {
 /// Chromium and the Python to drive it, or `None` having said why not.
 fn tools() -> Option<(PathBuf, PathBuf)> {
     let Some(chromium) = find(&["/usr/bin/chromium", "chromium", "chromium-browser"]) else {
-        say("tests/browser.rs: skipped, no chromium (Debian: apt-get install chromium)");
+        common::skip(
+            "tests/browser.rs",
+            "no chromium (Debian: apt-get install chromium)",
+        );
         return None;
     };
     let Some(python) = find(&["python3"]) else {
-        say("tests/browser.rs: skipped, no python3 to drive chromium");
+        common::skip("tests/browser.rs", "no python3 to drive chromium");
         return None;
     };
     Some((chromium, python))
@@ -97,8 +100,8 @@ fn tools() -> Option<(PathBuf, PathBuf)> {
 /// Python to drive it. Asserts the page reported no JavaScript error.
 fn run_in_browser(route: &str) -> Option<(Verdict, u32)> {
     let tools = tools()?;
-    let server = Server::start(&["--quiet", "--workers", "2"]);
-    let (n, _) = calibrate(server.addr, JOB);
+    let server = Server::start(&["--quiet", "--workers", "2", "--worker-priority", "normal"]);
+    let (n, _) = calibrate(&server, JOB);
     let url = format!("http://{}/?run={route}&n={n}", server.addr);
     let verdict = verdict_of(&tools, &url, &format!("page-{route}"), None);
     say(&format!("{route}: n={n}: {}", verdict.text));

@@ -269,7 +269,10 @@ fn a_file_that_shrinks_while_it_is_sent_ends_its_answer_short() {
 #[test]
 fn curl_agrees() {
     let Ok(version) = Command::new("curl").arg("--version").output() else {
-        eprintln!("skipped: curl is not installed (.ci/run installs it)");
+        common::skip(
+            "files::curl_agrees",
+            "curl is not installed (.ci/run installs it)",
+        );
         return;
     };
     assert!(version.status.success());

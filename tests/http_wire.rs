@@ -10,7 +10,6 @@ mod common;
 use common::{assert_standard_headers, get, get_req, Client, Response, Server};
 use std::io::Read;
 use std::net::Shutdown;
-use std::time::Duration;
 
 /// A fresh server with default settings and no access log.
 fn server() -> Server {
@@ -331,7 +330,8 @@ fn the_last_answer_before_a_half_close_says_close() {
     // FIN was read before the answer was made. Hold the loop on /slow so
     // that the requests and the FIN are all in the socket when it reads.
     let s = server();
-    let mut blocker = common::block_the_loop(&s, 9, 4000, Duration::from_millis(200));
+    let (n, cost) = common::calibrate(&s, common::JOB);
+    let mut blocker = common::block_the_loop(&s, 9, n, cost);
     let mut c = Client::connect(s.addr);
     c.send(format!("{}{}", get_req("/fast?id=4"), get_req("/fast?id=5")).as_bytes());
     c.stream.shutdown(Shutdown::Write).unwrap();

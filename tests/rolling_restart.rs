@@ -63,13 +63,21 @@ const EDDY_FLAGS: [&str; 3] = ["--quiet", "--workers", "2"];
 #[test]
 fn rolling_restart_behind_nginx_loses_no_request() {
     let Some(nginx_bin) = find_nginx() else {
-        say("SKIPPED rolling_restart: nginx not found (install nginx-light)");
+        common::skip("rolling_restart", "nginx not found (install nginx-light)");
         return;
     };
     let t0 = Instant::now();
     let dir = TempDir::new();
-    let mut a = Server::start(&EDDY_FLAGS);
-    let mut b = Server::start(&EDDY_FLAGS);
+    let start_on = |addr: SocketAddr| {
+        let addr = addr.to_string();
+        let mut flags = EDDY_FLAGS.to_vec();
+        flags.extend(["--addr", &addr]);
+        Server::start(&flags)
+    };
+    // Each instance is restarted on its own address: not one from port 0
+    // (quiet_port says why).
+    let mut a = start_on(quiet_port());
+    let mut b = start_on(quiet_port());
     let nginx = Nginx::start(&nginx_bin, &dir, a.addr, b.addr);
     say(&format!(
         "nginx {} on {} in front of eddy {} and {}",
@@ -104,10 +112,7 @@ fn rolling_restart_behind_nginx_loses_no_request() {
         let drained = drain.elapsed();
         thread::sleep(DOWNTIME);
         // The old process has exited (its Drop only reaps it).
-        let mut flags = EDDY_FLAGS.to_vec();
-        let addr_text = addr.to_string();
-        flags.extend(["--addr", &addr_text]);
-        *server = Server::start(&flags);
+        *server = start_on(addr);
         assert_eq!(server.addr, addr, "restarted on another address");
         let restarted = drain.elapsed();
         wait_in_rotation(server, &clients, &nginx);
@@ -232,7 +237,7 @@ impl Nginx {
     /// Writes the configuration into `dir` and starts nginx; returns once it
     /// accepts connections (bounded).
     fn start(bin: &Path, dir: &TempDir, a: SocketAddr, b: SocketAddr) -> Nginx {
-        let addr = free_port();
+        let addr = quiet_port();
         let dir = dir.0.clone();
         fs::write(dir.join("eddy.conf"), site_config(addr, a, b)).expect("write eddy.conf");
         fs::write(dir.join("nginx.conf"), main_config(&dir)).expect("write nginx.conf");
@@ -362,10 +367,29 @@ fn site_config(listen: SocketAddr, a: SocketAddr, b: SocketAddr) -> String {
         .replace("127.0.0.1:8002", &b.to_string())
 }
 
-/// A loopback port that was free a moment ago (bound to port 0, then let go).
-fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local_addr")
+/// A loopback address for a listener that the test lets go of and binds
+/// again (nginx's, and each eddy across its restart). A port from port 0
+/// would come from the kernel's ephemeral range, where any other process's
+/// `bind(0)` or `connect` may take it in the gap; one below that range is
+/// never handed out that way. The candidates start at a place set by this
+/// process's id (so concurrent runs look in different places) and the
+/// first one free now is taken.
+fn quiet_port() -> SocketAddr {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let low: u64 = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    let (base, span) = (10_000, low.saturating_sub(10_000).max(1));
+    let start = u64::from(std::process::id()) * 7;
+    for _ in 0..span {
+        let port = base + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port as u16));
+        if TcpListener::bind(addr).is_ok() {
+            return addr;
+        }
+    }
+    panic!("no free loopback port in {base}..{low}");
 }
 
 /// The client threads and their tally. Dropping it stops and joins them.

@@ -3,7 +3,7 @@
 //! blocking `/slow` baseline holds fast ones up, and two workers really run two
 //! jobs at once, also when they are pipelined on one connection. Every test here burns CPU and measures time, so they are
 //! serialized with `LOCK` and calibrated at run time (no absolute
-//! milliseconds): each first finds a job size `n` that takes ≥ 0.4 s here.
+//! milliseconds): each first finds a job size `n` that costs ≥ 0.4 s of CPU here.
 
 mod common;
 
@@ -91,8 +91,8 @@ fn first_slow(arrivals: &[Arrival]) -> Instant {
 #[test]
 fn fast_requests_overtake_offloaded_slow_ones() {
     let _guard = lock();
-    let server = Server::start(&["--workers", "2", "--quiet"]);
-    let (n, job) = calibrate(server.addr, JOB);
+    let server = Server::start(&["--workers", "2", "--worker-priority", "normal", "--quiet"]);
+    let (n, job) = calibrate(&server, JOB);
     let arrivals = call_multi(server.addr, "slow_threaded", n);
     let first_slow = first_slow(&arrivals);
     for (i, a) in arrivals.iter().enumerate().filter(|(_, a)| !a.slow) {
@@ -110,7 +110,7 @@ fn fast_requests_overtake_offloaded_slow_ones() {
 fn blocking_slow_route_holds_fast_requests_up() {
     let _guard = lock();
     let server = Server::start(&["--quiet"]);
-    let (n, job) = calibrate(server.addr, JOB);
+    let (n, job) = calibrate(&server, JOB);
     let arrivals = call_multi(server.addr, "slow", n);
     let first_slow = first_slow(&arrivals);
     let fast: Vec<_> = arrivals.iter().filter(|a| !a.slow).collect();
@@ -128,13 +128,13 @@ fn blocking_slow_route_holds_fast_requests_up() {
 #[test]
 fn two_workers_run_two_jobs_in_parallel() {
     let _guard = lock();
-    let server = Server::start(&["--workers", "2", "--quiet"]);
-    assert_parallel(server.addr);
+    let server = Server::start(&["--workers", "2", "--worker-priority", "normal", "--quiet"]);
+    assert_parallel(&server);
 }
 
 #[test]
 fn pipelined_jobs_of_one_connection_run_in_parallel() {
     let _guard = lock();
-    let server = Server::start(&["--workers", "2", "--quiet"]);
-    assert_parallel_pipelined(server.addr);
+    let server = Server::start(&["--workers", "2", "--worker-priority", "normal", "--quiet"]);
+    assert_parallel_pipelined(&server);
 }

@@ -7,7 +7,7 @@
 //! its request(s) with the connection ending after them (`Connection:
 //! close`, or an error that closes), so everything read until EOF is eddy's
 //! answer, byte for byte. Then `tests/strict/h11_check.py` replays each with
-//! an h11 client connection. Without python3 and h11 (`pip install h11`,
+//! an h11 client connection. Without python3 and h11 (`apt-get install python3-h11`,
 //! which `.ci/run` does) the test says why it skipped.
 
 mod common;
@@ -68,26 +68,36 @@ fn json_string(bytes: &[u8]) -> String {
     out
 }
 
-fn h11_available() -> Result<(), String> {
-    let probe = Command::new("python3")
-        .args(["-c", "import h11"])
-        .output()
-        .map_err(|e| format!("no python3 ({e})"))?;
-    if probe.status.success() {
-        Ok(())
-    } else {
-        Err("python3 has no h11 (pip install h11)".into())
+/// The Python that has h11: `python3` on the PATH, else Debian's own
+/// `/usr/bin/python3` (where `apt-get install python3-h11` puts it, even
+/// when a pyenv or venv `python3` comes first on the PATH).
+fn python_with_h11() -> Result<&'static str, String> {
+    let mut tried = Vec::new();
+    for python in ["python3", "/usr/bin/python3"] {
+        match Command::new(python).args(["-c", "import h11"]).output() {
+            Ok(probe) if probe.status.success() => return Ok(python),
+            Ok(_) => tried.push(format!("{python} has no h11")),
+            Err(e) => tried.push(format!("no {python} ({e})")),
+        }
     }
+    Err(format!(
+        "{} (apt-get install python3-h11, or pip install h11)",
+        tried.join(", ")
+    ))
 }
 
 #[test]
 fn a_strict_client_parser_accepts_every_kind_of_answer() {
-    if let Err(why) = h11_available() {
-        common::say(&format!(
-            "strict_clients: skipped, {why}; .ci/run installs it"
-        ));
-        return;
-    }
+    let python = match python_with_h11() {
+        Ok(python) => python,
+        Err(why) => {
+            common::skip(
+                "strict_clients",
+                &format!("{why}; .ci/run installs Debian's python3-h11"),
+            );
+            return;
+        }
+    };
     let server = Server::start(&[
         "--quiet",
         "--workers",
@@ -226,7 +236,7 @@ fn a_strict_client_parser_accepts_every_kind_of_answer() {
         ));
     }
     json.push(']');
-    let mut child = Command::new("python3")
+    let mut child = Command::new(python)
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/strict/h11_check.py"
@@ -235,7 +245,7 @@ fn a_strict_client_parser_accepts_every_kind_of_answer() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run python3");
+        .unwrap_or_else(|e| panic!("run {python}: {e}"));
     child
         .stdin
         .take()

@@ -66,6 +66,12 @@ impl Lines {
         guard.0.iter().find(|l| pred(l)).cloned()
     }
 
+    /// The last line for which `f` gives `Some`, mapped (without copying
+    /// every line, which may be many: `--trace` writes several per turn).
+    pub fn find_last<T>(&self, f: impl Fn(&str) -> Option<T>) -> Option<T> {
+        self.state.lock().unwrap().0.iter().rev().find_map(|l| f(l))
+    }
+
     /// Waits (at most `timeout`) for EOF; returns whether it came.
     pub fn wait_eof(&self, timeout: Duration) -> bool {
         let guard = self.state.lock().unwrap();
@@ -160,6 +166,27 @@ impl Server {
         signal(self.pid(), name);
     }
 
+    /// How many turns the event loop has finished, as `--trace` (which the
+    /// server must have been started with) reports them on stderr: the
+    /// number of the last `turn N` block written (a block is written when
+    /// its turn ends). An idle loop wakes for its 250 ms heartbeat and for
+    /// events, a handful of turns a second; a loop that spins makes
+    /// thousands, and a busy machine that slows it down still leaves it
+    /// hundreds. Counting turns is why that holds where a CPU share would
+    /// not: other load makes a spinning loop's share smaller.
+    pub fn turns(&self) -> u64 {
+        self.stderr
+            .find_last(|l| l.strip_prefix("turn ").and_then(|n| n.parse().ok()))
+            .unwrap_or(0)
+    }
+
+    /// The most turns an idle loop may take in `window`: twice its
+    /// heartbeat rate (4 a second), plus `events` turns for what the test
+    /// itself sends or finishes in it, plus 10.
+    pub fn idle_turns_bound(window: Duration, events: u64) -> u64 {
+        (8.0 * window.as_secs_f64()).ceil() as u64 + events + 10
+    }
+
     /// Polls `try_wait` until the process exits or `timeout` passes.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         wait_child(&mut self.child, timeout)
@@ -185,6 +212,25 @@ impl Drop for Server {
 pub fn say(line: &str) {
     let mut err = io::stderr().lock();
     let _ = writeln!(err, "{line}");
+}
+
+/// The environment variable that turns a test's skip into a failure.
+/// `.ci/run` sets it to `1`: there it has just installed every tool the
+/// tests use, so a tool still missing means the install failed, and a test
+/// that skipped would pass having proved nothing.
+pub const REQUIRE_TOOLS: &str = "EDDY_REQUIRE_TOOLS";
+
+/// Every skip for a missing outside tool (nginx, chromium, python3, h11,
+/// curl) goes through here. With [`REQUIRE_TOOLS`]`=1` (CI) it panics with
+/// the reason, failing the test; otherwise it [`say`]s the reason (a write
+/// libtest does not capture, so `cargo test` shows it) and the caller
+/// returns.
+pub fn skip(test: &str, why: &str) {
+    let line = format!("SKIPPED {test}: {why}");
+    if std::env::var(REQUIRE_TOOLS).is_ok_and(|v| v == "1") {
+        panic!("{line} ({REQUIRE_TOOLS}=1: a missing tool fails the run)");
+    }
+    say(&line);
 }
 
 /// Polls `child.try_wait()` every 10 ms until it exits or `timeout` passes.
@@ -539,8 +585,8 @@ pub fn check_standard_headers(r: &Response, head: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Calibration target of the timing tests: one job at the chosen `n` takes
-/// at least this long on this machine and build.
+/// Calibration target of the timing tests: one job at the chosen `n` costs
+/// at least this much CPU time on this machine and build.
 pub const JOB: Duration = Duration::from_millis(400);
 
 /// The largest job allowed (`n=20000`): ~23 s in the test build on the
@@ -552,28 +598,59 @@ pub const LONGEST_JOB: &str = "/slow_threaded?id=1&n=20000";
 /// half of one, far more than anything prompt should take.
 pub const PROMPT: Duration = Duration::from_secs(10);
 
-/// Times one `/slow_threaded?id=0&n=N` round-trip on a fresh connection and
-/// asserts it succeeded.
-pub fn time_job(addr: SocketAddr, n: u32) -> Duration {
-    let t0 = Instant::now();
-    let r = get(addr, &format!("/slow_threaded?id=0&n={n}"));
-    let took = t0.elapsed();
+/// The CPU time one job of size `n` costs: a `/slow?id=0&n=N` round-trip on
+/// a fresh connection, measured on the loop thread's CPU clock.
+///
+/// Why CPU time, and why `/slow`: a wall-clock time says how much CPU the
+/// job *got*, not what it *costs*. The workers run at `SCHED_IDLE`, so on a
+/// machine with any other load a `/slow_threaded` job's wall time is mostly
+/// waiting for a core; timed that way, calibration picked a tiny `n`, and
+/// the same `n` run as `/slow` (on the loop, at normal priority) blocked the
+/// loop for milliseconds. The loop thread's CPU clock counts only the work,
+/// whatever else runs, and `/slow` gets a core at normal priority, so
+/// calibrating takes about as long on a loaded machine as on an idle one.
+/// A job's cost is the same on the loop and on a worker (the same function).
+pub fn time_job(server: &Server, n: u32) -> Duration {
+    let pid = server.pid();
+    let cpu0 = loop_cpu_time(pid);
+    let r = get(server.addr, &format!("/slow?id=0&n={n}"));
+    let cost = loop_cpu_time(pid) - cpu0;
     assert_eq!(r.status, 200, "calibration job n={n}: {r:?}");
-    took
+    cost
 }
 
-/// Finds an `n` for which one `/slow_threaded` job takes at least `min` on
-/// this machine and build (start at 500, grow ×1.25, cap 20000); returns
-/// `(n, time of one job at that n)`.
-pub fn calibrate(addr: SocketAddr, min: Duration) -> (u32, Duration) {
+/// Finds an `n` for which one job costs at least `min` of CPU time on this
+/// machine and build (start at 500, grow ×1.25, cap 20000); returns `(n,
+/// its cost)`. The cost is a lower bound on any wall time: a job of that
+/// `n` blocks the loop (`/slow`) or holds a worker (`/slow_threaded`) at
+/// least that long, however busy the machine is; it may take far longer
+/// (a `SCHED_IDLE` worker on a loaded machine waits for a core).
+///
+/// That wait can be unbounded: with one core busy elsewhere, a 0.4 s job on
+/// an idle-priority worker once took over 30 s (and timed out, 504). So a
+/// test that runs calibrated jobs on the pool to prove something other
+/// than the workers' priority starts eddy with `--worker-priority normal`.
+pub fn calibrate(server: &Server, min: Duration) -> (u32, Duration) {
     let mut n = 500u32;
     loop {
-        let took = time_job(addr, n);
-        if took >= min || n == 20000 {
-            return (n, took);
+        let cost = time_job(server, n);
+        if cost >= min || n == 20000 {
+            return (n, cost);
         }
         n = (n + n / 4).min(20000);
     }
+}
+
+/// The running time a `/slow` or `/slow_threaded` answer reports in its
+/// body (`slow result ID <--- 0.612 s`): how long the job ran, by the wall
+/// clock of the thread that ran it.
+pub fn reported_seconds(response: &Response) -> f64 {
+    let text = response.text();
+    text.strip_prefix("slow result ")
+        .and_then(|rest| rest.split_once(" <--- "))
+        .and_then(|(_, secs)| secs.strip_suffix(" s"))
+        .and_then(|secs| secs.parse().ok())
+        .unwrap_or_else(|| panic!("not a slow result: {response:?}"))
 }
 
 /// Asserts that two `/slow_threaded` jobs sent at once on two connections
@@ -587,22 +664,22 @@ pub fn calibrate(addr: SocketAddr, min: Duration) -> (u32, Duration) {
 /// each still reports the whole span), unlike "the pair takes less than
 /// twice one job", which needs two idle cores. The speed-up over one job is
 /// printed as well, for the record. Three attempts, as it is still timing.
-pub fn assert_parallel(addr: SocketAddr) {
-    check_parallel(addr, false);
+pub fn assert_parallel(server: &Server) {
+    check_parallel(server, false);
 }
 
 /// [`assert_parallel`] for two jobs pipelined on *one* connection: the
 /// second is offloaded as soon as it is decoded, not after the first is
 /// answered (only the answers wait for each other).
-pub fn assert_parallel_pipelined(addr: SocketAddr) {
-    check_parallel(addr, true);
+pub fn assert_parallel_pipelined(server: &Server) {
+    check_parallel(server, true);
 }
 
-fn check_parallel(addr: SocketAddr, pipelined: bool) {
-    let (n, _) = calibrate(addr, JOB);
+fn check_parallel(server: &Server, pipelined: bool) {
+    let addr = server.addr;
+    let (n, cost) = calibrate(server, JOB);
     let mut seen = Vec::new();
     for _ in 0..3 {
-        let single = time_job(addr, n);
         let first = get_req(&format!("/slow_threaded?id=1&n={n}"));
         let second = get_req(&format!("/slow_threaded?id=2&n={n}"));
         let t0 = Instant::now();
@@ -620,9 +697,9 @@ fn check_parallel(addr: SocketAddr, pipelined: bool) {
         let pair = t0.elapsed().as_secs_f64();
         let ran = job_seconds(&ra, 1) + job_seconds(&rb, 2);
         println!(
-            "two jobs (n={n}, pipelined: {pipelined}): pair {pair:.3} s, one alone {:.3} s, \
-             reported run times sum {ran:.3} s",
-            single.as_secs_f64()
+            "two jobs (n={n}, pipelined: {pipelined}): pair {pair:.3} s, one costs {:.3} s \
+             of CPU, reported run times sum {ran:.3} s",
+            cost.as_secs_f64()
         );
         if ran > 1.5 * pair {
             return;
