@@ -39,8 +39,9 @@
 //! Using it from a program of your own: docs/embedding.md (the API on a
 //! page, and what the library does and does not do to its host).
 //! - Around it: [`call`] (`eddy call`, the seed's client: a second, small
-//!   reactor), [`timeline`] (its SVG), [`fuzzing`] (one connection driven
-//!   without a socket).
+//!   reactor), [`timeline`] (its SVG), [`fuzzing`] (the fuzz targets'
+//!   checks: one connection driven without a socket, and the decoder fed
+//!   one stream in pieces; `tests/fuzz_corpus.rs` replays their corpus).
 //!
 //! Imports flow one way, and `python3 ../shared/tools/import_cycles.py`
 //! finds no cycle:

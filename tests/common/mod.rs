@@ -96,7 +96,7 @@ pub struct Server {
 }
 
 impl Server {
-    /// Spawns `eddy serve --addr 127.0.0.1:0 <extra>` and waits (bounded) for
+    /// Spawns `eddy serve --addr 127.0.0.1:0 --worker-priority normal <extra>` and waits (bounded) for
     /// its `listening on http://IP:PORT` line.
     pub fn start(extra: &[&str]) -> Server {
         Server::spawn(Command::new(EDDY), extra)
@@ -125,7 +125,18 @@ impl Server {
     /// wrapper that execs it) and waits for the listening line.
     fn spawn(mut cmd: Command, extra: &[&str]) -> Server {
         let mut child = cmd
-            .args(["serve", "--addr", "127.0.0.1:0"])
+            // Workers at normal priority unless a test says otherwise: the
+            // binary's default (`idle`, SCHED_IDLE) gives them no core while
+            // anything else on the machine is busy, so under another build
+            // a 50 ms job took tens of seconds and tests/access_log.rs's
+            // job answered 504 (issue 20, point 9). Later flags win.
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--worker-priority",
+                "normal",
+            ])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
