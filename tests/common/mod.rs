@@ -471,7 +471,16 @@ impl Client {
             ));
         }
         let mut buf = [0u8; 1024];
-        match self.reader.read(&mut buf) {
+        // EINTR is not an answer: `read` says to call it again (a blocking
+        // read with a timeout returns it when the test process is stopped
+        // and resumed, as a loaded run of the suite once saw).
+        let read = loop {
+            match self.reader.read(&mut buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                read => break read,
+            }
+        };
+        match read {
             Ok(0) => Ok(()),
             Ok(n) => Err(format!(
                 "expected close, got bytes {:?}",
