@@ -12,10 +12,11 @@
 //! before the one `write` of a round.
 
 use std::io;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 type Encoded = super::queue::Encoded<After>;
 use super::queue::Place;
+use super::record::{Logged, Seen};
 use super::streaming::{Framing, Outgoing};
 use super::{Closing, Connection, Phase, Stream};
 use crate::http::response::CONTINUE;
@@ -23,7 +24,6 @@ use crate::http::{
     encode_response, Decoded, Refusal, Request, RequestDecoder, Response, ResponseMeta, Version,
 };
 use crate::job::{CancelToken, Job};
-use crate::log::AccessRecord;
 use crate::reactor::{Handler, Reactor, TimerKey};
 
 /// At most this many requests may wait for their answers on one connection;
@@ -473,13 +473,9 @@ impl<S: Stream> Connection<S> {
         };
         let mut bytes = Vec::new();
         let body_bytes = encode_response(response, meta, date, &mut bytes);
-        let logged = self.access_log.is_some().then(|| Logged {
-            seen,
-            status: response.status.as_u16(),
-            body_bytes,
-            duration: Duration::ZERO,
-            cut_short: false,
-            reason,
+        let logged = self.access_log.is_some().then(|| {
+            let status = response.status.as_u16();
+            Logged::new(seen, status, body_bytes, Duration::ZERO).with_reason(reason)
         });
         self.queue.push_encoded(Encoded {
             bytes,
@@ -505,14 +501,10 @@ impl<S: Stream> Connection<S> {
                         // Never submitted: dropped, it never runs.
                         Offloaded::Held(_) | Offloaded::No => {}
                     }
-                    pending.seen.map(|seen| Logged {
-                        seen: Some(seen),
-                        status: ABANDONED,
-                        body_bytes: 0,
-                        duration: pending.started.elapsed(),
-                        cut_short: false,
-                        reason: None,
-                    })
+                    let duration = pending.started.elapsed();
+                    pending
+                        .seen
+                        .map(|seen| Logged::new(Some(seen), 0, 0, duration).abandoned())
                 }
                 Place::Encoded(encoded) => match encoded.then {
                     Some(After::Logged(logged)) => Some(logged.abandoned()),
@@ -532,7 +524,7 @@ impl<S: Stream> Connection<S> {
     fn leaving(&mut self, then: Option<After>) {
         match then {
             Some(After::Logged(logged)) => {
-                let (end, body) = (self.output_end(), logged.body_bytes as u64);
+                let (end, body) = (self.output_end(), logged.body_bytes());
                 self.unwritten.hold(logged, end - body, body, end);
             }
             Some(After::Streamed(mut outgoing)) => {
@@ -552,19 +544,7 @@ impl<S: Stream> Connection<S> {
     /// Hands an answer's record to the access log as it goes out.
     pub(super) fn log(&self, logged: Option<Logged>) {
         if let (Some(logged), Some(hook)) = (logged, &self.access_log) {
-            let seen = logged.seen.as_ref();
-            hook(&AccessRecord {
-                time: SystemTime::now(),
-                peer: self.peer,
-                request_line: seen.map(|s| s.request_line.as_str()),
-                status: logged.status,
-                body_bytes: logged.body_bytes,
-                cut_short: logged.cut_short,
-                referer: seen.and_then(|s| s.referer.as_deref()),
-                user_agent: seen.and_then(|s| s.user_agent.as_deref()),
-                duration: logged.duration,
-                reason: logged.reason,
-            });
+            hook(&logged.record(self.peer));
         }
     }
 
@@ -627,21 +607,6 @@ fn give_up<H: Handler>(job: &JobTicket, reactor: &mut Reactor<H>) {
     reactor.cancel(job.timer);
 }
 
-/// What the access log will say about an answer, kept with it until it
-/// leaves the queue, so lines come in request order.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Logged {
-    seen: Option<Box<Seen>>,
-    status: u16,
-    body_bytes: usize,
-    duration: Duration,
-    /// The answer did not go out whole: its connection closed first, or
-    /// its streamed body failed.
-    cut_short: bool,
-    /// Why the bytes were refused, for a protocol-level refusal.
-    reason: Option<&'static str>,
-}
-
 /// What leaves the queue with an answer's bytes.
 #[derive(Debug)]
 pub enum After {
@@ -649,83 +614,6 @@ pub enum After {
     Logged(Logged),
     /// Its streamed body, which goes out next (and is logged when it ends).
     Streamed(Box<Outgoing>),
-}
-
-impl Logged {
-    /// The record of a streamed answer: the body bytes it actually
-    /// carried, and its duration until its body ended (nginx's
-    /// `$request_time` also runs to the last byte).
-    pub(super) fn with_body(self, bytes: u64, streaming: Duration, whole: bool) -> Logged {
-        Logged {
-            body_bytes: bytes as usize,
-            duration: self.duration + streaming,
-            cut_short: !whole,
-            ..self
-        }
-    }
-
-    /// The record of an answer the socket did not take whole: `body`
-    /// bytes of its body went out.
-    pub(super) fn cut(self, body: u64) -> Logged {
-        Logged {
-            body_bytes: body as usize,
-            cut_short: true,
-            ..self
-        }
-    }
-
-    /// The record of an answer that never went out: the connection closed
-    /// first (nginx's 499).
-    fn abandoned(self) -> Logged {
-        Logged {
-            status: ABANDONED,
-            body_bytes: 0,
-            ..self
-        }
-    }
-}
-
-/// The status the access log gives an answer that never went out because
-/// its connection closed first — the client left mid-job, say. Not an HTTP
-/// status: nginx's number for the same case, so log tools already know it.
-const ABANDONED: u16 = 499;
-
-/// What the access log needs of a request, copied out of it (only while
-/// the log is on) to wait with its place until the answer leaves. Boxed
-/// where it waits: a place is moved several times a request, and inline it
-/// would make every place 48 bytes larger, log or no log (that cost the
-/// quiet `/fast` path ~140 instructions a request under callgrind).
-#[derive(Debug, PartialEq, Eq)]
-pub struct Seen {
-    /// `GET /fast?id=1 HTTP/1.1`.
-    request_line: String,
-    referer: Option<Vec<u8>>,
-    user_agent: Option<Vec<u8>>,
-}
-
-impl Seen {
-    fn of(request: &Request) -> Box<Seen> {
-        let version = match request.version {
-            Version::Http10 => "HTTP/1.0",
-            Version::Http11 => "HTTP/1.1",
-        };
-        Box::new(Seen {
-            request_line: format!("{} {} {}", request.method, request.target, version),
-            referer: request.header("referer").map(<[u8]>::to_vec),
-            user_agent: request.header("user-agent").map(<[u8]>::to_vec),
-        })
-    }
-
-    /// The request line a refused head began with, if it is one eddy
-    /// would have parsed (so a log never shows what was not a request).
-    fn of_refused_head(input: &[u8]) -> Option<Box<Seen>> {
-        let line = crate::http::request_line(input)?;
-        Some(Box::new(Seen {
-            request_line: line.to_string(),
-            referer: None,
-            user_agent: None,
-        }))
-    }
 }
 
 /// Encodes the answer to the request `pending` describes into `out`;
@@ -763,14 +651,8 @@ fn encode(
         chunked: !pending.http10,
     };
     let body_bytes = encode_response(response, meta, date, out);
-    let logged = pending.seen.map(|seen| Logged {
-        seen: Some(seen),
-        status: response.status.as_u16(),
-        body_bytes,
-        duration: pending.started.elapsed(),
-        cut_short: false,
-        reason: None,
-    });
+    let (status, duration) = (response.status.as_u16(), pending.started.elapsed());
+    let logged = (pending.seen).map(|seen| Logged::new(Some(seen), status, body_bytes, duration));
     let then = match stream {
         Some((body, framing)) => Some(After::Streamed(Box::new(Outgoing::new(
             body.clone(),

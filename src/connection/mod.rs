@@ -31,13 +31,15 @@
 //! The parts: `answers.rs` (decoding requests and placing answers, in
 //! order), `input.rs` (reading, lingering, lending buffers while idle),
 //! `deadline.rs` (which wait is bounded now, and its lazy timer),
-//! `queue.rs` (the ordered places), `spares.rs` (the buffers idle
+//! `queue.rs` (the ordered places), `record.rs` and `unwritten.rs` (the
+//! access log's records, held until written), `spares.rs` (the buffers idle
 //! connections lend).
 
 mod answers;
 mod deadline;
 mod input;
 pub mod queue;
+mod record;
 pub mod spares;
 mod streaming;
 #[cfg(test)]
@@ -194,7 +196,7 @@ pub struct Connection<S> {
     /// Where each answer's record goes once it is written, if anywhere.
     access_log: Option<AccessLog>,
     /// Records whose answers are not all written yet (`unwritten.rs`).
-    unwritten: Unwritten<answers::Logged>,
+    unwritten: Unwritten<record::Logged>,
     /// Decoding stopped on a limit (pipeline depth, pending output) with
     /// input left: once answers leave, decode again without an event.
     decode_paused: bool,

@@ -26,7 +26,7 @@
 
 use std::time::Instant;
 
-use super::answers::Logged;
+use super::record::Logged;
 use super::{Closing, Connection, Stream};
 use crate::http::response::{encode_chunk, LAST_CHUNK};
 use crate::reactor::{Handler, Reactor};

@@ -16,7 +16,7 @@
 //! Every ambiguity in framing is therefore refused, never guessed at.
 
 use super::chunked::is_tchar;
-use super::decode::Limits;
+use super::limits::Limits;
 use super::refusal::Refusal;
 use super::request::{Header, Request, Version};
 use super::status::StatusCode;

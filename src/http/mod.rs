@@ -23,6 +23,7 @@ pub mod chunked;
 pub mod date;
 pub mod decode;
 mod head;
+pub mod limits;
 pub mod range;
 pub mod refusal;
 pub mod request;
@@ -32,8 +33,9 @@ mod target;
 
 pub use body::Body;
 pub use date::{parse_http_date, DateCache, UtcTime};
-pub use decode::{Decoded, Limits, RequestDecoder};
+pub use decode::{Decoded, RequestDecoder};
 pub use head::request_line;
+pub use limits::Limits;
 pub use range::{byte_range, ByteRange};
 pub use refusal::Refusal;
 pub use request::{Header, Request, Version};
