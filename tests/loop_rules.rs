@@ -1,7 +1,8 @@
 //! The server's loop rules, pinned through `Server::turn`: the real server
 //! in-process, driven one turn at a time by the test, with clients on
 //! plain sockets in the same thread. Deterministic — no sleeps; every wait
-//! is a turn's bounded `max_wait` — and each test names the rule it pins
+//! is a turn's bounded `max_wait`, a client's bounded read, or (one) a
+//! bounded look at a kernel counter — and each test names the rule it pins
 //! (docs/architecture.md's exercises break them one by one):
 //!
 //! - a response far larger than the socket buffer reaches a slow reader
@@ -103,17 +104,27 @@ fn a_large_answer_reaches_a_slow_reader_whole_while_the_loop_sleeps() {
         }
         assert!(started.elapsed() < LONG, "the loop never settled to sleep");
     }
-    // Then the reader reads: every byte arrives, in a bounded number of
-    // turns — each woken by the socket becoming writable again.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut turns = 0;
+    // Then the reader reads, and every byte arrives: each read makes room,
+    // and the socket's WRITABLE event wakes a turn that writes more. The
+    // output must keep moving. A loop that never asked for WRITABLE gets no
+    // event: its turns end at their max_wait or the heartbeat, and the bytes
+    // stop — which fails here after `STALL`, not at a minute's deadline.
+    // `STALL` is a hundred times the longest gap between two reads that
+    // moved bytes in passing runs (32 ms: reading MiBs in a debug build).
+    const STALL: Duration = Duration::from_secs(3);
+    let mut moved = Instant::now();
+    let (mut turns, mut woken) = (0, 0);
     while got.len() < BIG + 100 || !got.ends_with(&[b'x'; 64]) {
-        read_available(&mut client, &mut got);
-        server.turn(Some(SHORT)).unwrap();
+        if read_available(&mut client, &mut got) > 0 {
+            moved = Instant::now();
+        }
+        let turn = server.turn(Some(SHORT)).unwrap();
         turns += 1;
+        woken += usize::from(turn.events > 0);
         assert!(
-            Instant::now() < deadline,
-            "{} of {} bytes after {turns} turns: the writes stopped",
+            moved.elapsed() < STALL,
+            "{} of {} bytes after {turns} turns ({woken} woken by an event), and none for \
+             {STALL:?}: the writes stopped",
             got.len(),
             BIG
         );
