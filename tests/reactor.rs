@@ -177,3 +177,56 @@ fn timers_fire_once_when_due_cancelled_ones_never_and_call_soon_next_turn() {
         "every fired timer's lateness is kept"
     );
 }
+
+/// Writes down, in order, each thing the reactor asked of it.
+#[derive(Default)]
+struct Order {
+    seen: Vec<&'static str>,
+}
+
+impl Handler for Order {
+    type Timer = &'static str;
+    fn ready(&mut self, _: &mut Reactor<Self>, _: Token, _: &Event) {
+        self.seen.push("event");
+    }
+    fn timer(&mut self, _: &mut Reactor<Self>, fired: Fired<&'static str>) {
+        self.seen.push(fired.what);
+    }
+}
+
+#[test]
+fn one_turn_runs_callbacks_then_call_soons_then_due_timers_then_events() {
+    let mut reactor = Reactor::new().unwrap();
+    let mut order = Order::default();
+    // One of each, all waiting before the turn, queued in the wrong order:
+    // a readable socket, a timer due now, a `call_soon`, and a callback
+    // from another thread.
+    let (mut ours, mut theirs) = mio::net::UnixStream::pair().unwrap();
+    reactor
+        .registry()
+        .register(&mut ours, Token(0), Interest::READABLE)
+        .unwrap();
+    theirs.write_all(b"!").unwrap();
+    reactor.call_at(Instant::now(), "timer");
+    reactor.call_soon("soon");
+    let handle = reactor.handle();
+    std::thread::spawn(move || {
+        handle
+            .add_callback(|order: &mut Order, _| order.seen.push("callback"))
+            .unwrap()
+    })
+    .join()
+    .unwrap();
+    let turn = reactor.turn(&mut order, Some(LONG)).unwrap();
+    // Tornado's order: what was queued before the turn, then what is due,
+    // then the poll and what it found — so a finished job's answer is out
+    // before the loop sleeps, and the poll's timeout is the next deadline
+    // still ahead.
+    assert_eq!(
+        order.seen,
+        ["callback", "soon", "timer", "event"],
+        "{turn:?}"
+    );
+    // The socket's event and the Waker's came in the poll of the same turn.
+    assert_eq!((turn.events, turn.wakes), (2, 1), "{turn:?}");
+}
