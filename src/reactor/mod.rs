@@ -70,6 +70,7 @@ pub const fn reserved(n: usize) -> Token {
 /// How often the heartbeat timer fires. It exists so the loop always has a
 /// timer to be late for: its lateness is the loop-lag figure, the number
 /// that shows a blocked loop. Four wakes a second cost nothing measurable.
+/// It is bookkeeping, not news: `--trace` never shows it.
 const HEARTBEAT: Duration = Duration::from_millis(250);
 
 /// Events read per `poll`. More wait for the next turn: epoll hands them
@@ -160,14 +161,23 @@ pub struct Reactor<H: Handler> {
     lag: Histogram,
     turns: u64,
     stopped: bool,
+    /// When the reactor was made: the trace's times count from here.
+    born: Instant,
     /// `Some` while tracing: the block of the turn in progress, and where
     /// finished blocks go.
     trace: Option<Trace>,
 }
 
-/// A turn's trace: lines collected while it runs, written as one block.
+/// A turn's trace: lines collected while it runs, written as one block
+/// under a `turn N at T ms` header — or not at all, if the turn did
+/// nothing but sleep (see [`Reactor::set_trace`]).
 struct Trace {
+    /// The turn's lines so far, the header not among them.
     block: String,
+    /// When the turn began, counted from the reactor's birth.
+    at: Duration,
+    /// Whether the handler wrote a line: news, whatever the counts say.
+    news: bool,
     out: Box<dyn Write + Send>,
 }
 
@@ -190,6 +200,7 @@ impl<H: Handler> Reactor<H> {
             lag: Histogram::default(),
             turns: 0,
             stopped: false,
+            born: Instant::now(),
             trace: None,
         })
     }
@@ -258,11 +269,22 @@ impl<H: Handler> Reactor<H> {
         &self.lag
     }
 
-    /// Writes one block per turn to `out` (`eddy serve --trace` gives it
+    /// Writes a block per turn to `out` (`eddy serve --trace` gives it
     /// stderr), or stops tracing with `None`. Off, tracing costs a branch.
+    ///
+    /// Only a turn that did something writes its block: one that ran a
+    /// callback, a `call_soon` or a handler's timer, or whose poll returned
+    /// an event, or in which the handler wrote a line — or whose poll was
+    /// told not to sleep, so that a loop which spins shows. A turn that only
+    /// slept, its heartbeat and its `poll` line aside, writes nothing: an
+    /// idle server's trace is silent. The header, `turn N at T ms`, gives
+    /// the turn's number (the silent ones counted too) and when it began,
+    /// in milliseconds since the reactor was made.
     pub fn set_trace(&mut self, out: Option<Box<dyn Write + Send>>) {
         self.trace = out.map(|out| Trace {
             block: String::new(),
+            at: Duration::ZERO,
+            news: false,
             out,
         });
     }
@@ -273,7 +295,17 @@ impl<H: Handler> Reactor<H> {
     }
 
     /// Adds to this turn's trace block, if tracing: `f` writes whole lines.
+    /// A turn with a line from here is written, whatever else it did.
     pub fn trace(&mut self, f: impl FnOnce(&mut String)) {
+        if let Some(trace) = &mut self.trace {
+            f(&mut trace.block);
+            trace.news = true;
+        }
+    }
+
+    /// The reactor's own bookkeeping lines (what its poll did): written
+    /// with a turn's block, but no reason to write it.
+    fn note(&mut self, f: impl FnOnce(&mut String)) {
         if let Some(trace) = &mut self.trace {
             f(&mut trace.block);
         }
@@ -303,9 +335,9 @@ impl<H: Handler> Reactor<H> {
             wakes: 0,
         };
         let number = self.turns;
-        self.trace(|t| {
-            let _ = writeln!(t, "turn {number}");
-        });
+        if let Some(trace) = &mut self.trace {
+            trace.at = self.born.elapsed();
+        }
 
         // 1. Callbacks queued before this turn. Wakes coalesce, so this
         //    counts the channel, never the Waker's events.
@@ -334,6 +366,7 @@ impl<H: Handler> Reactor<H> {
 
         // 2. Timers that are due, earliest first.
         let now = Instant::now();
+        let mut heartbeats = 0;
         while let Some((key, fire)) = self.timers.pop_due(now) {
             let late = now - key.at();
             self.lag.observe(late);
@@ -341,9 +374,7 @@ impl<H: Handler> Reactor<H> {
             match fire {
                 Fire::Heartbeat => {
                     self.timers.insert(now + HEARTBEAT, Fire::Heartbeat);
-                    self.trace(|t| {
-                        let _ = writeln!(t, "  timer: heartbeat, {} late", Span(late));
-                    });
+                    heartbeats += 1;
                 }
                 Fire::Handler(what) => {
                     let key = Some(key);
@@ -351,8 +382,10 @@ impl<H: Handler> Reactor<H> {
                 }
             }
         }
+        // Work done so far, for the trace: the heartbeat is not work.
+        let worked = turn.callbacks + turn.soon + turn.timers - heartbeats > 0;
         if self.stopped {
-            self.flush_trace();
+            self.flush_trace(number, worked);
             return Ok(turn);
         }
 
@@ -382,7 +415,7 @@ impl<H: Handler> Reactor<H> {
         turn.slept = slept_from.elapsed();
         if self.trace.is_some() {
             let (slept, count) = (turn.slept, self.events.iter().count());
-            self.trace(|t| {
+            self.note(|t| {
                 let _ = writeln!(t, "  poll: slept {}, {count} event(s)", Span(slept));
             });
         }
@@ -394,7 +427,7 @@ impl<H: Handler> Reactor<H> {
             match event.token() {
                 WAKER => {
                     turn.wakes += 1;
-                    self.trace(|t| {
+                    self.note(|t| {
                         let _ = writeln!(
                             t,
                             "  waker: callbacks from other threads wait for turn {}",
@@ -412,17 +445,39 @@ impl<H: Handler> Reactor<H> {
             }
         }
         self.events = events;
-        self.flush_trace();
+        // A poll told not to sleep had work waiting; if none shows, the
+        // loop spins, and the trace must say so.
+        let busy = worked || turn.events > 0 || timeout == Some(Duration::ZERO);
+        self.flush_trace(number, busy);
         Ok(turn)
     }
 
-    /// Writes the turn's trace block, if tracing. A failed write is ignored:
-    /// a closed stderr must not stop the loop.
-    fn flush_trace(&mut self) {
+    /// Ends turn `number`'s trace block, if tracing: writes it under its
+    /// header if the turn was `busy` or the handler wrote a line, else drops
+    /// it. A failed write is ignored: a closed stderr must not stop the loop.
+    fn flush_trace(&mut self, number: u64, busy: bool) {
         if let Some(trace) = &mut self.trace {
-            let _ = trace.out.write_all(trace.block.as_bytes());
+            if busy || trace.news {
+                let header = format!("turn {number} at {}\n", Millis(trace.at));
+                let _ = trace.out.write_all(header.as_bytes());
+                let _ = trace.out.write_all(trace.block.as_bytes());
+            }
             trace.block.clear();
+            trace.news = false;
         }
+    }
+}
+
+/// A moment for the trace, as the time since the reactor was made, always
+/// in milliseconds with three decimals (`1534.201 ms`): turn headers line up
+/// and subtract by eye.
+struct Millis(Duration);
+
+impl std::fmt::Display for Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Integer arithmetic, as in `Span`.
+        let micros = self.0.as_micros();
+        write!(f, "{}.{:03} ms", micros / 1000, micros % 1000)
     }
 }
 

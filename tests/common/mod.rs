@@ -179,15 +179,20 @@ impl Server {
 
     /// How many turns the event loop has finished, as `--trace` (which the
     /// server must have been started with) reports them on stderr: the
-    /// number of the last `turn N` block written (a block is written when
-    /// its turn ends). An idle loop wakes for its 250 ms heartbeat and for
-    /// events, a handful of turns a second; a loop that spins makes
-    /// thousands, and a busy machine that slows it down still leaves it
-    /// hundreds. Counting turns is why that holds where a CPU share would
-    /// not: other load makes a spinning loop's share smaller.
+    /// number of the last `turn N at T ms` block written. A block is written
+    /// when its turn ends, and only if the turn did something — but its
+    /// number counts the silent turns before it, and a turn that spins (its
+    /// poll told not to sleep) is never silent. An idle loop wakes for its
+    /// 250 ms heartbeat and for events, a handful of turns a second; a loop
+    /// that spins makes thousands, and a busy machine that slows it down
+    /// still leaves it hundreds. Counting turns is why that holds where a
+    /// CPU share would not: other load makes a spinning loop's share smaller.
     pub fn turns(&self) -> u64 {
         self.stderr
-            .find_last(|l| l.strip_prefix("turn ").and_then(|n| n.parse().ok()))
+            .find_last(|l| {
+                let rest = l.strip_prefix("turn ")?;
+                rest.split(' ').next()?.parse().ok()
+            })
             .unwrap_or(0)
     }
 
