@@ -88,7 +88,7 @@ fn fail(request: &Request, _: &ServerStatus) -> Result<Job, Response> {
 }
 
 fn healthz(_: &Request, status: &ServerStatus) -> Response {
-    let answer = if status.draining {
+    let answer = if status.draining() {
         Response::text(StatusCode(503), "draining")
     } else {
         Response::text(StatusCode(200), "ok")

@@ -128,6 +128,7 @@ pub mod status;
 pub mod stream;
 #[cfg(feature = "call")]
 pub mod timeline;
+mod transport;
 
 pub use config::Config;
 pub use http::{Request, Response, StatusCode};

@@ -137,6 +137,7 @@ struct Probe {
 
 impl Handler for Probe {
     type Timer = &'static str;
+    type Message = ();
     fn ready(&mut self, _: &mut Reactor<Self>, _: Token, _: &Event) {}
     fn timer(&mut self, reactor: &mut Reactor<Self>, fired: Fired<&'static str>) {
         self.fired.push((fired.what, fired.key.is_some()));

@@ -8,8 +8,9 @@
 //!
 //! One [`turn`](Reactor::turn), in a fixed order:
 //!
-//! 1. **Callbacks** queued before the turn began: closures other threads
-//!    sent with [`LoopHandle::add_callback`] (finished jobs), then what the
+//! 1. **Callbacks** queued before the turn began: messages other threads
+//!    sent with [`LoopHandle::send`] (finished jobs) and closures sent with
+//!    [`LoopHandle::add_callback`], in the order sent, then what the
 //!    loop itself deferred with [`call_soon`](Reactor::call_soon). Only
 //!    those already queued: a callback that queues another must not keep
 //!    the loop from polling (Tornado runs "the callbacks of this iteration"
@@ -52,6 +53,7 @@ use mio::event::Event;
 use mio::{Events, Poll, Registry, Token, Waker};
 
 use crate::histogram::Histogram;
+use handle::Delivery;
 use signals::SignalPipe;
 
 /// The reactor's own tokens, at the very top of the `usize` range, where no
@@ -83,6 +85,11 @@ pub trait Handler: Sized {
     /// keeps it without knowing what it means, and hands it back.
     type Timer;
 
+    /// What other threads send it through [`LoopHandle::send`] (`()` for a
+    /// handler that takes none): data, not code, so a reader can list
+    /// everything that can enter the loop from outside.
+    type Message: Send + 'static;
+
     /// A source registered under `token` is ready. Readiness is a hint
     /// (read until `WouldBlock`), and it is edge-triggered: it is not
     /// repeated for bytes left unread.
@@ -97,6 +104,12 @@ pub trait Handler: Sized {
     /// `count` SIGINT/SIGTERM arrived, when [`Reactor::watch_signals`] is on.
     fn signal(&mut self, reactor: &mut Reactor<Self>, count: usize) {
         let _ = (reactor, count);
+    }
+
+    /// A message another thread sent with [`LoopHandle::send`] (step 1 of
+    /// the turn after it was sent).
+    fn notify(&mut self, reactor: &mut Reactor<Self>, message: Self::Message) {
+        let _ = (reactor, message);
     }
 }
 
@@ -151,7 +164,7 @@ pub struct Reactor<H: Handler> {
     soon: Vec<H::Timer>,
     soon_spare: Vec<H::Timer>,
     /// The receiving side of [`LoopHandle::add_callback`].
-    callbacks: Receiver<Callback<H>>,
+    callbacks: Receiver<Delivery<H>>,
     handle: LoopHandle<H>,
     /// `None` unless [`watch_signals`](Self::watch_signals) was called: a
     /// library does not take a host program's signals unasked.
@@ -311,10 +324,11 @@ impl<H: Handler> Reactor<H> {
         //    counts the channel, never the Waker's events.
         let queued = self.callbacks.len();
         for _ in 0..queued {
-            let Ok(callback) = self.callbacks.try_recv() else {
-                break;
-            };
-            callback(handler, self);
+            match self.callbacks.try_recv() {
+                Ok(Delivery::Message(message)) => handler.notify(self, message),
+                Ok(Delivery::Callback(callback)) => callback(handler, self),
+                Err(_) => break,
+            }
             turn.callbacks += 1;
         }
         let mut batch = std::mem::replace(&mut self.soon, std::mem::take(&mut self.soon_spare));
