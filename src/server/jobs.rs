@@ -333,6 +333,12 @@ impl Jobs {
         self.pool.as_ref().map_or(0, WorkerPool::parked)
     }
 
+    /// The timer armed for a job, if any (for the tests).
+    #[cfg(test)]
+    fn table_timer(&self, id: JobId) -> Option<TimerKey> {
+        self.table.get(id.0).and_then(|entry| entry.timer)
+    }
+
     /// Jobs submitted and not back on the loop.
     pub(crate) fn in_flight(&self) -> usize {
         self.table.len()
@@ -371,5 +377,90 @@ fn ending_by_token(cancel: &CancelToken) -> JobEnd {
         JobEnd::Cancelled
     } else {
         JobEnd::Completed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reactor::TokenId;
+    use mio::Token;
+
+    /// A loop that is never run: it lends the jobs table its timers.
+    struct Loop;
+
+    impl Handler for Loop {
+        type Timer = JobTimeout;
+        type Message = ();
+        fn ready(&mut self, _: &mut Reactor<Self>, _: Token, _: &mio::event::Event) {}
+    }
+
+    /// Issue 21, point 3: one cancel path. Giving a job up trips its token
+    /// and disarms its timer; when its message comes back it leaves the
+    /// table and is counted cancelled, once.
+    #[test]
+    fn giving_up_trips_the_token_disarms_the_timer_and_counts_once() {
+        let mut reactor = Reactor::<Loop>::new().unwrap();
+        let mut metrics = Metrics::new(Vec::new());
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let send = Arc::new(move |message| {
+            let _ = tx.send(message);
+        });
+        let config = Config {
+            workers: 1,
+            ..Config::default()
+        };
+        let mut jobs = Jobs::new(&config, true, send);
+        let (release, hold) = crossbeam_channel::bounded::<()>(0);
+        let reply_to = ReplyTo {
+            conn: TokenId::from_token(Token(0)),
+            seq: 0,
+        };
+        // The worker's first job blocks until released; the second waits
+        // in the queue behind it.
+        let blocker = Job::new(move |_| {
+            let _ = hold.recv();
+            Response::text(StatusCode::OK, "done")
+        });
+        let (_, first) = jobs
+            .submit(&mut reactor, &mut metrics, blocker, reply_to, None)
+            .unwrap();
+        let queued = Job::new(|_| Response::text(StatusCode::OK, "never"));
+        let (_, second) = jobs
+            .submit(&mut reactor, &mut metrics, queued, reply_to, None)
+            .unwrap();
+        let timer = |jobs: &Jobs, ticket| jobs.table_timer(JobId::of(ticket));
+        let armed = timer(&jobs, second).expect("a timer for the job");
+        assert!(reactor.is_armed(armed));
+
+        assert!(jobs.give_up(&mut reactor, second).is_some());
+        assert!(
+            !reactor.is_armed(armed),
+            "the timer of a job given up stays armed"
+        );
+        assert_eq!(jobs.in_flight(), 2, "it leaves when its message comes back");
+
+        drop(release); // the blocker answers; the queued job is skipped
+        let mut ended = Vec::new();
+        while ended.len() < 2 {
+            match rx.recv_timeout(std::time::Duration::from_secs(20)).unwrap() {
+                JobMessage::Ended(id, outcome) => ended.push((id, outcome)),
+                JobMessage::Answered(..) => {}
+            }
+        }
+        for (id, outcome) in ended {
+            let skipped = matches!(outcome, Outcome::Skipped);
+            let returned = jobs.returned(&mut reactor, &mut metrics, id, outcome);
+            assert_eq!(skipped, returned.is_none(), "{id:?}");
+            if let Some(returned) = returned {
+                assert_eq!(JobId::of(first), id);
+                jobs.settle(returned.unsettled, true, &mut metrics);
+            }
+        }
+        assert_eq!(jobs.in_flight(), 0);
+        let text = metrics.render(&Default::default(), &crate::histogram::Histogram::default());
+        assert!(text.contains("eddy_jobs_cancelled_total 1"), "{text}");
+        assert!(text.contains("eddy_jobs_completed_total 1"), "{text}");
+        jobs.finish(true);
     }
 }
