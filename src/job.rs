@@ -121,7 +121,7 @@ pub struct Head {
 
 /// The next piece of a paced body ([`Head::start_paced`]): `Ok(Some(bytes))`,
 /// `Ok(None)` at the end, `Err` to end it failed.
-pub type NextPiece = Box<dyn FnMut(&CancelToken) -> io::Result<Option<Vec<u8>>> + Send>;
+pub(crate) type NextPiece = Box<dyn FnMut(&CancelToken) -> io::Result<Option<Vec<u8>>> + Send>;
 
 /// A body made a piece at a time on the pool: its sender, how to make the
 /// next piece, and the job's token.

@@ -85,7 +85,6 @@ impl ServerStatus<'_> {
         let gauges = Gauges {
             connections_open: self.open_connections,
             jobs_queued: self.jobs_queued,
-            jobs_in_flight: self.jobs_in_flight,
             jobs_running: self.jobs_running,
             jobs_parked: self.jobs_parked,
             workers: self.workers,

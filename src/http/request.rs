@@ -96,7 +96,7 @@ impl Request {
 
     /// [`path`](Self::path), percent-decoded as a parameter is: `%20` is a
     /// space, `%2E%2E` is `..`, `+` is itself.
-    pub fn decoded_path(&self) -> Cow<'_, str> {
+    pub(crate) fn decoded_path(&self) -> Cow<'_, str> {
         percent_decode_path(self.path())
     }
 

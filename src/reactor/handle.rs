@@ -30,7 +30,7 @@ use mio::Waker;
 use super::{Handler, Reactor};
 
 /// A closure to run on the loop thread, given the handler and the reactor.
-pub type Callback<H> = Box<dyn FnOnce(&mut H, &mut Reactor<H>) + Send>;
+pub(crate) type Callback<H> = Box<dyn FnOnce(&mut H, &mut Reactor<H>) + Send>;
 
 /// A cloneable, `Send` handle for reaching the loop from any thread.
 pub struct LoopHandle<H: Handler> {
