@@ -1,5 +1,8 @@
 //! The seed's demo app, built only from eddy's public API.
 //!
+//! Public for the `eddy` binary and the tests ([`router`], [`MAX_N`]), and
+//! hidden from the docs: an embedder does not serve it.
+//!
 //! | route              | where it runs                  | answer                         |
 //! |--------------------|--------------------------------|--------------------------------|
 //! | `/fast`            | inline, on the loop            | `fast result ID`               |

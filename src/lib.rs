@@ -8,6 +8,70 @@
 //! finished job comes back to the loop through a Waker. No async runtime,
 //! no HTTP framework.
 //!
+//! # The API
+//!
+//! What an embedding program uses is at the crate's root, and listed
+//! below; docs/embedding.md is the same on one page, with what the library
+//! does and does not do to its host (it takes no signals and prints nothing
+//! unless asked).
+//!
+//! - [`Server`] serves a [`Router`] as a [`Config`] says, until a
+//!   [`ServerHandle`] (or a signal) asks it to drain; [`Exit`] says how it
+//!   ended, [`Listening`] where it listened.
+//! - A [`Router`] maps a method and a path to a [`Route`]: [`inline`] (the
+//!   handler runs on the loop and must not block) or [`offload`] (it
+//!   returns a [`Job`], which runs on a worker and may watch its
+//!   [`CancelToken`]).
+//! - A handler reads a [`Request`] (its [`Header`]s, its [`Version`]) and
+//!   the [`ServerStatus`], and answers a [`Response`]: a [`StatusCode`],
+//!   fields and a [`Body`].
+//! - A body made later, from another thread, goes through a
+//!   [`BodySender`] ([`Response::streamed`], [`job::Head`]), whose sends
+//!   fail with [`Gone`] once the client left; [`files`] and [`sse`] are
+//!   built on it.
+//! - Hooks: [`AccessLog`] gets an [`AccessRecord`] per answer, [`EventLog`]
+//!   a [`ServerEvent`] (a panic comes as a [`PanicReport`]).
+//!   [`WorkerPriority`] says how workers are scheduled against the loop;
+//!   [`LoopClosed`] is the error once the server is gone.
+//! - [`reactor`] is the event loop alone, for a [`reactor::Handler`] of
+//!   your own: `examples/echo.rs` builds an echo server on it.
+//!
+//! # Example
+//!
+//! An app with one inline route, served on an ephemeral port, asked once,
+//! then shut down from another thread through its handle:
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use std::net::TcpStream;
+//! use eddy::{inline, Config, Exit, Response, Router, Server, StatusCode};
+//!
+//! let router = Router::new().get("/hi", inline(|_req, _status| {
+//!     Response::text(StatusCode::OK, "hi")
+//! }));
+//! let config = Config {
+//!     addr: "127.0.0.1:0".parse().unwrap(),
+//!     workers: 1,
+//!     ..Config::default()
+//! };
+//! let server = Server::bind(config, router)?;
+//! let addr = server.local_addr().unwrap();
+//! let handle = server.handle();
+//! let serving = std::thread::spawn(move || server.run());
+//!
+//! let mut client = TcpStream::connect(addr)?;
+//! client.write_all(b"GET /hi HTTP/1.1\r\nHost: eddy\r\nConnection: close\r\n\r\n")?;
+//! let mut reply = String::new();
+//! client.read_to_string(&mut reply)?;
+//! assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"));
+//! assert!(reply.ends_with("\r\n\r\nhi"));
+//! drop(client); // hang up, so the drain need not wait for us
+//!
+//! handle.shutdown().unwrap();
+//! assert_eq!(serving.join().unwrap()?, Exit::Drained);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
 //! # Layout
 //!
 //! Four layers, each ignorant of the ones above it, like Tornado's IOLoop →

@@ -83,7 +83,9 @@ struct Task {
 }
 
 /// How worker threads are scheduled against the loop (and everything else
-/// on the host). Linux only; elsewhere every choice is `Normal`.
+/// on the host).
+///
+/// Linux only; elsewhere every choice is `Normal`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WorkerPriority {
     /// Like any thread: jobs and the loop compete as equals.

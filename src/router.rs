@@ -144,7 +144,31 @@ pub(crate) enum Answer {
     Failed(PanicReport),
 }
 
-/// A table of routes.
+/// A table of routes: which [`Route`] answers a method on a path.
+///
+/// Paths are literal (`/fast`), with parameters (`/items/:id`, one segment
+/// each, read with [`Request::param`]) or with a rest (`/static/*path`);
+/// literal paths are tried first, then patterns in registration order,
+/// then the [`fallback`](Router::fallback). A known path asked with another
+/// method gets 405 with `Allow`, and `OPTIONS` gets that list.
+///
+/// ```
+/// use eddy::{inline, offload, Job, Response, Router, StatusCode};
+///
+/// let router = Router::new()
+///     .get("/items/:id", inline(|req, _status| {
+///         Response::text(StatusCode::OK, format!("item {}", req.param("id").unwrap()))
+///     }))
+///     .post("/upload", inline(|req, _| {
+///         Response::text(StatusCode::CREATED, format!("{} bytes", req.body.len()))
+///     }).max_body(16 << 20))
+///     .get("/report", offload(|_req, _status| {
+///         Ok(Job::new(|_cancel| Response::text(StatusCode::OK, "a slow report")))
+///     }))
+///     .fallback(inline(|_, _| Response::text(StatusCode::NOT_FOUND, "no such page")))
+///     .error_page(|status| Response::text(status, format!("error {}", status.0)));
+/// assert!(router.offloads()); // so the server starts its workers
+/// ```
 pub struct Router {
     /// Scanned in order, literal paths first (see [`Router::resolve`]): a
     /// small app has a handful, and a scan over them beats hashing.

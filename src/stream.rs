@@ -179,8 +179,10 @@ impl Pipe {
     }
 }
 
-/// The producer's end of a pipe. `send` blocks on backpressure; `finish`
-/// ends the body well; dropping it unfinished ends the body failed.
+/// The producer's end of a streamed body's pipe, for any thread.
+///
+/// `send` blocks on backpressure; `finish` ends the body well; dropping it
+/// unfinished ends the body failed.
 pub struct BodySender {
     pipe: Arc<Pipe>,
     /// `finish` or `fail` was called: the drop says nothing more.

@@ -15,9 +15,11 @@ use std::time::{Duration, SystemTime};
 
 use crate::http::UtcTime;
 
-/// One answer, as the access log sees it. Made when the socket has taken
-/// the answer's last byte (or the connection closed first), so a
-/// pipelined connection's records come in request order.
+/// One answer, as the access log sees it.
+///
+/// Made when the socket has taken the answer's last byte (or the
+/// connection closed first), so a pipelined connection's records come in
+/// request order.
 #[derive(Debug, Clone, Copy)]
 pub struct AccessRecord<'a> {
     /// When the answer's last byte was written (the moment nginx's

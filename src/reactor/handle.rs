@@ -54,7 +54,8 @@ impl<H: Handler> Clone for LoopHandle<H> {
     }
 }
 
-/// The loop has stopped; the callback was not delivered.
+/// The event loop has stopped, so what was sent to it — a callback, a
+/// server's shutdown — was not delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoopClosed;
 
