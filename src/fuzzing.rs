@@ -180,14 +180,14 @@ impl Respond for Answers {
 
 /// What one run produced, for the tests to compare.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Transcript {
+struct Transcript {
     /// Requests the connection decoded.
-    pub requests: usize,
+    requests: usize,
     /// For each decoded request, in order: was it HEAD (answered without
     /// its body)?
-    pub heads: Vec<bool>,
+    heads: Vec<bool>,
     /// Everything written, in order.
-    pub output: Vec<u8>,
+    output: Vec<u8>,
 }
 
 /// Drives a connection with `data` and panics if an invariant breaks. The
@@ -203,7 +203,7 @@ pub fn check_connection(data: &[u8]) {
 
 /// Cuts `bytes` into pieces of 1..=32 bytes chosen by `seed`; seed 0 keeps
 /// it whole.
-pub fn split(bytes: &[u8], seed: u8) -> Vec<&[u8]> {
+fn split(bytes: &[u8], seed: u8) -> Vec<&[u8]> {
     if seed == 0 {
         return vec![bytes];
     }
@@ -225,7 +225,7 @@ pub fn split(bytes: &[u8], seed: u8) -> Vec<&[u8]> {
 /// Feeds `pieces` one at a time, the way the server would see them
 /// arrive, driving the connection after each (again while it is cut short),
 /// then answers the "jobs" after the next piece, newest first.
-pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
+fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
     let stream = ScriptedStream {
         unread: VecDeque::new(),
         consumed: 0,
@@ -301,7 +301,7 @@ fn answer(index: usize) -> Response {
 }
 
 /// Checks a transcript's output against the invariants in the module doc.
-pub fn check(transcript: &Transcript) {
+fn check(transcript: &Transcript) {
     let mut rest = &transcript.output[..];
     let mut answers = 0u64;
     let mut continues = 0;

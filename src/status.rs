@@ -14,9 +14,12 @@ use crate::histogram::Histogram;
 use crate::metrics::{Gauges, Metrics};
 use crate::reactor::LoopClosed;
 
-/// A cloneable, `Send` handle to a running server, for any thread: the way
-/// to stop it from code — from the program that embeds it, from an inline
-/// handler (`ServerStatus::handle`), or from a job that took a clone.
+/// A cloneable, `Send` handle to a running server: the way to stop it from
+/// code, on any thread.
+///
+/// The program that embeds the server gets one from `Server::handle`, an
+/// inline handler from [`ServerStatus::handle`], and a job from a clone it
+/// took.
 #[derive(Clone)]
 pub struct ServerHandle(Arc<dyn Fn() -> Result<(), LoopClosed> + Send + Sync>);
 
@@ -148,7 +151,6 @@ impl<'a> ServerStatus<'a> {
         let gauges = Gauges {
             connections_open: self.open_connections(),
             jobs_queued: self.jobs_queued(),
-            jobs_in_flight: self.jobs_in_flight(),
             jobs_running: self.jobs_running(),
             jobs_parked: self.jobs_parked(),
             workers: self.workers(),

@@ -173,8 +173,6 @@ fn timers_fire_once_when_due_cancelled_ones_never_and_call_soon_next_turn() {
     let names: Vec<_> = probe.fired.iter().map(|(what, _)| *what).collect();
     assert_eq!(names, ["soon", "soon again", "due"]);
     assert!(probe.fired[2].1, "a timer comes with its key");
-    assert!(
-        reactor.lag().count() >= 1,
-        "every fired timer's lateness is kept"
-    );
+    // That every fired timer's lateness is kept in the loop-lag histogram
+    // is checked in src/reactor/mod.rs: the histogram is not public API.
 }

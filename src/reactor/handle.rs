@@ -36,7 +36,7 @@ use mio::Waker;
 use super::{Handler, Reactor};
 
 /// A closure to run on the loop thread, given the handler and the reactor.
-pub type Callback<H> = Box<dyn FnOnce(&mut H, &mut Reactor<H>) + Send>;
+pub(crate) type Callback<H> = Box<dyn FnOnce(&mut H, &mut Reactor<H>) + Send>;
 
 /// What goes through the door: a handler's message, or a closure.
 pub(crate) enum Delivery<H: Handler> {
@@ -67,7 +67,8 @@ impl<H: Handler> Clone for LoopHandle<H> {
     }
 }
 
-/// The loop has stopped; the callback was not delivered.
+/// The event loop has stopped, so what was sent to it — a callback, a
+/// server's shutdown — was not delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoopClosed;
 

@@ -16,7 +16,7 @@
 //!    the loop from polling (Tornado runs "the callbacks of this iteration"
 //!    for the same reason).
 //! 2. **Timers** that are due, earliest first ([`Handler::timer`]). Each
-//!    one's lateness goes into the loop-lag histogram ([`lag`](Reactor::lag));
+//!    one's lateness goes into the loop-lag histogram (`Reactor::lag`);
 //!    a heartbeat every 250 ms makes sure there is always a timer to be
 //!    late for.
 //! 3. **Poll**: sleep until a source is ready, the Waker rings, a signal
@@ -37,12 +37,14 @@
 
 mod handle;
 mod signals;
-pub mod timers;
-pub mod tokens;
+mod timers;
+mod tokens;
 
-pub use handle::{Callback, LoopClosed, LoopHandle};
-pub use timers::{TimerKey, Timers};
+pub use handle::{LoopClosed, LoopHandle};
+pub use timers::TimerKey;
 pub use tokens::{TokenId, TokenTable};
+
+pub(crate) use timers::Timers;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -267,13 +269,13 @@ impl<H: Handler> Reactor<H> {
     }
 
     /// How late the loop ran its timers: the loop-lag histogram.
-    pub fn lag(&self) -> &Histogram {
+    pub(crate) fn lag(&self) -> &Histogram {
         &self.lag
     }
 
     /// Writes one block per turn to `out` (`eddy serve --trace` gives it
     /// stderr), or stops tracing with `None`. Off, tracing costs a branch.
-    pub fn set_trace(&mut self, out: Option<Box<dyn Write + Send>>) {
+    pub(crate) fn set_trace(&mut self, out: Option<Box<dyn Write + Send>>) {
         self.trace = out.map(|out| Trace {
             block: String::new(),
             out,
@@ -281,12 +283,12 @@ impl<H: Handler> Reactor<H> {
     }
 
     /// True while tracing.
-    pub fn is_tracing(&self) -> bool {
+    pub(crate) fn is_tracing(&self) -> bool {
         self.trace.is_some()
     }
 
     /// Adds to this turn's trace block, if tracing: `f` writes whole lines.
-    pub fn trace(&mut self, f: impl FnOnce(&mut String)) {
+    pub(crate) fn trace(&mut self, f: impl FnOnce(&mut String)) {
         if let Some(trace) = &mut self.trace {
             f(&mut trace.block);
         }
@@ -442,7 +444,7 @@ impl<H: Handler> Reactor<H> {
 
 /// A duration for the trace: milliseconds with three decimals below a
 /// second (`0.847 ms`), seconds above (`10.000 s`).
-pub struct Span(pub Duration);
+pub(crate) struct Span(pub(crate) Duration);
 
 impl std::fmt::Display for Span {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -455,5 +457,48 @@ impl std::fmt::Display for Span {
             let millis = micros / 1000;
             write!(f, "{}.{:03} s", millis / 1000, millis % 1000)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts the timers that fired; ignores everything else.
+    #[derive(Default)]
+    struct Timed {
+        fired: usize,
+    }
+
+    impl Handler for Timed {
+        type Timer = ();
+        type Message = ();
+        fn ready(&mut self, _: &mut Reactor<Self>, _: Token, _: &Event) {}
+        fn timer(&mut self, _: &mut Reactor<Self>, _: Fired<()>) {
+            self.fired += 1;
+        }
+    }
+
+    /// The loop-lag histogram is the crate's (`/metrics` renders it), so
+    /// this rule is checked here rather than in tests/reactor.rs.
+    #[test]
+    fn every_fired_timers_lateness_is_kept() {
+        let mut reactor = Reactor::new().unwrap();
+        let mut timed = Timed::default();
+        let started = Instant::now();
+        reactor.call_later(Duration::from_millis(10), ());
+        while timed.fired == 0 {
+            reactor
+                .turn(&mut timed, Some(Duration::from_secs(5)))
+                .unwrap();
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the timer never fired"
+            );
+        }
+        assert!(
+            reactor.lag().count() >= 1,
+            "every fired timer's lateness is kept"
+        );
     }
 }

@@ -149,7 +149,7 @@ impl<T> TokenTable<T> {
 
     /// The ids of all live values (collected, so the caller may then mutate
     /// the table while walking them).
-    pub fn ids(&self) -> Vec<TokenId> {
+    pub(crate) fn ids(&self) -> Vec<TokenId> {
         self.entries
             .iter()
             .enumerate()

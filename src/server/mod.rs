@@ -56,6 +56,28 @@ use listening::Listener;
 pub(crate) type ConnId = TokenId;
 
 /// An HTTP server: the reactor and the handler it runs.
+///
+/// Made from a [`Config`] and a [`Router`] by [`bind`](Self::bind) (or
+/// from a listener of the caller's), then [`run`](Self::run) until a
+/// drain ends, usually on a thread of its own; its [`ServerHandle`] stops
+/// it from any thread.
+///
+/// ```
+/// use eddy::{inline, Config, Exit, Response, Router, Server, StatusCode};
+///
+/// let router = Router::new().get("/hello", inline(|_req, _status| {
+///     Response::text(StatusCode::OK, "hello\n")
+/// }));
+/// let config = Config { addr: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
+/// let server = Server::bind(config, router)?;
+/// println!("listening on {}", server.listening()); // http://127.0.0.1:PORT
+/// let handle = server.handle();
+/// let serving = std::thread::spawn(move || server.run());
+/// // ... later, from any thread: a graceful drain, as SIGTERM would.
+/// handle.shutdown().unwrap();
+/// assert_eq!(serving.join().unwrap()?, Exit::Drained);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Server {
     reactor: Reactor<HttpServer>,
     http: HttpServer,
