@@ -19,6 +19,7 @@ pub struct Echo {
 
 impl Handler for Echo {
     type Timer = (); // no timers here
+    type Message = (); // nor messages from other threads
 
     fn ready(&mut self, reactor: &mut Reactor<Self>, token: Token, _: &Event) {
         if token == LISTENER {

@@ -26,7 +26,7 @@ fn main() -> std::io::Result<()> {
     let router = Router::new().get(
         "/status",
         inline(|_, status| {
-            let open = status.open_connections;
+            let open = status.open_connections();
             Response::text(StatusCode::OK, format!("{open} connection(s) open"))
         }),
     );

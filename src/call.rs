@@ -11,18 +11,21 @@
 //! the same `Timers` (`reactor/timers.rs`) for deadlines. Nothing here knows about the server's
 //! internals; it speaks HTTP/1.1 over real sockets like any other client.
 //!
-//! - [`plan`] lists the requests: `/<route>?id=k&n=N` for the slow ones,
+//! - `plan` lists the requests: `/<route>?id=k&n=N` for the slow ones,
 //!   `/fast?id=k` for the fast ones, slow first.
-//! - [`run`] issues every connect before reading any answer, then turns the
+//! - `run` issues every connect before reading any answer, then turns the
 //!   poll until each request has finished — answered, failed, or past its
 //!   timeout. The token of a request's socket is its index in the plan.
-//!   Each request is an [`exchange::Exchange`], an explicit state machine
+//!   Each request is an `exchange::Exchange`, an explicit state machine
 //!   (connecting → sending → receiving).
-//! - [`Report`] holds what happened: a line per answer as it came, then a
-//!   [`Summary`] (fast max, slow max, did every fast answer beat every slow
-//!   one) and, for `--svg`, a [`Timeline`](crate::timeline::Timeline).
+//! - `Report` holds what happened: a line per answer as it came, then a
+//!   `Summary` (fast max, slow max, did every fast answer beat every slow
+//!   one) and, for `--svg`, a `Timeline` (`timeline.rs`).
+//! - [`command`] is all the `eddy` binary calls: the call, its summary and
+//!   timeline printed, and the exit code. The module is public for the
+//!   binary alone, and hidden from the docs.
 
-pub mod exchange;
+mod exchange;
 mod report;
 
 use std::fmt;
@@ -34,14 +37,14 @@ use std::time::{Duration, Instant};
 use mio::{Events, Poll, Token};
 
 use crate::demo::DEFAULT_N;
-use crate::reactor::timers::{TimerKey, Timers};
+use crate::reactor::{TimerKey, Timers};
 use exchange::{Exchange, Failure, Step};
-pub use report::{Kind, Outcome, Report, Summary};
+use report::{Kind, Outcome, Report};
 
 /// How long one request may take, from its connect to its last body byte,
 /// before it counts as "timed out". Generous: the largest demo job
 /// (`n=20000`) takes about 1.5 s in a release build.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The most slow (or fast) requests one call may make. Each request is its
 /// own connection, so its own file descriptor in the client *and* in the
@@ -68,7 +71,7 @@ impl Mode {
     }
 
     /// The route's path without the slash, which is also its CLI spelling.
-    pub fn route(self) -> &'static str {
+    pub(crate) fn route(self) -> &'static str {
         match self {
             Mode::Slow => "slow",
             Mode::SlowThreaded => "slow_threaded",
@@ -100,7 +103,7 @@ pub struct CallOptions {
     pub n: u32,
     /// Where to write the timeline picture, if anywhere.
     pub svg: Option<PathBuf>,
-    /// Per-request time limit; [`REQUEST_TIMEOUT`] unless a test shortens it.
+    /// Per-request time limit; `REQUEST_TIMEOUT` unless a test shortens it.
     pub timeout: Duration,
 }
 
@@ -123,18 +126,18 @@ impl CallOptions {
 
 /// One request the call will make.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Planned {
+pub(crate) struct Planned {
     /// Slow or fast.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// The `id` query parameter: 1, 2, ... within its kind, as in the seed.
-    pub id: usize,
+    pub(crate) id: usize,
     /// Path and query, e.g. `/fast?id=3`.
-    pub path: String,
+    pub(crate) path: String,
 }
 
 impl Planned {
     /// The full URL, for printing.
-    pub fn url(&self, host: &str) -> String {
+    pub(crate) fn url(&self, host: &str) -> String {
         format!("http://{host}{}", self.path)
     }
 
@@ -151,7 +154,7 @@ impl Planned {
 }
 
 /// The requests of one call, in sending order: the slow ones, then the fast.
-pub fn plan(options: &CallOptions) -> Vec<Planned> {
+pub(crate) fn plan(options: &CallOptions) -> Vec<Planned> {
     let route = options.mode.route();
     let slow = (1..=options.slow).map(|id| Planned {
         kind: Kind::Slow,
@@ -179,7 +182,11 @@ struct InFlight {
 /// prints each answer to `out` as it arrives (and each failure to `err`),
 /// and returns the report once every request has finished. The summary is
 /// the caller's to print. `Err` only if the poll itself fails.
-pub fn run(options: &CallOptions, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Report> {
+pub(crate) fn run(
+    options: &CallOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Report> {
     let plan = plan(options);
     writeln!(out, "Scheduling GET requests:")?;
     writeln!(out, "------------------------")?;
@@ -267,6 +274,53 @@ pub fn run(options: &CallOptions, out: &mut dyn Write, err: &mut dyn Write) -> i
         }
     }
     Ok(report)
+}
+
+/// `eddy call` itself, once its options are parsed (`cli.rs`): makes the
+/// call (`run`), prints the summary, draws the timeline if asked, and
+/// turns the outcome into the exit code: 0 if every request was answered
+/// `200` in full, else 1.
+pub fn command(options: &CallOptions) -> i32 {
+    let (mut out, mut err) = (io::stdout(), io::stderr());
+    let report = match run(options, &mut out, &mut err) {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = writeln!(err, "eddy call: the client's event loop failed: {e}");
+            return 1;
+        }
+    };
+    let _ = writeln!(out, "{}", report.summary());
+    let mut code = 0;
+    if let Some(path) = &options.svg {
+        match std::fs::write(path, report.timeline().to_svg()) {
+            Ok(()) => {
+                let _ = writeln!(out, "timeline written to {}", path.display());
+            }
+            Err(e) => {
+                let _ = writeln!(err, "eddy call: cannot write {}: {e}", path.display());
+                code = 1;
+            }
+        }
+    }
+    let failed = report.failures();
+    if failed > 0 {
+        let total = report.outcomes().count();
+        let refused = report
+            .outcomes()
+            .filter(|o| matches!(o.result, Err(Failure::Refused)))
+            .count();
+        let hint = if refused == total {
+            format!(
+                " (is eddy serving on {}? start it with `eddy serve --addr {}`)",
+                options.host, options.host
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(err, "eddy call: {failed} of {total} requests failed{hint}");
+        code = 1;
+    }
+    code
 }
 
 #[cfg(test)]

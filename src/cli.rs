@@ -71,7 +71,7 @@ SIGNALS:
 
 /// Runs the command line `args` (without the program name) and returns the
 /// process exit code.
-pub fn main(args: Vec<String>) -> i32 {
+pub(crate) fn main(args: Vec<String>) -> i32 {
     let mut args = args.as_slice();
     match args.first().map(String::as_str) {
         Some("--help" | "-h" | "help") => {
@@ -95,7 +95,7 @@ pub fn main(args: Vec<String>) -> i32 {
                 Ok(mut options) => match listen::resolve(&options.host) {
                     Ok(addr) => {
                         options.addr = addr;
-                        run_call(&options)
+                        call::command(&options)
                     }
                     Err(ListenError::Resolve(message) | ListenError::Bind(message)) => {
                         let _ = writeln!(io::stderr(), "eddy call: {message}");
@@ -313,52 +313,6 @@ fn parse_secs(flag: &str, text: &str) -> Result<Duration, String> {
 }
 
 // ---- `eddy call` ---------------------------------------------------------
-
-/// Makes the call (see `eddy::call`), prints the summary, draws the timeline
-/// if asked, and turns the outcome into the exit code: 0 if every request
-/// was answered `200` in full, else 1.
-fn run_call(options: &CallOptions) -> i32 {
-    let (mut out, mut err) = (io::stdout(), io::stderr());
-    let report = match call::run(options, &mut out, &mut err) {
-        Ok(report) => report,
-        Err(e) => {
-            let _ = writeln!(err, "eddy call: the client's event loop failed: {e}");
-            return 1;
-        }
-    };
-    let _ = writeln!(out, "{}", report.summary());
-    let mut code = 0;
-    if let Some(path) = &options.svg {
-        match std::fs::write(path, report.timeline().to_svg()) {
-            Ok(()) => {
-                let _ = writeln!(out, "timeline written to {}", path.display());
-            }
-            Err(e) => {
-                let _ = writeln!(err, "eddy call: cannot write {}: {e}", path.display());
-                code = 1;
-            }
-        }
-    }
-    let failed = report.failures();
-    if failed > 0 {
-        let total = report.outcomes().count();
-        let refused = report
-            .outcomes()
-            .filter(|o| matches!(o.result, Err(call::exchange::Failure::Refused)))
-            .count();
-        let hint = if refused == total {
-            format!(
-                " (is eddy serving on {}? start it with `eddy serve --addr {}`)",
-                options.host, options.host
-            )
-        } else {
-            String::new()
-        };
-        let _ = writeln!(err, "eddy call: {failed} of {total} requests failed{hint}");
-        code = 1;
-    }
-    code
-}
 
 /// Parses `eddy call`'s mode and options (the same `--flag value` /
 /// `--flag=value` grammar as [`parse_serve`]).

@@ -16,6 +16,27 @@ use crate::log::{AccessLog, EventLog};
 use crate::pool::WorkerPriority;
 
 /// Everything a [`Server`](crate::Server) needs to know before it starts.
+///
+/// Built as `Config { field: value, ..Config::default() }`; the defaults
+/// are a library's (no signals taken, nothing printed), and docs/limits.md
+/// gives every limit's reason.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use eddy::{AccessRecord, Config};
+///
+/// let config = Config {
+///     addr: "127.0.0.1:8080".parse().unwrap(),
+///     workers: 4,
+///     job_timeout: Duration::from_secs(10),
+///     // One line per answer, in nginx's combined format; `record.json()`
+///     // is the same as a JSON object.
+///     access_log: Some(Arc::new(|record: &AccessRecord| println!("{record}"))),
+///     ..Config::default()
+/// };
+/// assert!(!config.handle_signals); // the host's signals stay the host's
+/// ```
 #[derive(Clone)]
 pub struct Config {
     /// Where to listen. Port 0 picks a free port (see `Server::local_addr`).

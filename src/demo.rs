@@ -1,5 +1,8 @@
 //! The seed's demo app, built only from eddy's public API.
 //!
+//! Public for the `eddy` binary and the tests ([`router`], [`MAX_N`]), and
+//! hidden from the docs: an embedder does not serve it.
+//!
 //! | route              | where it runs                  | answer                         |
 //! |--------------------|--------------------------------|--------------------------------|
 //! | `/fast`            | inline, on the loop            | `fast result ID`               |
@@ -8,7 +11,7 @@
 //! | `/fail`            | offloaded; the job panics      | 500 naming the panic           |
 //! | `/healthz`         | inline                         | `ok`, or 503 `draining`        |
 //! | `/metrics`         | inline                         | Prometheus text format         |
-//! | `/`, `/index.html` | inline                         | the live page ([`page`])       |
+//! | `/`, `/index.html` | inline                         | the live page (`page.rs`)      |
 //!
 //! `/slow` is wrong on purpose: it is the seed question's baseline, where a
 //! CPU-heavy handler holds every other client up. `/slow_threaded` is the
@@ -26,10 +29,10 @@ use crate::job::{CancelToken, Job};
 use crate::router::{inline, offload, Router};
 use crate::status::ServerStatus;
 
-pub mod page;
+mod page;
 
 /// `n` when the request gives none: the seed's `range(2000)`.
-pub const DEFAULT_N: u32 = 2000;
+pub(crate) const DEFAULT_N: u32 = 2000;
 /// The largest `n` accepted; about a second or more of CPU per job.
 pub const MAX_N: u32 = 20_000;
 
@@ -88,7 +91,7 @@ fn fail(request: &Request, _: &ServerStatus) -> Result<Job, Response> {
 }
 
 fn healthz(_: &Request, status: &ServerStatus) -> Response {
-    let answer = if status.draining {
+    let answer = if status.draining() {
         Response::text(StatusCode(503), "draining")
     } else {
         Response::text(StatusCode(200), "ok")
@@ -134,7 +137,7 @@ fn n(request: &Request) -> Result<u32, Response> {
 /// on its own (as `for k in range(2000): math.factorial(k)`), checking
 /// `cancel` between factorials. Returns the time it took, or `None` if it
 /// was cancelled.
-pub fn heavy_lifting(n: u32, cancel: &CancelToken) -> Option<Duration> {
+pub(crate) fn heavy_lifting(n: u32, cancel: &CancelToken) -> Option<Duration> {
     let started = Instant::now();
     for k in 0..n {
         if cancel.is_cancelled() {
@@ -158,7 +161,7 @@ pub fn heavy_lifting(n: u32, cancel: &CancelToken) -> Option<Duration> {
 ///    between numbers of similar size, where num-bigint's Karatsuba and
 ///    Toom-3 pay off (a left-to-right loop multiplies an ever larger number
 ///    by a small one `k` times: quadratic).
-pub fn factorial(k: u32) -> BigUint {
+pub(crate) fn factorial(k: u32) -> BigUint {
     let mut words = Vec::new();
     let mut word: u64 = 1;
     let mut twos: u64 = 0;

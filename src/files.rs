@@ -53,7 +53,7 @@ use crate::router::{offload, Route};
 /// Bytes read from the file per `send`: big enough that a gigabyte is
 /// 16,384 trips through the pipe, small enough that four fit under its
 /// high-water mark.
-pub const READ_CHUNK: usize = 64 * 1024;
+pub(crate) const READ_CHUNK: usize = 64 * 1024;
 
 /// A GET route serving the files under `root`. Mount it on a pattern that
 /// ends in `*path` (`/static/*path`, or `/*path` for every path); the
@@ -299,7 +299,7 @@ fn if_range_holds(wanted: &FileRequest, last_modified: &str) -> bool {
 }
 
 /// The media type for a file name's extension; bytes for the rest.
-pub fn content_type(path: &str) -> &'static str {
+pub(crate) fn content_type(path: &str) -> &'static str {
     let extension = path.rsplit_once('.').map_or("", |(_, ext)| ext);
     match extension.to_ascii_lowercase().as_str() {
         "html" | "htm" => "text/html; charset=utf-8",

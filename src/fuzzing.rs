@@ -1,9 +1,11 @@
-//! One connection driven without a socket: the fuzzer's entry point.
+//! One connection driven without a socket or a loop: the fuzzer's entry
+//! point.
 //!
 //! [`check_connection`] feeds arbitrary bytes, cut into pieces, to a real
-//! `Connection` over a scripted in-memory stream, driven by the same
-//! `Connection::drive` the server runs (rounds, limits, lingering and
-//! all), and answers requests the way the server does — some at once, some
+//! `Connection` — the plain transport over a scripted in-memory stream —
+//! driven by the same `Connection::drive` the server runs (rounds, limits,
+//! lingering and all). No epoll: the connection never touches the loop. It
+//! answers requests the way the server does — some at once, some
 //! later and out of order, as offloaded jobs would. Then it checks what came
 //! out against what went in:
 //!
@@ -27,17 +29,16 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
 
 use crate::config::Config;
-use crate::connection::spares::Spares;
-use crate::connection::{Connection, JobTicket, Kit, Phase, Reply, Respond, Stream};
+use crate::connection::{Connection, JobTicket, Kit, Reply, Respond, Spares};
 use crate::http::{Limits, Refusal, Request, Response, StatusCode};
-use crate::job::{CancelToken, Job};
-use crate::reactor::{Handler, Reactor};
+use crate::job::Job;
+use crate::transport::{Life, Plain, Stream, Transport};
 
 mod decoder;
 pub use decoder::check_decoder;
@@ -125,15 +126,6 @@ impl Stream for ScriptedStream {
     }
 }
 
-/// The reactor the harness drives its connection with: it is never run,
-/// only lent to `drive` for its registry and timers.
-struct Harness;
-
-impl Handler for Harness {
-    type Timer = ();
-    fn ready(&mut self, _: &mut Reactor<Self>, _: Token, _: &mio::event::Event) {}
-}
-
 /// Answers like the server would: two of every three requests at once, the
 /// third as a "job" answered later (by `run`, newest first).
 #[derive(Default)]
@@ -144,23 +136,13 @@ struct Answers {
     jobs: Vec<(u64, usize)>,
 }
 
-impl Respond<Harness> for Answers {
-    fn respond(
-        &mut self,
-        reactor: &mut Reactor<Harness>,
-        request: &mut Request,
-        seq: u64,
-        _: std::time::Instant,
-    ) -> Reply {
+impl Respond for Answers {
+    fn respond(&mut self, request: &mut Request, seq: u64, _: Instant) -> Reply {
         let index = self.heads.len();
         self.heads.push(request.is_head());
         if index % 3 == 2 {
             self.jobs.push((seq, index));
-            let timer = reactor.call_later(Duration::from_secs(3600), ());
-            let job = JobTicket {
-                cancel: CancelToken::new(),
-                timer,
-            };
+            let job = JobTicket(index);
             return Reply::Later { route: None, job };
         }
         Reply::Now {
@@ -177,13 +159,12 @@ impl Respond<Harness> for Answers {
         Response::refusal(refusal)
     }
 
-    fn refused(&mut self, _: &mut Reactor<Harness>, _: Refusal) {}
+    fn refused(&mut self, _: Refusal) {}
 
     // The harness answers every job itself (`Reply::Later`), so nothing
     // is ever held for it to release.
     fn release(
         &mut self,
-        _: &mut Reactor<Harness>,
         _: Job,
         _: u64,
         _: Option<usize>,
@@ -191,18 +172,22 @@ impl Respond<Harness> for Answers {
     ) -> Result<JobTicket, Response> {
         Err(Response::error(StatusCode::SERVICE_UNAVAILABLE))
     }
+
+    // A job given up is one whose answer will not be filled: the harness
+    // fills it anyway, and the connection drops it (`Filled::Unwanted`).
+    fn give_up(&mut self, _: JobTicket) {}
 }
 
 /// What one run produced, for the tests to compare.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Transcript {
+struct Transcript {
     /// Requests the connection decoded.
-    pub requests: usize,
+    requests: usize,
     /// For each decoded request, in order: was it HEAD (answered without
     /// its body)?
-    pub heads: Vec<bool>,
+    heads: Vec<bool>,
     /// Everything written, in order.
-    pub output: Vec<u8>,
+    output: Vec<u8>,
 }
 
 /// Drives a connection with `data` and panics if an invariant breaks. The
@@ -218,7 +203,7 @@ pub fn check_connection(data: &[u8]) {
 
 /// Cuts `bytes` into pieces of 1..=32 bytes chosen by `seed`; seed 0 keeps
 /// it whole.
-pub fn split(bytes: &[u8], seed: u8) -> Vec<&[u8]> {
+fn split(bytes: &[u8], seed: u8) -> Vec<&[u8]> {
     if seed == 0 {
         return vec![bytes];
     }
@@ -240,7 +225,7 @@ pub fn split(bytes: &[u8], seed: u8) -> Vec<&[u8]> {
 /// Feeds `pieces` one at a time, the way the server would see them
 /// arrive, driving the connection after each (again while it is cut short),
 /// then answers the "jobs" after the next piece, newest first.
-pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
+fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
     let stream = ScriptedStream {
         unread: VecDeque::new(),
         consumed: 0,
@@ -248,19 +233,18 @@ pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
         rng: write_seed,
     };
     let peer = SocketAddr::from(([127, 0, 0, 1], 1));
-    let mut reactor: Reactor<Harness> = Reactor::new().expect("a poll for the harness");
     let config = Config::default();
     let mut spares = Spares::default();
     let mut scratch = [0u8; 64];
-    let mut conn = Connection::new(stream, Some(peer), LIMITS, None);
+    let mut conn = Connection::new(Plain::new(stream), Some(peer), LIMITS, None);
     let mut answers = Answers::default();
     // Requests decoded when the connection stopped reading requests.
     let mut decoded_at_stop = None;
 
-    let mut drive = |conn: &mut Connection<ScriptedStream>, answers: &mut Answers| {
+    let mut drive = |conn: &mut Connection<Plain<ScriptedStream>>, answers: &mut Answers| {
         // Bounded, so a bug cannot hang the fuzzer.
         for _ in 0..10_000 {
-            if conn.phase() == Phase::Closed {
+            if conn.is_closed() {
                 return;
             }
             let kit = Kit {
@@ -268,24 +252,24 @@ pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
                 spares: &mut spares,
                 date: DATE,
                 config: &config,
-                token: Token(0),
-                timer: (),
             };
-            if !conn.drive(&mut reactor, kit, answers).cut_short {
+            if !conn.drive(kit, answers).cut_short {
                 return;
             }
         }
     };
     for piece in pieces {
-        conn.socket_mut().unread.extend(piece.iter());
-        conn.note_readiness(true, true);
+        let transport = conn.transport();
+        transport.socket().unread.extend(piece.iter());
+        transport.note_readiness(true, true, false);
         drive(&mut conn, &mut answers);
         // Jobs finish after the next piece, in reverse order.
         while let Some((seq, index)) = answers.jobs.pop() {
             conn.fill(seq, answer(index), DATE);
         }
         drive(&mut conn, &mut answers);
-        if !matches!(conn.phase(), Phase::Serving | Phase::Draining { .. }) {
+        let reading = matches!(conn.state(), (Life::Open, Some(phase)) if phase.reads_requests());
+        if !reading {
             let before = *decoded_at_stop.get_or_insert(answers.heads.len());
             assert_eq!(
                 before,
@@ -296,16 +280,16 @@ pub fn run(pieces: &[&[u8]], write_seed: u64) -> Transcript {
     }
     // The client reads everything that is left.
     for _ in 0..100_000 {
-        conn.note_readiness(false, true);
+        conn.transport().note_readiness(false, true, false);
         drive(&mut conn, &mut answers);
-        if !conn.has_output() {
+        if conn.transport().buffers_ref().unwritten() == 0 {
             break;
         }
     }
     Transcript {
         requests: answers.heads.len(),
         heads: answers.heads,
-        output: std::mem::take(&mut conn.socket_mut().written),
+        output: std::mem::take(&mut conn.transport().socket().written),
     }
 }
 
@@ -317,7 +301,7 @@ fn answer(index: usize) -> Response {
 }
 
 /// Checks a transcript's output against the invariants in the module doc.
-pub fn check(transcript: &Transcript) {
+fn check(transcript: &Transcript) {
     let mut rest = &transcript.output[..];
     let mut answers = 0u64;
     let mut continues = 0;

@@ -15,7 +15,7 @@ const BUCKETS: [f64; 14] = [
 
 /// A Prometheus histogram with fixed buckets.
 #[derive(Debug, Clone, Default)]
-pub struct Histogram {
+pub(crate) struct Histogram {
     /// Observations per bucket (not cumulative; the last is `+Inf`).
     counts: [u64; BUCKETS.len() + 1],
     sum: f64,
@@ -24,7 +24,7 @@ pub struct Histogram {
 
 impl Histogram {
     /// Records one observation.
-    pub fn observe(&mut self, value: Duration) {
+    pub(crate) fn observe(&mut self, value: Duration) {
         let seconds = value.as_secs_f64();
         let bucket = BUCKETS
             .iter()
@@ -35,14 +35,15 @@ impl Histogram {
         self.count += 1;
     }
 
-    /// Number of observations.
-    pub fn count(&self) -> u64 {
+    /// Number of observations (for tests: `render` is what reports it).
+    #[cfg(test)]
+    pub(crate) fn count(&self) -> u64 {
         self.count
     }
 
     /// Writes the `_bucket`, `_sum` and `_count` samples, with `labels`
     /// (already formatted, like `route="/fast"`, or empty) on each.
-    pub fn render(&self, name: &str, labels: &str, out: &mut String) {
+    pub(crate) fn render(&self, name: &str, labels: &str, out: &mut String) {
         let sep = if labels.is_empty() { "" } else { "," };
         let mut cumulative = 0;
         for (i, count) in self.counts.iter().enumerate() {

@@ -75,6 +75,38 @@ impl CancelToken {
 
 /// A unit of slow work: runs once, on a worker thread, and produces the
 /// response for one request.
+///
+/// An [`offload`](crate::offload) route's prepare step makes it on the
+/// loop (and may answer at once instead, a 400 say); the job then runs on
+/// a worker, and its [`CancelToken`] trips if the client leaves or the job
+/// outlives `Config::job_timeout`.
+///
+/// ```
+/// use eddy::{offload, CancelToken, Job, Response, StatusCode};
+///
+/// let sum = offload(|req, _status| {
+///     let n: u64 = req
+///         .query_param("n")
+///         .and_then(|n| n.parse().ok())
+///         .ok_or_else(|| Response::error(StatusCode::BAD_REQUEST))?; // on the loop
+///     Ok(Job::new(move |cancel| {
+///         let mut total = 0u64;
+///         for i in 0..n {
+///             if i % 1024 == 0 && cancel.is_cancelled() {
+///                 break; // nobody wants the answer any more
+///             }
+///             total = total.wrapping_add(i);
+///         }
+///         Response::text(StatusCode::OK, format!("{total}\n"))
+///     }))
+/// });
+/// # let _ = sum;
+///
+/// // A whole job also runs on the calling thread, as a test would run it:
+/// let job = Job::new(|_cancel| Response::text(StatusCode::OK, "done"));
+/// let answer = job.run(&CancelToken::new()).unwrap();
+/// assert_eq!(answer.body.as_bytes(), b"done");
+/// ```
 pub struct Job(pub(crate) Work);
 
 /// What a job does, as the pool sees it.
@@ -121,7 +153,7 @@ pub struct Head {
 
 /// The next piece of a paced body ([`Head::start_paced`]): `Ok(Some(bytes))`,
 /// `Ok(None)` at the end, `Err` to end it failed.
-pub type NextPiece = Box<dyn FnMut(&CancelToken) -> io::Result<Option<Vec<u8>>> + Send>;
+pub(crate) type NextPiece = Box<dyn FnMut(&CancelToken) -> io::Result<Option<Vec<u8>>> + Send>;
 
 /// A body made a piece at a time on the pool: its sender, how to make the
 /// next piece, and the job's token.

@@ -8,64 +8,33 @@
 //! finished job comes back to the loop through a Waker. No async runtime,
 //! no HTTP framework.
 //!
-//! # Layout
+//! # The API
 //!
-//! Four layers, each ignorant of the ones above it, like Tornado's IOLoop →
-//! IOStream / HTTP1Connection → Application:
+//! What an embedding program uses is at the crate's root, and listed
+//! below; docs/embedding.md is the same on one page, with what the library
+//! does and does not do to its host (it takes no signals and prints nothing
+//! unless asked).
 //!
-//! - [`reactor`] — **the loop** (Tornado's IOLoop): Poll, the token table
-//!   with generations, timers, the Waker and [`LoopHandle::add_callback`],
-//!   the signal pipe, loop lag. `Reactor::turn` is one iteration; it knows
-//!   no HTTP. Start reading here.
-//! - [`server`] — the HTTP server on top: the listener (TCP or Unix,
-//!   `server/socket.rs`) and accept, the connection table, each job's life
-//!   (`server/jobs.rs`: *where a finished job re-enters the loop*),
-//!   shutdown, `--trace`.
-//! - `connection` — one client's state machine: buffers, phase, deadline,
-//!   the response queue, and its round (`Connection::drive`).
-//! - [`http`] — the codec: bytes → [`Request`], [`Response`] → bytes. Pure
-//!   functions, no sockets.
-//! - The app: [`router`] (which handler answers, inline or offloaded),
-//!   [`job`] ([`Job`], [`CancelToken`]), [`pool`] (worker threads, the
-//!   bounded queue, paced bodies), [`stream`] (the pipe a streamed body
-//!   crosses from its producer to the loop, with backpressure), [`files`]
-//!   (a directory, streamed from the pool), [`sse`] (server-sent events),
-//!   [`status`] (what an inline handler may see), [`metrics`], and
-//!   [`demo`] (the seed's app and `heavy_lifting`).
-//! - Shared by the layers: [`config`], [`log`] (what the server reports — access records
-//!   and events — handed to the host's hooks, never printed by the
-//!   library), `histogram`, `panic_report` (a caught panic kept as data).
-//!
-//! Using it from a program of your own: docs/embedding.md (the API on a
-//! page, and what the library does and does not do to its host).
-//! - Around it: [`call`] (`eddy call`, the seed's client: a second, small
-//!   reactor), [`timeline`] (its SVG), [`fuzzing`] (the fuzz targets'
-//!   checks: one connection driven without a socket, and the decoder fed
-//!   one stream in pieces; `tests/fuzz_corpus.rs` replays their corpus).
-//!
-//! Imports flow one way, and `python3 ../shared/tools/import_cycles.py`
-//! finds no cycle:
-//!
-//! ```text
-//! server ──▶ connection ──▶ http
-//!   │  │         │
-//!   │  │         └──▶ reactor, job, config
-//!   │  └──▶ router ──▶ status ──▶ metrics ──▶ histogram
-//!   │          └──▶ job ──▶ http, stream
-//!   └──▶ pool ──▶ job, panic_report, stream
-//! reactor ──▶ histogram            (and nothing else of the crate)
-//! http    ──▶ stream               (a body may be a pipe's loop end)
-//! metrics ──▶ stream               (its counters)
-//! stream  ──▶ nothing of the crate
-//! ```
-//!
-//! Nothing imports `server` but the crate root, the CLI and the fuzz
-//! harness's user (none: it drives a connection directly); `pool` never
-//! imports the server, the connection or the router; `reactor/timers.rs`,
-//! `reactor/tokens.rs` and `connection/queue.rs` import nothing.
-//!
-//! The private modules are part of the textbook: `cargo doc
-//! --document-private-items` renders them too.
+//! - [`Server`] serves a [`Router`] as a [`Config`] says, until a
+//!   [`ServerHandle`] (or a signal) asks it to drain; [`Exit`] says how it
+//!   ended, [`Listening`] where it listened.
+//! - A [`Router`] maps a method and a path to a [`Route`]: [`inline`] (the
+//!   handler runs on the loop and must not block) or [`offload`] (it
+//!   returns a [`Job`], which runs on a worker and may watch its
+//!   [`CancelToken`]).
+//! - A handler reads a [`Request`] (its [`Header`]s, its [`Version`]) and
+//!   the [`ServerStatus`], and answers a [`Response`]: a [`StatusCode`],
+//!   fields and a [`Body`].
+//! - A body made later, from another thread, goes through a
+//!   [`BodySender`] ([`Response::streamed`], [`job::Head`]), whose sends
+//!   fail with [`Gone`] once the client left; [`files`] and [`sse`] are
+//!   built on it.
+//! - Hooks: [`AccessLog`] gets an [`AccessRecord`] per answer, [`EventLog`]
+//!   a [`ServerEvent`] (a panic comes as a [`PanicReport`]).
+//!   [`WorkerPriority`] says how workers are scheduled against the loop;
+//!   [`LoopClosed`] is the error once the server is gone.
+//! - [`reactor`] is the event loop alone, for a [`reactor::Handler`] of
+//!   your own: `examples/echo.rs` builds an echo server on it.
 //!
 //! # Example
 //!
@@ -102,41 +71,116 @@
 //! assert_eq!(serving.join().unwrap()?, Exit::Drained);
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! # Layout
+//!
+//! Four layers, each ignorant of the ones above it, like Tornado's IOLoop →
+//! IOStream / HTTP1Connection → Application:
+//!
+//! - [`reactor`] — **the loop** (Tornado's IOLoop): Poll, the token table
+//!   with generations, timers, the Waker and
+//!   [`LoopHandle::add_callback`](reactor::LoopHandle::add_callback), the
+//!   signal pipe, loop lag. `Reactor::turn` is one iteration; it knows no
+//!   HTTP. Start reading here.
+//! - `server` — the HTTP server on top: the listener (TCP or Unix,
+//!   `server/socket.rs`) and accept, the connection table, each job's life
+//!   (`server/jobs.rs`: *where a finished job re-enters the loop*),
+//!   shutdown, `--trace`.
+//! - `connection` — one client's state machine: buffers, phase, deadline,
+//!   the response queue, and its round (`Connection::drive`).
+//! - `http` — the codec: bytes → [`Request`], [`Response`] → bytes. Pure
+//!   functions, no sockets.
+//! - The app: `router` (which handler answers, inline or offloaded),
+//!   [`job`] ([`Job`], [`CancelToken`]), `pool` (worker threads, the
+//!   bounded queue, paced bodies), `stream` (the pipe a streamed body
+//!   crosses from its producer to the loop, with backpressure), [`files`]
+//!   (a directory, streamed from the pool), [`sse`] (server-sent events),
+//!   `status` (what an inline handler may see), `metrics`, and
+//!   `demo` (the seed's app and `heavy_lifting`).
+//! - Shared by the layers: `config`, `log` (what the server reports —
+//!   access records and events — handed to the host's hooks, never printed
+//!   by the library), `histogram`, `panic_report` (a caught panic kept as
+//!   data).
+//! - Around it: `call` (`eddy call`, the seed's client: a second, small
+//!   reactor), `timeline` (its SVG), `fuzzing` (the fuzz targets'
+//!   checks: one connection driven without a socket, and the decoder fed
+//!   one stream in pieces; `tests/fuzz_corpus.rs` replays their corpus).
+//!
+//! Imports flow one way, and `python3 ../shared/tools/import_cycles.py`
+//! finds no cycle:
+//!
+//! ```text
+//! server ──▶ connection ──▶ http
+//!   │  │         │
+//!   │  │         └──▶ reactor, job, config
+//!   │  └──▶ router ──▶ status ──▶ metrics ──▶ histogram
+//!   │          └──▶ job ──▶ http, stream
+//!   └──▶ pool ──▶ job, panic_report, stream
+//! reactor ──▶ histogram            (and nothing else of the crate)
+//! http    ──▶ stream               (a body may be a pipe's loop end)
+//! metrics ──▶ stream               (its counters)
+//! stream  ──▶ nothing of the crate
+//! ```
+//!
+//! Nothing imports `server` but the crate root, the CLI and the fuzz
+//! harness's user (none: it drives a connection directly); `pool` never
+//! imports the server, the connection or the router; `reactor/timers.rs`,
+//! `reactor/tokens.rs` and `connection/queue.rs` import nothing.
+//!
+//! The private modules are part of the textbook: `cargo doc
+//! --document-private-items` renders them too.
 
 #![warn(missing_docs)]
+// Every `pub` item is part of the API: one that is not reachable from the
+// crate's root is `pub(crate)` or private (issue 21, point 6).
+#![warn(unreachable_pub)]
 
 #[cfg(feature = "call")]
+#[doc(hidden)]
 pub mod call;
-pub mod config;
+mod config;
 mod connection;
 #[cfg(feature = "demo")]
+#[doc(hidden)]
 pub mod demo;
 pub mod files;
+#[doc(hidden)]
 pub mod fuzzing;
-pub mod histogram;
-pub mod http;
+mod histogram;
+mod http;
 pub mod job;
-pub mod log;
-pub mod metrics;
+mod log;
+mod metrics;
 mod panic_report;
-pub mod pool;
+mod pool;
 pub mod reactor;
-pub mod router;
-pub mod server;
+mod router;
+mod server;
 pub mod sse;
-pub mod status;
-pub mod stream;
+mod status;
+mod stream;
 #[cfg(feature = "call")]
-pub mod timeline;
+mod timeline;
+mod transport;
 
 pub use config::Config;
-pub use http::{Request, Response, StatusCode};
+pub use http::{
+    body::Body,
+    request::{Header, Request, Version},
+    response::Response,
+    status::StatusCode,
+};
+// `job` and `reactor` are public modules: without `inline`, their items
+// would show here as bare `pub use` lines, with no sentence.
+#[doc(inline)]
 pub use job::{CancelToken, Job};
-pub use log::{AccessLog, AccessRecord, EventLog, ServerEvent};
+pub use log::{access::AccessRecord, AccessLog, EventLog, ServerEvent};
+pub use panic_report::PanicReport;
 pub use pool::WorkerPriority;
-pub use reactor::{LoopClosed, LoopHandle};
+#[doc(inline)]
+pub use reactor::LoopClosed;
 pub use router::{inline, offload, Route, Router};
-pub use server::{Exit, Server};
+pub use server::{Exit, Listening, Server};
 pub use status::{ServerHandle, ServerStatus};
 pub use stream::{BodySender, Gone};
 

@@ -37,7 +37,7 @@ struct RouteMetrics {
 
 /// Why a job ended, for the job counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobEnd {
+pub(crate) enum JobEnd {
     /// It ran and its answer was used.
     Completed,
     /// It panicked; the client got a 500.
@@ -51,7 +51,7 @@ pub enum JobEnd {
 
 /// Everything the loop counts.
 #[derive(Debug, Clone, Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     /// Route names in index order; the last one is `unmatched`.
     route_names: Vec<String>,
     routes: Vec<RouteMetrics>,
@@ -64,35 +64,32 @@ pub struct Metrics {
     jobs_rejected: u64,
     jobs_timed_out: u64,
     /// Streamed bodies' counters, added to by producer threads too.
-    pub streams: Arc<StreamStats>,
+    pub(crate) streams: Arc<StreamStats>,
 }
 
 /// Live values the loop knows at scrape time (gauges).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Gauges {
+pub(crate) struct Gauges {
     /// Connections open now.
-    pub connections_open: usize,
+    pub(crate) connections_open: usize,
     /// Jobs waiting for a worker.
-    pub jobs_queued: usize,
-    /// Jobs handed to the pool and not yet answered (queued, running,
-    /// parked, or ended on a worker with the news still on its way).
-    pub jobs_in_flight: usize,
+    pub(crate) jobs_queued: usize,
     /// Jobs on a worker now, counted by the workers themselves.
-    pub jobs_running: usize,
+    pub(crate) jobs_running: usize,
     /// Paced bodies parked until their client reads (no worker held).
-    pub jobs_parked: usize,
+    pub(crate) jobs_parked: usize,
     /// Worker threads.
-    pub workers: usize,
+    pub(crate) workers: usize,
     /// 1 while draining for shutdown.
-    pub draining: bool,
+    pub(crate) draining: bool,
     /// The accept back-off in force (zero when accepting normally).
-    pub accept_backoff: Duration,
+    pub(crate) accept_backoff: Duration,
 }
 
 impl Metrics {
     /// Metrics for a router whose paths are `route_names`, in registration
     /// order; one more bucket counts requests no route matched.
-    pub fn new(route_names: Vec<String>) -> Metrics {
+    pub(crate) fn new(route_names: Vec<String>) -> Metrics {
         let mut route_names = route_names;
         route_names.push("unmatched".to_string());
         let routes = vec![RouteMetrics::default(); route_names.len()];
@@ -105,7 +102,7 @@ impl Metrics {
 
     /// The name of route `route` (its index in registration order), or
     /// `unmatched` for none.
-    pub fn route_name(&self, route: Option<usize>) -> &str {
+    pub(crate) fn route_name(&self, route: Option<usize>) -> &str {
         &self.route_names[self.bucket(route)]
     }
 
@@ -117,7 +114,7 @@ impl Metrics {
 
     /// Counts one answered request on route `route` (`None`: no route
     /// matched its path).
-    pub fn request(&mut self, route: Option<usize>, status: u16, took: Duration) {
+    pub(crate) fn request(&mut self, route: Option<usize>, status: u16, took: Duration) {
         let bucket = self.bucket(route);
         let entry = &mut self.routes[bucket];
         count_status(&mut entry.statuses, status);
@@ -128,29 +125,29 @@ impl Metrics {
     /// refused the bytes (400, 413, 414, 417, 431, 501, 505) or the request
     /// did not arrive in time (408). Under `unmatched`, and in the request
     /// counter only: there is no decoded request to time.
-    pub fn refused(&mut self, status: u16) {
+    pub(crate) fn refused(&mut self, status: u16) {
         let unmatched = self.bucket(None);
         count_status(&mut self.routes[unmatched].statuses, status);
     }
 
     /// A new connection was accepted.
-    pub fn connection_accepted(&mut self) {
+    pub(crate) fn connection_accepted(&mut self) {
         self.connections_accepted += 1;
     }
 
     /// `accept` failed with something other than "nothing to accept"
     /// (EMFILE, ENFILE, ENOBUFS, ...), and accepting backs off.
-    pub fn accept_failed(&mut self) {
+    pub(crate) fn accept_failed(&mut self) {
         self.accept_errors += 1;
     }
 
     /// A job went to the pool.
-    pub fn job_submitted(&mut self) {
+    pub(crate) fn job_submitted(&mut self) {
         self.jobs_submitted += 1;
     }
 
     /// A job ended.
-    pub fn job_ended(&mut self, end: JobEnd) {
+    pub(crate) fn job_ended(&mut self, end: JobEnd) {
         match end {
             JobEnd::Completed => self.jobs_completed += 1,
             JobEnd::Panicked => self.jobs_panicked += 1,
@@ -160,18 +157,18 @@ impl Metrics {
     }
 
     /// The queue was full: 503.
-    pub fn job_rejected(&mut self) {
+    pub(crate) fn job_rejected(&mut self) {
         self.jobs_rejected += 1;
     }
 
     /// A job ran past its timeout: 504.
-    pub fn job_timed_out(&mut self) {
+    pub(crate) fn job_timed_out(&mut self) {
         self.jobs_timed_out += 1;
     }
 
     /// The whole exposition, `/metrics`' body, with the gauges and the
     /// reactor's loop-lag histogram as they are now.
-    pub fn render(&self, gauges: &Gauges, loop_lag: &Histogram) -> String {
+    pub(crate) fn render(&self, gauges: &Gauges, loop_lag: &Histogram) -> String {
         let mut out = String::with_capacity(8 * 1024);
         family(
             &mut out,

@@ -32,7 +32,7 @@ pub struct PanicReport {
     pub message: String,
     /// `file:line:column` of the `panic!`, when the hook saw it.
     pub location: Option<String>,
-    /// The backtrace, only when asked for with [`set_backtraces`].
+    /// The backtrace, only when asked for ([`Config::backtraces`](crate::Config::backtraces)).
     pub backtrace: Option<String>,
 }
 
@@ -63,13 +63,13 @@ thread_local! {
 }
 
 /// Turns backtraces in [`PanicReport`]s on or off, for the whole process.
-pub fn set_backtraces(on: bool) {
+pub(crate) fn set_backtraces(on: bool) {
     BACKTRACES.store(on, Ordering::Relaxed);
 }
 
 /// Runs `f`, and turns a panic in it into a [`PanicReport`] without
 /// anything being printed.
-pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, PanicReport> {
+pub(crate) fn catch<T>(f: impl FnOnce() -> T) -> Result<T, PanicReport> {
     INSTALL.call_once(install_hook);
     let outer = CATCHING.with(|catching| catching.replace(true));
     // AssertUnwindSafe: what `f` touches is either dropped with the panic

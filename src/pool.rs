@@ -49,7 +49,7 @@ use paced::{Pacing, Stretch};
 
 /// How a job ended, as its [`Reply`] hears it.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// It ran and returned this response.
     Answered(Response),
     /// A streaming job answered through its head (`Reply::head` heard the
@@ -68,11 +68,11 @@ pub enum Outcome {
 /// What a worker calls, on the worker's thread: `head` with a streaming
 /// job's answer as soon as it gives one (before its body is written), and
 /// `end` once with how the job ended.
-pub struct Reply {
+pub(crate) struct Reply {
     /// A streaming job's answer, the moment it answers.
-    pub head: Box<dyn FnOnce(Response) + Send>,
+    pub(crate) head: Box<dyn FnOnce(Response) + Send>,
     /// How the job ended.
-    pub end: Box<dyn FnOnce(Outcome) + Send>,
+    pub(crate) end: Box<dyn FnOnce(Outcome) + Send>,
 }
 
 /// A job as it waits in the queue: the work, its token, its reply.
@@ -83,7 +83,9 @@ struct Task {
 }
 
 /// How worker threads are scheduled against the loop (and everything else
-/// on the host). Linux only; elsewhere every choice is `Normal`.
+/// on the host).
+///
+/// Linux only; elsewhere every choice is `Normal`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WorkerPriority {
     /// Like any thread: jobs and the loop compete as equals.
@@ -97,7 +99,7 @@ pub enum WorkerPriority {
 }
 
 /// A fixed set of worker threads fed by a bounded queue.
-pub struct WorkerPool {
+pub(crate) struct WorkerPool {
     /// The sending side of the job queue; `None` once shutdown began, which
     /// is what tells idle workers to exit.
     queue: Option<Sender<Task>>,
@@ -114,7 +116,11 @@ pub struct WorkerPool {
 impl WorkerPool {
     /// Starts `workers` threads, scheduled as `priority` says, sharing a
     /// queue of at most `queue_capacity` jobs.
-    pub fn start(workers: usize, queue_capacity: usize, priority: WorkerPriority) -> WorkerPool {
+    pub(crate) fn start(
+        workers: usize,
+        queue_capacity: usize,
+        priority: WorkerPriority,
+    ) -> WorkerPool {
         let (sender, receiver) = crossbeam_channel::bounded(queue_capacity);
         // Paced bodies coming back for their next pieces (`paced.rs`).
         let (resume_to, resumed) = crossbeam_channel::unbounded();
@@ -153,7 +159,7 @@ impl WorkerPool {
     /// Queues `job` without blocking; `reply` will hear how it ended. Gives
     /// the job back if the queue is full (the server answers 503) or the
     /// pool is shutting down.
-    pub fn submit(&self, job: Job, cancel: CancelToken, reply: Reply) -> Result<(), Job> {
+    pub(crate) fn submit(&self, job: Job, cancel: CancelToken, reply: Reply) -> Result<(), Job> {
         let task = Task { job, cancel, reply };
         let Some(queue) = &self.queue else {
             return Err(task.job);
@@ -164,24 +170,24 @@ impl WorkerPool {
     }
 
     /// Number of worker threads.
-    pub fn size(&self) -> usize {
+    pub(crate) fn size(&self) -> usize {
         self.workers.len()
     }
 
     /// Jobs waiting for a worker: new ones, and paced bodies resumed.
-    pub fn queued(&self) -> usize {
+    pub(crate) fn queued(&self) -> usize {
         self.queue.as_ref().map_or(0, Sender::len) + self.resumed.len()
     }
 
     /// Workers running a job (or a paced body's stretch) now: never more
     /// than [`size`](Self::size).
-    pub fn running(&self) -> usize {
+    pub(crate) fn running(&self) -> usize {
         self.running.load(Ordering::Relaxed)
     }
 
     /// Paced bodies parked until their client reads: jobs in flight that
     /// hold no worker.
-    pub fn parked(&self) -> usize {
+    pub(crate) fn parked(&self) -> usize {
         self.parked.load(Ordering::Relaxed)
     }
 
@@ -190,7 +196,7 @@ impl WorkerPool {
     /// its reply is called, none is dropped unheard. The server calls this
     /// only after every in-flight request has been answered (or cancelled),
     /// so the wait is short.
-    pub fn join(mut self) {
+    pub(crate) fn join(mut self) {
         self.queue = None;
         for worker in self.workers.drain(..) {
             // A worker cannot panic (jobs run under catch_unwind), and if it

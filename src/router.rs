@@ -36,14 +36,15 @@ use crate::status::ServerStatus;
 use pattern::{Captures, Pattern};
 
 /// A handler that answers on the loop thread.
-pub type InlineFn = Box<dyn Fn(&Request, &ServerStatus<'_>) -> Response + Send>;
+pub(crate) type InlineFn = Box<dyn Fn(&Request, &ServerStatus<'_>) -> Response + Send>;
 
 /// The loop-side half of an offloaded route: turns a request into a job for
 /// the pool, or into an immediate response (typically a 400).
-pub type PrepareFn = Box<dyn Fn(&Request, &ServerStatus<'_>) -> Result<Job, Response> + Send>;
+pub(crate) type PrepareFn =
+    Box<dyn Fn(&Request, &ServerStatus<'_>) -> Result<Job, Response> + Send>;
 
 /// Renders the server's own error answers.
-pub type ErrorPageFn = Box<dyn Fn(StatusCode) -> Response + Send>;
+pub(crate) type ErrorPageFn = Box<dyn Fn(StatusCode) -> Response + Send>;
 
 /// How a route produces its response.
 enum Work {
@@ -70,7 +71,7 @@ impl Route {
     }
 
     /// True if the route's work runs on the pool.
-    pub fn is_offloaded(&self) -> bool {
+    pub(crate) fn is_offloaded(&self) -> bool {
         matches!(self.work, Work::Offload(_))
     }
 }
@@ -96,7 +97,7 @@ pub fn offload(
 
 /// The outcome of looking a request up. The route index is the route's
 /// place in [`Router::names`], for counting per route.
-pub enum Resolved<'r> {
+pub(crate) enum Resolved<'r> {
     /// This route (of index `.0`) answers it; `.2` is what its path's
     /// parameters captured.
     Found(usize, &'r Route, Captures<'r>),
@@ -113,7 +114,7 @@ pub enum Resolved<'r> {
 impl Resolved<'_> {
     /// The index of the matched route, for counting requests per route;
     /// `None` when no path matched.
-    pub fn route_index(&self) -> Option<usize> {
+    pub(crate) fn route_index(&self) -> Option<usize> {
         match self {
             Resolved::Found(index, ..) | Resolved::MethodNotAllowed(index, _) => Some(*index),
             Resolved::Options(index, _) => *index,
@@ -132,7 +133,7 @@ struct PathRoutes {
 }
 
 /// What a route made of a request.
-pub enum Answer {
+pub(crate) enum Answer {
     /// The response is here already (an inline route, a 4xx, `OPTIONS`).
     Now(Response),
     /// This job will make it, on the pool (the server submits it, and
@@ -143,7 +144,31 @@ pub enum Answer {
     Failed(PanicReport),
 }
 
-/// A table of routes.
+/// A table of routes: which [`Route`] answers a method on a path.
+///
+/// Paths are literal (`/fast`), with parameters (`/items/:id`, one segment
+/// each, read with [`Request::param`]) or with a rest (`/static/*path`);
+/// literal paths are tried first, then patterns in registration order,
+/// then the [`fallback`](Router::fallback). A known path asked with another
+/// method gets 405 with `Allow`, and `OPTIONS` gets that list.
+///
+/// ```
+/// use eddy::{inline, offload, Job, Response, Router, StatusCode};
+///
+/// let router = Router::new()
+///     .get("/items/:id", inline(|req, _status| {
+///         Response::text(StatusCode::OK, format!("item {}", req.param("id").unwrap()))
+///     }))
+///     .post("/upload", inline(|req, _| {
+///         Response::text(StatusCode::CREATED, format!("{} bytes", req.body.len()))
+///     }).max_body(16 << 20))
+///     .get("/report", offload(|_req, _status| {
+///         Ok(Job::new(|_cancel| Response::text(StatusCode::OK, "a slow report")))
+///     }))
+///     .fallback(inline(|_, _| Response::text(StatusCode::NOT_FOUND, "no such page")))
+///     .error_page(|status| Response::text(status, format!("error {}", status.0)));
+/// assert!(router.offloads()); // so the server starts its workers
+/// ```
 pub struct Router {
     /// Scanned in order, literal paths first (see [`Router::resolve`]): a
     /// small app has a handful, and a scan over them beats hashing.
@@ -249,7 +274,7 @@ impl Router {
 
     /// The error answer for `status`: the error page's, or
     /// [`Response::error`].
-    pub fn error(&self, status: StatusCode) -> Response {
+    pub(crate) fn error(&self, status: StatusCode) -> Response {
         match &self.error_page {
             Some(page) => page(status),
             None => Response::error(status),
@@ -259,7 +284,7 @@ impl Router {
     /// The answer to bytes the decoder refused: the error page's for its
     /// status (a page sees the status only), or [`Response::refusal`],
     /// which names the reason.
-    pub fn refusal(&self, refusal: Refusal) -> Response {
+    pub(crate) fn refusal(&self, refusal: Refusal) -> Response {
         match &self.error_page {
             Some(page) => page(refusal.status),
             None => Response::refusal(refusal),
@@ -268,7 +293,7 @@ impl Router {
 
     /// The routes' names (their patterns), in index order, the fallback's
     /// last (`(fallback)`).
-    pub fn names(&self) -> Vec<String> {
+    pub(crate) fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .paths
             .iter()
@@ -292,7 +317,7 @@ impl Router {
     /// Finds the route for `method` on `path` (and `target`, for `*`).
     /// Literal paths first, then patterns in registration order, then the
     /// fallback.
-    pub fn resolve<'r>(&'r self, method: &str, target: &str, path: &str) -> Resolved<'r> {
+    pub(crate) fn resolve<'r>(&'r self, method: &str, target: &str, path: &str) -> Resolved<'r> {
         if target == "*" {
             // Only OPTIONS may have this target (http/head.rs refuses the rest).
             return Resolved::Options(None, &self.allow_any);
@@ -333,7 +358,11 @@ impl Router {
     /// sets one), or the error answer to give instead of reading its body
     /// at all when no route would take it. Asked when a head announces a
     /// body, before any of it is read.
-    pub fn body_limit(&self, request: &Request, default: usize) -> Result<usize, StatusCode> {
+    pub(crate) fn body_limit(
+        &self,
+        request: &Request,
+        default: usize,
+    ) -> Result<usize, StatusCode> {
         match self.resolve(&request.method, &request.target, request.path()) {
             Resolved::Found(_, route, _) => Ok(route.max_body.unwrap_or(default)),
             Resolved::NotFound => Err(StatusCode::NOT_FOUND),
@@ -346,7 +375,7 @@ impl Router {
     /// answers now, an offloaded route's prepare step answers now or
     /// returns its job. A panic in either is caught: a buggy route must not
     /// take the loop (and every other client) down with it.
-    pub fn answer(
+    pub(crate) fn answer(
         &self,
         resolved: Resolved<'_>,
         request: &Request,

@@ -73,7 +73,7 @@ impl Event {
     /// The event as it goes on the wire, blank line included. A line break
     /// in the type or id would start a field of the client's choosing, so
     /// each is cut at its first one.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         let one_line = |text: &str| -> String {
             text.split(['\r', '\n', '\0'])
                 .next()

@@ -45,11 +45,11 @@ use std::time::{Duration, Instant};
 /// A producer's `send` blocks while the pipe holds this many bytes or
 /// more. With [`LOW_WATER`] and the connection's own output bound, this is
 /// what a slow reader costs: a few hundred KiB, whatever the body's size.
-pub const HIGH_WATER: usize = 256 * 1024;
+pub(crate) const HIGH_WATER: usize = 256 * 1024;
 
 /// A blocked producer resumes once the loop has taken the pipe below this.
 /// The gap to [`HIGH_WATER`] keeps it from waking for every chunk.
-pub const LOW_WATER: usize = 64 * 1024;
+pub(crate) const LOW_WATER: usize = 64 * 1024;
 
 /// The send failed: nobody will read the body any more (the client left,
 /// or the server gave up on the connection).
@@ -72,7 +72,7 @@ impl From<Gone> for io::Error {
 
 /// How the producer ended the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum End {
+pub(crate) enum End {
     /// `finish`: the body is complete.
     Finished,
     /// Dropped without `finish`: the body is incomplete, and the client
@@ -83,18 +83,18 @@ pub enum End {
 /// Counters every stream of a server adds to (the `/metrics` series).
 /// Shared with producer threads, hence atomics.
 #[derive(Debug, Default)]
-pub struct StreamStats {
+pub(crate) struct StreamStats {
     /// Streams whose loop end is alive.
-    pub open: AtomicUsize,
+    pub(crate) open: AtomicUsize,
     /// Body bytes the loop took out of pipes.
-    pub bytes: AtomicU64,
+    pub(crate) bytes: AtomicU64,
     /// Microseconds producers spent blocked on [`HIGH_WATER`].
-    pub waited_micros: AtomicU64,
+    pub(crate) waited_micros: AtomicU64,
 }
 
 /// What the loop found in the pipe.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Next {
+pub(crate) enum Next {
     /// A chunk to write.
     Chunk(Vec<u8>),
     /// Nothing yet; the waker is armed and will fire when there is.
@@ -104,7 +104,7 @@ pub enum Next {
 }
 
 /// Makes a pipe for a body of `length` bytes (`None`: not known up front).
-pub fn pipe(length: Option<u64>) -> (BodySender, StreamBody) {
+pub(crate) fn pipe(length: Option<u64>) -> (BodySender, StreamBody) {
     let pipe = Arc::new(Pipe {
         state: Mutex::new(State {
             chunks: VecDeque::new(),
@@ -169,7 +169,7 @@ struct State {
 }
 
 /// How a parked producer is resumed: given its sender back.
-pub type Resume = Box<dyn FnOnce(BodySender) + Send>;
+pub(crate) type Resume = Box<dyn FnOnce(BodySender) + Send>;
 
 impl Pipe {
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -179,8 +179,10 @@ impl Pipe {
     }
 }
 
-/// The producer's end of a pipe. `send` blocks on backpressure; `finish`
-/// ends the body well; dropping it unfinished ends the body failed.
+/// The producer's end of a streamed body's pipe, for any thread.
+///
+/// `send` blocks on backpressure; `finish` ends the body well; dropping it
+/// unfinished ends the body failed.
 pub struct BodySender {
     pipe: Arc<Pipe>,
     /// `finish` or `fail` was called: the drop says nothing more.
@@ -188,8 +190,8 @@ pub struct BodySender {
 }
 
 impl BodySender {
-    /// Sends `bytes` (copied), blocking while the pipe is over
-    /// [`HIGH_WATER`]. Fails once nobody will read them.
+    /// Sends `bytes` (copied), blocking while the pipe holds 256 KiB or
+    /// more (`HIGH_WATER`). Fails once nobody will read them.
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), Gone> {
         if bytes.is_empty() {
             return self.check();
@@ -285,7 +287,7 @@ impl BodySender {
 
     /// True if a `send` now would not block: the pipe is under its
     /// high-water mark. `Err(Gone)` once nobody reads.
-    pub fn has_room(&self) -> Result<bool, Gone> {
+    pub(crate) fn has_room(&self) -> Result<bool, Gone> {
         let state = self.pipe.lock();
         if state.gone {
             Err(Gone)
@@ -300,7 +302,7 @@ impl BodySender {
     /// goes — then its next send fails with [`Gone`]. `resume` runs on
     /// whichever thread made the room, often the loop's: it must only hand
     /// the work on (the pool's paced streams queue it for a worker).
-    pub fn when_room(self, resume: Resume) {
+    pub(crate) fn when_room(self, resume: Resume) {
         let pipe = Arc::clone(&self.pipe);
         let mut state = pipe.lock();
         if state.buffered < LOW_WATER || state.gone {
@@ -384,7 +386,7 @@ fn take_waker(state: &mut State) -> Option<Arc<dyn Fn() + Send + Sync>> {
 /// Clones share the pipe (a `Response` is `Clone`); the pipe counts as
 /// gone when the last of them is dropped.
 #[derive(Clone)]
-pub struct StreamBody {
+pub(crate) struct StreamBody {
     pipe: Arc<Pipe>,
     length: Option<u64>,
     /// Dropped with the last clone: marks the pipe gone.
@@ -422,14 +424,14 @@ impl Drop for Reader {
 
 impl StreamBody {
     /// The body's length, if the producer said it up front.
-    pub fn length(&self) -> Option<u64> {
+    pub(crate) fn length(&self) -> Option<u64> {
         self.length
     }
 
     /// Called when data arrives while the loop waits for it; and the
     /// counters to add to. The server calls this once, when the response
     /// is placed on its connection.
-    pub fn attach(&self, waker: Arc<dyn Fn() + Send + Sync>, stats: Arc<StreamStats>) {
+    pub(crate) fn attach(&self, waker: Arc<dyn Fn() + Send + Sync>, stats: Arc<StreamStats>) {
         let mut state = self.pipe.lock();
         if state.waker.is_none() {
             stats.open.fetch_add(1, Ordering::Relaxed);
@@ -452,7 +454,7 @@ impl StreamBody {
     /// What to do when the pipe goes (the client left) before its producer
     /// ended the body: trip a job's cancel token, say. Runs at once if it
     /// is gone already.
-    pub fn on_gone(&self, hook: Box<dyn FnOnce() + Send>) {
+    pub(crate) fn on_gone(&self, hook: Box<dyn FnOnce() + Send>) {
         let mut state = self.pipe.lock();
         if state.gone {
             drop(state);
@@ -464,7 +466,7 @@ impl StreamBody {
 
     /// The next chunk, if there is one; else the end, if the producer
     /// ended; else [`Next::Wait`], with the waker armed.
-    pub fn next(&self) -> Next {
+    pub(crate) fn next(&self) -> Next {
         let mut state = self.pipe.lock();
         if let Some(chunk) = state.chunks.pop_front() {
             let was_over = state.buffered >= LOW_WATER;
@@ -495,7 +497,7 @@ impl StreamBody {
     /// Tells the producer the server is draining (see
     /// [`BodySender::is_draining`]), waking it if it waits in
     /// [`BodySender::wait_drain`].
-    pub fn drain(&self) {
+    pub(crate) fn drain(&self) {
         self.pipe.lock().draining = true;
         self.pipe.space.notify_all();
     }
@@ -503,13 +505,13 @@ impl StreamBody {
     /// The body will not be sent (the request was HEAD, or the status has
     /// no content): when this end goes, the producer's sends fail as
     /// always, but its job is not told its client left — it did not.
-    pub fn decline(&self) {
+    pub(crate) fn decline(&self) {
         self.pipe.lock().declined = true;
     }
 
     /// True if the producer said the body may stay silent for long
     /// ([`BodySender::long_lived`]).
-    pub fn is_long_lived(&self) -> bool {
+    pub(crate) fn is_long_lived(&self) -> bool {
         self.pipe.lock().long_lived
     }
 }

@@ -35,50 +35,50 @@ const TARGET_TICKS: f64 = 6.0;
 
 /// A group of bars drawn in one colour, with one legend entry.
 #[derive(Debug, Clone)]
-pub struct Series {
+pub(crate) struct Series {
     /// The CSS class of its bars (`bar CLASS`): ASCII letters, digits, `-`
     /// or `_`, so tests and stylesheets can select it.
-    pub class: String,
+    pub(crate) class: String,
     /// The legend text.
-    pub name: String,
+    pub(crate) name: String,
     /// The fill colour, e.g. `#2e86ab`.
-    pub colour: String,
+    pub(crate) colour: String,
 }
 
 /// One row of the picture.
 #[derive(Debug, Clone)]
-pub struct Bar {
+pub(crate) struct Bar {
     /// Shown left of the row.
-    pub label: String,
+    pub(crate) label: String,
     /// Index into [`Timeline::series`].
-    pub series: usize,
+    pub(crate) series: usize,
     /// Where the bar starts, in ms from time zero.
-    pub start_ms: f64,
+    pub(crate) start_ms: f64,
     /// Where it ends, in ms from time zero.
-    pub end_ms: f64,
+    pub(crate) end_ms: f64,
     /// Shown just right of the bar (e.g. its duration, or what went wrong).
-    pub note: String,
+    pub(crate) note: String,
 }
 
 /// Everything one picture shows. Rows are drawn top to bottom in the order
 /// of `bars`.
 #[derive(Debug, Clone)]
-pub struct Timeline {
+pub(crate) struct Timeline {
     /// The first line, in bold.
-    pub title: String,
+    pub(crate) title: String,
     /// The second line (a summary, say).
-    pub subtitle: String,
+    pub(crate) subtitle: String,
     /// Text under the axis, naming what time zero is.
-    pub axis_label: String,
+    pub(crate) axis_label: String,
     /// The colours and legend entries.
-    pub series: Vec<Series>,
+    pub(crate) series: Vec<Series>,
     /// The rows.
-    pub bars: Vec<Bar>,
+    pub(crate) bars: Vec<Bar>,
 }
 
 impl Timeline {
     /// Renders the picture as a standalone SVG document.
-    pub fn to_svg(&self) -> String {
+    pub(crate) fn to_svg(&self) -> String {
         let latest = self.bars.iter().map(|b| b.end_ms).fold(0.0, f64::max);
         let step = tick_step(latest);
         // The axis ends on the first tick at or past the latest bar.
@@ -207,7 +207,7 @@ impl Timeline {
 
 /// A round tick interval (1, 2 or 5 times a power of ten, in ms) giving
 /// about `TARGET_TICKS` intervals up to `span_ms`.
-pub fn tick_step(span_ms: f64) -> f64 {
+pub(crate) fn tick_step(span_ms: f64) -> f64 {
     if !span_ms.is_finite() || span_ms <= 0.0 {
         return 1.0;
     }
@@ -231,7 +231,7 @@ fn format_ms(ms: f64, step: f64) -> String {
 }
 
 /// Escapes text for SVG (XML) content and attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

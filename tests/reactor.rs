@@ -137,6 +137,7 @@ struct Probe {
 
 impl Handler for Probe {
     type Timer = &'static str;
+    type Message = ();
     fn ready(&mut self, _: &mut Reactor<Self>, _: Token, _: &Event) {}
     fn timer(&mut self, reactor: &mut Reactor<Self>, fired: Fired<&'static str>) {
         self.fired.push((fired.what, fired.key.is_some()));
@@ -172,10 +173,8 @@ fn timers_fire_once_when_due_cancelled_ones_never_and_call_soon_next_turn() {
     let names: Vec<_> = probe.fired.iter().map(|(what, _)| *what).collect();
     assert_eq!(names, ["soon", "soon again", "due"]);
     assert!(probe.fired[2].1, "a timer comes with its key");
-    assert!(
-        reactor.lag().count() >= 1,
-        "every fired timer's lateness is kept"
-    );
+    // That every fired timer's lateness is kept in the loop-lag histogram
+    // is checked in src/reactor/mod.rs: the histogram is not public API.
 }
 
 /// Writes down, in order, each thing the reactor asked of it.
@@ -186,6 +185,7 @@ struct Order {
 
 impl Handler for Order {
     type Timer = &'static str;
+    type Message = ();
     fn ready(&mut self, _: &mut Reactor<Self>, _: Token, _: &Event) {
         self.seen.push("event");
     }

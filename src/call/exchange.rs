@@ -44,7 +44,7 @@ const MAX_RESPONSE: usize = 1 << 20;
 
 /// Why a request did not end in a `200` with its full body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Nothing listens on the address (`ECONNREFUSED`).
     Refused,
     /// No complete response arrived within the per-request timeout.
@@ -85,7 +85,7 @@ impl Failure {
     }
 
     /// A word or two for where a whole sentence will not fit (the timeline).
-    pub fn short(&self) -> &'static str {
+    pub(crate) fn short(&self) -> &'static str {
         match self {
             Failure::Refused => "refused",
             Failure::TimedOut(_) => "timed out",
@@ -121,16 +121,16 @@ impl fmt::Display for Failure {
 
 /// A complete response, as far as the caller cares: status and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Received {
+pub(crate) struct Received {
     /// The status code.
-    pub status: u16,
+    pub(crate) status: u16,
     /// The body, exactly `Content-Length` bytes (or everything up to EOF).
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 /// What the bytes received so far amount to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Parsed {
+pub(crate) enum Parsed {
     /// Not a whole response yet: keep reading.
     Incomplete,
     /// A whole response.
@@ -147,7 +147,7 @@ pub enum Parsed {
 /// chunked answers when a handler calls `flush()`), else `Content-Length`,
 /// else the body runs to the close. Any other transfer coding is refused
 /// rather than misread.
-pub fn parse_response(bytes: &[u8], eof: bool) -> Parsed {
+pub(crate) fn parse_response(bytes: &[u8], eof: bool) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut response = httparse::Response::new(&mut headers);
     let head_len = match response.parse(bytes) {
@@ -234,7 +234,7 @@ enum Phase {
 
 /// What [`Exchange::advance`] left behind.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Waiting for the next readiness event.
     Pending,
     /// The exchange is over: an answer or why not. The socket is closed.
@@ -242,7 +242,7 @@ pub enum Step {
 }
 
 /// One request on its own connection, from `connect` to the last body byte.
-pub struct Exchange {
+pub(crate) struct Exchange {
     /// The connection. Dropped (closed) as soon as the exchange finishes.
     socket: Option<TcpStream>,
     /// This exchange's token: its index in the caller's list of requests.
@@ -261,7 +261,7 @@ impl Exchange {
     /// Issues a non-blocking connect to `addr` and registers the socket for
     /// `WRITABLE` under `token`. An error here (rare: the OS refusing at once)
     /// is the exchange's failure.
-    pub fn connect(
+    pub(crate) fn connect(
         addr: SocketAddr,
         request: Vec<u8>,
         token: Token,
@@ -282,14 +282,14 @@ impl Exchange {
     }
 
     /// When the request's last byte went out, if it has.
-    pub fn sent(&self) -> Option<Instant> {
+    pub(crate) fn sent(&self) -> Option<Instant> {
         self.sent
     }
 
     /// Moves the exchange as far as it can go without blocking, after a
     /// readiness event for its token (which may be spurious: every step
     /// copes with finding nothing to do).
-    pub fn advance(&mut self, registry: &Registry) -> Step {
+    pub(crate) fn advance(&mut self, registry: &Registry) -> Step {
         let step = self.try_advance(registry);
         if let Step::Finished(_) = step {
             self.close();
@@ -298,7 +298,7 @@ impl Exchange {
     }
 
     /// Gives up (the caller's timeout passed): closes the socket.
-    pub fn abandon(&mut self) {
+    pub(crate) fn abandon(&mut self) {
         self.close();
     }
 

@@ -17,7 +17,7 @@ use crate::timeline::{Bar, Series, Timeline};
 
 /// Which half of the experiment a request belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A heavy request (`/slow` or `/slow_threaded`).
     Slow,
     /// A `/fast` request.
@@ -26,22 +26,22 @@ pub enum Kind {
 
 /// How one request ended, and when.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Slow or fast.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Its `id` within its kind.
-    pub id: usize,
+    pub(crate) id: usize,
     /// Path and query, for messages.
-    pub path: String,
+    pub(crate) path: String,
     /// When its connect was issued, from time zero.
-    pub began: Duration,
+    pub(crate) began: Duration,
     /// When its request was fully written, from time zero; `None` if it
     /// never was (refused, say).
-    pub sent: Option<Duration>,
+    pub(crate) sent: Option<Duration>,
     /// When it finished — answered, failed or timed out — from time zero.
-    pub ended: Duration,
+    pub(crate) ended: Duration,
     /// The body of a `200` (lossy UTF-8), or why there is none.
-    pub result: Result<String, Failure>,
+    pub(crate) result: Result<String, Failure>,
 }
 
 impl Outcome {
@@ -65,12 +65,12 @@ impl Outcome {
     }
 
     /// Where its bar starts: when it was sent, or began if it never was.
-    pub fn start(&self) -> Duration {
+    pub(crate) fn start(&self) -> Duration {
         self.sent.unwrap_or(self.began)
     }
 
     /// From send to answer (or to failure).
-    pub fn latency(&self) -> Duration {
+    pub(crate) fn latency(&self) -> Duration {
         self.ended.saturating_sub(self.start())
     }
 }
@@ -113,11 +113,11 @@ fn ms(duration: Duration) -> f64 {
 
 /// Every outcome of one call, in plan order.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub(crate) struct Report {
     /// Which slow route was called.
-    pub mode: Mode,
+    pub(crate) mode: Mode,
     /// The job size the slow requests asked for.
-    pub n: u32,
+    pub(crate) n: u32,
     /// Indexed like the plan; `None` only while a request is in flight.
     outcomes: Vec<Option<Outcome>>,
 }
@@ -159,17 +159,17 @@ impl Report {
     }
 
     /// The finished requests, in plan (sending) order.
-    pub fn outcomes(&self) -> impl Iterator<Item = &Outcome> {
+    pub(crate) fn outcomes(&self) -> impl Iterator<Item = &Outcome> {
         self.outcomes.iter().flatten()
     }
 
     /// How many requests failed.
-    pub fn failures(&self) -> usize {
+    pub(crate) fn failures(&self) -> usize {
         self.outcomes().filter(|o| o.result.is_err()).count()
     }
 
     /// The figures the seed experiment is about.
-    pub fn summary(&self) -> Summary {
+    pub(crate) fn summary(&self) -> Summary {
         let answered = |kind| {
             self.outcomes()
                 .filter(move |o| o.kind == kind && o.result.is_ok())
@@ -187,7 +187,7 @@ impl Report {
 
     /// The picture: one bar per request, in sending order, from send to
     /// answer; slow and fast in two colours, failures in grey.
-    pub fn timeline(&self) -> Timeline {
+    pub(crate) fn timeline(&self) -> Timeline {
         let route = self.mode.route();
         let place = match self.mode {
             Mode::Slow => "ON the loop thread",
@@ -256,18 +256,18 @@ impl Report {
 
 /// The last line `eddy call` prints: the seed's question in three figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// The longest latency of an answered fast request.
-    pub fast_max: Option<Duration>,
+    pub(crate) fast_max: Option<Duration>,
     /// The longest latency of an answered slow request.
-    pub slow_max: Option<Duration>,
+    pub(crate) slow_max: Option<Duration>,
     /// Whether the last fast answer arrived before the first slow one
     /// (`None` if either kind has no answer to compare).
-    pub every_fast_beat_every_slow: Option<bool>,
+    pub(crate) every_fast_beat_every_slow: Option<bool>,
     /// Requests that failed.
-    pub failed: usize,
+    pub(crate) failed: usize,
     /// Requests made.
-    pub total: usize,
+    pub(crate) total: usize,
 }
 
 impl fmt::Display for Summary {

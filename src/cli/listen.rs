@@ -23,7 +23,7 @@ const SD_LISTEN_FDS_START: RawFd = 3;
 
 /// Where to listen, as the command line (and the environment) said.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Listen {
+pub(crate) enum Listen {
     /// `HOST:PORT`, as written (resolved at start).
     Tcp(String),
     /// `unix:PATH`.
@@ -33,7 +33,7 @@ pub enum Listen {
 }
 
 /// Why the server could not start listening.
-pub enum ListenError {
+pub(crate) enum ListenError {
     /// The name did not resolve (exit 3).
     Resolve(String),
     /// Binding or taking the socket failed (exit 1).
@@ -43,7 +43,7 @@ pub enum ListenError {
 impl Listen {
     /// Reads `--addr`'s value: `unix:PATH`, or `HOST:PORT` (a port is
     /// required; the host is resolved later).
-    pub fn parse(text: &str) -> Result<Listen, String> {
+    pub(crate) fn parse(text: &str) -> Result<Listen, String> {
         if let Some(path) = text.strip_prefix("unix:") {
             if path.is_empty() {
                 return Err("--addr: unix: needs a path (unix:/run/eddy.sock)".into());
@@ -62,7 +62,7 @@ impl Listen {
 
     /// `Systemd` when this process was given sockets (`LISTEN_PID` is ours
     /// and `LISTEN_FDS` at least 1), else `fallback`.
-    pub fn or_systemd(fallback: Listen) -> Listen {
+    pub(crate) fn or_systemd(fallback: Listen) -> Listen {
         let ours = std::env::var("LISTEN_PID").ok() == Some(std::process::id().to_string());
         let fds = std::env::var("LISTEN_FDS")
             .ok()
@@ -75,7 +75,7 @@ impl Listen {
     }
 
     /// Starts a server listening here.
-    pub fn bind(&self, mut config: Config, router: Router) -> Result<Server, ListenError> {
+    pub(crate) fn bind(&self, mut config: Config, router: Router) -> Result<Server, ListenError> {
         let bind_error = |e: io::Error| ListenError::Bind(format!("cannot listen on {self}: {e}"));
         match self {
             Listen::Tcp(text) => {
@@ -103,7 +103,7 @@ impl std::fmt::Display for Listen {
 }
 
 /// The first address `text` resolves to; the resolver's own error if none.
-pub fn resolve(text: &str) -> Result<SocketAddr, ListenError> {
+pub(crate) fn resolve(text: &str) -> Result<SocketAddr, ListenError> {
     let resolved = text.to_socket_addrs().map(|mut addrs| addrs.next());
     match resolved {
         Ok(Some(addr)) => Ok(addr),

@@ -1,342 +1,216 @@
-//! One client connection: its socket, its buffers, its phase, its deadline,
-//! and the round that moves it forward.
+//! One client connection: a transport of bytes with a protocol speaking
+//! over it, and the round that moves both forward.
 //!
-//! This is the layer Tornado calls `IOStream` + `HTTP1Connection`. It knows
-//! HTTP framing (through the codec in `http/`) but no routes: for each
-//! request it decodes, it asks a [`Respond`] (the server, or the fuzzer's
-//! stand-in) for the answer, and it puts the answer in its place in line.
+//! This is Tornado's split: `IOStream` (the transport: socket, readiness,
+//! buffers — `crate::transport`) under `HTTP1Connection` (the protocol —
+//! [`Http1`], `http1.rs`). The connection holds one of each: the transport,
+//! and the protocol now speaking on it, [`Protocol`] — HTTP/1.1 until a
+//! `101` hands the transport, with every byte read past the upgrading
+//! request's head, to another ([`Upgraded`], `upgrade.rs`).
 //!
-//! Its life is one enum, [`Phase`]:
+//! The protocol is sans-IO: it is handed the transport's buffers and the
+//! time, and says what it needs — an answer for this request (through
+//! [`Respond`], `respond.rs`), a wait bounded by this deadline
+//! (`deadline.rs`), the end. The connection never touches the loop either:
+//! after a [`drive`](Connection::drive) the server reads its interest and
+//! its deadline, and registers and arms them itself.
 //!
-//! ```text
-//!  Serving ──drain──▶ Draining ──grace over / goodbye──┐
-//!     │                  │                             ▼
-//!     └─ close asked, error, 408, client's FIN ──▶ Closing ──last byte out──▶ Lingering ──▶ Closed
-//!                                                     │   (our FIN; read and drop)     ▲
-//!                                                     └── the client finished first ───┘
-//! ```
+//! Everything one turn does to a connection is [`Connection::drive`]:
+//! read → decode and answer → write, again while that frees room (at most
+//! [`DRIVE_ROUNDS`] times), then the deadline. The server and the fuzz
+//! harness call the same `drive`: there is one round, not a copy for tests.
 //!
-//! and everything it does in one turn is one method, [`Connection::drive`]:
-//! read → decode → answer → write, again while that frees room, then set the
-//! interest and the deadline. The server and the fuzz harness call the same
-//! `drive`: there is one round, not a copy for tests.
-//!
-//! Readiness is remembered, not re-asked. mio is edge-triggered: it reports
-//! "became readable" once, and stays silent until new bytes arrive after a
-//! read has seen `WouldBlock`. So the connection keeps its own
-//! [`Readiness`] and forgets it only on `WouldBlock`. That lets it stop
-//! reading on purpose (too many pipelined requests waiting) and resume
-//! later without waiting for an edge that will never come.
-//!
-//! The parts: `answers.rs` (decoding requests and placing answers, in
-//! order), `input.rs` (reading, lingering, lending buffers while idle),
-//! `deadline.rs` (which wait is bounded now, and its lazy timer),
-//! `queue.rs` (the ordered places), `record.rs` and `unwritten.rs` (the
-//! access log's records, held until written), `spares.rs` (the buffers idle
-//! connections lend).
+//! The parts, each importing only those after it: `http1.rs` (the
+//! protocol), `line.rs` (its ordered answers), `streaming.rs` (a streamed
+//! body going out), `record.rs` and `unwritten.rs` (the access log's
+//! records, held until written), `queue.rs` (the ordered places),
+//! `phase.rs` (the protocol's phase: the one file that writes it),
+//! `deadline.rs`, `respond.rs`, `upgrade.rs`, `spares.rs` (the storage
+//! idle connections lend).
 
-mod answers;
 mod deadline;
-mod input;
-pub mod queue;
+mod http1;
+mod line;
+mod phase;
+mod queue;
 mod record;
-pub mod spares;
+mod respond;
+mod spares;
 mod streaming;
 #[cfg(test)]
 mod tests;
 mod unwritten;
+mod upgrade;
 
-pub use answers::{Filled, JobTicket, Pending, Reply, Respond};
-pub use deadline::Expiry;
-pub use input::READ_CHUNK;
+pub(crate) use deadline::{DeadlineKind, Expiry};
+pub(crate) use line::Filled;
+pub(crate) use phase::Phase;
+pub(crate) use respond::{JobTicket, Reply, Respond};
+pub(crate) use spares::Spares;
+pub(crate) use upgrade::Upgraded;
 
-use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use mio::event::{Event, Source};
-use mio::{Interest, Registry, Token};
+use mio::Interest;
 
 use crate::config::Config;
-use crate::http::{Limits, RequestDecoder};
+use crate::http::{Limits, Response};
 use crate::log::AccessLog;
-use crate::reactor::{Handler, Reactor, TimerKey};
-use deadline::Deadline;
-use queue::ResponseQueue;
-use spares::Spares;
-use unwritten::Unwritten;
+use crate::transport::{Life, Transport};
+use deadline::{Deadline, Wanted, LINGER_TIME};
+use http1::Http1;
+use phase::Closing;
 
 /// Rounds of read → decode → answer → write one connection gets per drive.
 /// A client that pipelines without pause could otherwise keep the loop on
 /// its connection for ever; past this, the server drives it again next turn.
-pub const DRIVE_ROUNDS: usize = 4;
+pub(crate) const DRIVE_ROUNDS: usize = 4;
 
-/// Where a connection is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Reading requests and answering them.
-    Serving,
-    /// The server is draining: requests that arrive are still answered,
-    /// the last with `Connection: close`, and with nothing in flight the
-    /// connection waits until `grace_ends` for one (`Connection::begin_drain`).
-    Draining {
-        /// When an idle connection stops waiting.
-        grace_ends: Instant,
-    },
-    /// No further request will be decoded; the answers owed still go out.
-    Closing(Closing),
-    /// Our last byte and our FIN are out, but the client may still be
-    /// sending: read and drop what comes, so a reset cannot destroy the
-    /// last answer in the client's buffers (`Connection::linger`).
-    Lingering {
-        /// Bytes read and dropped so far.
-        discarded: usize,
-        /// When it closes however much is still coming (`LINGER_TIME`).
-        ends: Instant,
-    },
-    /// Nothing left: the server drops the connection.
-    Closed,
+/// Undecoded input an upgraded protocol may have buffered before reading
+/// stops (the same bound as HTTP/1.1's).
+const UPGRADED_INPUT: usize = 64 * 1024;
+
+/// The protocol speaking on a connection now.
+// The HTTP/1.1 variant is kept inline though it is the larger: the whole
+// connection already lives in one box in the server's table, and boxing
+// the variant too would cost an allocation per connection and a pointer hop
+// per request, to save bytes only on upgraded connections.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Protocol {
+    /// HTTP/1.1: decoding, the ordered line of answers, 100-continue,
+    /// pipelining, the phase.
+    Http1(Http1),
+    /// What a `101` handed the connection to.
+    Upgraded(Box<dyn Upgraded>),
 }
 
-/// Why a connection stopped reading requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Closing {
-    /// The client asked (`Connection: close`, HTTP/1.0), or the framing is
-    /// one an intermediary could read differently (see `http/head.rs`).
-    Asked,
-    /// The bytes were not an acceptable request: an error answer is queued.
-    Refused,
-    /// A request did not arrive in time: 408 is queued.
-    TimedOut,
-    /// The server is draining and this answer was the last.
-    Goodbye,
-    /// The server is draining and the grace passed with nothing asked.
-    GraceOver,
-    /// The client sent its FIN: it will send nothing more.
-    PeerFinished,
-    /// A streamed body failed: the close tells the client it is incomplete.
-    StreamFailed,
-}
-
-/// What the connection believes about its socket, between events.
-#[derive(Debug, Clone, Copy)]
-pub struct Readiness {
-    /// Bytes may wait unread: no `WouldBlock` since the last readable edge.
-    readable: bool,
-    /// The socket may take more bytes.
-    writable: bool,
-    /// An event said the peer closed its side (or an error): the FIN may
-    /// wait behind the data, so read all the way to `WouldBlock` or EOF.
-    closed_hint: bool,
-    /// The client's FIN has been read: no byte will follow.
-    eof: bool,
-}
-
-/// The streams a connection runs over: a mio socket in the server, a
-/// scripted stream in the fuzzer. `Source`, so its interest can be set.
-pub trait Stream: Read + Write + Source {
-    /// Sends our FIN (`shutdown(SHUT_WR)`), keeping the read side open.
-    fn shutdown_write(&self) -> io::Result<()>;
-}
-
-/// What the server gives a connection for one [`drive`](Connection::drive):
-/// the loop's shared buffers and settings, and the name of this
-/// connection's deadline timer.
-pub struct Kit<'a, T> {
+/// What the server lends a connection for one [`drive`](Connection::drive).
+pub(crate) struct Kit<'a> {
     /// Every read lands here first (one buffer, zeroed once, for all
-    /// connections); what arrived is copied into the connection's buffer.
-    pub scratch: &'a mut [u8],
-    /// Buffers idle connections lent.
-    pub spares: &'a mut Spares,
+    /// connections); what arrived is copied into the transport's buffer.
+    pub(crate) scratch: &'a mut [u8],
+    /// Storage idle connections lent.
+    pub(crate) spares: &'a mut Spares,
     /// The `Date` header value for this turn.
-    pub date: &'a [u8],
+    pub(crate) date: &'a [u8],
     /// The timeouts the deadlines come from.
-    pub config: &'a Config,
-    /// This connection's token, to set its interest under.
-    pub token: Token,
-    /// What this connection's deadline timer carries.
-    pub timer: T,
+    pub(crate) config: &'a Config,
 }
 
 /// What one [`drive`](Connection::drive) did: counts, for the trace.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Driven {
+pub(crate) struct Driven {
     /// Bytes read.
-    pub read: usize,
+    pub(crate) read: usize,
     /// Bytes written.
-    pub written: usize,
+    pub(crate) written: usize,
     /// Requests decoded.
-    pub requests: usize,
+    pub(crate) requests: usize,
     /// The rounds were used up with work left: drive it again next turn.
-    pub cut_short: bool,
+    pub(crate) cut_short: bool,
 }
 
-/// One accepted client, over a stream `S` (a `TcpStream` in the server).
-pub struct Connection<S> {
-    socket: S,
-    /// The client's address, for the access log and `Request::peer`
-    /// (`None` over a Unix socket).
-    peer: Option<SocketAddr>,
-    phase: Phase,
-    ready: Readiness,
-    /// Bytes read and not yet decoded live in `inbuf[in_pos..]`. A cursor
-    /// instead of draining after every request: pipelined requests are
-    /// decoded without moving the bytes behind them.
-    inbuf: Vec<u8>,
-    in_pos: usize,
-    /// Encoded responses; `out[out_pos..]` is not yet written.
-    out: Vec<u8>,
-    out_pos: usize,
-    decoder: RequestDecoder,
-    /// One place per decoded request, in order (see `queue.rs`).
-    queue: ResponseQueue<Pending, answers::After>,
-    /// The streamed body going out now, holding the front of the line
-    /// (`streaming.rs`).
-    streaming: Option<Box<streaming::Outgoing>>,
-    /// Where each answer's record goes once it is written, if anywhere.
-    access_log: Option<AccessLog>,
-    /// Records whose answers are not all written yet (`unwritten.rs`).
-    unwritten: Unwritten<record::Logged>,
-    /// Decoding stopped on a limit (pipeline depth, pending output) with
-    /// input left: once answers leave, decode again without an event.
-    decode_paused: bool,
-    /// The interest registered with the poll, so it is re-registered only
-    /// when it changes (a syscall saved per wake).
-    registered: Interest,
-    /// The deadline this connection's state calls for, if any.
+/// One accepted client: a transport `T` and the protocol speaking on it.
+pub(crate) struct Connection<T> {
+    transport: T,
+    protocol: Protocol,
+    /// The deadline the connection's state calls for, if any.
     deadline: Option<Deadline>,
-    /// The timer standing for it in the reactor. It may fire *earlier*
-    /// than `deadline.at`; see `sync_deadline`.
-    timer: Option<TimerKey>,
-    /// Requests decoded so far (deadline progress).
-    requests_seen: u64,
-    /// Bytes written so far (write-stall deadline progress).
-    bytes_written: u64,
 }
 
-impl<S: Stream> Connection<S> {
-    /// Wraps a freshly accepted socket, already registered for `READABLE`,
-    /// whose answers go to `access_log` (if any) as they leave.
-    pub fn new(
-        socket: S,
+impl<T: Transport> Connection<T> {
+    /// A new connection over `transport`, speaking HTTP/1.1 with requests
+    /// held to `limits`; answers go to `access_log` (if any) as they leave.
+    pub(crate) fn new(
+        transport: T,
         peer: Option<SocketAddr>,
         limits: Limits,
         access_log: Option<AccessLog>,
-    ) -> Connection<S> {
+    ) -> Connection<T> {
         Connection {
-            socket,
-            peer,
-            access_log,
-            unwritten: Unwritten::default(),
-            phase: Phase::Serving,
-            ready: Readiness {
-                readable: false,
-                writable: true,
-                closed_hint: false,
-                eof: false,
-            },
-            inbuf: Vec::new(),
-            in_pos: 0,
-            out: Vec::new(),
-            out_pos: 0,
-            decoder: RequestDecoder::new(limits),
-            queue: ResponseQueue::default(),
-            streaming: None,
-            decode_paused: false,
-            registered: Interest::READABLE,
+            transport,
+            protocol: Protocol::Http1(Http1::new(limits, peer, access_log)),
             deadline: None,
-            timer: None,
-            requests_seen: 0,
-            bytes_written: 0,
         }
     }
 
-    /// The stream, for registering it (or, in tests, inspecting it).
-    pub fn socket_mut(&mut self) -> &mut S {
-        &mut self.socket
+    /// The socket, for the server to register.
+    pub(crate) fn source(&mut self) -> &mut dyn Source {
+        self.transport.source()
     }
 
-    /// Where the connection is in its life.
-    pub fn phase(&self) -> Phase {
-        self.phase
+    /// The transport (for tests and the fuzz harness, which play the
+    /// socket's other end).
+    pub(crate) fn transport(&mut self) -> &mut T {
+        &mut self.transport
     }
 
-    /// Records what an event says about the socket. Events are hints: a
-    /// "readable" may find nothing (spurious wakeups are allowed), and
-    /// "read closed" or "error" are best found out by reading, so they count
-    /// as readable too.
-    pub fn note_event(&mut self, event: &Event) {
-        self.ready.closed_hint |= event.is_read_closed() || event.is_error();
-        self.note_readiness(
-            event.is_readable() || event.is_read_closed() || event.is_error(),
-            event.is_writable() || event.is_write_closed() || event.is_error(),
+    /// Records what an event says about the socket.
+    pub(crate) fn note_event(&mut self, event: &Event) {
+        self.transport.note_readiness(
+            event.is_readable(),
+            event.is_writable() || event.is_write_closed(),
+            event.is_read_closed() || event.is_error(),
         );
-    }
-
-    /// Records readiness directly (what `note_event` does for a real event;
-    /// the socket-free harness in `fuzzing.rs` calls it itself).
-    pub fn note_readiness(&mut self, readable: bool, writable: bool) {
-        self.ready.readable |= readable;
-        self.ready.writable |= writable;
     }
 
     /// Moves the connection forward as far as it can go without blocking:
     /// read what arrived, answer every complete request (`respond` decides
     /// how), write what is ready — again while that frees room, at most
-    /// [`DRIVE_ROUNDS`] times — then set the interest and the deadline.
-    /// Afterwards the phase says whether it is [`Phase::Closed`].
-    pub fn drive<H, R>(
-        &mut self,
-        reactor: &mut Reactor<H>,
-        mut kit: Kit<'_, H::Timer>,
-        respond: &mut R,
-    ) -> Driven
-    where
-        H: Handler,
-        R: Respond<H>,
-    {
+    /// [`DRIVE_ROUNDS`] times — then set the deadline. Afterwards
+    /// [`is_closed`](Self::is_closed) says whether it is done.
+    pub(crate) fn drive(&mut self, mut kit: Kit<'_>, respond: &mut dyn Respond) -> Driven {
         let mut driven = Driven::default();
-        if let Phase::Lingering { .. } = self.phase {
-            self.discard(kit.scratch);
-        } else {
-            self.take_buffers(kit.spares);
-            self.rounds(reactor, &mut kit, respond, &mut driven);
+        match self.transport.life() {
+            Life::Closed => return driven,
+            Life::Lingering { .. } => self.transport.discard(kit.scratch),
+            Life::Open => {
+                self.take_spares(kit.spares);
+                self.rounds(&mut kit, respond, &mut driven);
+            }
         }
-        if self.phase == Phase::Closed {
-            return driven;
+        if !self.is_closed() {
+            self.deadline = Deadline::follow(self.deadline, self.wanted(), kit.config);
+            self.lend_spares(kit.spares);
         }
-        if self.sync_interest(reactor.registry(), kit.token).is_err() {
-            self.phase = Phase::Closed;
-            return driven;
-        }
-        self.sync_deadline(reactor, kit.timer, kit.config);
-        self.lend_buffers(kit.spares);
         driven
     }
 
     /// The rounds of one drive (see [`drive`](Self::drive)).
-    fn rounds<H: Handler, R: Respond<H>>(
-        &mut self,
-        reactor: &mut Reactor<H>,
-        kit: &mut Kit<'_, H::Timer>,
-        respond: &mut R,
-        driven: &mut Driven,
-    ) {
+    fn rounds(&mut self, kit: &mut Kit<'_>, respond: &mut dyn Respond, driven: &mut Driven) {
         for _ in 0..DRIVE_ROUNDS {
-            driven.read += self.read(kit.scratch);
-            if self.phase == Phase::Closed {
+            let limit = self.read_limit();
+            driven.read += self.transport.read(kit.scratch, limit);
+            if self.is_closed() {
                 return; // reset, or another read error: the client is gone
             }
-            driven.requests += self.answer(reactor, kit.date, respond);
-            self.release_front(reactor, kit.date, respond);
-            match self.flush(reactor) {
-                Ok(written) => driven.written += written,
-                Err(_) => return self.phase = Phase::Closed,
+            let buffers = self.transport.buffers();
+            match &mut self.protocol {
+                Protocol::Http1(http) => {
+                    driven.requests += http.receive(buffers, kit.date, respond);
+                    http.emit(buffers, respond);
+                }
+                Protocol::Upgraded(protocol) => protocol.receive(buffers, Instant::now()),
             }
-            if self.ready.eof {
-                self.peer_finished();
-                if self.phase == Phase::Closed {
-                    return;
+            driven.written += self.transport.write();
+            if self.is_closed() {
+                return;
+            }
+            let buffers = self.transport.buffers();
+            if let Protocol::Http1(http) = &mut self.protocol {
+                http.written(buffers);
+                if buffers.input_ended() && http.peer_finished() {
+                    // A job still works for a client that left: close now
+                    // (the server then gives the job up).
+                    return self.transport.close();
+                }
+                if let Some(next) = http.take_upgrade() {
+                    // The rest of the input is the new protocol's: it gets
+                    // it in the next round, before anything is read.
+                    self.protocol = Protocol::Upgraded(next);
+                    continue;
                 }
             }
             if self.is_finished() {
@@ -351,23 +225,35 @@ impl<S: Stream> Connection<S> {
         driven.cut_short = true;
     }
 
-    /// The client's FIN has arrived. It is either a half-close (the client
-    /// sent its requests and waits for the answers, as `nc -N` does) or a
-    /// full close, and TCP cannot tell which until we write. So requests
-    /// that arrived whole before it are answered; a request cut short by it
-    /// is dropped. But an offloaded job still running means closing now: a
-    /// client that closed must not hold a worker for a whole job, and nginx
-    /// treats a client that closes during a proxied request the same way
-    /// (its 499). The server then trips the job's token, as for a reset.
-    fn peer_finished(&mut self) {
-        self.stop_reading(Closing::PeerFinished);
-        let offloaded = |pending: &Pending| !matches!(pending.job, answers::Offloaded::No);
-        if self.queue.pending().any(offloaded) {
-            self.phase = Phase::Closed;
+    /// The most undecoded input the protocol wants buffered.
+    fn read_limit(&self) -> usize {
+        match &self.protocol {
+            Protocol::Http1(http) => http.read_limit(),
+            Protocol::Upgraded(_) => UPGRADED_INPUT,
         }
     }
 
-    /// Every answer is out and no request will follow: close — lingering
+    /// True when there is nothing left to do but end: every byte written,
+    /// and the protocol will say nothing more.
+    fn is_finished(&self) -> bool {
+        let buffers = self.transport.buffers_ref();
+        match &self.protocol {
+            Protocol::Http1(http) => http.is_finished(buffers),
+            Protocol::Upgraded(protocol) => protocol.is_done() && buffers.unwritten() == 0,
+        }
+    }
+
+    /// True if another round could make progress without a new event.
+    fn can_progress(&self) -> bool {
+        let (may_read, may_write) = (self.transport.may_read(), self.transport.may_write());
+        let buffers = self.transport.buffers_ref();
+        match &self.protocol {
+            Protocol::Http1(http) => http.can_progress(buffers, may_read, may_write),
+            Protocol::Upgraded(_) => may_read && buffers.unconsumed() < UPGRADED_INPUT,
+        }
+    }
+
+    /// Every answer is out and no request will follow: end — lingering
     /// first if the client may still be sending.
     ///
     /// When the server ends a connection while the client may still send
@@ -375,12 +261,12 @@ impl<S: Stream> Connection<S> {
     /// closing the socket with unread bytes in it makes the kernel send a
     /// reset, and a reset can destroy our last answer in the client's
     /// buffers before it reads it: the client sees "connection reset"
-    /// instead of the 413 it was owed. So we half-close (our FIN follows the
-    /// answer) and read and drop for a while — until the client closes too,
-    /// or it sends nothing for `LINGER_IDLE`, or `LINGER_TIME` passes, or
-    /// `LINGER_MAX_BYTES` have been dropped — before the socket is dropped.
-    /// nginx does the same (`lingering_close`, `lingering_timeout`,
-    /// `lingering_time`).
+    /// instead of the 413 it was owed. So the transport half-closes (our
+    /// FIN follows the answer) and reads and drops for a while — until the
+    /// client closes too, or it sends nothing for `LINGER_IDLE`, or
+    /// [`LINGER_TIME`] passes, or the transport's `LINGER_MAX_BYTES` have
+    /// been dropped — before the socket is dropped. nginx does the same
+    /// (`lingering_close`, `lingering_timeout`, `lingering_time`).
     ///
     /// Not after a drain's grace with nothing unread, though. That
     /// connection was idle for the whole grace, so its last answer had that
@@ -389,62 +275,83 @@ impl<S: Stream> Connection<S> {
     /// idle keep-alive connection held it about 3 s). One read tells: a
     /// request that arrived at the last moment is found, and lingered on.
     fn finish(&mut self, scratch: &mut [u8]) {
-        let client_may_send = !self.ready.eof;
-        let grace_over = self.phase == Phase::Closing(Closing::GraceOver);
-        if client_may_send && self.socket.shutdown_write().is_ok() {
-            self.phase = Phase::Lingering {
-                discarded: 0,
-                ends: Instant::now() + deadline::LINGER_TIME,
-            };
-            self.ready.readable = true;
-            self.discard(scratch);
-            let nothing_unread = !self.ready.readable;
-            if grace_over && nothing_unread {
-                if let Phase::Lingering { discarded: 0, .. } = self.phase {
-                    self.phase = Phase::Closed;
-                }
+        let grace_over = matches!(
+            &self.protocol,
+            Protocol::Http1(http) if http.phase() == Phase::Closing(Closing::GraceOver)
+        );
+        self.transport.finish(scratch, Instant::now() + LINGER_TIME);
+        let nothing_read = matches!(self.transport.life(), Life::Lingering { discarded: 0, .. })
+            && !self.transport.may_read();
+        if grace_over && nothing_read {
+            self.transport.close();
+        }
+    }
+
+    /// The wait the connection's state calls for: the linger's, or the
+    /// protocol's.
+    fn wanted(&self) -> Option<Wanted> {
+        let buffers = self.transport.buffers_ref();
+        match (self.transport.life(), &self.protocol) {
+            // Each read that drops bytes is progress: the idle bound
+            // starts again, never past the end of the linger.
+            (Life::Lingering { discarded, ends }, _) => Some(Wanted {
+                kind: DeadlineKind::Linger,
+                progress: discarded as u64,
+                ends: Some(ends),
+            }),
+            (Life::Closed, _) => None,
+            (Life::Open, Protocol::Http1(http)) => http.wanted(buffers),
+            // Until it has bounds of its own: closed after the idle
+            // timeout without a byte written.
+            (Life::Open, Protocol::Upgraded(_)) => Some(Wanted {
+                kind: DeadlineKind::Idle,
+                progress: buffers.written(),
+                ends: None,
+            }),
+        }
+    }
+
+    /// The deadline it is under, if any, and when it passes.
+    pub(crate) fn deadline(&self) -> Option<(DeadlineKind, Instant)> {
+        self.deadline.map(|d| (d.kind(), d.at()))
+    }
+
+    /// A timer the server armed for this connection fired at `now`: act on
+    /// the deadline if it has passed (see [`Expiry`]). The server arms
+    /// timers lazily (one may fire before the deadline it stood for moved
+    /// later): then [`NotYet`](Expiry::NotYet), and the server arms one
+    /// for [`deadline`](Self::deadline).
+    pub(crate) fn deadline_passed(&mut self, now: Instant) -> Expiry {
+        let Some(deadline) = self.deadline else {
+            return Expiry::NotYet;
+        };
+        if deadline.at() > now {
+            return Expiry::NotYet;
+        }
+        self.deadline = None;
+        match (&mut self.protocol, deadline.kind()) {
+            (_, DeadlineKind::Linger) => Expiry::Close,
+            (Protocol::Http1(http), kind) => {
+                http.deadline_passed(kind, self.transport.buffers_ref())
             }
-        } else {
-            self.phase = Phase::Closed;
+            (Protocol::Upgraded(_), _) => Expiry::Close,
         }
     }
 
-    /// Moves from a reading phase to [`Phase::Closing`]; a connection that
-    /// stopped reading already keeps its first reason.
-    fn stop_reading(&mut self, why: Closing) {
-        if self.reads_requests() {
-            self.phase = Phase::Closing(why);
+    /// Puts the answer to request `seq` (a job's) in its place.
+    pub(crate) fn fill(&mut self, seq: u64, response: Response, date: &[u8]) -> Filled {
+        match &mut self.protocol {
+            Protocol::Http1(http) => http.fill(seq, response, date, self.transport.buffers()),
+            Protocol::Upgraded(_) => Filled::Unwanted,
         }
     }
 
-    /// True while requests are read and decoded.
-    fn reads_requests(&self) -> bool {
-        matches!(self.phase, Phase::Serving | Phase::Draining { .. })
-    }
-
-    /// True when there is nothing left to do but close: every answer is
-    /// written and no further request will come.
-    fn is_finished(&self) -> bool {
-        self.out.is_empty()
-            && self.queue.is_empty()
-            && self.streaming.is_none()
-            && !self.reads_requests()
-    }
-
-    /// True if another round of read → decode → write could make progress
-    /// right now, without a new readiness event: bytes wait in the socket
-    /// and there is room to buffer them, or decoding was paused on a limit
-    /// that the last write lifted.
-    fn can_progress(&self) -> bool {
-        (self.ready.readable && self.wants_input())
-            || (self.decode_paused && !self.answers_limit_reached())
-            || self.front_is_held()
-            || (self.ready.writable && self.stream_can_progress())
-    }
-
-    /// No byte of a next request has been read.
-    pub fn between_requests(&self) -> bool {
-        self.decoder.is_idle() && self.in_pos == self.inbuf.len()
+    /// Gives up on a request that did not arrive in time: `response` (a
+    /// 408), then close.
+    pub(crate) fn time_out_request(&mut self, response: &Response, date: &[u8]) {
+        if let Protocol::Http1(http) = &mut self.protocol {
+            http.time_out_request(response, date);
+        }
     }
 
     /// The server began draining. Bytes may already wait in the socket that
@@ -455,48 +362,68 @@ impl<S: Stream> Connection<S> {
     /// on its way, and closing would lose it (or reset it). It stays open
     /// until `grace_ends` (`--drain-grace`), and a request that comes
     /// meanwhile is answered with `Connection: close`.
-    pub fn begin_drain(&mut self, grace_ends: Instant) {
-        if self.phase == Phase::Serving {
-            self.phase = Phase::Draining { grace_ends };
+    pub(crate) fn begin_drain(&mut self, grace_ends: Instant) {
+        if let Protocol::Http1(http) = &mut self.protocol {
+            http.begin_drain(grace_ends);
         }
-        self.drain_stream();
-        self.ready.readable = true;
+        self.transport.note_readiness(true, false, false);
     }
 
-    /// The connection is going away: give up every job still working for
-    /// it (nobody will read those answers) and disarm its timers.
-    pub fn abandon<H: Handler>(&mut self, reactor: &mut Reactor<H>) {
-        if let Some(outgoing) = self.streaming.take() {
-            self.log_stream(*outgoing, false);
-        }
-        // Answers the socket did not take whole: logged with what went.
-        while let Some((logged, body)) = self.unwritten.next_cut(self.bytes_written) {
-            self.log(Some(logged.cut(body)));
-        }
-        self.abandon_queue(reactor);
-        if let Some(timer) = self.timer.take() {
-            reactor.cancel(timer);
+    /// The server drains: a stream that began since is told too.
+    pub(crate) fn drain_stream(&self) {
+        if let Protocol::Http1(http) = &self.protocol {
+            http.drain_stream();
         }
     }
 
-    /// Asks for `WRITABLE` only while output is pending: with it always on,
-    /// every written response would wake the loop once more for nothing.
-    /// Re-registers only when the interest actually changes.
-    fn sync_interest(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
-        let wanted = self.interest();
-        if wanted != self.registered {
-            registry.reregister(&mut self.socket, token, wanted)?;
-            self.registered = wanted;
+    /// The connection is going away: every job still working for it is
+    /// given up (nobody will read those answers), and what the access log
+    /// is owed is logged.
+    pub(crate) fn close(&mut self, respond: &mut dyn Respond) {
+        self.transport.close();
+        if let Protocol::Http1(http) = &mut self.protocol {
+            http.close(self.transport.buffers_ref(), respond);
         }
-        Ok(())
     }
 
-    /// The interest the connection's state calls for.
-    pub fn interest(&self) -> Interest {
-        if self.out.is_empty() {
-            Interest::READABLE
-        } else {
-            Interest::READABLE | Interest::WRITABLE
+    /// True once the transport is closed: the server drops it.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.transport.life() == Life::Closed
+    }
+
+    /// The interest the transport wants registered.
+    pub(crate) fn interest(&self) -> Interest {
+        self.transport.interest()
+    }
+
+    /// Where it is, for the trace: the transport's life, and the HTTP/1.1
+    /// phase (`None` once upgraded).
+    pub(crate) fn state(&self) -> (Life, Option<Phase>) {
+        let phase = match &self.protocol {
+            Protocol::Http1(http) => Some(http.phase()),
+            Protocol::Upgraded(_) => None,
+        };
+        (self.transport.life(), phase)
+    }
+
+    /// Takes storage from the spares if this connection lent its own.
+    fn take_spares(&mut self, spares: &mut Spares) {
+        self.transport.buffers().take(spares.buffers());
+        if let Protocol::Http1(http) = &mut self.protocol {
+            http.take_spares(spares);
+        }
+    }
+
+    /// Lends this connection's storage to the spares if it is idle: nothing
+    /// buffered, nothing owed. A busy connection keeps its buffers.
+    fn lend_spares(&mut self, spares: &mut Spares) {
+        let Protocol::Http1(http) = &mut self.protocol else {
+            return; // an upgraded protocol keeps what it has
+        };
+        let buffers = self.transport.buffers();
+        if buffers.is_idle() && http.is_idle() {
+            buffers.lend(spares.buffers());
+            http.lend_spares(spares);
         }
     }
 }

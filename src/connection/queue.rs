@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 
 /// A place's content: still waiting for its answer, or answered.
 #[derive(Debug)]
-pub enum Place<P, L> {
+pub(crate) enum Place<P, L> {
     /// Waiting for its answer.
     Pending(P),
     /// Answered, waiting for the places before it.
@@ -34,26 +34,26 @@ pub enum Place<P, L> {
 
 /// An encoded response waiting for its turn on the wire.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Encoded<L> {
+pub(crate) struct Encoded<L> {
     /// The bytes: status line to last body byte, or to the end of the head
     /// of a body that is streamed after them.
-    pub bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
     /// The connection closes once these bytes are written.
-    pub close: bool,
+    pub(crate) close: bool,
     /// What the connection does when these bytes leave the queue (in
     /// order), if anything: `L`, the connection's own — log the answer,
     /// start writing its streamed body.
-    pub then: Option<L>,
+    pub(crate) then: Option<L>,
 }
 
 /// The memory behind a [`ResponseQueue`], lent out while its connection is
 /// idle (see `spares.rs`). Opaque: only the queue looks inside.
 #[derive(Debug)]
-pub struct QueueStorage<P, L>(VecDeque<Place<P, L>>);
+pub(crate) struct QueueStorage<P, L>(VecDeque<Place<P, L>>);
 
 impl<P, L> QueueStorage<P, L> {
     /// True if there is memory worth keeping.
-    pub fn has_capacity(&self) -> bool {
+    pub(crate) fn has_capacity(&self) -> bool {
         self.0.capacity() > 0
     }
 }
@@ -66,7 +66,7 @@ impl<P, L> Default for QueueStorage<P, L> {
 
 /// The per-connection ordered queue of places.
 #[derive(Debug)]
-pub struct ResponseQueue<P, L> {
+pub(crate) struct ResponseQueue<P, L> {
     places: VecDeque<Place<P, L>>,
     /// Sequence number of `places[0]`. Sequence numbers are never reused on
     /// a connection, so a late or duplicate fill is recognised and refused.
@@ -89,13 +89,13 @@ impl<P, L> Default for ResponseQueue<P, L> {
 
 impl<P, L> ResponseQueue<P, L> {
     /// Appends a place for a request whose answer is not known yet.
-    pub fn reserve(&mut self, pending: P) -> u64 {
+    pub(crate) fn reserve(&mut self, pending: P) -> u64 {
         self.places.push_back(Place::Pending(pending));
         self.back_seq()
     }
 
     /// Appends a place answered from birth (an interim or error response).
-    pub fn push_encoded(&mut self, encoded: Encoded<L>) -> u64 {
+    pub(crate) fn push_encoded(&mut self, encoded: Encoded<L>) -> u64 {
         self.encoded_bytes += encoded.bytes.len();
         self.places.push_back(Place::Encoded(encoded));
         self.back_seq()
@@ -104,7 +104,7 @@ impl<P, L> ResponseQueue<P, L> {
     /// Fills place `seq` with the response `encode` makes from what the place
     /// remembered. Returns false (and does not call `encode`) if `seq` is not
     /// a pending place of this queue: already answered, or never issued.
-    pub fn fill(&mut self, seq: u64, encode: impl FnOnce(P) -> Encoded<L>) -> bool {
+    pub(crate) fn fill(&mut self, seq: u64, encode: impl FnOnce(P) -> Encoded<L>) -> bool {
         let Some(place) = self.place_mut(seq) else {
             return false;
         };
@@ -127,7 +127,7 @@ impl<P, L> ResponseQueue<P, L> {
     }
 
     /// What pending place `seq` remembers, to change it.
-    pub fn pending_mut(&mut self, seq: u64) -> Option<&mut P> {
+    pub(crate) fn pending_mut(&mut self, seq: u64) -> Option<&mut P> {
         match self.place_mut(seq) {
             Some(Place::Pending(pending)) => Some(pending),
             _ => None,
@@ -136,7 +136,7 @@ impl<P, L> ResponseQueue<P, L> {
 
     /// The front place, if it is pending: its sequence number and what it
     /// remembers.
-    pub fn front_pending_mut(&mut self) -> Option<(u64, &mut P)> {
+    pub(crate) fn front_pending_mut(&mut self) -> Option<(u64, &mut P)> {
         match self.places.front_mut() {
             Some(Place::Pending(pending)) => Some((self.front_seq, pending)),
             _ => None,
@@ -144,7 +144,7 @@ impl<P, L> ResponseQueue<P, L> {
     }
 
     /// What the front place remembers, if it is pending.
-    pub fn front_pending(&self) -> Option<&P> {
+    pub(crate) fn front_pending(&self) -> Option<&P> {
         match self.places.front() {
             Some(Place::Pending(pending)) => Some(pending),
             _ => None,
@@ -154,7 +154,7 @@ impl<P, L> ResponseQueue<P, L> {
     /// Takes place `seq` out if it is the front place and still pending: its
     /// answer may then be written straight to the output buffer, with no
     /// stop in the queue (the common case: nothing is pending before it).
-    pub fn take_front(&mut self, seq: u64) -> Option<P> {
+    pub(crate) fn take_front(&mut self, seq: u64) -> Option<P> {
         if seq != self.front_seq || !matches!(self.places.front(), Some(Place::Pending(_))) {
             return None;
         }
@@ -168,7 +168,7 @@ impl<P, L> ResponseQueue<P, L> {
     /// Takes the front place if it is answered. Places behind a pending one
     /// stay, however long ago they were filled: that is the ordering
     /// guarantee.
-    pub fn pop_encoded(&mut self) -> Option<Encoded<L>> {
+    pub(crate) fn pop_encoded(&mut self) -> Option<Encoded<L>> {
         if !matches!(self.places.front(), Some(Place::Encoded(_))) {
             return None;
         }
@@ -183,24 +183,24 @@ impl<P, L> ResponseQueue<P, L> {
     }
 
     /// True if `seq` is the newest place (its answer is the last one queued).
-    pub fn is_last(&self, seq: u64) -> bool {
+    pub(crate) fn is_last(&self, seq: u64) -> bool {
         !self.places.is_empty() && seq == self.back_seq()
     }
 
     /// Empties the queue, oldest place first: the connection is closing
     /// and none of these answers will go out.
-    pub fn abandon(&mut self) -> impl Iterator<Item = Place<P, L>> + '_ {
+    pub(crate) fn abandon(&mut self) -> impl Iterator<Item = Place<P, L>> + '_ {
         self.encoded_bytes = 0;
         self.places.drain(..)
     }
 
     /// Bytes of answers encoded and still waiting in the queue.
-    pub fn encoded_bytes(&self) -> usize {
+    pub(crate) fn encoded_bytes(&self) -> usize {
         self.encoded_bytes
     }
 
     /// The places still waiting for an answer.
-    pub fn pending(&self) -> impl Iterator<Item = &P> {
+    pub(crate) fn pending(&self) -> impl Iterator<Item = &P> {
         self.places.iter().filter_map(|place| match place {
             Place::Pending(pending) => Some(pending),
             Place::Encoded(_) => None,
@@ -209,7 +209,7 @@ impl<P, L> ResponseQueue<P, L> {
 
     /// Takes the queue's (empty) storage away, leaving it with none; the
     /// sequence numbering carries on.
-    pub fn take_storage(&mut self) -> QueueStorage<P, L> {
+    pub(crate) fn take_storage(&mut self) -> QueueStorage<P, L> {
         debug_assert!(
             self.places.is_empty(),
             "only an empty queue lends its storage"
@@ -218,24 +218,24 @@ impl<P, L> ResponseQueue<P, L> {
     }
 
     /// Gives the queue storage to use, if it has none.
-    pub fn give_storage(&mut self, storage: QueueStorage<P, L>) {
+    pub(crate) fn give_storage(&mut self, storage: QueueStorage<P, L>) {
         if self.places.capacity() == 0 {
             self.places = storage.0;
         }
     }
 
     /// True if the queue holds storage (it has not lent it out).
-    pub fn has_storage(&self) -> bool {
+    pub(crate) fn has_storage(&self) -> bool {
         self.places.capacity() > 0
     }
 
     /// Number of places, pending or answered.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.places.len()
     }
 
     /// True when every answer has been handed to the output buffer.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.places.is_empty()
     }
 

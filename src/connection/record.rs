@@ -21,7 +21,7 @@ const ABANDONED: u16 = 499;
 /// What the access log will say about an answer, kept with it until it is
 /// written, so lines come in request order.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Logged {
+pub(crate) struct Logged {
     seen: Option<Box<Seen>>,
     status: u16,
     body_bytes: usize,
@@ -36,7 +36,7 @@ pub struct Logged {
 impl Logged {
     /// The record of an answer with `status` and `body_bytes` of body,
     /// `duration` after its request was decoded, to the request `seen`.
-    pub fn new(
+    pub(crate) fn new(
         seen: Option<Box<Seen>>,
         status: u16,
         body_bytes: usize,
@@ -53,19 +53,19 @@ impl Logged {
     }
 
     /// With the reason a protocol-level refusal gave.
-    pub fn with_reason(self, reason: Option<&'static str>) -> Logged {
+    pub(crate) fn with_reason(self, reason: Option<&'static str>) -> Logged {
         Logged { reason, ..self }
     }
 
     /// Body bytes the answer carries.
-    pub fn body_bytes(&self) -> u64 {
+    pub(crate) fn body_bytes(&self) -> u64 {
         self.body_bytes as u64
     }
 
     /// The record of a streamed answer: the body bytes it actually
     /// carried, and its duration until its body ended (nginx's
     /// `$request_time` also runs to the last byte).
-    pub fn with_body(self, bytes: u64, streaming: Duration, whole: bool) -> Logged {
+    pub(crate) fn with_body(self, bytes: u64, streaming: Duration, whole: bool) -> Logged {
         Logged {
             body_bytes: bytes as usize,
             duration: self.duration + streaming,
@@ -76,7 +76,7 @@ impl Logged {
 
     /// The record of an answer the socket did not take whole: `body`
     /// bytes of its body went out.
-    pub fn cut(self, body: u64) -> Logged {
+    pub(crate) fn cut(self, body: u64) -> Logged {
         Logged {
             body_bytes: body as usize,
             cut_short: true,
@@ -86,7 +86,7 @@ impl Logged {
 
     /// The record of an answer that never went out: the connection closed
     /// first (nginx's 499).
-    pub fn abandoned(self) -> Logged {
+    pub(crate) fn abandoned(self) -> Logged {
         Logged {
             status: ABANDONED,
             body_bytes: 0,
@@ -95,7 +95,7 @@ impl Logged {
     }
 
     /// The record as the access log's hook sees it, now, from `peer`.
-    pub fn record(&self, peer: Option<SocketAddr>) -> AccessRecord<'_> {
+    pub(crate) fn record(&self, peer: Option<SocketAddr>) -> AccessRecord<'_> {
         let seen = self.seen.as_deref();
         AccessRecord {
             time: SystemTime::now(),
@@ -118,7 +118,7 @@ impl Logged {
 /// would make every place 48 bytes larger, log or no log (that cost the
 /// quiet `/fast` path ~140 instructions a request under callgrind).
 #[derive(Debug, PartialEq, Eq)]
-pub struct Seen {
+pub(crate) struct Seen {
     /// `GET /fast?id=1 HTTP/1.1`.
     request_line: String,
     referer: Option<Vec<u8>>,
@@ -127,7 +127,7 @@ pub struct Seen {
 
 impl Seen {
     /// What the log needs of `request`.
-    pub fn of(request: &Request) -> Box<Seen> {
+    pub(crate) fn of(request: &Request) -> Box<Seen> {
         let version = match request.version {
             Version::Http10 => "HTTP/1.0",
             Version::Http11 => "HTTP/1.1",
@@ -141,7 +141,7 @@ impl Seen {
 
     /// The request line a refused head began with, if it is one eddy
     /// would have parsed (so a log never shows what was not a request).
-    pub fn of_refused_head(input: &[u8]) -> Option<Box<Seen>> {
+    pub(crate) fn of_refused_head(input: &[u8]) -> Option<Box<Seen>> {
         let line = crate::http::request_line(input)?;
         Some(Box::new(Seen {
             request_line: line.to_string(),

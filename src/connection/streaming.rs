@@ -1,8 +1,8 @@
 //! A connection's streamed answer on its way out: the body that arrives
 //! through a pipe (`stream.rs`) after its head has left.
 //!
-//! Part of the connection (`mod.rs`). A streamed answer's head leaves the
-//! response queue like any answer; its body then holds the front of the
+//! Part of the HTTP/1.1 protocol (`line.rs` holds the one going out). A
+//! streamed answer's head leaves the response queue like any answer; its body then holds the front of the
 //! line — answers pipelined behind it wait, so they still leave in order —
 //! while [`Outgoing::pump`] moves chunks from the pipe into the output
 //! buffer. It takes a chunk only while less than [`STREAM_OUTPUT`] bytes
@@ -27,20 +27,19 @@
 use std::time::Instant;
 
 use super::record::Logged;
-use super::{Closing, Connection, Stream};
 use crate::http::response::{encode_chunk, LAST_CHUNK};
-use crate::reactor::{Handler, Reactor};
 use crate::stream::{End, Next, StreamBody};
+use crate::transport::Buffers;
 
 /// A streamed body may fill the output buffer up to this many unwritten
 /// bytes before the connection stops taking chunks from its pipe. With the
 /// pipe's `HIGH_WATER` (256 KiB), a slow reader costs the server about
 /// 400 KiB, whatever the body's size.
-pub const STREAM_OUTPUT: usize = 128 * 1024;
+pub(crate) const STREAM_OUTPUT: usize = 128 * 1024;
 
 /// How the client learns where the body ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
+pub(crate) enum Framing {
     /// Chunked (HTTP/1.1, length not known up front): a last chunk ends it.
     Chunked,
     /// `Content-Length`: this many bytes are still owed.
@@ -54,7 +53,7 @@ pub enum Framing {
 
 /// A streamed body on its way out.
 #[derive(Debug)]
-pub struct Outgoing {
+pub(crate) struct Outgoing {
     body: StreamBody,
     framing: Framing,
     /// Body bytes moved to the output buffer so far.
@@ -72,7 +71,7 @@ pub struct Outgoing {
 
 /// What one [`Outgoing::pump`] came to.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Pumped {
+pub(crate) enum Pumped {
     /// The output buffer is full enough; pump again once it drains.
     Full,
     /// The pipe is empty; its waker will say when it is not.
@@ -83,7 +82,7 @@ pub enum Pumped {
 
 impl Outgoing {
     /// A body to write after its head, framed as the head said.
-    pub fn new(body: StreamBody, framing: Framing, logged: Option<Logged>) -> Outgoing {
+    pub(crate) fn new(body: StreamBody, framing: Framing, logged: Option<Logged>) -> Outgoing {
         Outgoing {
             body,
             framing,
@@ -97,17 +96,18 @@ impl Outgoing {
 
     /// Its head has gone into the output, which now ends at `offset`:
     /// its body begins there.
-    pub fn begins_at(&mut self, offset: u64) {
+    pub(crate) fn begins_at(&mut self, offset: u64) {
         self.body_from = offset;
     }
 
-    /// Moves chunks from the pipe into `out` while fewer than
-    /// [`STREAM_OUTPUT`] bytes of `out` beyond `written` are unwritten.
-    pub fn pump(&mut self, out: &mut Vec<u8>, written: usize) -> Pumped {
+    /// Moves chunks from the pipe into the output while fewer than
+    /// [`STREAM_OUTPUT`] bytes of it are unwritten.
+    pub(crate) fn pump(&mut self, buffers: &mut Buffers) -> Pumped {
         loop {
-            if out.len() - written >= STREAM_OUTPUT {
+            if buffers.unwritten() >= STREAM_OUTPUT {
                 return Pumped::Full;
             }
+            let out = buffers.output();
             match self.body.next() {
                 Next::Chunk(chunk) => {
                     self.waiting = false;
@@ -149,89 +149,43 @@ impl Outgoing {
     }
 
     /// Bytes of the body moved out so far.
-    pub fn sent(&self) -> u64 {
+    pub(crate) fn sent(&self) -> u64 {
         self.sent
     }
 
     /// Its access-log record, for an answer given up before it began.
-    pub fn into_logged(self) -> Option<Logged> {
+    pub(crate) fn into_logged(self) -> Option<Logged> {
         self.logged
     }
 
     /// True if its producer may stay silent for long (server-sent events).
-    pub fn is_long_lived(&self) -> bool {
+    pub(crate) fn is_long_lived(&self) -> bool {
         self.body.is_long_lived()
     }
 
     /// Whether there may be a chunk to take now (not known to be empty).
-    pub fn may_have_more(&self) -> bool {
+    pub(crate) fn may_have_more(&self) -> bool {
         !self.waiting
     }
-}
 
-impl<S: Stream> Connection<S> {
-    /// Writes the active streamed body's chunks into the output buffer as
-    /// far as [`Outgoing::pump`] goes. True when there is no stream (any
-    /// more): the answers behind it may leave.
-    pub(super) fn pump_stream<H: Handler>(&mut self, reactor: &mut Reactor<H>) -> bool {
-        let Some(outgoing) = &mut self.streaming else {
-            return true;
-        };
-        let ended = match outgoing.pump(&mut self.out, self.out_pos) {
-            Pumped::Full | Pumped::Waiting => return false,
-            Pumped::Ended(ended) => ended,
-        };
-        let Some(outgoing) = self.streaming.take() else {
-            return true;
-        };
-        let framing = outgoing.framing;
-        self.log_stream(*outgoing, ended.is_ok());
-        match ended {
-            Ok(()) if framing != Framing::UntilClose => {}
-            // Its end is the close: nothing may follow it on this
-            // connection.
-            Ok(()) => self.end_with_stream(reactor, Closing::Asked),
-            // The client must be able to tell the body is incomplete: no
-            // last chunk, and the close right after what was written. What
-            // was pipelined behind it can no longer be framed; it is
-            // abandoned (and logged as such).
-            Err(_) => self.end_with_stream(reactor, Closing::StreamFailed),
-        }
-        true
+    /// How the client learns where the body ends.
+    pub(crate) fn framing(&self) -> Framing {
+        self.framing
     }
 
-    /// True while the active stream, if any, could move bytes now: its pipe
-    /// is not known to be empty and the output buffer has room.
-    pub(super) fn stream_can_progress(&self) -> bool {
-        self.streaming
-            .as_ref()
-            .is_some_and(|o| o.may_have_more() && self.pending_output() < STREAM_OUTPUT)
+    /// The body ended (`whole`, or not): its access-log record with the
+    /// body bytes it carried, and where in the output they begin and how
+    /// many there are (for `unwritten.rs`).
+    pub(crate) fn into_record(self, whole: bool) -> Option<(Logged, u64, u64)> {
+        let (sent, began, from) = (self.sent, self.began, self.body_from);
+        self.logged
+            .map(|logged| (logged.with_body(sent, began.elapsed(), whole), from, sent))
     }
 
-    /// Nothing may follow this stream's last byte: stop reading, and
-    /// abandon what waits behind it.
-    fn end_with_stream<H: Handler>(&mut self, reactor: &mut Reactor<H>, why: Closing) {
-        self.stop_reading(why);
-        self.abandon_queue(reactor);
-    }
-
-    /// The access-log record of a streamed answer, with the body bytes it
-    /// carried, held until they are written; one that did not end `whole`
-    /// is marked cut short.
-    pub(super) fn log_stream(&mut self, outgoing: Outgoing, whole: bool) {
-        if let Some(logged) = outgoing.logged {
-            let logged = logged.with_body(outgoing.sent, outgoing.began.elapsed(), whole);
-            let end = self.output_end();
-            (self.unwritten).hold(logged, outgoing.body_from, outgoing.sent, end);
-        }
-    }
-
-    /// The server is draining: a long-lived stream is told, so its producer
+    /// The server is draining: a long-lived body is told, so its producer
     /// can say its last words and finish.
-    pub fn drain_stream(&self) {
-        if let Some(outgoing) = &self.streaming {
-            outgoing.body.drain();
-        }
+    pub(crate) fn drain(&self) {
+        self.body.drain();
     }
 }
 
@@ -252,20 +206,17 @@ mod tests {
             queued += chunk.len();
         }
         let mut outgoing = Outgoing::new(rx, Framing::Chunked, None);
-        let mut out = Vec::new();
-        assert_eq!(outgoing.pump(&mut out, 0), Pumped::Full);
+        let mut out = Buffers::default();
+        assert_eq!(outgoing.pump(&mut out), Pumped::Full);
         // The bound, plus the one chunk that crossed it and its framing.
-        assert!(
-            out.len() < STREAM_OUTPUT + chunk.len() + 16,
-            "{}",
-            out.len()
-        );
+        let unwritten = out.unwritten();
+        assert!(unwritten < STREAM_OUTPUT + chunk.len() + 16, "{unwritten}");
         // Once written, the rest comes.
-        let written = out.len();
-        assert_eq!(outgoing.pump(&mut out, written), Pumped::Full);
+        out.wrote(out.unwritten());
+        assert_eq!(outgoing.pump(&mut out), Pumped::Full);
         tx.finish().unwrap();
-        let written = out.len();
-        assert_eq!(outgoing.pump(&mut out, written), Pumped::Ended(Ok(())));
-        assert!(out.ends_with(LAST_CHUNK));
+        out.wrote(out.unwritten());
+        assert_eq!(outgoing.pump(&mut out), Pumped::Ended(Ok(())));
+        assert!(out.to_write().ends_with(LAST_CHUNK));
     }
 }

@@ -1,66 +1,56 @@
-//! A connection over a real socket pair, driven by hand with a real
-//! reactor and a scripted [`Respond`]: for what only the reactor can
-//! show (which timers are armed), or what the server's routes cannot
-//! stage at will (a stream that fails with a job queued behind it).
+//! A connection over a real socket pair, driven by hand with a scripted
+//! [`Respond`] — no loop at all, which the connection never touches: for
+//! what the server's routes cannot stage at will (a stream that fails with
+//! a job queued behind it, a protocol upgrade to a toy protocol).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use mio::{Interest, Token};
-
-use super::spares::Spares;
-use super::{Connection, JobTicket, Kit, Phase, Reply, Respond, Stream};
+use super::{Connection, JobTicket, Kit, Reply, Respond, Spares, Upgraded};
 use crate::config::Config;
 use crate::http::{Limits, Refusal, Request, Response, StatusCode};
-use crate::job::{CancelToken, Job};
-use crate::reactor::{Handler, Reactor};
-
-impl Stream for mio::net::TcpStream {
-    fn shutdown_write(&self) -> std::io::Result<()> {
-        self.shutdown(std::net::Shutdown::Write)
-    }
-}
-
-/// A loop that is never run: it lends its registry and timers.
-struct Loop;
-
-impl Handler for Loop {
-    type Timer = ();
-    fn ready(&mut self, _: &mut Reactor<Self>, _: Token, _: &mio::event::Event) {}
-}
+use crate::job::Job;
+use crate::transport::{Buffers, Life, Plain, Transport, READ_CHUNK};
 
 /// Answers `/fail` with a streamed body whose producer stops after 3 of
-/// its 10 bytes, and anything else with a job (whose timer it keeps).
+/// its 10 bytes, `/upgrade` with a `101` to [`Shout`], and anything else
+/// with a job; remembers the jobs it gave and those given up.
 #[derive(Default)]
 struct Script {
-    job: Option<JobTicket>,
+    jobs: Vec<JobTicket>,
+    given_up: Vec<JobTicket>,
 }
 
-impl Respond<Loop> for Script {
-    fn respond(
-        &mut self,
-        reactor: &mut Reactor<Loop>,
-        request: &mut Request,
-        _: u64,
-        _: Instant,
-    ) -> Reply {
-        if request.path() == "/fail" {
-            let (response, mut body) = Response::new(StatusCode::OK).streamed(Some(10));
-            body.send(b"abc").unwrap();
-            drop(body); // stopped short: the body fails
-            return Reply::Now {
+impl Respond for Script {
+    fn respond(&mut self, request: &mut Request, _: u64, _: Instant) -> Reply {
+        match request.path() {
+            "/fail" => {
+                let (response, mut body) = Response::new(StatusCode::OK).streamed(Some(10));
+                body.send(b"abc").unwrap();
+                drop(body); // stopped short: the body fails
+                Reply::Now {
+                    route: None,
+                    response,
+                }
+            }
+            "/upgrade" => Reply::Upgrade {
                 route: None,
-                response,
-            };
+                response: Response::new(StatusCode::SWITCHING_PROTOCOLS)
+                    .with_header("Upgrade", "shout")
+                    .with_header("Connection", "upgrade"),
+                to: Box::new(Shout { done: false }),
+            },
+            "/now" => Reply::Now {
+                route: None,
+                response: Response::text(StatusCode::OK, "now\n"),
+            },
+            _ => {
+                let job = JobTicket(self.jobs.len());
+                self.jobs.push(job);
+                Reply::Later { route: None, job }
+            }
         }
-        let timer = reactor.call_later(Duration::from_secs(3600), ());
-        let job = JobTicket {
-            cancel: CancelToken::new(),
-            timer,
-        };
-        self.job = Some(job.clone());
-        Reply::Later { route: None, job }
     }
 
     fn admit(&mut self, _: &Request, _: bool) -> Result<usize, Response> {
@@ -71,11 +61,10 @@ impl Respond<Loop> for Script {
         Response::refusal(refusal)
     }
 
-    fn refused(&mut self, _: &mut Reactor<Loop>, _: Refusal) {}
+    fn refused(&mut self, _: Refusal) {}
 
     fn release(
         &mut self,
-        _: &mut Reactor<Loop>,
         _: Job,
         _: u64,
         _: Option<usize>,
@@ -83,72 +72,104 @@ impl Respond<Loop> for Script {
     ) -> Result<JobTicket, Response> {
         Err(Response::error(StatusCode::SERVICE_UNAVAILABLE))
     }
+
+    fn give_up(&mut self, job: JobTicket) {
+        self.given_up.push(job);
+    }
 }
 
-/// A connected pair: the client's end, and the server's as a connection
-/// registered in `reactor`, with `sent` already in its receive queue.
-fn connected(reactor: &Reactor<Loop>, sent: &[u8]) -> (TcpStream, Connection<mio::net::TcpStream>) {
+/// A toy protocol for the upgrade: echoes every byte upper-cased, and is
+/// done once it has echoed `BYE`.
+struct Shout {
+    done: bool,
+}
+
+impl Upgraded for Shout {
+    fn receive(&mut self, buffers: &mut Buffers, _: Instant) {
+        let input = buffers.input().to_ascii_uppercase();
+        buffers.consume(input.len());
+        self.done |= input.windows(3).any(|w| w == b"BYE");
+        buffers.output().extend_from_slice(&input);
+    }
+
+    fn is_done(&self) -> bool {
+        self.done
+    }
+}
+
+type Conn = Connection<Plain<mio::net::TcpStream>>;
+
+/// A connected pair: the client's end, and the server's as a connection.
+fn connected() -> (TcpStream, Conn) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server, _) = listener.accept().unwrap();
-    client.write_all(sent).unwrap();
-    // Blocking, until every byte is in: then one drive reads them all.
-    let mut seen = vec![0; sent.len()];
-    while server.peek(&mut seen).unwrap() < sent.len() {}
     server.set_nonblocking(true).unwrap();
-    let mut socket = mio::net::TcpStream::from_std(server);
-    let registry = reactor.registry();
-    registry
-        .register(&mut socket, Token(0), Interest::READABLE)
-        .unwrap();
-    let mut conn = Connection::new(socket, None, Limits::default(), None);
-    conn.note_readiness(true, true);
+    let socket = mio::net::TcpStream::from_std(server);
+    let conn = Connection::new(Plain::new(socket), None, Limits::default(), None);
     (client, conn)
 }
 
-/// One drive of `conn` with `script` answering.
-fn drive(
-    reactor: &mut Reactor<Loop>,
-    conn: &mut Connection<mio::net::TcpStream>,
-    script: &mut Script,
-) {
-    let mut scratch = vec![0; super::READ_CHUNK];
-    let mut spares = Spares::default();
-    let config = Config::default();
-    let kit = Kit {
-        scratch: &mut scratch,
-        spares: &mut spares,
-        date: b"Thu, 01 Jan 1970 00:00:00 GMT",
-        config: &config,
-        token: Token(0),
-        timer: (),
-    };
-    conn.drive(reactor, kit, script);
+/// Sends `bytes` from the client and waits until the server's socket holds
+/// them all (loopback delivers them as `write` returns; the wait is for
+/// certainty, not for time): then one drive reads them.
+fn send(client: &mut TcpStream, conn: &mut Conn, bytes: &[u8]) {
+    client.write_all(bytes).unwrap();
+    let mut seen = vec![0; bytes.len()];
+    let socket = conn.transport().socket();
+    while socket.peek(&mut seen).map_or(0, |n| n) < bytes.len() {
+        std::thread::yield_now();
+    }
+    conn.transport().note_readiness(true, true, false);
 }
 
-/// Issue 20, point 5: the answers behind a failed stream are given up by
-/// the one function that gives up jobs — token tripped *and* timer
-/// disarmed. (`abandon_queue` used to trip tokens only: the job's timer
-/// stayed armed for a place that no longer existed.)
+/// One drive of `conn` with `script` answering (again while cut short).
+fn drive(conn: &mut Conn, script: &mut Script) {
+    let mut scratch = vec![0; READ_CHUNK];
+    let mut spares = Spares::default();
+    let config = Config::default();
+    for _ in 0..16 {
+        let kit = Kit {
+            scratch: &mut scratch,
+            spares: &mut spares,
+            date: b"Thu, 01 Jan 1970 00:00:00 GMT",
+            config: &config,
+        };
+        if !conn.drive(kit, script).cut_short {
+            return;
+        }
+    }
+}
+
+/// Reads from the client until `want` bytes came (or EOF, or 10 s).
+fn read_exactly(client: &mut TcpStream, want: usize) -> Vec<u8> {
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut got = vec![0; want];
+    client.read_exact(&mut got).unwrap();
+    got
+}
+
+/// Issue 20, point 5, now with the jobs table owning each job's life: the
+/// answers behind a failed stream are given up through the one path that
+/// gives up jobs (`Respond::give_up`, which the server's jobs table
+/// answers by tripping the token and disarming the timer).
 #[test]
-fn a_failed_stream_gives_up_the_job_behind_it_timer_and_all() {
-    let mut reactor = Reactor::<Loop>::new().unwrap();
-    let sent = b"GET /fail HTTP/1.1\r\nHost: x\r\n\r\nGET /job HTTP/1.1\r\nHost: x\r\n\r\n";
-    let (mut client, mut conn) = connected(&reactor, sent);
+fn a_failed_stream_gives_up_the_job_behind_it() {
+    let (mut client, mut conn) = connected();
     let mut script = Script::default();
-    drive(&mut reactor, &mut conn, &mut script);
-    let job = script.job.expect("the second request was offloaded");
-    assert!(
-        job.cancel.is_cancelled(),
-        "the job behind the failed stream runs on"
-    );
-    assert!(
-        !reactor.is_armed(job.timer),
-        "the job's timer is still armed for a place that is gone"
+    let sent = b"GET /fail HTTP/1.1\r\nHost: x\r\n\r\nGET /job HTTP/1.1\r\nHost: x\r\n\r\n";
+    send(&mut client, &mut conn, sent);
+    drive(&mut conn, &mut script);
+    assert_eq!(script.jobs.len(), 1, "the second request was offloaded");
+    assert_eq!(
+        script.given_up, script.jobs,
+        "the job behind the failed stream was not given up"
     );
     assert!(matches!(
-        conn.phase(),
-        Phase::Lingering { .. } | Phase::Closed
+        conn.state().0,
+        Life::Lingering { .. } | Life::Closed
     ));
     // The client sees 3 of the 10 bytes promised, then the close.
     client
@@ -162,4 +183,51 @@ fn a_failed_stream_gives_up_the_job_behind_it_timer_and_all() {
         "{}",
         String::from_utf8_lossy(&got)
     );
+}
+
+/// Issue 21, point 2: a `101` hands the transport to the new protocol with
+/// every byte that followed the request's head — here a pipelined request
+/// before it, and the first bytes for the new protocol in the same write —
+/// and the answers before it still leave first, in order.
+#[test]
+fn an_upgrade_hands_over_the_bytes_after_the_head_and_loses_none() {
+    let (mut client, mut conn) = connected();
+    let mut script = Script::default();
+    let sent = b"GET /now HTTP/1.1\r\nHost: x\r\n\r\n\
+                 GET /upgrade HTTP/1.1\r\nHost: x\r\nUpgrade: shout\r\nConnection: upgrade\r\n\r\n\
+                 hello, GET / HTTP/1.1\r\n\r\n";
+    send(&mut client, &mut conn, sent);
+    drive(&mut conn, &mut script);
+    assert!(
+        script.jobs.is_empty(),
+        "bytes after the head were decoded as HTTP"
+    );
+    let now = b"HTTP/1.1 200 OK\r\n";
+    let got = read_exactly(&mut client, now.len());
+    assert_eq!(&got, now);
+    // Skip the rest of the first answer and the 101's head: up to the 101's
+    // blank line.
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(b"101 Switching Protocols\r\n") {
+        client.read_exact(&mut byte).unwrap();
+        seen.push(byte[0]);
+    }
+    while !seen.ends_with(b"\r\n\r\n") {
+        client.read_exact(&mut byte).unwrap();
+        seen.push(byte[0]);
+    }
+    let first = b"HELLO, GET / HTTP/1.1\r\n\r\n";
+    assert_eq!(read_exactly(&mut client, first.len()), first);
+    // The new protocol goes on speaking, then ends the connection.
+    send(&mut client, &mut conn, b"more, bye");
+    drive(&mut conn, &mut script);
+    assert_eq!(read_exactly(&mut client, 9), b"MORE, BYE");
+    assert!(
+        matches!(conn.state().0, Life::Lingering { .. } | Life::Closed),
+        "the protocol was done, the transport did not finish"
+    );
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
 }

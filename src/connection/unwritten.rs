@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 
 /// Records in output order, each waiting for its last byte to be written.
 #[derive(Debug)]
-pub struct Unwritten<R> {
+pub(crate) struct Unwritten<R> {
     waiting: VecDeque<Waiting<R>>,
 }
 
@@ -44,7 +44,7 @@ impl<R> Default for Unwritten<R> {
 impl<R> Unwritten<R> {
     /// Holds `record` for an answer whose `body_len` body bytes begin at
     /// output offset `body_from` and whose bytes end at `end`.
-    pub fn hold(&mut self, record: R, body_from: u64, body_len: u64, end: u64) {
+    pub(crate) fn hold(&mut self, record: R, body_from: u64, body_len: u64, end: u64) {
         self.waiting.push_back(Waiting {
             record,
             body_from,
@@ -55,7 +55,7 @@ impl<R> Unwritten<R> {
 
     /// The oldest record whose bytes are all written, once `written` bytes
     /// of output have gone.
-    pub fn next_written(&mut self, written: u64) -> Option<R> {
+    pub(crate) fn next_written(&mut self, written: u64) -> Option<R> {
         if self.waiting.front()?.end > written {
             return None;
         }
@@ -65,7 +65,7 @@ impl<R> Unwritten<R> {
     /// The oldest record still waiting — the connection is closing, so it
     /// never will be written whole — with the body bytes of it that went
     /// out in the `written` bytes.
-    pub fn next_cut(&mut self, written: u64) -> Option<(R, u64)> {
+    pub(crate) fn next_cut(&mut self, written: u64) -> Option<(R, u64)> {
         let waiting = self.waiting.pop_front()?;
         let body = written
             .saturating_sub(waiting.body_from)

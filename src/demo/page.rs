@@ -17,13 +17,13 @@ use crate::http::{Request, Response, StatusCode};
 use crate::status::ServerStatus;
 
 /// The page's bytes.
-pub const PAGE: &str = include_str!("page.html");
+const PAGE: &str = include_str!("page.html");
 
 /// The page's strong ETag: its FNV-1a 64-bit hash as 16 hex digits, in
 /// quotes (`"0123456789abcdef"`), as RFC 9110 §8.8.3 spells an entity tag.
 /// A strong tag promises that equal tags mean equal bytes; a hash of the
 /// bytes themselves keeps that promise across builds and machines.
-pub const ETAG: &str = match std::str::from_utf8(&ETAG_BYTES) {
+const ETAG: &str = match std::str::from_utf8(&ETAG_BYTES) {
     Ok(tag) => tag,
     Err(_) => panic!("hex digits are ASCII"),
 };
@@ -31,7 +31,7 @@ pub const ETAG: &str = match std::str::from_utf8(&ETAG_BYTES) {
 const ETAG_BYTES: [u8; 18] = quoted_hex(fnv1a(PAGE.as_bytes()));
 
 /// The route's handler: the page, with its type and caching headers.
-pub fn page(_: &Request, _: &ServerStatus) -> Response {
+pub(super) fn page(_: &Request, _: &ServerStatus) -> Response {
     Response::text(StatusCode::OK, PAGE)
         .with_content_type("text/html; charset=utf-8")
         .with_header("ETag", ETAG)

@@ -92,7 +92,7 @@ enum Ext {
 
 /// Decodes one chunked body, fed in pieces of any size.
 #[derive(Debug)]
-pub struct ChunkedDecoder {
+pub(crate) struct ChunkedDecoder {
     /// The current state; see [`State`].
     state: State,
     /// The largest de-chunked body accepted (413 beyond it).
@@ -111,7 +111,7 @@ impl ChunkedDecoder {
     /// A decoder for one body of at most `max_body` de-chunked bytes. The
     /// trailer section is limited to 8192 bytes unless
     /// [`with_trailer_limit`](Self::with_trailer_limit) says otherwise.
-    pub fn new(max_body: usize) -> Self {
+    pub(crate) fn new(max_body: usize) -> Self {
         ChunkedDecoder {
             state: State::SizeStart,
             max_body,
@@ -122,7 +122,7 @@ impl ChunkedDecoder {
     }
 
     /// Sets the largest trailer section accepted.
-    pub fn with_trailer_limit(mut self, max_trailer: usize) -> Self {
+    pub(crate) fn with_trailer_limit(mut self, max_trailer: usize) -> Self {
         self.max_trailer = max_trailer;
         self
     }
@@ -132,7 +132,11 @@ impl ChunkedDecoder {
     /// once complete, nothing more is consumed (the rest of `input` is the
     /// next request). Errors: 400 for malformed framing, 413 when the body
     /// would exceed `max_body`, 431 for an oversized trailer section.
-    pub fn decode(&mut self, input: &[u8], body: &mut Vec<u8>) -> Result<(usize, bool), Refusal> {
+    pub(crate) fn decode(
+        &mut self,
+        input: &[u8],
+        body: &mut Vec<u8>,
+    ) -> Result<(usize, bool), Refusal> {
         let mut pos = 0;
         while pos < input.len() && self.state != State::Done {
             if let State::Data { remaining } = self.state {

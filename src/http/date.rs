@@ -18,7 +18,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Length of an IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
-pub const HTTP_DATE_LEN: usize = 29;
+pub(crate) const HTTP_DATE_LEN: usize = 29;
 
 /// 9999-12-31 23:59:59, the last second IMF-fixdate can express: its year
 /// has exactly four digits.
@@ -26,7 +26,7 @@ const MAX_SECS: u64 = 253_402_300_799;
 
 /// The formatted date for the current second.
 #[derive(Debug, Clone)]
-pub struct DateCache {
+pub(crate) struct DateCache {
     /// The Unix second `formatted` describes; compared on every `get`.
     secs: u64,
     /// The IMF-fixdate for `secs`, ready to copy into a response.
@@ -35,7 +35,7 @@ pub struct DateCache {
 
 impl DateCache {
     /// A cache holding the current second, already formatted.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let secs = now_secs();
         let mut formatted = [0u8; HTTP_DATE_LEN];
         format_http_date(secs, &mut formatted);
@@ -43,7 +43,7 @@ impl DateCache {
     }
 
     /// The IMF-fixdate for now, reformatted only if the second has changed.
-    pub fn get(&mut self) -> &[u8] {
+    pub(crate) fn get(&mut self) -> &[u8] {
         let secs = now_secs();
         if secs != self.secs {
             self.secs = secs;
@@ -61,7 +61,7 @@ impl Default for DateCache {
 
 /// Seconds since the Unix epoch; a clock set before 1970 reads as 1970
 /// rather than failing: a wrong `Date` is better than no response.
-pub fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -69,7 +69,7 @@ pub fn now_secs() -> u64 {
 
 /// Writes `unix_secs` as an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
 /// Times after 9999-12-31 23:59:59 are written as that moment.
-pub fn format_http_date(unix_secs: u64, out: &mut [u8; HTTP_DATE_LEN]) {
+pub(crate) fn format_http_date(unix_secs: u64, out: &mut [u8; HTTP_DATE_LEN]) {
     const WEEKDAYS: [&[u8; 3]; 7] = [b"Sun", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat"];
     const MONTHS: [&[u8; 3]; 12] = [
         b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
@@ -103,24 +103,24 @@ pub fn format_http_date(unix_secs: u64, out: &mut [u8; HTTP_DATE_LEN]) {
 /// timestamps (`[02/Dec/2026:03:23:39 +0000]`, `2026-12-02T03:23:39Z`). The
 /// same arithmetic as `Date`, so the two can never disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UtcTime {
+pub(crate) struct UtcTime {
     /// The year (1970 on).
-    pub year: u64,
+    pub(crate) year: u64,
     /// 1..=12.
-    pub month: u64,
+    pub(crate) month: u64,
     /// 1..=31.
-    pub day: u64,
+    pub(crate) day: u64,
     /// 0..=23.
-    pub hour: u64,
+    pub(crate) hour: u64,
     /// 0..=59.
-    pub minute: u64,
+    pub(crate) minute: u64,
     /// 0..=59.
-    pub second: u64,
+    pub(crate) second: u64,
 }
 
 impl UtcTime {
     /// `time` in UTC (a clock before 1970 reads as 1970, as for `Date`).
-    pub fn of(time: SystemTime) -> UtcTime {
+    pub(crate) fn of(time: SystemTime) -> UtcTime {
         let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let secs = secs.min(MAX_SECS);
         let (year, month, day) = civil_from_days(secs / 86_400);
@@ -137,7 +137,7 @@ impl UtcTime {
 
     /// `Dec`: the month's English abbreviation, as HTTP dates and common
     /// log timestamps write it.
-    pub fn month_name(&self) -> &'static str {
+    pub(crate) fn month_name(&self) -> &'static str {
         const NAMES: [&str; 12] = [
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ];
@@ -155,7 +155,7 @@ impl UtcTime {
 /// Sunday, 06-Nov-94 08:49:37 GMT    RFC 850 (two-digit year)
 /// Sun Nov  6 08:49:37 1994          asctime
 /// ```
-pub fn parse_http_date(text: &str) -> Option<u64> {
+pub(crate) fn parse_http_date(text: &str) -> Option<u64> {
     let (weekday, rest) = text.split_once([',', ' '])?;
     let day_names = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
     let long_names = [

@@ -16,18 +16,18 @@
 
 use super::chunked::{is_tchar, ChunkedDecoder};
 use super::head::{parse_head, BodyFraming};
-pub use super::limits::Limits;
+pub(crate) use super::limits::Limits;
 use super::refusal::Refusal;
 use super::request::Request;
 use super::status::StatusCode;
 
 /// The caller's say on a head that announces a body (see
 /// [`RequestDecoder::decode_with`]): the body limit, or a refusal.
-pub type Admit<'a> = dyn FnMut(&Request, bool) -> Result<usize, StatusCode> + 'a;
+pub(crate) type Admit<'a> = dyn FnMut(&Request, bool) -> Result<usize, StatusCode> + 'a;
 
 /// What one call to [`RequestDecoder::decode`] found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Decoded {
+pub(crate) enum Decoded {
     /// A whole request (head and body) was decoded. Boxed, like every
     /// request on its way through the decoder: a `Request` is 160 bytes,
     /// moved from the parser to the caller and back about seven times a
@@ -92,7 +92,7 @@ type Step = (State, usize, Decoded);
 
 /// Decodes the requests of one connection, in order.
 #[derive(Debug)]
-pub struct RequestDecoder {
+pub(crate) struct RequestDecoder {
     /// The bounds this connection is held to.
     limits: Limits,
     /// Where we are in the stream; see [`State`].
@@ -104,7 +104,7 @@ pub struct RequestDecoder {
 
 impl RequestDecoder {
     /// A decoder at the start of a connection.
-    pub fn new(limits: Limits) -> Self {
+    pub(crate) fn new(limits: Limits) -> Self {
         RequestDecoder {
             limits,
             state: State::Head { started: false },
@@ -113,24 +113,24 @@ impl RequestDecoder {
     }
 
     /// The bounds this decoder holds requests to.
-    pub fn limits(&self) -> Limits {
+    pub(crate) fn limits(&self) -> Limits {
         self.limits
     }
 
     /// Takes back a request the caller is done with, so the next one can
     /// reuse its buffers.
-    pub fn recycle(&mut self, request: Box<Request>) {
+    pub(crate) fn recycle(&mut self, request: Box<Request>) {
         self.spare = Some(request);
     }
 
     /// True if a recycled request is waiting to be filled.
-    pub fn has_spare(&self) -> bool {
+    pub(crate) fn has_spare(&self) -> bool {
         self.spare.is_some()
     }
 
     /// Gives up the spare request, if any (to lend it while the connection
     /// is idle).
-    pub fn take_spare(&mut self) -> Option<Box<Request>> {
+    pub(crate) fn take_spare(&mut self) -> Option<Box<Request>> {
         self.spare.take()
     }
 
@@ -143,7 +143,7 @@ impl RequestDecoder {
     ///
     /// Every body is held to `Limits::max_body`; [`decode_with`](Self::decode_with)
     /// lets the caller choose per request.
-    pub fn decode(&mut self, buf: &[u8]) -> (usize, Decoded) {
+    pub(crate) fn decode(&mut self, buf: &[u8]) -> (usize, Decoded) {
         let max_body = self.limits.max_body;
         self.decode_with(buf, &mut |_, _| Ok(max_body))
     }
@@ -154,7 +154,7 @@ impl RequestDecoder {
     /// beyond it), or a status to refuse it with now — what a server does
     /// when a client waits on `Expect: 100-continue` for a request it will
     /// not serve, rather than let it send a body for nothing.
-    pub fn decode_with(&mut self, buf: &[u8], admit: &mut Admit<'_>) -> (usize, Decoded) {
+    pub(crate) fn decode_with(&mut self, buf: &[u8], admit: &mut Admit<'_>) -> (usize, Decoded) {
         // Take the state out, compute the next one, put it back: every
         // transition is one match arm, and no arm can forget to set it.
         let state = std::mem::replace(&mut self.state, State::Head { started: false });
@@ -174,7 +174,7 @@ impl RequestDecoder {
     /// middle of a request. This lets the caller apply the idle timeout
     /// rather than the header timeout. "Seen" means passed to `decode`: the
     /// caller that has just read bytes should decode them before asking.
-    pub fn is_idle(&self) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
         matches!(self.state, State::Head { started: false })
     }
 

@@ -42,17 +42,17 @@ pub(crate) struct Head {
     /// is one an intermediary could read differently (see
     /// [`ambiguous_framing`]): the request is answered, then the connection
     /// closes.
-    pub request: Box<Request>,
+    pub(crate) request: Box<Request>,
     /// How its body is delimited.
-    pub framing: BodyFraming,
+    pub(crate) framing: BodyFraming,
     /// HTTP/1.1 with `Expect: 100-continue` and a body: the client may wait
     /// for `100 Continue` before sending it.
-    pub expect_continue: bool,
+    pub(crate) expect_continue: bool,
 }
 
 /// The most header fields `Limits::max_headers` can allow: httparse's slots
 /// live on the stack (2 KiB for 64), so a head costs no allocation.
-pub const MAX_HEADER_SLOTS: usize = 128;
+pub(super) const MAX_HEADER_SLOTS: usize = 128;
 
 /// Parses one complete head (ending with its empty line) under `limits`,
 /// into `request` (a recycled one: its buffers are reused).
@@ -169,7 +169,7 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine<'_>, Refusal> {
 /// whole line that parses: what the access log shows for a head refused
 /// after its line was read (501 for an unknown transfer coding, 431). Looks
 /// no further than a request line may be long.
-pub fn request_line(input: &[u8]) -> Option<&str> {
+pub(crate) fn request_line(input: &[u8]) -> Option<&str> {
     let start = input.iter().position(|&b| b != b'\r' && b != b'\n')?;
     let input = &input[start..];
     let window = &input[..input.len().min(Limits::default().max_head)];

@@ -5,16 +5,16 @@
 /// Bounds on what a client may make the server hold. Each exists because
 /// without it a client could make us buffer or scan without end.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Largest head (request line, fields, empty line) in bytes (431 beyond).
     /// Also bounds a chunked body's trailer section.
-    pub max_head: usize,
+    pub(crate) max_head: usize,
     /// Most header fields in one head (431 beyond).
-    pub max_headers: usize,
+    pub(crate) max_headers: usize,
     /// Longest request-target in bytes (414 beyond).
-    pub max_target: usize,
+    pub(crate) max_target: usize,
     /// Largest body in bytes, after de-chunking (413 beyond).
-    pub max_body: usize,
+    pub(crate) max_body: usize,
 }
 
 impl Default for Limits {

@@ -18,26 +18,28 @@
 //! Because nothing here touches a socket, every rule, and every way a byte
 //! stream can be split across reads, is a plain unit test.
 
-pub mod body;
-pub mod chunked;
-pub mod date;
-pub mod decode;
+pub(crate) mod body;
+pub(crate) mod chunked;
+pub(crate) mod date;
+pub(crate) mod decode;
 mod head;
-pub mod limits;
-pub mod range;
-pub mod refusal;
-pub mod request;
-pub mod response;
-pub mod status;
+pub(crate) mod limits;
+pub(crate) mod range;
+pub(crate) mod refusal;
+pub(crate) mod request;
+pub(crate) mod response;
+pub(crate) mod status;
 mod target;
 
-pub use body::Body;
-pub use date::{parse_http_date, DateCache, UtcTime};
-pub use decode::{Decoded, RequestDecoder};
-pub use head::request_line;
-pub use limits::Limits;
-pub use range::{byte_range, ByteRange};
-pub use refusal::Refusal;
-pub use request::{Header, Request, Version};
-pub use response::{encode_response, Response, ResponseMeta};
-pub use status::StatusCode;
+// What a handler touches (`Body`, `Header`, `Request`, `Response`,
+// `StatusCode`, `Version`) is re-exported at the crate's root, from its
+// file; these are the crate's own short paths.
+pub(crate) use date::{parse_http_date, DateCache, UtcTime};
+pub(crate) use decode::{Decoded, RequestDecoder};
+pub(crate) use head::request_line;
+pub(crate) use limits::Limits;
+pub(crate) use range::{byte_range, ByteRange};
+pub(crate) use refusal::Refusal;
+pub(crate) use request::{Header, Request, Version};
+pub(crate) use response::{encode_response, Response, ResponseMeta};
+pub(crate) use status::StatusCode;

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 /// What to send for a `Range` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ByteRange {
+pub(crate) enum ByteRange {
     /// No usable range: the whole representation, 200.
     Whole,
     /// These bytes, 206 with `Content-Range: bytes first-last/len`.
@@ -29,7 +29,7 @@ pub enum ByteRange {
 /// bytes=0-99     the first 100 bytes     bytes=500-   from byte 500 on
 /// bytes=-100     the last 100 bytes      bytes=0-0,5-9  several: Whole
 /// ```
-pub fn byte_range(header: Option<&[u8]>, len: u64) -> ByteRange {
+pub(crate) fn byte_range(header: Option<&[u8]>, len: u64) -> ByteRange {
     let Some(value) = header.and_then(|v| std::str::from_utf8(v).ok()) else {
         return ByteRange::Whole;
     };

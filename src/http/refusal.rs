@@ -18,21 +18,21 @@ use super::status::StatusCode;
 
 /// A refusal of the bytes on a connection: answer `status`, then close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// The status to answer with (400, 413, 414, 417, 431, 501, 505).
-    pub status: StatusCode,
+    pub(crate) status: StatusCode,
     /// What was wrong, in a few words: `missing Host header`.
-    pub reason: &'static str,
+    pub(crate) reason: &'static str,
 }
 
 impl Refusal {
     /// A refusal with `status` because of `reason`.
-    pub const fn new(status: StatusCode, reason: &'static str) -> Refusal {
+    pub(crate) const fn new(status: StatusCode, reason: &'static str) -> Refusal {
         Refusal { status, reason }
     }
 
     /// A `400 Bad Request` because of `reason`: by far the most common.
-    pub const fn bad(reason: &'static str) -> Refusal {
+    pub(crate) const fn bad(reason: &'static str) -> Refusal {
         Refusal::new(StatusCode::BAD_REQUEST, reason)
     }
 }

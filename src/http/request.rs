@@ -17,10 +17,11 @@ use std::sync::Arc;
 
 use super::target::absolute_form_path_start;
 
-/// The HTTP version of a request. There are only two: a well-formed
-/// HTTP/1.x with x ≥ 2 is served as HTTP/1.1 (RFC 9110 §2.5), and the
-/// decoder answers 505 to other major versions, so handlers never see
-/// another.
+/// The HTTP version of a request: 1.0 or 1.1.
+///
+/// There are only two: a well-formed HTTP/1.x with x ≥ 2 is served as
+/// HTTP/1.1 (RFC 9110 §2.5), and the decoder answers 505 to other major
+/// versions, so handlers never see another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
     /// HTTP/1.0: closes after each response unless the client asks otherwise.
@@ -41,6 +42,25 @@ pub struct Header {
 }
 
 /// A whole request: head and (de-chunked) body.
+///
+/// What a handler reads; the server made it, and checked every framing
+/// rule first, so the lookups cannot fail (a missing part is `None`).
+///
+/// ```
+/// use eddy::{inline, Request, Response, Router, ServerStatus, StatusCode};
+///
+/// // GET /hello/ada?greeting=hi%20there
+/// fn hello(req: &Request, _status: &ServerStatus) -> Response {
+///     let name = req.param("name").unwrap_or_default(); // "ada"
+///     let greeting = req.query_param("greeting").unwrap_or("hello".into());
+///     let agent = req.header("User-Agent").map(String::from_utf8_lossy);
+///     let agent = agent.unwrap_or("no agent".into());
+///     Response::text(StatusCode::OK, format!("{greeting}, {name} ({agent})\n"))
+/// }
+///
+/// let router = Router::new().get("/hello/:name", inline(hello));
+/// # let _ = router;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// The method as sent, e.g. `"GET"` (methods are case-sensitive, RFC 9110 §9.1).
@@ -96,7 +116,7 @@ impl Request {
 
     /// [`path`](Self::path), percent-decoded as a parameter is: `%20` is a
     /// space, `%2E%2E` is `..`, `+` is itself.
-    pub fn decoded_path(&self) -> Cow<'_, str> {
+    pub(crate) fn decoded_path(&self) -> Cow<'_, str> {
         percent_decode_path(self.path())
     }
 

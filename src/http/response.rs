@@ -34,7 +34,7 @@ const SERVER_LINE: &[u8] = concat!("Server: eddy/", env!("CARGO_PKG_VERSION"), "
 const SERVER_OWNED: [&str; 4] = ["content-length", "transfer-encoding", "connection", "date"];
 
 /// A field name or value: static text, or text made at run time.
-pub type Text = Cow<'static, str>;
+pub(crate) type Text = Cow<'static, str>;
 
 /// The `Content-Type` of [`Response::text`].
 const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
@@ -42,7 +42,25 @@ const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 /// The default `Content-Type` field as it goes out, whole.
 const TEXT_PLAIN_LINE: &[u8] = b"Content-Type: text/plain; charset=utf-8\r\n";
 
-/// A response as a handler builds it, encoded later by [`encode_response`].
+/// A response as a handler builds it: a status, fields and a [`Body`].
+///
+/// The server encodes it (`encode_response`), adding the fields it owns
+/// (`Date`, `Content-Length`, `Connection`).
+///
+/// ```
+/// use eddy::{Response, StatusCode};
+///
+/// let created = Response::text(StatusCode::CREATED, "made")
+///     .with_header("Location", "/items/7")
+///     .without_header("Server");
+/// assert_eq!(created.status, StatusCode::CREATED);
+/// assert_eq!(created.header("content-type"), Some("text/plain; charset=utf-8"));
+/// assert_eq!(created.header("Server"), None);
+/// assert_eq!(created.body.as_bytes(), b"made");
+///
+/// // The server's own pages: "404 Not Found\n".
+/// assert_eq!(Response::error(StatusCode::NOT_FOUND).body.as_bytes(), b"404 Not Found\n");
+/// ```
 ///
 /// Kept small (it is returned by value once per request, and a body of up
 /// to 64 bytes lives inside it): `Server` and a text `Content-Type` are two
@@ -97,7 +115,7 @@ impl Response {
     /// The answer to bytes the decoder refused: a plain-text body
     /// `"<code> <reason>: <why>\n"` (`400 Bad Request: missing Host
     /// header`), so whoever sent them learns which rule they broke.
-    pub fn refusal(refusal: Refusal) -> Response {
+    pub(crate) fn refusal(refusal: Refusal) -> Response {
         let status = refusal.status;
         let (code, phrase, why) = (status.0, status.reason(), refusal.reason);
         Response::format(status, format_args!("{code} {phrase}: {why}\n"))
@@ -118,11 +136,11 @@ impl Response {
     /// the connection's close.
     pub fn streamed(self, length: Option<u64>) -> (Response, BodySender) {
         let (sender, body) = stream::pipe(length);
-        (self.with_body(Body::Stream(body)), sender)
+        (self.with_body(Body::streamed(body)), sender)
     }
 
     /// Sets `Content-Type`, replacing any.
-    pub fn with_content_type(self, value: impl Into<Text>) -> Response {
+    pub fn with_content_type(self, value: impl Into<Cow<'static, str>>) -> Response {
         self.with_header("Content-Type", value)
     }
 
@@ -130,7 +148,11 @@ impl Response {
     /// (names compare case-insensitively); `Content-Type` and `Server` are
     /// fields like the others here. `Content-Length`, `Transfer-Encoding`,
     /// `Connection` and `Date` are the server's and are ignored.
-    pub fn with_header(mut self, name: impl Into<Text>, value: impl Into<Text>) -> Response {
+    pub fn with_header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Response {
         let name = name.into();
         if is_server_owned(&name) {
             return self;
@@ -150,7 +172,11 @@ impl Response {
 
     /// Adds a field `name: value` even if one of that name is there (for
     /// fields that may repeat, such as `Set-Cookie`).
-    pub fn append_header(mut self, name: impl Into<Text>, value: impl Into<Text>) -> Response {
+    pub fn append_header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Response {
         let name = name.into();
         if !is_server_owned(&name) {
             self.forget_default(&name);
@@ -210,30 +236,30 @@ fn is_server_owned(name: &str) -> bool {
 /// What the connection knows about how this response goes out, beyond the
 /// response itself.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ResponseMeta {
+pub(crate) struct ResponseMeta {
     /// The request was HEAD: send `Content-Length` as if the body were sent
     /// (RFC 9110 §9.3.2), but no body bytes.
-    pub head_only: bool,
+    pub(crate) head_only: bool,
     /// The server closes the connection after this response: say so with
     /// `Connection: close` (RFC 9112 §9.6), so the client does not pipeline
     /// more requests into a socket about to close.
-    pub close: bool,
+    pub(crate) close: bool,
     /// The request was HTTP/1.0 with `Connection: keep-alive`: confirm with
     /// `Connection: keep-alive`, since 1.0 clients assume close otherwise.
-    pub confirm_keep_alive: bool,
+    pub(crate) confirm_keep_alive: bool,
     /// The client reads chunked bodies (it spoke HTTP/1.1), so a stream of
     /// unknown length goes out chunked; else it is delimited by the close,
     /// which `close` must then say.
-    pub chunked: bool,
+    pub(crate) chunked: bool,
 }
 
 /// The end of a chunked body: a last chunk of size zero and no trailer
 /// (RFC 9112 §7.1).
-pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
 /// Appends `data` framed as one chunk (`size in hex CRLF data CRLF`).
 /// Empty data would read as the last chunk, so it appends nothing.
-pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
     if data.is_empty() {
         return;
     }
@@ -253,7 +279,7 @@ pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
 
 /// The interim response sent before reading a body announced with
 /// `Expect: 100-continue` (RFC 9110 §10.1.1).
-pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+pub(crate) const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// Appends the encoded `response` to `out`; returns the number of body
 /// bytes written (0 for HEAD, 1xx, 204 and 304, and for a streamed body,
@@ -268,7 +294,7 @@ pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 /// HTTP/1.0 client: then the close ends it); a 1xx, 204 or 304 carries
 /// neither a length nor a body (RFC 9110 §6.4.1, §8.6). Allocates nothing
 /// beyond growing `out`.
-pub fn encode_response(
+pub(crate) fn encode_response(
     response: &Response,
     meta: ResponseMeta,
     date: &[u8],

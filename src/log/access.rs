@@ -1,6 +1,6 @@
 //! The access record: what the access log learns about each answer, and
 //! its two formats — nginx's *combined* line (the record's `Display`) and
-//! one JSON object per line ([`Json`]).
+//! one JSON object per line (`Json`, which `AccessRecord::json` returns).
 //!
 //! Both are written so a log reader cannot be fooled by what a client
 //! sends: the request line, `Referer` and `User-Agent` come from the client,
@@ -15,9 +15,11 @@ use std::time::{Duration, SystemTime};
 
 use crate::http::UtcTime;
 
-/// One answer, as the access log sees it. Made when the socket has taken
-/// the answer's last byte (or the connection closed first), so a
-/// pipelined connection's records come in request order.
+/// One answer, as the access log sees it.
+///
+/// Made when the socket has taken the answer's last byte (or the
+/// connection closed first), so a pipelined connection's records come in
+/// request order.
 #[derive(Debug, Clone, Copy)]
 pub struct AccessRecord<'a> {
     /// When the answer's last byte was written (the moment nginx's
@@ -95,17 +97,20 @@ impl fmt::Display for AccessRecord<'_> {
 /// `{"time":"2026-12-02T03:23:39Z","peer":"127.0.0.1:50412","request_line":
 /// "GET /fast?id=1 HTTP/1.1","status":200,"reason":null,"body_bytes":13,"cut_short":false,
 /// "referer":null,"user_agent":"curl/8.5.0","duration":0.000084}`
+///
+/// Private: `record.json()` hands it out as an `impl Display`, which is all
+/// a caller does with it.
 #[derive(Debug, Clone, Copy)]
-pub struct Json<'r, 'a>(pub &'r AccessRecord<'a>);
+struct Json<'r>(&'r AccessRecord<'r>);
 
-impl<'a> AccessRecord<'a> {
-    /// The record in JSON, for `{}`.
-    pub fn json(&self) -> Json<'_, 'a> {
+impl AccessRecord<'_> {
+    /// The record as one JSON object, for `{}`: `record.json().to_string()`.
+    pub fn json(&self) -> impl fmt::Display + '_ {
         Json(self)
     }
 }
 
-impl fmt::Display for Json<'_, '_> {
+impl fmt::Display for Json<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = self.0;
         let t = UtcTime::of(r.time);

@@ -6,11 +6,11 @@
 //! closure, called on the loop thread (so it should be quick: format a line,
 //! push it to a channel). The `eddy` binary's hooks write the access log to
 //! stdout and the events to stderr, in the formats docs/operations.md shows
-//! ([`AccessRecord`]'s `Display` — nginx's combined format — or [`Json`],
-//! and [`ServerEvent`]'s `Display`). The access record and its two formats
-//! are in `log/access.rs`.
+//! ([`AccessRecord`]'s `Display` — nginx's combined format — or its
+//! [`json`](AccessRecord::json), and [`ServerEvent`]'s `Display`). The
+//! access record and its two formats are in `log/access.rs`.
 
-mod access;
+pub(crate) mod access;
 
 use std::fmt;
 use std::io;
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::panic_report::PanicReport;
-pub use access::{AccessRecord, Json};
+pub(crate) use access::AccessRecord;
 
 /// The access-log hook: called once per answer, in request order.
 pub type AccessLog = Arc<dyn Fn(&AccessRecord<'_>) + Send + Sync>;

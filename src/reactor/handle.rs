@@ -1,19 +1,25 @@
-//! `LoopHandle::add_callback`: the one door from other threads into the loop.
+//! `LoopHandle`: the one door from other threads into the loop.
 //!
 //! **This is where a finished job re-enters the event loop.** A worker
 //! thread cannot touch the loop's connections — they belong to the loop
-//! thread — so it *sends the loop a closure* instead and rings the loop's
+//! thread — so it *sends the loop something* instead and rings the loop's
 //! doorbell:
 //!
-//! 1. the closure goes into a crossbeam channel ([`LoopHandle::add_callback`]);
+//! 1. a message ([`LoopHandle::send`], the handler's own typed
+//!    [`Handler::Message`], as mio 0.5's `Handler::notify` took one) or a
+//!    closure ([`LoopHandle::add_callback`]) goes into a crossbeam channel;
 //! 2. [`mio::Waker::wake`] makes the loop's `poll` return with the `WAKER`
 //!    token, even if no socket is ready;
-//! 3. at the start of its next turn the loop runs every closure queued
-//!    before that turn began, each with the handler and the reactor
+//! 3. at the start of its next turn the loop delivers everything queued
+//!    before that turn began, in order: a message to
+//!    [`Handler::notify`], a closure run with the handler and the reactor
 //!    (`Reactor::turn`, step 1).
 //!
-//! This is Tornado's `IOLoop.add_callback`, the one IOLoop method documented
-//! as safe to call from another thread. The seed question's "watcher" thread
+//! `add_callback` is Tornado's `IOLoop.add_callback`, the one IOLoop method
+//! documented as safe to call from another thread. A message is the same
+//! door with data instead of code: the server sends its workers' results as
+//! messages, so everything that can enter its loop from outside is one
+//! enum, applied in one `match`. The seed question's "watcher" thread
 //! polled a queue with `time.sleep(0)` in a loop: it burned a core to notice
 //! a result. Here nobody polls: the worker that finishes the job delivers
 //! it, and the loop sleeps in `epoll_wait` until the Waker fires.
@@ -30,14 +36,21 @@ use mio::Waker;
 use super::{Handler, Reactor};
 
 /// A closure to run on the loop thread, given the handler and the reactor.
-pub type Callback<H> = Box<dyn FnOnce(&mut H, &mut Reactor<H>) + Send>;
+pub(crate) type Callback<H> = Box<dyn FnOnce(&mut H, &mut Reactor<H>) + Send>;
+
+/// What goes through the door: a handler's message, or a closure.
+pub(crate) enum Delivery<H: Handler> {
+    Message(H::Message),
+    Callback(Callback<H>),
+}
 
 /// A cloneable, `Send` handle for reaching the loop from any thread.
 pub struct LoopHandle<H: Handler> {
-    /// Where callbacks wait until the loop runs them. Unbounded on purpose:
-    /// a worker must never block (or fail) handing back a finished job; what
-    /// bounds the number in flight is the job queue plus the workers.
-    callbacks: Sender<Callback<H>>,
+    /// Where deliveries wait until the loop takes them. Unbounded on
+    /// purpose: a worker must never block (or fail) handing back a finished
+    /// job; what bounds the number in flight is the job queue plus the
+    /// workers.
+    callbacks: Sender<Delivery<H>>,
     /// Rings the loop's `poll`. Shared, because every clone rings the same
     /// eventfd.
     waker: Arc<Waker>,
@@ -54,7 +67,8 @@ impl<H: Handler> Clone for LoopHandle<H> {
     }
 }
 
-/// The loop has stopped; the callback was not delivered.
+/// The event loop has stopped, so what was sent to it — a callback, a
+/// server's shutdown — was not delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoopClosed;
 
@@ -68,7 +82,7 @@ impl std::error::Error for LoopClosed {}
 
 impl<H: Handler> LoopHandle<H> {
     /// Makes a handle and the receiving end the loop drains.
-    pub(super) fn new(waker: Waker) -> (LoopHandle<H>, Receiver<Callback<H>>) {
+    pub(super) fn new(waker: Waker) -> (LoopHandle<H>, Receiver<Delivery<H>>) {
         let (callbacks, receiver) = crossbeam_channel::unbounded();
         let handle = LoopHandle {
             callbacks,
@@ -88,9 +102,21 @@ impl<H: Handler> LoopHandle<H> {
     where
         F: FnOnce(&mut H, &mut Reactor<H>) + Send + 'static,
     {
-        self.callbacks.send(Box::new(f)).map_err(|_| LoopClosed)?;
+        self.deliver(Delivery::Callback(Box::new(f)))
+    }
+
+    /// Sends `message` to the handler's [`notify`](Handler::notify), on the
+    /// loop thread at the start of the loop's next turn. Callable from any
+    /// thread; never blocks. Same order as `add_callback`: queued first,
+    /// then the wake.
+    pub fn send(&self, message: H::Message) -> Result<(), LoopClosed> {
+        self.deliver(Delivery::Message(message))
+    }
+
+    fn deliver(&self, delivery: Delivery<H>) -> Result<(), LoopClosed> {
+        self.callbacks.send(delivery).map_err(|_| LoopClosed)?;
         // A failing wake means the poll is gone, which only happens as the
-        // loop shuts down; the closure is then dropped with the channel.
+        // loop shuts down; what was sent is then dropped with the channel.
         self.waker.wake().map_err(|_| LoopClosed)
     }
 }

@@ -8,14 +8,15 @@
 //!
 //! One [`turn`](Reactor::turn), in a fixed order:
 //!
-//! 1. **Callbacks** queued before the turn began: closures other threads
-//!    sent with [`LoopHandle::add_callback`] (finished jobs), then what the
+//! 1. **Callbacks** queued before the turn began: messages other threads
+//!    sent with [`LoopHandle::send`] (finished jobs) and closures sent with
+//!    [`LoopHandle::add_callback`], in the order sent, then what the
 //!    loop itself deferred with [`call_soon`](Reactor::call_soon). Only
 //!    those already queued: a callback that queues another must not keep
 //!    the loop from polling (Tornado runs "the callbacks of this iteration"
 //!    for the same reason).
 //! 2. **Timers** that are due, earliest first ([`Handler::timer`]). Each
-//!    one's lateness goes into the loop-lag histogram ([`lag`](Reactor::lag));
+//!    one's lateness goes into the loop-lag histogram (`Reactor::lag`);
 //!    a heartbeat every 250 ms makes sure there is always a timer to be
 //!    late for.
 //! 3. **Poll**: sleep until a source is ready, the Waker rings, a signal
@@ -36,12 +37,14 @@
 
 mod handle;
 mod signals;
-pub mod timers;
-pub mod tokens;
+mod timers;
+mod tokens;
 
-pub use handle::{Callback, LoopClosed, LoopHandle};
-pub use timers::{TimerKey, Timers};
+pub use handle::{LoopClosed, LoopHandle};
+pub use timers::TimerKey;
 pub use tokens::{TokenId, TokenTable};
+
+pub(crate) use timers::Timers;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -52,6 +55,7 @@ use mio::event::Event;
 use mio::{Events, Poll, Registry, Token, Waker};
 
 use crate::histogram::Histogram;
+use handle::Delivery;
 use signals::SignalPipe;
 
 /// The reactor's own tokens, at the very top of the `usize` range, where no
@@ -84,6 +88,11 @@ pub trait Handler: Sized {
     /// keeps it without knowing what it means, and hands it back.
     type Timer;
 
+    /// What other threads send it through [`LoopHandle::send`] (`()` for a
+    /// handler that takes none): data, not code, so a reader can list
+    /// everything that can enter the loop from outside.
+    type Message: Send + 'static;
+
     /// A source registered under `token` is ready. Readiness is a hint
     /// (read until `WouldBlock`), and it is edge-triggered: it is not
     /// repeated for bytes left unread.
@@ -98,6 +107,12 @@ pub trait Handler: Sized {
     /// `count` SIGINT/SIGTERM arrived, when [`Reactor::watch_signals`] is on.
     fn signal(&mut self, reactor: &mut Reactor<Self>, count: usize) {
         let _ = (reactor, count);
+    }
+
+    /// A message another thread sent with [`LoopHandle::send`] (step 1 of
+    /// the turn after it was sent).
+    fn notify(&mut self, reactor: &mut Reactor<Self>, message: Self::Message) {
+        let _ = (reactor, message);
     }
 }
 
@@ -152,7 +167,7 @@ pub struct Reactor<H: Handler> {
     soon: Vec<H::Timer>,
     soon_spare: Vec<H::Timer>,
     /// The receiving side of [`LoopHandle::add_callback`].
-    callbacks: Receiver<Callback<H>>,
+    callbacks: Receiver<Delivery<H>>,
     handle: LoopHandle<H>,
     /// `None` unless [`watch_signals`](Self::watch_signals) was called: a
     /// library does not take a host program's signals unasked.
@@ -265,7 +280,7 @@ impl<H: Handler> Reactor<H> {
     }
 
     /// How late the loop ran its timers: the loop-lag histogram.
-    pub fn lag(&self) -> &Histogram {
+    pub(crate) fn lag(&self) -> &Histogram {
         &self.lag
     }
 
@@ -280,7 +295,7 @@ impl<H: Handler> Reactor<H> {
     /// idle server's trace is silent. The header, `turn N at T ms`, gives
     /// the turn's number (the silent ones counted too) and when it began,
     /// in milliseconds since the reactor was made.
-    pub fn set_trace(&mut self, out: Option<Box<dyn Write + Send>>) {
+    pub(crate) fn set_trace(&mut self, out: Option<Box<dyn Write + Send>>) {
         self.trace = out.map(|out| Trace {
             block: String::new(),
             at: Duration::ZERO,
@@ -290,13 +305,13 @@ impl<H: Handler> Reactor<H> {
     }
 
     /// True while tracing.
-    pub fn is_tracing(&self) -> bool {
+    pub(crate) fn is_tracing(&self) -> bool {
         self.trace.is_some()
     }
 
     /// Adds to this turn's trace block, if tracing: `f` writes whole lines.
     /// A turn with a line from here is written, whatever else it did.
-    pub fn trace(&mut self, f: impl FnOnce(&mut String)) {
+    pub(crate) fn trace(&mut self, f: impl FnOnce(&mut String)) {
         if let Some(trace) = &mut self.trace {
             f(&mut trace.block);
             trace.news = true;
@@ -343,10 +358,11 @@ impl<H: Handler> Reactor<H> {
         //    counts the channel, never the Waker's events.
         let queued = self.callbacks.len();
         for _ in 0..queued {
-            let Ok(callback) = self.callbacks.try_recv() else {
-                break;
-            };
-            callback(handler, self);
+            match self.callbacks.try_recv() {
+                Ok(Delivery::Message(message)) => handler.notify(self, message),
+                Ok(Delivery::Callback(callback)) => callback(handler, self),
+                Err(_) => break,
+            }
             turn.callbacks += 1;
         }
         let mut batch = std::mem::replace(&mut self.soon, std::mem::take(&mut self.soon_spare));
@@ -483,7 +499,7 @@ impl std::fmt::Display for Millis {
 
 /// A duration for the trace: milliseconds with three decimals below a
 /// second (`0.847 ms`), seconds above (`10.000 s`).
-pub struct Span(pub Duration);
+pub(crate) struct Span(pub(crate) Duration);
 
 impl std::fmt::Display for Span {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -496,5 +512,48 @@ impl std::fmt::Display for Span {
             let millis = micros / 1000;
             write!(f, "{}.{:03} s", millis / 1000, millis % 1000)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts the timers that fired; ignores everything else.
+    #[derive(Default)]
+    struct Timed {
+        fired: usize,
+    }
+
+    impl Handler for Timed {
+        type Timer = ();
+        type Message = ();
+        fn ready(&mut self, _: &mut Reactor<Self>, _: Token, _: &Event) {}
+        fn timer(&mut self, _: &mut Reactor<Self>, _: Fired<()>) {
+            self.fired += 1;
+        }
+    }
+
+    /// The loop-lag histogram is the crate's (`/metrics` renders it), so
+    /// this rule is checked here rather than in tests/reactor.rs.
+    #[test]
+    fn every_fired_timers_lateness_is_kept() {
+        let mut reactor = Reactor::new().unwrap();
+        let mut timed = Timed::default();
+        let started = Instant::now();
+        reactor.call_later(Duration::from_millis(10), ());
+        while timed.fired == 0 {
+            reactor
+                .turn(&mut timed, Some(Duration::from_secs(5)))
+                .unwrap();
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the timer never fired"
+            );
+        }
+        assert!(
+            reactor.lag().count() >= 1,
+            "every fired timer's lateness is kept"
+        );
     }
 }

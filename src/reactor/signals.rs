@@ -23,7 +23,7 @@ use signal_hook::low_level::pipe;
 use signal_hook::SigId;
 
 /// The read end of the signal pipe, registered in the loop's `Poll`.
-pub struct SignalPipe {
+pub(super) struct SignalPipe {
     read_end: UnixStream,
     /// The installed handlers, removed again when the pipe is dropped so an
     /// embedding program gets its default signal behaviour back.
@@ -33,7 +33,7 @@ pub struct SignalPipe {
 impl SignalPipe {
     /// Installs handlers for SIGINT and SIGTERM that write to a fresh pipe,
     /// and registers its read end under `token`.
-    pub fn install(registry: &Registry, token: Token) -> io::Result<SignalPipe> {
+    pub(super) fn install(registry: &Registry, token: Token) -> io::Result<SignalPipe> {
         let (read_end, write_end) = StdUnixStream::pair()?;
         read_end.set_nonblocking(true)?;
         let mut read_end = UnixStream::from_std(read_end);
@@ -47,7 +47,7 @@ impl SignalPipe {
 
     /// Reads every pending byte (the pipe is edge-triggered like every other
     /// source: read until `WouldBlock`) and returns how many signals arrived.
-    pub fn drain(&mut self) -> usize {
+    pub(super) fn drain(&mut self) -> usize {
         let mut count = 0;
         let mut buf = [0u8; 64];
         loop {

@@ -30,7 +30,7 @@ pub struct TimerKey {
 
 /// An ordered set of deadlines, each carrying a value of type `T` that says
 /// what to do when it fires.
-pub struct Timers<T> {
+pub(crate) struct Timers<T> {
     armed: BTreeMap<TimerKey, T>,
     /// Next sequence number; only grows.
     next_sequence: u64,
@@ -38,7 +38,7 @@ pub struct Timers<T> {
 
 impl TimerKey {
     /// When this timer fires.
-    pub fn at(self) -> Instant {
+    pub(crate) fn at(self) -> Instant {
         self.deadline
     }
 }
@@ -54,7 +54,7 @@ impl<T> Default for Timers<T> {
 
 impl<T> Timers<T> {
     /// Arms a timer that fires at `deadline` with `what`.
-    pub fn insert(&mut self, deadline: Instant, what: T) -> TimerKey {
+    pub(crate) fn insert(&mut self, deadline: Instant, what: T) -> TimerKey {
         let key = TimerKey {
             deadline,
             sequence: self.next_sequence,
@@ -65,23 +65,23 @@ impl<T> Timers<T> {
     }
 
     /// Disarms a timer. Cancelling one that already fired is a no-op.
-    pub fn cancel(&mut self, key: TimerKey) -> Option<T> {
+    pub(crate) fn cancel(&mut self, key: TimerKey) -> Option<T> {
         self.armed.remove(&key)
     }
 
     /// True while `key` has neither fired nor been cancelled.
-    pub fn is_armed(&self, key: TimerKey) -> bool {
+    pub(crate) fn is_armed(&self, key: TimerKey) -> bool {
         self.armed.contains_key(&key)
     }
 
     /// The nearest deadline, if any timer is armed.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.armed.keys().next().map(|key| key.deadline)
     }
 
     /// Removes and returns the earliest timer whose deadline is at or before
     /// `now`. Call it in a loop to fire everything that is due.
-    pub fn pop_due(&mut self, now: Instant) -> Option<(TimerKey, T)> {
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(TimerKey, T)> {
         let first = self.armed.first_entry()?;
         if first.key().deadline > now {
             return None;

@@ -116,6 +116,14 @@ impl<T> TokenTable<T> {
         }
     }
 
+    /// The value `id` was handed out for, to look at.
+    pub fn get(&self, id: TokenId) -> Option<&T> {
+        match self.entries.get(id.index as usize) {
+            Some(entry) if entry.generation == id.generation => entry.value.as_ref(),
+            _ => None,
+        }
+    }
+
     /// Takes the value out; `id` (and every copy of it) stops matching.
     pub fn remove(&mut self, id: TokenId) -> Option<T> {
         let entry = self.entries.get_mut(id.index as usize)?;
@@ -141,7 +149,7 @@ impl<T> TokenTable<T> {
 
     /// The ids of all live values (collected, so the caller may then mutate
     /// the table while walking them).
-    pub fn ids(&self) -> Vec<TokenId> {
+    pub(crate) fn ids(&self) -> Vec<TokenId> {
         self.entries
             .iter()
             .enumerate()

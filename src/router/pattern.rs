@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 /// The most parameters one pattern may have.
-pub const MAX_PARAMS: usize = 8;
+pub(super) const MAX_PARAMS: usize = 8;
 
 /// One piece of a pattern. A parameter's name is in `Pattern::names`, at
 /// its place among the parameters.
@@ -25,7 +25,7 @@ enum Segment {
 
 /// A route's path, split for matching.
 #[derive(Debug, Clone)]
-pub struct Pattern {
+pub(super) struct Pattern {
     /// As registered (`/items/:id`): the route's name in the metrics.
     text: String,
     segments: Vec<Segment>,
@@ -42,7 +42,7 @@ pub struct Pattern {
 /// value, and with `usize` ranges and a name beside each (200 bytes) its
 /// copies cost `/fast` about 110 instructions a request under callgrind.
 #[derive(Debug)]
-pub struct Captures<'p> {
+pub(crate) struct Captures<'p> {
     names: &'p [Arc<str>],
     ranges: [(u32, u32); MAX_PARAMS],
     len: usize,
@@ -50,7 +50,7 @@ pub struct Captures<'p> {
 
 impl<'p> Captures<'p> {
     /// Nothing captured.
-    pub fn none() -> Captures<'p> {
+    pub(crate) fn none() -> Captures<'p> {
         Captures::new(&[])
     }
 
@@ -70,7 +70,7 @@ impl<'p> Captures<'p> {
     }
 
     /// Each capture: its name and its range within the path.
-    pub fn iter(&self) -> impl Iterator<Item = (&'p Arc<str>, Range<usize>)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'p Arc<str>, Range<usize>)> + '_ {
         let names = self.names;
         names
             .iter()
@@ -85,7 +85,7 @@ impl Pattern {
     /// is not last, an empty name, more than [`MAX_PARAMS`] parameters. A
     /// route table is written by a programmer, and a mistake in it should
     /// stop the program at start, not 404 silently.
-    pub fn parse(text: &str) -> Pattern {
+    pub(super) fn parse(text: &str) -> Pattern {
         assert!(
             text.starts_with('/'),
             "route path {text:?} must start with /"
@@ -127,18 +127,18 @@ impl Pattern {
     }
 
     /// The pattern as registered.
-    pub fn text(&self) -> &str {
+    pub(super) fn text(&self) -> &str {
         &self.text
     }
 
     /// True for a pattern without parameters: it matches one path only.
-    pub fn is_literal(&self) -> bool {
+    pub(super) fn is_literal(&self) -> bool {
         self.literal
     }
 
     /// Matches `path` (which starts with `/`), returning what the parameters
     /// captured, as ranges of `path`.
-    pub fn matches<'p>(&'p self, path: &str) -> Option<Captures<'p>> {
+    pub(super) fn matches<'p>(&'p self, path: &str) -> Option<Captures<'p>> {
         if self.literal {
             return (self.text == path).then(Captures::none);
         }

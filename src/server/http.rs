@@ -1,121 +1,190 @@
-//! `HttpServer`: the handler the reactor calls. It says what each token
-//! means, drives connections, and closes them.
+//! `HttpServer`: the handler the reactor calls. It says what each token,
+//! timer and message means, drives connections, and closes them.
 //!
-//! Everything here runs on the loop thread, called by the reactor:
+//! Everything here runs on the loop thread, called by the reactor, and
+//! everything that can reach the server is one of four calls:
 //!
 //! - [`Handler::ready`]: the listener's token accepts (`accept.rs`); any
 //!   other token is a connection, which is driven;
-//! - [`Handler::timer`]: a connection's deadline, a job's timeout
-//!   (`jobs.rs`), the shutdown deadline (`shutdown.rs`), the end of an
-//!   accept back-off, or a `call_soon` to go on with a connection or the
-//!   accept backlog;
-//! - [`Handler::signal`]: the drain (`shutdown.rs`);
-//! - and callbacks from the workers, which land in `jobs.rs`.
+//! - [`Handler::timer`]: a [`ServerTimer`] — a connection's deadline, a
+//!   job's timeout (`jobs.rs`), the shutdown deadline, the acceptor's
+//!   back-off or backlog, a connection cut short last turn;
+//! - [`Handler::signal`]: SIGINT/SIGTERM, the drain (`shutdown.rs`);
+//! - [`Handler::notify`]: a [`Message`] from another thread — **a finished
+//!   job re-enters the loop here**, as does a stream's producer and a
+//!   `ServerHandle::shutdown`. The whole list is the enum; one `match`
+//!   applies it.
 //!
-//! The state is split by who needs it, so that driving a connection (taken
-//! from `conns`) and answering its requests (`responder`) borrow different
-//! fields — no method needs all of `self` while a connection is out.
+//! The state is split by owner: the acceptor (`accept.rs`), the connection
+//! table (each an `Entry`, `entry.rs`), what answers requests (the
+//! `Responder`, `respond.rs`, which owns the router, the jobs table and
+//! the counters), the drain (`shutdown.rs`).
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use mio::event::Event;
 use mio::Token;
 
-use super::accept::{Acceptor, LISTENER};
-use super::respond::{Answering, Responder};
-use super::socket::{Listening, Socket};
-use super::{trace, ConnId, Exit, ServerTimer};
+use super::accept::{AcceptTimer, Accepted, Acceptor, ACCEPT_BATCH, LISTENER};
+use super::entry::{DeadlineOf, Entry};
+use super::jobs::{JobId, JobMessage, JobTimeout, Jobs, Returned};
+use super::listening::Listening;
+use super::respond::{Facts, Responder};
+use super::shutdown::{Drain, Exit, Signalled};
+use super::streams::Streams;
+use super::{trace, ConnId};
 use crate::config::Config;
-use crate::connection::spares::Spares;
-use crate::connection::{Connection, Expiry, Kit, Phase, READ_CHUNK};
-use crate::http::{DateCache, Limits, StatusCode};
+use crate::connection::{Connection, Expiry, Filled, Kit, Spares};
+use crate::http::{DateCache, Limits, Response, StatusCode};
 use crate::log::ServerEvent;
-use crate::reactor::{Fired, Handler, Reactor, TokenTable};
+use crate::metrics::Metrics;
+use crate::pool::Outcome;
+use crate::reactor::{Fired, Handler, Reactor, Span, TokenTable};
 use crate::router::Router;
 use crate::status::ServerHandle;
+use crate::transport::{Plain, Socket, READ_CHUNK};
+
+/// Everything that enters the loop from another thread.
+pub(crate) enum Message {
+    /// A job's worker has news (`jobs.rs`).
+    Job(JobMessage),
+    /// A streamed body's producer sent bytes, or ended, while its
+    /// connection waited (`streams.rs`).
+    StreamReady(ConnId),
+    /// `ServerHandle::shutdown` was called.
+    Shutdown,
+}
+
+/// What the server's timers (and `call_soon`s) carry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ServerTimer {
+    /// A connection's header, idle, write, linger or drain deadline.
+    Deadline(ConnId),
+    /// An offloaded job ran past `--job-timeout`.
+    JobTimeout(JobId),
+    /// The graceful shutdown ran out of time.
+    ShutdownDeadline,
+    /// The acceptor's: a back-off ended, or more waits in the backlog.
+    Accept(AcceptTimer),
+    /// (`call_soon`) A connection used up its rounds with work left: drive
+    /// it again, now that everyone else had a turn.
+    Resume(ConnId),
+}
+
+impl From<DeadlineOf> for ServerTimer {
+    fn from(DeadlineOf(id): DeadlineOf) -> ServerTimer {
+        ServerTimer::Deadline(id)
+    }
+}
+
+impl From<JobTimeout> for ServerTimer {
+    fn from(JobTimeout(id): JobTimeout) -> ServerTimer {
+        ServerTimer::JobTimeout(id)
+    }
+}
+
+impl From<AcceptTimer> for ServerTimer {
+    fn from(timer: AcceptTimer) -> ServerTimer {
+        ServerTimer::Accept(timer)
+    }
+}
 
 /// The HTTP side of the server.
 pub(crate) struct HttpServer {
-    pub(super) config: Config,
-    /// The listening socket and the state of accepting.
-    pub(super) acceptor: Acceptor,
-    /// Boxed: a `Connection` is a few hundred bytes, and the slab's spare
+    config: Config,
+    acceptor: Acceptor,
+    /// Boxed: an entry is a few hundred bytes, and the slab's spare
     /// capacity (it grows by doubling) should cost a pointer per entry, not
     /// a whole connection.
-    pub(super) conns: TokenTable<Box<Connection<Socket>>>,
-    /// Everything that turns a decoded request into an answer: the router,
-    /// the jobs, the counters.
-    pub(super) responder: Responder,
-    /// Buffers idle connections lent, for busy ones.
+    conns: TokenTable<Box<Entry>>,
+    responder: Responder,
+    /// Storage idle connections lent, for busy ones.
     spares: Spares,
     /// Every read lands here first, then what arrived is copied into the
     /// connection's buffer: one buffer, zeroed once, for all connections.
     scratch: Box<[u8]>,
-    /// When the drain began, once it has.
-    pub(super) draining_since: Option<Instant>,
-    /// Set when the loop is told to stop: how it ended.
-    pub(super) exit: Option<Exit>,
+    drain: Drain,
     /// The `Date` header, formatted at most once a second.
-    pub(super) date: DateCache,
+    date: DateCache,
 }
 
 impl HttpServer {
     /// Serves on `acceptor` (registered in `reactor`) and starts the pool.
-    pub(super) fn new(
+    pub(crate) fn new(
         config: Config,
         router: Router,
         acceptor: Acceptor,
         reactor: &mut Reactor<HttpServer>,
     ) -> HttpServer {
         crate::panic_report::set_backtraces(config.backtraces);
-        let limits = Limits {
-            max_body: config.max_body,
-            ..Limits::default()
-        };
-        let responder = Responder::new(router, &config, limits, reactor.handle());
+        let loop_handle = reactor.handle();
+        let to_loop = loop_handle.clone();
+        let jobs = Jobs::new(
+            &config,
+            router.offloads(),
+            Arc::new(move |message| {
+                // A closed loop means everyone we could answer is gone too.
+                let _ = to_loop.send(Message::Job(message));
+            }),
+        );
+        let metrics = Metrics::new(router.names());
+        let to_loop = loop_handle.clone();
+        let streams = Streams::new(
+            Arc::new(move |conn| {
+                let _ = to_loop.send(Message::StreamReady(conn));
+            }),
+            Arc::clone(&metrics.streams),
+        );
+        let handle = ServerHandle::new(move || loop_handle.send(Message::Shutdown));
+        let responder = Responder::new(router, jobs, metrics, streams, handle, &config);
         HttpServer {
             acceptor,
             conns: TokenTable::default(),
             responder,
             spares: Spares::default(),
             scratch: vec![0; READ_CHUNK].into_boxed_slice(),
-            draining_since: None,
-            exit: None,
+            drain: Drain::Serving,
             date: DateCache::new(),
             config,
         }
     }
 
-    pub(super) fn listening(&self) -> &Listening {
+    pub(crate) fn listening(&self) -> &Listening {
         self.acceptor.listening()
     }
 
-    pub(super) fn handle(&self) -> ServerHandle {
-        self.responder.handle.clone()
+    pub(crate) fn handle(&self) -> ServerHandle {
+        self.responder.handle().clone()
     }
 
-    pub(super) fn open_connections(&self) -> usize {
+    pub(crate) fn open_connections(&self) -> usize {
         self.conns.len()
     }
 
-    pub(super) fn exit(&self) -> Option<Exit> {
-        self.exit
+    pub(crate) fn exit(&self) -> Option<Exit> {
+        self.drain.exit()
     }
 
     /// Reports `event` to the program's events hook, if it gave one.
-    pub(super) fn event(&self, event: ServerEvent<'_>) {
+    fn event(&self, event: ServerEvent<'_>) {
         if let Some(hook) = &self.config.events {
             hook(&event);
         }
     }
 
-    /// Drives connection `id` (see `Connection::drive`), then closes it if
-    /// it is done, or asks for another turn if it was cut short.
-    pub(super) fn drive(&mut self, reactor: &mut Reactor<HttpServer>, id: ConnId) {
-        let open = self.conns.len();
+    /// Drives connection `id` (see `Connection::drive`), then registers
+    /// what it now waits for, or closes it if it is done, or asks for
+    /// another turn if it was cut short.
+    fn drive(&mut self, reactor: &mut Reactor<HttpServer>, id: ConnId) {
+        let facts = Facts {
+            open_connections: self.conns.len(),
+            draining: self.drain.is_draining(),
+            accept_backoff: self.acceptor.backoff_in_force(),
+        };
         let date = self.date.get();
-        let Some(conn) = self.conns.get_mut(id) else {
+        let Some(entry) = self.conns.get_mut(id) else {
             return; // closed earlier in this turn: a stale token
         };
         let kit = Kit {
@@ -123,52 +192,109 @@ impl HttpServer {
             spares: &mut self.spares,
             date,
             config: &self.config,
-            token: id.token(),
-            timer: ServerTimer::Deadline(id),
         };
-        let mut answering = Answering {
-            workers: self.responder.jobs.workers(),
-            jobs_queued: self.responder.jobs.queued(),
-            responder: &mut self.responder,
-            conn: id,
-            open_connections: open,
-            draining: self.draining_since.is_some(),
-            accept_backoff: self.acceptor.backoff_in_force(),
-        };
-        let driven = conn.drive(reactor, kit, &mut answering);
+        let mut answering = self.responder.answering(reactor, id, facts);
+        let driven = entry.conn().drive(kit, &mut answering);
         // A stream that began after the drain did — its request answered in
         // the drain, or on a connection already closing — is told too.
-        if self.draining_since.is_some() {
-            conn.drain_stream();
+        if facts.draining {
+            entry.conn().drain_stream();
         }
         if reactor.is_tracing() {
-            let line = trace::driven(id, &driven, conn);
+            let line = trace::driven(id, &driven, entry.conn_ref());
             reactor.trace(|t| t.push_str(&line));
         }
-        if conn.phase() == Phase::Closed {
+        if entry.conn_ref().is_closed() || entry.sync(reactor, id).is_err() {
             self.close(reactor, id);
         } else if driven.cut_short {
             reactor.call_soon(ServerTimer::Resume(id));
         }
     }
 
-    /// Closes a connection: cancels its jobs and its deadline, frees its
-    /// entry (its id goes stale), and resumes accepting if the server was
-    /// full.
-    pub(super) fn close(&mut self, reactor: &mut Reactor<HttpServer>, id: ConnId) {
-        let Some(mut conn) = self.conns.remove(id) else {
+    /// Closes a connection: gives up its jobs, disarms its deadline, frees
+    /// its entry (its id goes stale), and resumes accepting if the server
+    /// was full.
+    fn close(&mut self, reactor: &mut Reactor<HttpServer>, id: ConnId) {
+        let Some(mut entry) = self.conns.remove(id) else {
             return;
         };
-        conn.abandon(reactor);
-        // Dropping the socket closes it, and closing removes it from the
-        // epoll set (a socket closed while registered is deregistered by
-        // the kernel), so no explicit deregister is needed.
-        drop(conn);
+        entry.disarm(reactor);
+        let facts = Facts {
+            open_connections: self.conns.len(),
+            draining: self.drain.is_draining(),
+            accept_backoff: self.acceptor.backoff_in_force(),
+        };
+        entry
+            .conn()
+            .close(&mut self.responder.answering(reactor, id, facts));
+        drop(entry);
         reactor.trace(|t| {
             let _ = writeln!(t, "    conn {id}: closed");
         });
-        self.acceptor_has_room(reactor);
+        self.acceptor.has_room(reactor);
         self.stop_if_drained(reactor);
+    }
+
+    /// Accepts at most `limit` connections; true if it stopped at the
+    /// limit (the backlog may hold more).
+    fn accept_up_to(&mut self, reactor: &mut Reactor<HttpServer>, limit: usize) -> bool {
+        for _ in 0..limit {
+            let (open, max) = (self.conns.len(), self.config.max_conns);
+            match self.acceptor.next(reactor, open, max) {
+                Accepted::Socket(socket, peer) => {
+                    self.responder.metrics().connection_accepted();
+                    self.open(reactor, socket, peer);
+                }
+                Accepted::Nothing => return false,
+                Accepted::Failed(error, backoff) => {
+                    self.event(ServerEvent::AcceptFailed {
+                        error: &error,
+                        backoff,
+                    });
+                    self.responder.metrics().accept_failed();
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// A batch of accepts; another next turn if it used up the batch.
+    fn accept_batch(&mut self, reactor: &mut Reactor<HttpServer>) {
+        if self.accept_up_to(reactor, ACCEPT_BATCH) {
+            reactor.call_soon(ServerTimer::Accept(AcceptTimer::More));
+        }
+    }
+
+    /// Makes an accepted socket a connection and gives it its first round,
+    /// which sets its first deadline: the header timeout, counted from the
+    /// connect.
+    fn open(
+        &mut self,
+        reactor: &mut Reactor<HttpServer>,
+        socket: Socket,
+        peer: Option<std::net::SocketAddr>,
+    ) {
+        let limits = Limits {
+            max_body: self.config.max_body,
+            ..Limits::default()
+        };
+        let access_log = self.config.access_log.clone();
+        let conn = Connection::new(Plain::new(socket), peer, limits, access_log);
+        let id = self.conns.insert(Box::new(Entry::new(conn)));
+        let registered = match self.conns.get_mut(id) {
+            Some(entry) => entry.register(reactor, id),
+            None => return,
+        };
+        if registered.is_err() {
+            self.conns.remove(id);
+            return;
+        }
+        reactor.trace(|t| {
+            let from = peer.map_or_else(|| "a Unix socket".to_string(), |peer| peer.to_string());
+            let _ = writeln!(t, "    conn {id}: accepted from {from}");
+        });
+        self.drive(reactor, id);
     }
 
     /// A connection's deadline timer fired.
@@ -179,36 +305,193 @@ impl HttpServer {
         fired: Fired<ServerTimer>,
     ) {
         let date = self.date.get();
-        let Some(conn) = self.conns.get_mut(id) else {
+        let Some(entry) = self.conns.get_mut(id) else {
             return;
         };
-        let Some(key) = fired.key else {
-            return;
-        };
-        let expiry = conn.deadline_fired(reactor, key, Instant::now(), fired.what);
+        if !fired.key.is_some_and(|key| entry.timer_fired(key)) {
+            return; // a timer replaced earlier
+        }
+        let expiry = entry.conn().deadline_passed(Instant::now());
         reactor.trace(|t| {
-            let _ = writeln!(
-                t,
-                "  timer: conn {id}'s deadline, {} late: {expiry:?}",
-                crate::reactor::Span(fired.late)
-            );
+            let late = Span(fired.late);
+            let _ = writeln!(t, "  timer: conn {id}'s deadline, {late} late: {expiry:?}");
         });
         match expiry {
-            Expiry::NotYet => {}
+            // The deadline moved later: a timer for it.
+            Expiry::NotYet => {
+                if entry.sync(reactor, id).is_err() {
+                    self.close(reactor, id);
+                }
+            }
             Expiry::Close => self.close(reactor, id),
             Expiry::Drive => self.drive(reactor, id),
             Expiry::TimedOut => {
-                let response = self.responder.router.error(StatusCode::REQUEST_TIMEOUT);
-                conn.time_out_request(&response, date);
-                self.responder.metrics.refused(response.status.as_u16());
+                let response = self.responder.router().error(StatusCode::REQUEST_TIMEOUT);
+                entry.conn().time_out_request(&response, date);
+                self.responder.metrics().refused(response.status.as_u16());
                 self.drive(reactor, id);
             }
         }
+    }
+
+    /// A job ran out of time: 504 in its place, and its token tripped so
+    /// it stops (if it looks).
+    fn job_timed_out(&mut self, reactor: &mut Reactor<HttpServer>, id: JobId) {
+        let (jobs, _) = self.responder.jobs();
+        let Some((number, reply_to)) = jobs.overdue(id) else {
+            return;
+        };
+        let response = self.responder.router().error(StatusCode::GATEWAY_TIMEOUT);
+        let Filled::Placed { route, started, .. } =
+            self.fill(reply_to.conn, reply_to.seq, response)
+        else {
+            return;
+        };
+        let (jobs, metrics) = self.responder.jobs();
+        jobs.timed_out(id, metrics);
+        metrics.request(route, 504, started.elapsed());
+        reactor.trace(|t| {
+            let _ = writeln!(t, "  timer: job {number} timed out: 504 into its place");
+        });
+        self.drive(reactor, reply_to.conn);
+    }
+
+    /// Applies a job's message: its answer fills its place (if the client
+    /// is still there and the timeout did not answer first), the job is
+    /// counted, and the connection is driven so the answer — and any
+    /// answer queued behind it — goes out.
+    fn job_message(&mut self, reactor: &mut Reactor<HttpServer>, message: JobMessage) {
+        let (number, reply_to, response, unsettled) = match message {
+            JobMessage::Answered(id, response) => {
+                let (jobs, _) = self.responder.jobs();
+                let Some((number, reply_to)) = jobs.answered(reactor, id) else {
+                    return;
+                };
+                (number, reply_to, response, None)
+            }
+            JobMessage::Ended(id, outcome) => {
+                let (jobs, metrics) = self.responder.jobs();
+                let streamed = matches!(outcome, Outcome::Streamed | Outcome::Skipped);
+                let Some(returned) = jobs.returned(reactor, metrics, id, outcome) else {
+                    reactor.trace(|t| {
+                        let how = if streamed {
+                            "its body is done"
+                        } else {
+                            "skipped"
+                        };
+                        let _ = writeln!(t, "  message: a job ended ({how})");
+                    });
+                    return;
+                };
+                let Returned {
+                    number,
+                    reply_to,
+                    response,
+                    unsettled,
+                } = returned;
+                (number, reply_to, response, Some(unsettled))
+            }
+        };
+        let code = response.status.as_u16();
+        let filled = self.fill(reply_to.conn, reply_to.seq, response);
+        let placed = matches!(filled, Filled::Placed { .. });
+        let (jobs, metrics) = self.responder.jobs();
+        if let Some(unsettled) = unsettled {
+            jobs.settle(unsettled, placed, metrics);
+        }
+        if let Filled::Placed { route, started, .. } = filled {
+            metrics.request(route, code, started.elapsed());
+        }
+        let conn = reply_to.conn;
+        reactor.trace(|t| {
+            let _ = if placed {
+                writeln!(
+                    t,
+                    "  message: job {number} answered {code} → its place on conn {conn}"
+                )
+            } else {
+                writeln!(
+                    t,
+                    "  message: job {number} answered {code}, unwanted: dropped"
+                )
+            };
+        });
+        if placed {
+            self.drive(reactor, conn);
+        }
+    }
+
+    /// Puts an answer in place `seq` of connection `conn`, if it is still
+    /// open; a streamed body is first given a way to wake the loop.
+    fn fill(&mut self, conn: ConnId, seq: u64, response: Response) -> Filled {
+        let date = self.date.get();
+        let Some(entry) = self.conns.get_mut(conn) else {
+            return Filled::Unwanted;
+        };
+        if let Some(body) = response.body.stream() {
+            self.responder.streams().attach(body, conn);
+        }
+        entry.conn().fill(seq, response, date)
+    }
+
+    /// Starts a graceful shutdown: accept what waits in the backlog, stop
+    /// accepting, let in-flight requests finish and flush, give idle
+    /// connections their grace, and stop when none is left or the shutdown
+    /// timeout passes.
+    fn begin_shutdown(&mut self, reactor: &mut Reactor<HttpServer>) {
+        let now = Instant::now();
+        if !self.drain.begin(now) {
+            return;
+        }
+        // Connections in the backlog would be reset with the listener:
+        // their clients connected before the drain, so serve them too.
+        self.accept_up_to(reactor, usize::MAX);
+        self.acceptor.close(reactor);
+        self.event(ServerEvent::Draining {
+            connections: self.conns.len(),
+            timeout: self.config.shutdown_timeout,
+        });
+        let timeout = self.config.shutdown_timeout;
+        reactor.call_at(now + timeout, ServerTimer::ShutdownDeadline);
+        let grace_ends = now + self.config.drain_grace.min(timeout);
+        // Busy connections close after their last answer, idle ones after
+        // the grace.
+        for id in self.conns.ids() {
+            if let Some(entry) = self.conns.get_mut(id) {
+                entry.conn().begin_drain(grace_ends);
+            }
+            self.drive(reactor, id);
+        }
+        self.stop_if_drained(reactor);
+    }
+
+    /// While draining: once no connection is left, stop the loop.
+    fn stop_if_drained(&mut self, reactor: &mut Reactor<HttpServer>) {
+        if self.drain.is_draining() && self.conns.is_empty() && self.drain.exit().is_none() {
+            self.stop(reactor, Exit::Drained);
+        }
+    }
+
+    fn stop(&mut self, reactor: &mut Reactor<HttpServer>, exit: Exit) {
+        self.drain.stop(exit);
+        reactor.stop();
+    }
+
+    /// Tears down after the loop stops, and says how it ended.
+    pub(crate) fn finish(&mut self, reactor: &mut Reactor<HttpServer>) -> Exit {
+        for id in self.conns.ids() {
+            self.close(reactor, id);
+        }
+        let exit = self.drain.exit().unwrap_or(Exit::Drained);
+        let (jobs, _) = self.responder.jobs();
+        jobs.finish(exit == Exit::Drained);
+        exit
     }
 }
 
 impl Handler for HttpServer {
     type Timer = ServerTimer;
+    type Message = Message;
 
     fn ready(&mut self, reactor: &mut Reactor<Self>, token: Token, event: &Event) {
         if token == LISTENER {
@@ -218,10 +501,10 @@ impl Handler for HttpServer {
         let id = ConnId::from_token(token);
         // A stale token (its connection closed earlier in this batch) finds
         // nothing and is ignored.
-        let Some(conn) = self.conns.get_mut(id) else {
+        let Some(entry) = self.conns.get_mut(id) else {
             return;
         };
-        conn.note_event(event);
+        entry.conn().note_event(event);
         reactor.trace(|t| {
             let _ = writeln!(t, "  conn {id} {}", trace::readiness(event));
         });
@@ -231,25 +514,49 @@ impl Handler for HttpServer {
     fn timer(&mut self, reactor: &mut Reactor<Self>, fired: Fired<ServerTimer>) {
         match fired.what {
             ServerTimer::Deadline(id) => self.deadline_fired(reactor, id, fired),
-            ServerTimer::JobTimeout(reply_to) => self.job_timed_out(reactor, reply_to),
-            ServerTimer::ShutdownDeadline => self.shutdown_timed_out(reactor),
-            ServerTimer::ResumeAccepting => self.backoff_ended(reactor),
+            ServerTimer::JobTimeout(id) => self.job_timed_out(reactor, id),
+            ServerTimer::ShutdownDeadline => {
+                let abandoned = self.conns.len();
+                self.event(ServerEvent::ShutdownTimedOut { abandoned });
+                self.stop(reactor, Exit::ShutdownTimedOut { abandoned });
+            }
+            ServerTimer::Accept(AcceptTimer::BackoffOver) => self.acceptor.backoff_over(reactor),
+            ServerTimer::Accept(AcceptTimer::More) => self.accept_batch(reactor),
             ServerTimer::Resume(id) => {
                 reactor.trace(|t| {
                     let _ = writeln!(t, "  again: conn {id}, cut short last turn");
                 });
                 self.drive(reactor, id);
             }
-            ServerTimer::AcceptMore => self.accept_batch(reactor),
         }
     }
 
     fn signal(&mut self, reactor: &mut Reactor<Self>, count: usize) {
-        self.on_signals(reactor, count);
+        reactor.trace(|t| {
+            let _ = writeln!(t, "  signals: {count}");
+        });
+        match self.drain.signalled(count) {
+            Signalled::Drain => self.begin_shutdown(reactor),
+            Signalled::StopNow => {
+                self.event(ServerEvent::SecondSignal);
+                self.stop(reactor, Exit::SecondSignal);
+            }
+        }
     }
-}
 
-/// How long ago `at` was, or how long until it comes (for the trace).
-pub(super) fn from_now(at: Instant) -> Duration {
-    at.saturating_duration_since(Instant::now())
+    fn notify(&mut self, reactor: &mut Reactor<Self>, message: Message) {
+        match message {
+            Message::Job(message) => self.job_message(reactor, message),
+            Message::StreamReady(conn) => {
+                reactor.trace(|t| {
+                    let _ = writeln!(t, "  message: conn {conn}'s stream has bytes");
+                });
+                self.drive(reactor, conn);
+            }
+            Message::Shutdown => {
+                reactor.trace(|t| t.push_str("  message: shutdown asked\n"));
+                self.begin_shutdown(reactor);
+            }
+        }
+    }
 }

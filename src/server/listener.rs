@@ -27,7 +27,7 @@ use mio::net::TcpListener;
 const BACKLOG: libc::c_int = 1024;
 
 /// Binds a non-blocking listener on `addr`, with SO_REUSEPORT if asked.
-pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
+pub(crate) fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
     let domain = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,

@@ -1,33 +1,38 @@
 //! The HTTP server: a [`Reactor`] and the handler it calls.
 //!
-//! The reactor knows tokens and timers; this layer gives them meaning. Its
-//! handler, `HttpServer` (`http.rs`), owns the listener, the connection
-//! table and everything that answers requests, and implements
+//! The reactor knows tokens, timers and messages; this layer gives them
+//! meaning. Its handler, `HttpServer` (`http.rs`), holds the acceptor, the
+//! connection table and everything that answers requests, and implements
 //! [`Handler`](crate::reactor::Handler): the reactor calls it when the
 //! listener or a connection is ready, when one of its timers fires, when a
-//! signal arrives, and — through `add_callback` — when a job comes back.
+//! signal arrives, and with a message when a job comes back.
 //! [`Server`] is the pair an application runs.
 //!
-//! The files, one concept each:
+//! The files, one owner each, each importing only those after it:
 //!
-//! - `http.rs` — the handler: which token means what, driving a connection,
-//!   closing it;
-//! - `respond.rs` — answering one decoded request: route it, run an inline
-//!   handler or offload its job;
-//! - `jobs.rs` — **an offloaded job's whole life**: submit, timeout, reply,
-//!   and how it ended (done, panicked, skipped, timed out, cancelled);
-//! - `accept.rs` — the listener: batches, `--max-conns`, back-off;
-//! - `listener.rs` — binding it, with `SO_REUSEPORT` on request;
-//! - `shutdown.rs` — signals, the drain, the teardown;
+//! - `http.rs` — `HttpServer`: what each token, timer and message means;
+//!   driving a connection, closing it; the drain's steps;
+//! - `respond.rs` — `Responder`: answering one decoded request (route it,
+//!   run an inline handler, or offload its job);
+//! - `jobs.rs` — `Jobs`, **an offloaded job's whole life**: submit,
+//!   timeout, give-up, return, and how it ended;
+//! - `streams.rs` — what a streamed body is given to wake the loop;
+//! - `entry.rs` — a connection as the table holds it: its registered
+//!   interest and its deadline's timer;
+//! - `accept.rs` — `Acceptor`: batches, `--max-conns`, back-off;
+//! - `listening.rs` and `listener.rs` — the listening socket, and binding
+//!   it with `SO_REUSEPORT` on request;
+//! - `shutdown.rs` — the drain's state, and how the loop ended;
 //! - `trace.rs` — `--trace`: what each turn did, for a person to read.
 
 mod accept;
+mod entry;
 mod http;
 mod jobs;
 mod listener;
+mod listening;
 mod respond;
 mod shutdown;
-mod socket;
 mod streams;
 mod trace;
 
@@ -39,53 +44,40 @@ use crate::config::Config;
 use crate::reactor::{Reactor, TokenId, Turn};
 use crate::router::Router;
 use crate::status::ServerHandle;
-pub use socket::Listening;
+pub use listening::Listening;
+pub use shutdown::Exit;
 
 use accept::Acceptor;
 use http::HttpServer;
-use jobs::ReplyTo;
-use socket::Listener;
+use listening::Listener;
 
 /// A connection's name: its place in the connection table, with a
 /// generation (`reactor/tokens.rs`), and so also its token.
 pub(crate) type ConnId = TokenId;
 
-/// What the server's timers (and `call_soon`s) carry.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum ServerTimer {
-    /// A connection's header, idle, write, linger or drain deadline.
-    Deadline(ConnId),
-    /// An offloaded job ran past `--job-timeout`.
-    JobTimeout(ReplyTo),
-    /// The graceful shutdown ran out of time.
-    ShutdownDeadline,
-    /// An accept back-off ended: listen again.
-    ResumeAccepting,
-    /// (`call_soon`) A connection used up its rounds with work left: drive
-    /// it again, now that everyone else had a turn.
-    Resume(ConnId),
-    /// (`call_soon`) A batch of accepts used up with the backlog not
-    /// empty: the edge that announced it will not come again, so go on.
-    AcceptMore,
-}
-
-/// How [`Server::run`] ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// A signal (or [`ServerHandle::shutdown`]) asked to stop, and every
-    /// in-flight request was answered and flushed.
-    Drained,
-    /// The shutdown timeout passed with this many connections still busy;
-    /// their jobs were cancelled.
-    ShutdownTimedOut {
-        /// Connections abandoned.
-        abandoned: usize,
-    },
-    /// A second signal arrived during the drain: stopped at once.
-    SecondSignal,
-}
-
 /// An HTTP server: the reactor and the handler it runs.
+///
+/// Made from a [`Config`] and a [`Router`] by [`bind`](Self::bind) (or
+/// from a listener of the caller's), then [`run`](Self::run) until a
+/// drain ends, usually on a thread of its own; its [`ServerHandle`] stops
+/// it from any thread.
+///
+/// ```
+/// use eddy::{inline, Config, Exit, Response, Router, Server, StatusCode};
+///
+/// let router = Router::new().get("/hello", inline(|_req, _status| {
+///     Response::text(StatusCode::OK, "hello\n")
+/// }));
+/// let config = Config { addr: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
+/// let server = Server::bind(config, router)?;
+/// println!("listening on {}", server.listening()); // http://127.0.0.1:PORT
+/// let handle = server.handle();
+/// let serving = std::thread::spawn(move || server.run());
+/// // ... later, from any thread: a graceful drain, as SIGTERM would.
+/// handle.shutdown().unwrap();
+/// assert_eq!(serving.join().unwrap()?, Exit::Drained);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Server {
     reactor: Reactor<HttpServer>,
     http: HttpServer,

@@ -1,180 +1,205 @@
-//! Answering one decoded request: route it, then run its inline handler or
-//! offload its job.
+//! Answering one connection's requests: the server's side of
+//! `connection::Respond`.
 //!
-//! A connection asks for each answer through `connection::Respond`; the
-//! server's answer to that is [`Answering`], which borrows the
-//! [`Responder`] (router, jobs, counters) for one connection's drive. This
-//! is the linear path of a request, after decoding:
+//! [`Answering`] borrows what answers need — the router, the jobs table,
+//! the counters, the loop (for a job's timer) — for one drive of one
+//! connection. The linear path of a request, after decoding:
 //!
 //! `Router::resolve` → `Router::answer` → `Answer::Now` (an inline handler
 //! ran, or 404/405/OPTIONS) | `Answer::Offload` (`Jobs::submit`, or 503 when
-//! the queue is full) | `Answer::Failed` (a panic: 500, reported).
+//! the queue is full; a streaming job is held for its turn) |
+//! `Answer::Failed` (a panic: 500, reported).
 //!
-//! Before that, for a request with a body, `Respond::admit` says how large
-//! a body its route takes — and, when the client waits on `Expect:
-//! 100-continue` for a request no route serves, answers at once instead.
+//! Before that, for a request with a body, `admit` says how large a body
+//! its route takes — and, when the client waits on `Expect: 100-continue`
+//! for a request no route serves, answers at once instead.
+//!
+//! An inline handler sees the server through a [`ServerStatus`] whose
+//! figures `Answering` gives only when asked ([`StatusSource`]).
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use super::http::HttpServer;
-use super::jobs::{Jobs, ReplyTo};
+use super::jobs::{JobTimeout, Jobs, ReplyTo};
+use super::streams::Streams;
 use super::ConnId;
 use crate::config::Config;
 use crate::connection::{JobTicket, Reply, Respond};
-use crate::http::{Limits, Refusal, Request, Response, StatusCode};
+use crate::histogram::Histogram;
+use crate::http::{Refusal, Request, Response, StatusCode};
 use crate::job::Job;
 use crate::log::{EventLog, ServerEvent};
 use crate::metrics::Metrics;
-use crate::panic_report::PanicReport;
-use crate::reactor::{LoopHandle, Reactor};
+use crate::reactor::{Handler, Reactor};
 use crate::router::{self, Answer, Resolved, Router};
-use crate::status::{ServerHandle, ServerStatus};
+use crate::status::{ServerHandle, ServerStatus, StatusSource};
 
-/// Everything that turns a decoded request into an answer.
+/// Everything that turns a decoded request into an answer: the router,
+/// the jobs table, the counters, and what inline handlers and streamed
+/// bodies are given.
 pub(crate) struct Responder {
-    pub(super) router: Router,
-    /// The offloaded jobs and the pool they run on.
-    pub(super) jobs: Jobs,
-    /// Everything `/metrics` counts.
-    pub(super) metrics: Metrics,
-    /// What each connection's decoder is held to (its `max_body` is the
-    /// default a route may change).
-    pub(super) limits: Limits,
-    /// Where the server's events go (a panic's line, here).
-    pub(super) events: Option<EventLog>,
+    router: Router,
+    jobs: Jobs,
+    metrics: Metrics,
+    streams: Streams,
     /// The server's handle, lent to inline handlers through their status.
-    pub(super) handle: ServerHandle,
-    /// How streamed bodies wake the loop (`streams.rs`).
-    pub(super) loop_handle: LoopHandle<HttpServer>,
+    handle: ServerHandle,
+    /// Where a handler's panic is reported.
+    events: Option<EventLog>,
+    /// The default body limit (a route may change it).
+    max_body: usize,
+}
+
+/// What inline handlers may see that the server knows without asking
+/// anyone: plain reads, taken per drive.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Facts {
+    pub(crate) open_connections: usize,
+    pub(crate) draining: bool,
+    pub(crate) accept_backoff: Duration,
 }
 
 impl Responder {
-    pub(super) fn new(
+    pub(crate) fn new(
         router: Router,
+        jobs: Jobs,
+        metrics: Metrics,
+        streams: Streams,
+        handle: ServerHandle,
         config: &Config,
-        limits: Limits,
-        handle: LoopHandle<HttpServer>,
     ) -> Responder {
-        let metrics = Metrics::new(router.names());
-        let jobs = Jobs::new(config, handle.clone(), router.offloads());
         Responder {
             router,
             jobs,
             metrics,
-            limits,
+            streams,
+            handle,
             events: config.events.clone(),
-            loop_handle: handle.clone(),
-            handle: ServerHandle::new(move || {
-                handle.add_callback(|http, reactor| http.begin_shutdown(reactor))
-            }),
+            max_body: config.max_body,
         }
     }
 
-    /// Reports a caught panic: the `Panicked` event.
-    pub(super) fn report_panic(&self, who: &str, route: Option<usize>, report: &PanicReport) {
-        if let Some(events) = &self.events {
-            events(&ServerEvent::Panicked {
-                who,
-                route: self.metrics.route_name(route),
-                report,
-            });
+    /// Lends itself to one drive of connection `conn`.
+    pub(crate) fn answering<'a, H: Handler>(
+        &'a mut self,
+        reactor: &'a mut Reactor<H>,
+        conn: ConnId,
+        facts: Facts,
+    ) -> Answering<'a, H> {
+        Answering {
+            responder: self,
+            reactor,
+            conn,
+            facts,
         }
+    }
+
+    /// The router (its error pages).
+    pub(crate) fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// The jobs table and the counters, for a job's message.
+    pub(crate) fn jobs(&mut self) -> (&mut Jobs, &mut Metrics) {
+        (&mut self.jobs, &mut self.metrics)
+    }
+
+    /// The counters.
+    pub(crate) fn metrics(&mut self) -> &mut Metrics {
+        &mut self.metrics
+    }
+
+    /// What streamed bodies are given.
+    pub(crate) fn streams(&self) -> &Streams {
+        &self.streams
+    }
+
+    /// The server's handle.
+    pub(crate) fn handle(&self) -> &ServerHandle {
+        &self.handle
     }
 }
 
-/// The [`Responder`], lent to one connection's drive, with what its
-/// inline handlers may see of the server.
-pub(super) struct Answering<'a> {
-    pub(super) responder: &'a mut Responder,
+/// The [`Responder`], lent to one connection's drive.
+pub(crate) struct Answering<'a, H: Handler> {
+    responder: &'a mut Responder,
+    reactor: &'a mut Reactor<H>,
     /// The connection being driven: where offloaded answers go back to.
-    pub(super) conn: ConnId,
-    /// What inline handlers see of the server, read once per drive (the
-    /// queue's length is an atomic read, not free per request).
-    pub(super) open_connections: usize,
-    pub(super) draining: bool,
-    pub(super) accept_backoff: Duration,
-    pub(super) workers: usize,
-    pub(super) jobs_queued: usize,
+    conn: ConnId,
+    facts: Facts,
 }
 
-impl Answering<'_> {
+impl<H> Answering<'_, H>
+where
+    H: Handler,
+    H::Timer: From<JobTimeout>,
+{
     /// Hands `job` to the pool, its answer to go to place `seq`: its
     /// ticket, or the 503 to answer when the queue is full — said now, with
     /// when to come back, rather than queueing without limit (the seed's
     /// process per request had no limit at all).
     fn submit(
         &mut self,
-        reactor: &mut Reactor<HttpServer>,
         job: Job,
         seq: u64,
         route: Option<usize>,
     ) -> Result<(u64, JobTicket), Response> {
-        let responder = &mut *self.responder;
         let reply_to = ReplyTo {
             conn: self.conn,
             seq,
         };
-        match responder.jobs.submit(reactor, job, reply_to, route) {
-            Ok((number, ticket)) => {
-                responder.metrics.job_submitted();
-                Ok((number, ticket))
-            }
-            Err(()) => {
-                responder.metrics.job_rejected();
+        let responder = &mut *self.responder;
+        (responder.jobs)
+            .submit(self.reactor, &mut responder.metrics, job, reply_to, route)
+            .map_err(|()| {
                 let busy = responder.router.error(StatusCode::SERVICE_UNAVAILABLE);
-                Err(busy.with_header("Retry-After", "1"))
-            }
+                busy.with_header("Retry-After", "1")
+            })
+    }
+
+    /// Reports a caught panic: the `Panicked` event.
+    fn report_panic(&self, route: Option<usize>, report: &crate::panic_report::PanicReport) {
+        if let Some(events) = &self.responder.events {
+            events(&ServerEvent::Panicked {
+                who: "handler",
+                route: self.responder.metrics.route_name(route),
+                report,
+            });
         }
     }
 }
 
-impl Respond<HttpServer> for Answering<'_> {
-    fn respond(
-        &mut self,
-        reactor: &mut Reactor<HttpServer>,
-        request: &mut Request,
-        seq: u64,
-        decoded: Instant,
-    ) -> Reply {
-        let responder = &mut *self.responder;
-        let resolved = (responder.router).resolve(&request.method, &request.target, request.path());
+impl<H> Respond for Answering<'_, H>
+where
+    H: Handler,
+    H::Timer: From<JobTimeout>,
+{
+    fn respond(&mut self, request: &mut Request, seq: u64, decoded: Instant) -> Reply {
+        let router = &self.responder.router;
+        let resolved = router.resolve(&request.method, &request.target, request.path());
         if let Resolved::Found(_, _, captures) = &resolved {
             router::keep_captures(request, captures);
         }
         let route = resolved.route_index();
         let request = &*request;
-        let status = ServerStatus {
-            draining: self.draining,
-            open_connections: self.open_connections,
-            workers: self.workers,
-            jobs_queued: self.jobs_queued,
-            jobs_in_flight: responder.jobs.in_flight(),
-            jobs_running: responder.jobs.running(),
-            jobs_parked: responder.jobs.parked(),
-            accept_backoff: self.accept_backoff,
-            metrics: &responder.metrics,
-            loop_lag: reactor.lag(),
-            handle: &responder.handle,
-        };
-        let response = match responder.router.answer(resolved, request, &status) {
+        let response = match router.answer(resolved, request, &ServerStatus::new(&*self)) {
             Answer::Now(response) => response,
             Answer::Failed(report) => {
-                responder.report_panic("handler", route, &report);
-                responder.router.error(StatusCode::INTERNAL_SERVER_ERROR)
+                self.report_panic(route, &report);
+                router.error(StatusCode::INTERNAL_SERVER_ERROR)
             }
             // A streaming job waits for the front of the line (see
             // `Reply::Held`); the connection hands it back to `release`.
             Answer::Offload(job) if job.streams() => {
-                reactor.trace(|t| {
+                self.reactor.trace(|t| {
                     let (method, target) = (&request.method, &request.target);
                     let _ = writeln!(t, "    {method} {target} → a stream, held for its turn");
                 });
                 return Reply::Held { route, job };
             }
-            Answer::Offload(job) => match self.submit(reactor, job, seq, route) {
+            Answer::Offload(job) => match self.submit(job, seq, route) {
                 Ok((number, job)) => {
-                    reactor.trace(|t| {
+                    self.reactor.trace(|t| {
                         let (method, target) = (&request.method, &request.target);
                         let _ = writeln!(t, "    {method} {target} → offloaded as job {number}");
                     });
@@ -183,13 +208,14 @@ impl Respond<HttpServer> for Answering<'_> {
                 Err(busy) => busy,
             },
         };
-        let responder = &mut *self.responder;
         if let Some(body) = response.body.stream() {
-            super::streams::attach(body, responder, self.conn);
+            self.responder.streams.attach(body, self.conn);
         }
         let code = response.status.as_u16();
-        responder.metrics.request(route, code, decoded.elapsed());
-        reactor.trace(|t| {
+        self.responder
+            .metrics
+            .request(route, code, decoded.elapsed());
+        self.reactor.trace(|t| {
             let (method, target) = (&request.method, &request.target);
             let _ = writeln!(t, "    {method} {target} → inline {code}");
         });
@@ -198,8 +224,7 @@ impl Respond<HttpServer> for Answering<'_> {
 
     fn admit(&mut self, request: &Request, expects_continue: bool) -> Result<usize, Response> {
         let router = &self.responder.router;
-        let default = self.responder.limits.max_body;
-        match router.body_limit(request, default) {
+        match router.body_limit(request, self.responder.max_body) {
             Ok(limit) => Ok(limit),
             // A client that waits for `100 Continue` is answered now, rather
             // than sent a 100 and then a 404 for a body it uploaded in vain;
@@ -215,7 +240,7 @@ impl Respond<HttpServer> for Answering<'_> {
                     _ => response,
                 })
             }
-            Err(_) => Ok(default),
+            Err(_) => Ok(self.responder.max_body),
         }
     }
 
@@ -223,18 +248,25 @@ impl Respond<HttpServer> for Answering<'_> {
         self.responder.router.refusal(refusal)
     }
 
+    fn refused(&mut self, refusal: Refusal) {
+        self.responder.metrics.refused(refusal.status.as_u16());
+        self.reactor.trace(|t| {
+            let (status, reason) = (refusal.status.as_u16(), refusal.reason);
+            let _ = writeln!(t, "    refused: {status} ({reason})");
+        });
+    }
+
     fn release(
         &mut self,
-        reactor: &mut Reactor<HttpServer>,
         job: Job,
         seq: u64,
         route: Option<usize>,
         decoded: Instant,
     ) -> Result<JobTicket, Response> {
-        match self.submit(reactor, job, seq, route) {
+        match self.submit(job, seq, route) {
             Ok((number, ticket)) => {
                 let conn = self.conn;
-                reactor.trace(|t| {
+                self.reactor.trace(|t| {
                     let _ = writeln!(t, "    conn {conn}: its turn, released as job {number}");
                 });
                 Ok(ticket)
@@ -249,15 +281,57 @@ impl Respond<HttpServer> for Answering<'_> {
         }
     }
 
-    fn refused(&mut self, reactor: &mut Reactor<HttpServer>, refusal: Refusal) {
-        self.responder.metrics.refused(refusal.status.as_u16());
-        reactor.trace(|t| {
-            let _ = writeln!(
-                t,
-                "    refused: {} ({})",
-                refusal.status.as_u16(),
-                refusal.reason
-            );
-        });
+    fn give_up(&mut self, job: JobTicket) {
+        if let Some(number) = self.responder.jobs.give_up(self.reactor, job) {
+            self.reactor.trace(|t| {
+                let _ = writeln!(t, "    job {number} given up: nobody will read its answer");
+            });
+        }
+    }
+}
+
+impl<H: Handler> StatusSource for Answering<'_, H> {
+    fn draining(&self) -> bool {
+        self.facts.draining
+    }
+
+    fn open_connections(&self) -> usize {
+        self.facts.open_connections
+    }
+
+    fn workers(&self) -> usize {
+        self.responder.jobs.workers()
+    }
+
+    fn jobs_queued(&self) -> usize {
+        self.responder.jobs.queued()
+    }
+
+    fn jobs_in_flight(&self) -> usize {
+        self.responder.jobs.in_flight()
+    }
+
+    fn jobs_running(&self) -> usize {
+        self.responder.jobs.running()
+    }
+
+    fn jobs_parked(&self) -> usize {
+        self.responder.jobs.parked()
+    }
+
+    fn accept_backoff(&self) -> Duration {
+        self.facts.accept_backoff
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.responder.metrics
+    }
+
+    fn loop_lag(&self) -> &Histogram {
+        self.reactor.lag()
+    }
+
+    fn handle(&self) -> &ServerHandle {
+        &self.responder.handle
     }
 }

@@ -1,11 +1,12 @@
-//! Shutdown: SIGINT/SIGTERM in, a graceful drain, and the teardown.
+//! Shutdown's state: whether the server drains, since when, and how the
+//! loop ended.
 //!
-//! Part of the server. The signals arrive through the reactor's self-pipe
+//! SIGINT/SIGTERM arrive through the reactor's self-pipe
 //! (`reactor/signals.rs` explains the trick); the first starts a drain, a
-//! second ends the loop at once. [`ServerHandle::shutdown`](super::ServerHandle)
-//! starts the same drain from code. The drain stops accepting, lets every
-//! in-flight request finish and flush, and ends when the last connection
-//! closes or `--shutdown-timeout` passes.
+//! second ends the loop at once. `ServerHandle::shutdown` starts the same
+//! drain from code. The drain (`HttpServer::begin_shutdown` in `http.rs`)
+//! stops accepting, lets every in-flight request finish and flush, and ends
+//! when the last connection closes or `--shutdown-timeout` passes.
 //!
 //! A drain loses no request that reached the server: connections waiting in
 //! the accept backlog are accepted before the listener closes (closing it
@@ -15,98 +16,80 @@
 //! before it is closed — by half-closing and lingering, never with unread
 //! bytes in the socket (`Connection::begin_drain`).
 
-use std::fmt::Write as _;
 use std::time::Instant;
 
-use super::http::HttpServer;
-use super::{Exit, ServerTimer};
-use crate::log::ServerEvent;
-use crate::reactor::Reactor;
+/// How `Server::run` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// A signal (or `ServerHandle::shutdown`) asked to stop, and every
+    /// in-flight request was answered and flushed.
+    Drained,
+    /// The shutdown timeout passed with this many connections still busy;
+    /// their jobs were cancelled.
+    ShutdownTimedOut {
+        /// Connections abandoned.
+        abandoned: usize,
+    },
+    /// A second signal arrived during the drain: stopped at once.
+    SecondSignal,
+}
 
-impl HttpServer {
-    /// SIGINT/SIGTERM arrived (`count` of them at once).
-    pub(super) fn on_signals(&mut self, reactor: &mut Reactor<HttpServer>, count: usize) {
-        reactor.trace(|t| {
-            let _ = writeln!(t, "  signals: {count}");
-        });
-        if self.draining_since.is_some() || count > 1 {
-            self.event(ServerEvent::SecondSignal);
-            self.stop(reactor, Exit::SecondSignal);
-            return;
-        }
-        self.begin_shutdown(reactor);
-    }
+/// Where the server is in its shutdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drain {
+    /// Serving; no stop asked.
+    Serving,
+    /// Draining since then.
+    Draining(Instant),
+    /// The loop was told to stop, and why.
+    Stopped(Exit),
+}
 
-    /// Starts a graceful shutdown: accept what waits in the backlog, stop
-    /// accepting, let in-flight requests finish and flush, give idle
-    /// connections their grace, and stop when none is left or the shutdown
-    /// timeout passes.
-    pub(crate) fn begin_shutdown(&mut self, reactor: &mut Reactor<HttpServer>) {
-        if self.draining_since.is_some() {
-            return;
-        }
-        let now = Instant::now();
-        self.draining_since = Some(now);
-        // Connections in the backlog would be reset with the listener:
-        // their clients connected before the drain, so serve them too.
-        self.accept_up_to(reactor, usize::MAX);
-        self.acceptor.close(reactor);
-        self.event(ServerEvent::Draining {
-            connections: self.conns.len(),
-            timeout: self.config.shutdown_timeout,
-        });
-        reactor.call_at(
-            now + self.config.shutdown_timeout,
-            ServerTimer::ShutdownDeadline,
-        );
-        let grace_ends = now + self.config.drain_grace.min(self.config.shutdown_timeout);
-        // Busy connections close after their last answer, idle ones after
-        // the grace.
-        for id in self.conns.ids() {
-            if let Some(conn) = self.conns.get_mut(id) {
-                conn.begin_drain(grace_ends);
-            }
-            self.drive(reactor, id);
-        }
-        self.stop_if_drained(reactor);
-    }
+/// What signals mean now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signalled {
+    /// The first: drain.
+    Drain,
+    /// A second (or two at once): stop now.
+    StopNow,
+}
 
-    /// While draining: once no connection is left, stop the loop.
-    pub(super) fn stop_if_drained(&mut self, reactor: &mut Reactor<HttpServer>) {
-        if self.draining_since.is_some() && self.conns.is_empty() && self.exit.is_none() {
-            self.stop(reactor, Exit::Drained);
+impl Drain {
+    /// `count` signals arrived.
+    pub(crate) fn signalled(self, count: usize) -> Signalled {
+        match self {
+            Drain::Serving if count == 1 => Signalled::Drain,
+            _ => Signalled::StopNow,
         }
     }
 
-    /// The shutdown timeout passed with connections still busy.
-    pub(super) fn shutdown_timed_out(&mut self, reactor: &mut Reactor<HttpServer>) {
-        let abandoned = self.conns.len();
-        self.event(ServerEvent::ShutdownTimedOut { abandoned });
-        self.stop(reactor, Exit::ShutdownTimedOut { abandoned });
+    /// Begins the drain at `now`; false if it had begun (or the loop
+    /// stopped) already.
+    pub(crate) fn begin(&mut self, now: Instant) -> bool {
+        if *self != Drain::Serving {
+            return false;
+        }
+        *self = Drain::Draining(now);
+        true
     }
 
-    fn stop(&mut self, reactor: &mut Reactor<HttpServer>, exit: Exit) {
-        self.exit.get_or_insert(exit);
-        reactor.stop();
+    /// True once a drain began (and after the stop).
+    pub(crate) fn is_draining(self) -> bool {
+        self != Drain::Serving
     }
 
-    /// Tears down after the loop stops, and says how it ended.
-    pub(super) fn finish(&mut self, reactor: &mut Reactor<HttpServer>) -> Exit {
-        for id in self.conns.ids() {
-            self.close(reactor, id);
+    /// Records how the loop ends; the first reason stays.
+    pub(crate) fn stop(&mut self, exit: Exit) {
+        if !matches!(self, Drain::Stopped(_)) {
+            *self = Drain::Stopped(exit);
         }
-        let exit = self.exit.unwrap_or(Exit::Drained);
-        if let Some(pool) = self.responder.jobs.take_pool() {
-            match exit {
-                // Every job was answered, so every worker is idle: joining
-                // is quick and leaves no thread behind.
-                Exit::Drained => pool.join(),
-                // Jobs were cancelled but may not look at their token;
-                // waiting for them would break the shutdown bound. Detach
-                // instead.
-                Exit::ShutdownTimedOut { .. } | Exit::SecondSignal => drop(pool),
-            }
+    }
+
+    /// How the loop ended, once it has.
+    pub(crate) fn exit(self) -> Option<Exit> {
+        match self {
+            Drain::Stopped(exit) => Some(exit),
+            _ => None,
         }
-        exit
     }
 }

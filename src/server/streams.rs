@@ -1,41 +1,36 @@
 //! Streamed answers, as the server sees them: each streamed body is given
-//! a way back into the loop, and its counters.
+//! a way back into the loop, and the server's stream counters.
 //!
 //! A connection that finds its stream's pipe empty waits; the producer's
-//! next `send` (or its end) then fires the pipe's waker — built here — which
-//! queues [`HttpServer::stream_woke`] with `LoopHandle::add_callback`, the
-//! same road a finished job takes (`jobs.rs`). The waker fires at most once
-//! per wait, so a stream has at most one callback in the loop's queue,
-//! however fast its producer sends.
+//! next `send` (or its end) then fires the pipe's waker — built here —
+//! which sends the loop `Message::StreamReady` (`http.rs`) with
+//! `LoopHandle::send`, the same door a finished job comes through
+//! (`jobs.rs`). The waker fires at most once per wait, so a stream has at
+//! most one message in the loop's queue, however fast its producer sends.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
-use super::http::HttpServer;
-use super::respond::Responder;
 use super::ConnId;
-use crate::reactor::Reactor;
-use crate::stream::StreamBody;
+use crate::stream::{StreamBody, StreamStats};
 
-/// Gives `body`, about to be placed on connection `conn`, its waker and the
-/// server's stream counters.
-pub(super) fn attach(body: &StreamBody, responder: &Responder, conn: ConnId) {
-    let handle = responder.loop_handle.clone();
-    let waker = Arc::new(move || {
-        // A closed loop has no connection left to write to.
-        let _ = handle.add_callback(move |http, reactor| http.stream_woke(reactor, conn));
-    });
-    body.attach(waker, Arc::clone(&responder.metrics.streams));
+/// What every streamed body placed on a connection is given.
+pub(crate) struct Streams {
+    /// Sends the loop "connection `id`'s stream has bytes".
+    wake: Arc<dyn Fn(ConnId) + Send + Sync>,
+    /// The server's stream counters (`/metrics`).
+    stats: Arc<StreamStats>,
 }
 
-impl HttpServer {
-    /// **A streamed body's bytes re-enter the loop here**: its producer
-    /// sent (or ended) while the connection waited. Drive the connection:
-    /// it takes what the pipe holds and writes it.
-    pub(crate) fn stream_woke(&mut self, reactor: &mut Reactor<HttpServer>, conn: ConnId) {
-        reactor.trace(|t| {
-            let _ = writeln!(t, "  callback: conn {conn}'s stream has bytes");
-        });
-        self.drive(reactor, conn);
+impl Streams {
+    pub(crate) fn new(wake: Arc<dyn Fn(ConnId) + Send + Sync>, stats: Arc<StreamStats>) -> Streams {
+        Streams { wake, stats }
+    }
+
+    /// Gives `body`, about to be placed on connection `conn`, its waker and
+    /// the counters.
+    pub(crate) fn attach(&self, body: &StreamBody, conn: ConnId) {
+        let wake = Arc::clone(&self.wake);
+        let waker = Arc::new(move || wake(conn));
+        body.attach(waker, Arc::clone(&self.stats));
     }
 }

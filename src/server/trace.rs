@@ -7,16 +7,18 @@
 //! who answered it, what was written, what the connection waits for now.
 //! These helpers format the server's lines. They run only while tracing.
 
+use std::time::{Duration, Instant};
+
 use mio::event::Event;
 use mio::Interest;
 
-use super::http::from_now;
 use super::ConnId;
-use crate::connection::{Connection, Driven, Phase, Stream};
+use crate::connection::{Connection, Driven, Phase};
 use crate::reactor::Span;
+use crate::transport::{Life, Transport};
 
 /// What an event said: `readable`, `writable`, `readable, writable`, ...
-pub(super) fn readiness(event: &Event) -> &'static str {
+pub(crate) fn readiness(event: &Event) -> &'static str {
     match (
         event.is_readable(),
         event.is_writable(),
@@ -33,7 +35,7 @@ pub(super) fn readiness(event: &Event) -> &'static str {
 /// The line after a drive: what it read, decoded and wrote (whatever was
 /// not zero), and what the connection now waits for — its interest and its
 /// deadline — or that it closes.
-pub(super) fn driven<S: Stream>(id: ConnId, driven: &Driven, conn: &Connection<S>) -> String {
+pub(crate) fn driven<T: Transport>(id: ConnId, driven: &Driven, conn: &Connection<T>) -> String {
     let mut parts: Vec<String> = Vec::new();
     if driven.read > 0 {
         parts.push(format!("read {} B", driven.read));
@@ -44,9 +46,9 @@ pub(super) fn driven<S: Stream>(id: ConnId, driven: &Driven, conn: &Connection<S
     if driven.written > 0 {
         parts.push(format!("wrote {} B", driven.written));
     }
-    match conn.phase() {
-        Phase::Closed => parts.push("closing".into()),
-        phase => {
+    match conn.state() {
+        (Life::Closed, _) => parts.push("closing".into()),
+        (life, phase) => {
             let interest = if conn.interest() == Interest::READABLE {
                 "R"
             } else {
@@ -60,8 +62,16 @@ pub(super) fn driven<S: Stream>(id: ConnId, driven: &Driven, conn: &Connection<S
                 }
                 None => parts.push("no deadline".into()),
             }
-            if phase != Phase::Serving {
-                parts.push(format!("{phase:?}"));
+            match (life, phase) {
+                (Life::Lingering { .. }, _) => parts.push("lingering".into()),
+                (_, Some(Phase::Serving)) => {}
+                (_, Some(Phase::Draining { grace_ends })) => {
+                    let left = Span(from_now(grace_ends));
+                    parts.push(format!("draining (grace ends in {left})"));
+                }
+                (_, Some(Phase::Closing(why))) => parts.push(format!("closing: {why:?}")),
+                (_, Some(Phase::Switching)) => parts.push("switching protocols".into()),
+                (_, None) => parts.push("upgraded".into()),
             }
         }
     }
@@ -72,4 +82,9 @@ pub(super) fn driven<S: Stream>(id: ConnId, driven: &Driven, conn: &Connection<S
     line.push_str(&parts.join(", "));
     line.push('\n');
     line
+}
+
+/// How long until `at` (zero if it passed).
+pub(crate) fn from_now(at: Instant) -> Duration {
+    at.saturating_duration_since(Instant::now())
 }
