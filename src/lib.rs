@@ -74,20 +74,27 @@
 //!
 //! # Layout
 //!
-//! Four layers, each ignorant of the ones above it, like Tornado's IOLoop →
-//! IOStream / HTTP1Connection → Application:
+//! Five layers, each ignorant of the ones above it, like Tornado's IOLoop →
+//! IOStream → HTTP1Connection → Application:
 //!
 //! - [`reactor`] — **the loop** (Tornado's IOLoop): Poll, the token table
-//!   with generations, timers, the Waker and
-//!   [`LoopHandle::add_callback`](reactor::LoopHandle::add_callback), the
-//!   signal pipe, loop lag. `Reactor::turn` is one iteration; it knows no
-//!   HTTP. Start reading here.
-//! - `server` — the HTTP server on top: the listener (TCP or Unix,
-//!   `server/socket.rs`) and accept, the connection table, each job's life
-//!   (`server/jobs.rs`: *where a finished job re-enters the loop*),
-//!   shutdown, `--trace`.
-//! - `connection` — one client's state machine: buffers, phase, deadline,
-//!   the response queue, and its round (`Connection::drive`).
+//!   with generations, timers, the Waker with
+//!   [`LoopHandle::send`](reactor::LoopHandle::send) and
+//!   [`add_callback`](reactor::LoopHandle::add_callback), the signal pipe,
+//!   loop lag. `Reactor::turn` is one iteration; it knows no HTTP. Start
+//!   reading here.
+//! - `server` — the HTTP server on top: the acceptor (TCP or Unix), the
+//!   connection table (the interest registered and the deadline timer of
+//!   each), the jobs table (`server/jobs.rs`: a job's whole life), the
+//!   drain, `--trace`; everything from other threads enters as a
+//!   `Message`, applied in `HttpServer::notify` — *where a finished job
+//!   re-enters the loop*.
+//! - `connection` — a transport with a protocol speaking over it: HTTP/1.1
+//!   (`Http1`: decoding, answers in order, the phase), sans-IO, or what a
+//!   `101` handed the transport to; its round is `Connection::drive`. It
+//!   never touches the loop.
+//! - `transport` — bytes over a socket (Tornado's IOStream): readiness,
+//!   the input and output buffers, the half-close and lingering.
 //! - `http` — the codec: bytes → [`Request`], [`Response`] → bytes. Pure
 //!   functions, no sockets.
 //! - The app: `router` (which handler answers, inline or offloaded),
@@ -103,29 +110,15 @@
 //!   data).
 //! - Around it: `call` (`eddy call`, the seed's client: a second, small
 //!   reactor), `timeline` (its SVG), `fuzzing` (the fuzz targets'
-//!   checks: one connection driven without a socket, and the decoder fed
-//!   one stream in pieces; `tests/fuzz_corpus.rs` replays their corpus).
+//!   checks: one connection driven without a socket or a loop, and the
+//!   decoder fed one stream in pieces; `tests/fuzz_corpus.rs` replays their
+//!   corpus).
 //!
-//! Imports flow one way, and `python3 ../shared/tools/import_cycles.py`
-//! finds no cycle:
-//!
-//! ```text
-//! server ──▶ connection ──▶ http
-//!   │  │         │
-//!   │  │         └──▶ reactor, job, config
-//!   │  └──▶ router ──▶ status ──▶ metrics ──▶ histogram
-//!   │          └──▶ job ──▶ http, stream
-//!   └──▶ pool ──▶ job, panic_report, stream
-//! reactor ──▶ histogram            (and nothing else of the crate)
-//! http    ──▶ stream               (a body may be a pipe's loop end)
-//! metrics ──▶ stream               (its counters)
-//! stream  ──▶ nothing of the crate
-//! ```
-//!
-//! Nothing imports `server` but the crate root, the CLI and the fuzz
-//! harness's user (none: it drives a connection directly); `pool` never
-//! imports the server, the connection or the router; `reactor/timers.rs`,
-//! `reactor/tokens.rs` and `connection/queue.rs` import nothing.
+//! Imports flow one way, and the project checks it: `tests/layers.rs`
+//! fails on an import that climbs a layer or closes a circle, anywhere
+//! under `src/`. docs/architecture.md draws the graph and walks one
+//! request through it, call by call (`tests/walk.rs` keeps that walk
+//! true).
 //!
 //! The private modules are part of the textbook: `cargo doc
 //! --document-private-items` renders them too.
