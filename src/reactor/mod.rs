@@ -446,7 +446,7 @@ impl<H: Handler> Reactor<H> {
                     self.note(|t| {
                         let _ = writeln!(
                             t,
-                            "  waker: callbacks from other threads wait for turn {}",
+                            "  waker: what other threads sent waits for turn {}",
                             number + 1
                         );
                     });
