@@ -88,7 +88,8 @@ pub struct Config {
     /// How the workers' threads are scheduled against the loop's (see
     /// `WorkerPriority`).
     pub worker_priority: WorkerPriority,
-    /// Write one block per turn of the loop on stderr: what woke it, what
+    /// Write a block for each turn of the loop that did something, on
+    /// stderr (an idle loop writes nothing): what woke it, what
     /// each connection did, what each job did (`eddy serve --trace`). For
     /// watching the loop work; off, it costs a branch.
     pub trace: bool,

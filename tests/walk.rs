@@ -29,7 +29,9 @@ fn walk(doc: &str, name: &str) -> Vec<Step> {
         .filter(|line| !line.trim().is_empty())
         .map(|line| {
             let spans: Vec<&str> = line.split('`').skip(1).step_by(2).collect();
-            let path = spans.first().unwrap_or_else(|| panic!("no name in: {line}"));
+            let path = spans
+                .first()
+                .unwrap_or_else(|| panic!("no name in: {line}"));
             let file = spans
                 .iter()
                 .find(|span| span.starts_with("src/"))

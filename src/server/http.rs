@@ -371,15 +371,14 @@ impl HttpServer {
             }
             JobMessage::Ended(id, outcome) => {
                 let (jobs, metrics) = self.responder.jobs();
-                let streamed = matches!(outcome, Outcome::Streamed | Outcome::Skipped);
+                let number = jobs.number(id).unwrap_or(0);
+                let how = match outcome {
+                    Outcome::Streamed => "its body is done",
+                    _ => "skipped: nobody wanted its answer",
+                };
                 let Some(returned) = jobs.returned(reactor, metrics, id, outcome) else {
                     reactor.trace(|t| {
-                        let how = if streamed {
-                            "its body is done"
-                        } else {
-                            "skipped"
-                        };
-                        let _ = writeln!(t, "  message: a job ended ({how})");
+                        let _ = writeln!(t, "  message: job {number} ended, {how}");
                     });
                     return;
                 };

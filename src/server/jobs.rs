@@ -214,6 +214,11 @@ impl Jobs {
         Some(entry.number)
     }
 
+    /// A job's number, while it is in the table (for the trace).
+    pub(crate) fn number(&self, id: JobId) -> Option<u64> {
+        self.table.get(id.0).map(|entry| entry.number)
+    }
+
     /// A job's timer fired: where its 504 goes, if it is still out.
     pub(crate) fn overdue(&mut self, id: JobId) -> Option<(u64, ReplyTo)> {
         let entry = self.table.get_mut(id.0)?;

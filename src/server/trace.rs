@@ -65,10 +65,7 @@ pub(crate) fn driven<T: Transport>(id: ConnId, driven: &Driven, conn: &Connectio
             match (life, phase) {
                 (Life::Lingering { .. }, _) => parts.push("lingering".into()),
                 (_, Some(Phase::Serving)) => {}
-                (_, Some(Phase::Draining { grace_ends })) => {
-                    let left = Span(from_now(grace_ends));
-                    parts.push(format!("draining (grace ends in {left})"));
-                }
+                (_, Some(Phase::Draining { .. })) => parts.push("draining".into()),
                 (_, Some(Phase::Closing(why))) => parts.push(format!("closing: {why:?}")),
                 (_, Some(Phase::Switching)) => parts.push("switching protocols".into()),
                 (_, None) => parts.push("upgraded".into()),
