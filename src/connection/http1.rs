@@ -481,3 +481,56 @@ impl Http1 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::tests::Script;
+    use crate::http::StatusCode;
+
+    const DATE: &[u8] = b"Thu, 01 Jan 1970 00:00:00 GMT";
+
+    /// Issue 21, point 2: the protocol is driven with bytes alone — no
+    /// socket, no loop. Two pipelined requests, the first offloaded: the
+    /// second's answer waits in line until the first's fills its place,
+    /// then both are in the output, in order; and the wait it asks for
+    /// follows.
+    #[test]
+    fn bytes_in_answers_out_in_order_with_no_socket() {
+        let mut http = Http1::new(Limits::default(), None, None);
+        let mut buffers = Buffers::default();
+        let mut script = Script::default();
+        buffers
+            .received(b"GET /job HTTP/1.1\r\nHost: x\r\n\r\nGET /now HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(http.receive(&mut buffers, DATE, &mut script), 2);
+        http.emit(&mut buffers, &mut script);
+        assert_eq!(
+            buffers.unwritten(),
+            0,
+            "an answer left before the one ahead of it"
+        );
+        assert_eq!(
+            http.wanted(&buffers),
+            None,
+            "an answer is owed: the job's timeout bounds it"
+        );
+        let seq = script.seqs[0];
+        let filled = http.fill(
+            seq,
+            Response::text(StatusCode::OK, "job"),
+            DATE,
+            &mut buffers,
+        );
+        assert!(matches!(filled, Filled::Placed { .. }));
+        http.emit(&mut buffers, &mut script);
+        let out = String::from_utf8_lossy(buffers.to_write()).into_owned();
+        let (job, now) = (
+            out.find("\r\n\r\njob").unwrap(),
+            out.find("\r\n\r\nnow").unwrap(),
+        );
+        assert!(job < now, "{out}");
+        buffers.wrote(buffers.unwritten());
+        let wanted = http.wanted(&buffers).map(|w| w.kind);
+        assert_eq!(wanted, Some(DeadlineKind::Idle));
+    }
+}

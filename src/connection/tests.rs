@@ -13,17 +13,19 @@ use crate::http::{Limits, Refusal, Request, Response, StatusCode};
 use crate::job::Job;
 use crate::transport::{Buffers, Life, Plain, Transport, READ_CHUNK};
 
-/// Answers `/fail` with a streamed body whose producer stops after 3 of
-/// its 10 bytes, `/upgrade` with a `101` to [`Shout`], and anything else
-/// with a job; remembers the jobs it gave and those given up.
+/// Answers `/now` at once, `/fail` with a streamed body whose producer
+/// stops after 3 of its 10 bytes, `/upgrade` with a `101` to [`Shout`], and
+/// anything else with a job; remembers the jobs it gave (and their places)
+/// and those given up. `http1.rs`'s tests use it too.
 #[derive(Default)]
-struct Script {
-    jobs: Vec<JobTicket>,
+pub(super) struct Script {
+    pub(super) jobs: Vec<JobTicket>,
+    pub(super) seqs: Vec<u64>,
     given_up: Vec<JobTicket>,
 }
 
 impl Respond for Script {
-    fn respond(&mut self, request: &mut Request, _: u64, _: Instant) -> Reply {
+    fn respond(&mut self, request: &mut Request, seq: u64, _: Instant) -> Reply {
         match request.path() {
             "/fail" => {
                 let (response, mut body) = Response::new(StatusCode::OK).streamed(Some(10));
@@ -48,6 +50,7 @@ impl Respond for Script {
             _ => {
                 let job = JobTicket(self.jobs.len());
                 self.jobs.push(job);
+                self.seqs.push(seq);
                 Reply::Later { route: None, job }
             }
         }
