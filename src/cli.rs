@@ -8,6 +8,7 @@
 mod listen;
 
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,6 +48,8 @@ SERVE OPTIONS:
                               [default: idle]
     --backtraces              print a backtrace under each job or handler panic (costs memory)
     --trace                   print what each turn of the event loop did, on stderr
+    --tls-cert PEM            serve HTTPS: the certificate chain (with --tls-key)
+    --tls-key PEM             serve HTTPS: the certificate's private key (with --tls-cert)
 
 CALL OPTIONS:
     --addr HOST:PORT          the server [default: 127.0.0.1:8888]
@@ -240,6 +243,7 @@ fn parse_serve(args: &[String]) -> Result<(Config, Listen), String> {
     let mut config = binary_defaults();
     let mut listen = None;
     let (mut quiet, mut json) = (false, false);
+    let mut tls: (Option<PathBuf>, Option<PathBuf>) = (None, None);
     let mut flags = Flags { rest: args };
     while let Some(flag) = flags.next() {
         let name = flag.name;
@@ -262,13 +266,36 @@ fn parse_serve(args: &[String]) -> Result<(Config, Listen), String> {
             "--worker-priority" => config.worker_priority = parse_priority(flags.value(&flag)?)?,
             "--backtraces" if flag.inline.is_none() => config.backtraces = true,
             "--trace" if flag.inline.is_none() => config.trace = true,
+            "--tls-cert" => tls.0 = Some(PathBuf::from(flags.value(&flag)?)),
+            "--tls-key" => tls.1 = Some(PathBuf::from(flags.value(&flag)?)),
             _ => return Err(flag.unknown()),
         }
+    }
+    match tls {
+        (None, None) => {}
+        (Some(cert), Some(key)) => config_tls(&mut config, &cert, &key)?,
+        _ => return Err("--tls-cert and --tls-key go together".into()),
     }
     config.access_log = (!quiet).then(|| access_log(json));
     let default = Listen::Tcp("127.0.0.1:8888".into());
     let listen = listen.unwrap_or_else(|| Listen::or_systemd(default));
     Ok((config, listen))
+}
+
+/// Reads the certificate and key into `config` — before anything binds. A
+/// file that cannot be used is named with the reason, as a usage error
+/// (exit 2).
+#[cfg(feature = "tls")]
+fn config_tls(config: &mut Config, cert: &Path, key: &Path) -> Result<(), String> {
+    let tls = eddy::TlsConfig::from_pem_files(cert, key).map_err(|e| format!("TLS: {e}"))?;
+    config.tls = Some(tls);
+    Ok(())
+}
+
+/// Without the `tls` feature there is no HTTPS to configure.
+#[cfg(not(feature = "tls"))]
+fn config_tls(_: &mut Config, _: &Path, _: &Path) -> Result<(), String> {
+    Err("--tls-cert: this eddy was built without the `tls` feature".into())
 }
 
 /// `combined` or `json`: true for JSON.

@@ -93,6 +93,10 @@ pub struct Config {
     /// each connection did, what each job did (`eddy serve --trace`). For
     /// watching the loop work; off, it costs a branch.
     pub trace: bool,
+    /// Serve HTTPS instead of HTTP (`eddy serve --tls-cert --tls-key`):
+    /// every connection is a TLS session of this configuration.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Default for Config {
@@ -115,6 +119,8 @@ impl Default for Config {
             handle_signals: false,
             worker_priority: WorkerPriority::Normal,
             trace: false,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }

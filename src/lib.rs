@@ -154,6 +154,8 @@ mod status;
 mod stream;
 #[cfg(feature = "call")]
 mod timeline;
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
 
 pub use config::Config;
@@ -173,9 +175,16 @@ pub use pool::WorkerPriority;
 #[doc(inline)]
 pub use reactor::LoopClosed;
 pub use router::{inline, offload, Route, Router};
+/// rustls, as eddy uses it: build a `rustls::ServerConfig` of your own
+/// (client certificates, a certificate resolver) for
+/// [`TlsConfig::from_rustls`].
+#[cfg(feature = "tls")]
+pub use rustls;
 pub use server::{Exit, Listening, Server};
 pub use status::{ServerHandle, ServerStatus};
 pub use stream::{BodySender, Gone};
+#[cfg(feature = "tls")]
+pub use tls::{TlsConfig, TlsError};
 
 // The Rust snippets of the README and of every page under docs/, compiled
 // (and, unless marked `no_run`, run) by `cargo test` as doctests: a doc that

@@ -57,6 +57,8 @@ pub(crate) struct Metrics {
     routes: Vec<RouteMetrics>,
     connections_accepted: u64,
     accept_errors: u64,
+    /// Plain HTTP sent to the TLS port (answered 400 in plain, closed).
+    plain_http_on_tls: u64,
     jobs_submitted: u64,
     jobs_completed: u64,
     jobs_panicked: u64,
@@ -137,6 +139,10 @@ impl Metrics {
 
     /// `accept` failed with something other than "nothing to accept"
     /// (EMFILE, ENFILE, ENOBUFS, ...), and accepting backs off.
+    pub(crate) fn plain_http_on_tls(&mut self) {
+        self.plain_http_on_tls += 1;
+    }
+
     pub(crate) fn accept_failed(&mut self) {
         self.accept_errors += 1;
     }
@@ -207,6 +213,11 @@ impl Metrics {
                 "eddy_accept_errors_total",
                 "accept() failures other than an empty backlog (EMFILE, ENFILE, ENOBUFS, ...); each starts a back-off.",
                 self.accept_errors,
+            ),
+            (
+                "eddy_tls_plain_http_total",
+                "Plain HTTP requests sent to the TLS port: answered 400 in plain, then closed.",
+                self.plain_http_on_tls,
             ),
             (
                 "eddy_jobs_submitted_total",

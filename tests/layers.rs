@@ -122,7 +122,7 @@ const LAYERS: &[Layer] = &[
     Layer {
         rank: 3,
         name: "services",
-        modules: &["config", "job", "pool", "log"],
+        modules: &["config", "tls", "job", "pool", "log"],
         only: None,
         never: &[],
     },

@@ -111,6 +111,13 @@ impl Acceptor {
         &self.listening
     }
 
+    /// The server speaks HTTPS on this listener (for how it is named).
+    pub(crate) fn speaks_tls(&mut self) {
+        if let Listening::Tcp(addr) = self.listening {
+            self.listening = Listening::Https(addr);
+        }
+    }
+
     /// The back-off in force (zero when accepting normally).
     pub(crate) fn backoff_in_force(&self) -> Duration {
         match self.paused {

@@ -23,10 +23,10 @@ use mio::Interest;
 use super::ConnId;
 use crate::connection::Connection;
 use crate::reactor::{Handler, Reactor, TimerKey};
-use crate::transport::{Plain, Socket};
+use crate::transport::Link;
 
-/// The transport the server's connections run over.
-pub(crate) type ServerConnection = Connection<Plain<Socket>>;
+/// The transport the server's connections run over: plain or TLS.
+pub(crate) type ServerConnection = Connection<Link>;
 
 /// What a connection's deadline timer carries.
 #[derive(Debug, Clone, Copy)]

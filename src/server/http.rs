@@ -44,7 +44,9 @@ use crate::pool::Outcome;
 use crate::reactor::{Fired, Handler, Reactor, Span, TokenTable};
 use crate::router::Router;
 use crate::status::ServerHandle;
-use crate::transport::{Plain, Socket, READ_CHUNK};
+#[cfg(feature = "tls")]
+use crate::transport::Tls;
+use crate::transport::{Link, Plain, Socket, READ_CHUNK};
 
 /// Everything that enters the loop from another thread.
 pub(crate) enum Message {
@@ -195,6 +197,9 @@ impl HttpServer {
         };
         let mut answering = self.responder.answering(reactor, id, facts);
         let driven = entry.conn().drive(kit, &mut answering);
+        if entry.conn().transport().take_refusal() {
+            self.responder.metrics().plain_http_on_tls();
+        }
         // A stream that began after the drain did — its request answered in
         // the drain, or on a connection already closing — is told too.
         if facts.draining {
@@ -280,7 +285,11 @@ impl HttpServer {
             ..Limits::default()
         };
         let access_log = self.config.access_log.clone();
-        let conn = Connection::new(Plain::new(socket), peer, limits, access_log);
+        let link = match self.link(socket) {
+            Ok(link) => link,
+            Err(_) => return, // no session could be made: drop the socket
+        };
+        let conn = Connection::new(link, peer, limits, access_log);
         let id = self.conns.insert(Box::new(Entry::new(conn)));
         let registered = match self.conns.get_mut(id) {
             Some(entry) => entry.register(reactor, id),
@@ -295,6 +304,16 @@ impl HttpServer {
             let _ = writeln!(t, "    conn {id}: accepted from {from}");
         });
         self.drive(reactor, id);
+    }
+
+    /// The transport for an accepted socket: a TLS session when the server
+    /// speaks HTTPS, else the bytes as they are.
+    fn link(&self, socket: Socket) -> std::io::Result<Link> {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.config.tls {
+            return Ok(Link::Tls(Box::new(Tls::new(socket, tls.rustls())?)));
+        }
+        Ok(Link::Plain(Plain::new(socket)))
     }
 
     /// A connection's deadline timer fired.

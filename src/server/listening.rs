@@ -24,8 +24,10 @@ pub(crate) enum Listener {
 /// Where a server listens, printable as `http://IP:PORT` or `unix:PATH`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Listening {
-    /// A TCP address.
+    /// A TCP address, serving HTTP.
     Tcp(SocketAddr),
+    /// A TCP address, serving HTTPS.
+    Https(SocketAddr),
     /// A Unix socket's path (`None` if unnamed).
     Unix(Option<PathBuf>),
 }
@@ -34,6 +36,7 @@ impl fmt::Display for Listening {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Listening::Tcp(addr) => write!(f, "http://{addr}"),
+            Listening::Https(addr) => write!(f, "https://{addr}"),
             Listening::Unix(Some(path)) => write!(f, "unix:{}", path.display()),
             Listening::Unix(None) => f.write_str("unix:(unnamed)"),
         }

@@ -125,9 +125,16 @@ impl Server {
     fn start(
         config: Config,
         router: Router,
-        acceptor: Acceptor,
+        mut acceptor: Acceptor,
         mut reactor: Reactor<HttpServer>,
     ) -> io::Result<Server> {
+        #[cfg(feature = "tls")]
+        let tls = config.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        let tls = false;
+        if tls {
+            acceptor.speaks_tls();
+        }
         if config.handle_signals {
             reactor.watch_signals()?;
         }
@@ -142,7 +149,7 @@ impl Server {
     /// `None` for a server on a Unix socket.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match self.http.listening() {
-            Listening::Tcp(addr) => Some(*addr),
+            Listening::Tcp(addr) | Listening::Https(addr) => Some(*addr),
             Listening::Unix(_) => None,
         }
     }

@@ -9,14 +9,14 @@
 //! follows it. The protocol never reads or writes a socket: it is handed
 //! the [`Buffers`] and nothing else.
 //!
-//! [`Transport`] is the interface; [`Plain`] (`plain.rs`) is the one
-//! implementation today, over TCP or a Unix socket (`socket.rs`). A TLS
-//! transport is a second implementation of the same trait, not a branch in
-//! each method: its `read` turns records into plaintext in the same input
-//! buffer, its `write` turns the output buffer into records, and its
-//! `wants_write` is true whenever the TLS session has bytes to send
-//! (handshake, alerts, close_notify) whatever the protocol is doing.
-//! docs/architecture.md sketches it.
+//! [`Transport`] is the interface, with two implementations: [`Plain`]
+//! (`plain.rs`), bytes over TCP or a Unix socket (`socket.rs`), and — with
+//! the `tls` feature — `Tls` (`tls.rs`), a rustls session over a `Plain`
+//! transport of ciphertext: its `read` turns records into plaintext in the
+//! same kind of input buffer, its `write` turns the output into records,
+//! and its `wants_write` is true whenever the session has bytes to send
+//! (handshake, alerts, close_notify) whatever the protocol is doing. The
+//! server's connections run over a [`Link`] (`link.rs`), either one.
 //!
 //! Two questions the server asks of every transport after each round:
 //! *which readiness does it want* ([`Transport::interest`], derived in one
@@ -25,12 +25,18 @@
 //! socket for plain TCP, in the TLS session's plaintext for TLS).
 
 mod buffers;
+mod link;
 mod plain;
 mod socket;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub(crate) use buffers::{Buffers, SpareBuffers, KEEP};
+pub(crate) use link::Link;
 pub(crate) use plain::Plain;
 pub(crate) use socket::{Socket, Stream};
+#[cfg(feature = "tls")]
+pub(crate) use tls::Tls;
 
 use std::io;
 use std::time::Instant;

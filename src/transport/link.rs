@@ -1,0 +1,95 @@
+//! The transport a server's connection runs over: plain, or TLS (with the
+//! `tls` feature). One `match` per method, here and nowhere else; each arm
+//! is the whole of that transport's behaviour, in its own file.
+
+use std::time::Instant;
+
+use mio::event::Source;
+
+#[cfg(feature = "tls")]
+use super::Tls;
+use super::{Buffers, Life, Plain, Socket, Transport};
+
+/// A plain or a TLS transport over an accepted socket.
+pub(crate) enum Link {
+    Plain(Plain<Socket>),
+    #[cfg(feature = "tls")]
+    Tls(Box<Tls<Socket>>),
+}
+
+/// Forwards a call to whichever transport the link is.
+macro_rules! each {
+    ($link:expr, $t:ident => $call:expr) => {
+        match $link {
+            Link::Plain($t) => $call,
+            #[cfg(feature = "tls")]
+            Link::Tls($t) => $call,
+        }
+    };
+}
+
+impl Link {
+    /// True once, after the TLS transport refused plain HTTP (for the
+    /// counters); never for a plain link.
+    pub(crate) fn take_refusal(&mut self) -> bool {
+        match self {
+            Link::Plain(_) => false,
+            #[cfg(feature = "tls")]
+            Link::Tls(tls) => tls.take_refusal(),
+        }
+    }
+}
+
+impl Transport for Link {
+    fn source(&mut self) -> &mut dyn Source {
+        each!(self, t => t.source())
+    }
+
+    fn note_readiness(&mut self, readable: bool, writable: bool, closed: bool) {
+        each!(self, t => t.note_readiness(readable, writable, closed))
+    }
+
+    fn read(&mut self, scratch: &mut [u8], limit: usize) -> usize {
+        each!(self, t => t.read(scratch, limit))
+    }
+
+    fn write(&mut self) -> usize {
+        each!(self, t => t.write())
+    }
+
+    fn finish(&mut self, scratch: &mut [u8], ends: Instant) {
+        each!(self, t => t.finish(scratch, ends))
+    }
+
+    fn discard(&mut self, scratch: &mut [u8]) {
+        each!(self, t => t.discard(scratch))
+    }
+
+    fn close(&mut self) {
+        each!(self, t => t.close())
+    }
+
+    fn life(&self) -> Life {
+        each!(self, t => t.life())
+    }
+
+    fn buffers(&mut self) -> &mut Buffers {
+        each!(self, t => t.buffers())
+    }
+
+    fn buffers_ref(&self) -> &Buffers {
+        each!(self, t => t.buffers_ref())
+    }
+
+    fn may_read(&self) -> bool {
+        each!(self, t => t.may_read())
+    }
+
+    fn may_write(&self) -> bool {
+        each!(self, t => t.may_write())
+    }
+
+    fn wants_write(&self) -> bool {
+        each!(self, t => t.wants_write())
+    }
+}

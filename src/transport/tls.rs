@@ -1,0 +1,344 @@
+//! The TLS transport: a rustls session over a plain transport — Tornado's
+//! `SSLIOStream`, the same interface as [`Plain`] with records in between.
+//!
+//! Layered like rustls's own `Stream` over a `TcpStream`: the [`Plain`]
+//! transport underneath carries *ciphertext* (its socket, readiness,
+//! half-close and lingering, unchanged), the session turns it into
+//! plaintext, and the protocol above sees only the plaintext [`Buffers`].
+//! Nothing here blocks and nothing calls `complete_io` or `rustls::Stream`,
+//! which loop on a socket until done: on a non-blocking socket that is a
+//! busy loop or a stall. Each step goes as far as it can and returns.
+//!
+//! The hangs TLS is known for on readiness loops, and what avoids each:
+//!
+//! - **Plaintext no edge announces.** The last handshake flight may carry
+//!   application data: decrypted inside the session, it will never raise a
+//!   socket edge. [`Tls::read`] drains the session's plaintext on every
+//!   call, and [`Transport::may_read`] stays true while any is left (or
+//!   while ciphertext waits unprocessed), so the connection is driven again
+//!   without an edge.
+//! - **A read that must write.** Processing a ClientHello produces the
+//!   server's flight; a key update or an alert may come at any time. The
+//!   interest is derived from `wants_write` — the session's, not only the
+//!   protocol's — so `WRITABLE` is asked whenever the session has bytes to
+//!   send, whatever the protocol is doing, and every drive writes them.
+//! - **The received-plaintext buffer full** (rustls refuses more records
+//!   until the plaintext is read). Plaintext is drained into the input
+//!   buffer before each record is fed, and ciphertext is fed only while the
+//!   protocol wants input: a protocol that stops reading stops the records,
+//!   then the socket, then the client (the same backpressure as plain).
+//! - **A flush that hit `WouldBlock`.** Ciphertext waits in the plain
+//!   transport's output buffer, which asks `WRITABLE` for it like any
+//!   output.
+//!
+//! A TCP EOF without `close_notify` is a truncation: the requests whole
+//! before it are answered (as after a FIN), but it is not a clean end.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+use mio::event::Source;
+use rustls::{ServerConfig, ServerConnection};
+
+use super::{Buffers, Life, Plain, Stream, Transport};
+
+/// The first byte of a TLS record that starts a handshake. A connection
+/// whose first byte is an ASCII letter instead is plain HTTP (`GET …`).
+const HANDSHAKE: u8 = 0x16;
+
+/// Ciphertext buffered before it is fed to the session, at most: a TLS
+/// record is at most 16 KiB plus its overhead, so this is a few records.
+const CIPHERTEXT_INPUT: usize = 64 * 1024;
+
+/// Plaintext the session may hold for sending beyond what the socket took:
+/// the protocol's output stays bounded by its own limits plus this.
+const SESSION_SEND_BUFFER: usize = 64 * 1024;
+
+/// The answer to plain HTTP sent to the TLS port, written as plain bytes
+/// before the connection closes (nginx answers the same case with its "The
+/// plain HTTP request was sent to HTTPS port"). The transport knows no
+/// HTTP: these are fixed bytes, not an encoded response.
+const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+Content-Length: 59\r\n\
+Connection: close\r\n\
+\r\n\
+400 Bad Request: this port speaks HTTPS; use https:// here\n";
+
+/// What the first bytes of a connection turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    /// Nothing read yet.
+    Unknown,
+    /// A TLS record: the session has it.
+    Tls,
+    /// Plain HTTP: answered with [`PLAIN_HTTP_ANSWER`], then closed.
+    PlainHttp,
+}
+
+/// A rustls server session over a plain transport of ciphertext.
+pub(crate) struct Tls<S> {
+    /// Ciphertext: the socket, its readiness, the half-close, lingering.
+    wire: Plain<S>,
+    session: ServerConnection,
+    /// Plaintext: what the protocol reads and writes.
+    plain: Buffers,
+    opening: Opening,
+    /// Plaintext or ciphertext may be left in the session that the next
+    /// read takes without a socket edge.
+    pending: bool,
+    /// The session failed (a bad record, a handshake error): its alert is
+    /// written, then the transport closes.
+    failed: bool,
+    /// Plain HTTP was refused and not yet counted ([`Tls::take_refusal`]).
+    refused: bool,
+}
+
+impl<S: Stream> Tls<S> {
+    /// A TLS transport over a freshly accepted socket, with a new session of
+    /// `config`.
+    pub(crate) fn new(socket: S, config: Arc<ServerConfig>) -> io::Result<Tls<S>> {
+        let mut session = ServerConnection::new(config).map_err(io::Error::other)?;
+        session.set_buffer_limit(Some(SESSION_SEND_BUFFER));
+        Ok(Tls {
+            wire: Plain::new(socket),
+            session,
+            plain: Buffers::default(),
+            opening: Opening::Unknown,
+            pending: false,
+            failed: false,
+            refused: false,
+        })
+    }
+
+    /// True once, after plain HTTP was refused (for the counters).
+    pub(crate) fn take_refusal(&mut self) -> bool {
+        std::mem::take(&mut self.refused)
+    }
+
+    /// Moves the session's plaintext into the input buffer while fewer than
+    /// `limit` bytes wait there; returns the bytes moved.
+    fn drain_plaintext(&mut self, scratch: &mut [u8], limit: usize) -> usize {
+        let mut moved = 0;
+        while self.plain.unconsumed() < limit {
+            match self.session.reader().read(scratch) {
+                // close_notify: the client's clean end of input.
+                Ok(0) => {
+                    self.plain.end_input();
+                    return moved;
+                }
+                Ok(n) => {
+                    self.plain.received(&scratch[..n]);
+                    moved += n;
+                }
+                // A TCP EOF with no close_notify: a truncation. What came
+                // whole before it is still answered, as after a FIN.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    self.plain.end_input();
+                    return moved;
+                }
+                Err(_) => return moved, // WouldBlock: nothing decrypted waits
+            }
+        }
+        self.pending = true; // stopped at the limit: more may wait
+        moved
+    }
+
+    /// Looks at the connection's first bytes: a handshake goes to the
+    /// session; plain HTTP is answered in plain and the connection ends.
+    fn open(&mut self, scratch: &mut [u8]) {
+        let Some(&first) = self.wire.buffers_ref().input().first() else {
+            return;
+        };
+        if first == HANDSHAKE || !first.is_ascii_alphabetic() {
+            self.opening = Opening::Tls;
+            return;
+        }
+        self.opening = Opening::PlainHttp;
+        self.refused = true;
+        let wire = self.wire.buffers();
+        let unread = wire.unconsumed();
+        wire.consume(unread);
+        wire.output().extend_from_slice(PLAIN_HTTP_ANSWER);
+        self.wire.write();
+        self.end_wire(scratch);
+    }
+
+    /// Ends the wire: half-close and linger if every byte is out, else
+    /// close (a client that stopped reading gets no more time).
+    fn end_wire(&mut self, scratch: &mut [u8]) {
+        if self.wire.buffers_ref().unwritten() == 0 {
+            let ends = Instant::now() + std::time::Duration::from_secs(2);
+            self.wire.finish(scratch, ends);
+        } else {
+            self.wire.close();
+        }
+    }
+
+    /// Moves the session's records into the wire's output.
+    fn seal(&mut self) {
+        while self.session.wants_write() {
+            if self
+                .session
+                .write_tls(self.wire.buffers().output())
+                .is_err()
+            {
+                break;
+            }
+        }
+    }
+}
+
+impl<S: Stream> Transport for Tls<S> {
+    fn source(&mut self) -> &mut dyn Source {
+        self.wire.source()
+    }
+
+    fn note_readiness(&mut self, readable: bool, writable: bool, closed: bool) {
+        self.wire.note_readiness(readable, writable, closed);
+    }
+
+    /// Reads ciphertext, feeds it to the session record by record, and
+    /// moves the plaintext into the input buffer, until the socket is
+    /// drained or `limit` plaintext bytes wait; returns the plaintext bytes.
+    fn read(&mut self, scratch: &mut [u8], limit: usize) -> usize {
+        self.pending = false;
+        let mut total = self.drain_plaintext(scratch, limit);
+        while self.life() == Life::Open && !self.failed && self.plain.unconsumed() < limit {
+            if self.wire.buffers_ref().unconsumed() == 0 {
+                let read = self.wire.read(scratch, CIPHERTEXT_INPUT);
+                if self.opening == Opening::Unknown {
+                    self.open(scratch);
+                    if self.opening == Opening::PlainHttp {
+                        return 0;
+                    }
+                }
+                if read == 0 {
+                    break; // drained (or the client's FIN, handled below)
+                }
+            }
+            let mut records = self.wire.buffers_ref().input();
+            // An error here is the session refusing more records while its
+            // plaintext waits: drained above, so it does not happen; taken
+            // as nothing fed, which ends this read.
+            let fed = self.session.read_tls(&mut records).unwrap_or_default();
+            self.wire.buffers().consume(fed);
+            if let Err(_error) = self.session.process_new_packets() {
+                // Its alert is queued: written by the next `write`, then
+                // the transport closes.
+                self.failed = true;
+                break;
+            }
+            total += self.drain_plaintext(scratch, limit);
+            if fed == 0 {
+                break;
+            }
+        }
+        // The client's FIN with no record left: feed the end to the session,
+        // which tells a close_notify from a truncation.
+        let wire = self.wire.buffers_ref();
+        if wire.input_ended() && wire.unconsumed() == 0 && !self.plain.input_ended() {
+            let _ = self.session.read_tls(&mut io::empty());
+            let _ = self.session.process_new_packets();
+            total += self.drain_plaintext(scratch, limit);
+            if !self.plain.input_ended() {
+                self.plain.end_input();
+            }
+        }
+        self.pending |= self.wire.buffers_ref().unconsumed() > 0;
+        total
+    }
+
+    /// Seals the plaintext output into records and writes them; returns the
+    /// plaintext bytes the session took.
+    fn write(&mut self) -> usize {
+        let mut taken = 0;
+        while self.plain.unwritten() > 0 {
+            match self.session.writer().write(self.plain.to_write()) {
+                Ok(0) | Err(_) => break, // the session's send buffer is full
+                Ok(n) => {
+                    self.plain.wrote(n);
+                    taken += n;
+                }
+            }
+            self.seal();
+            self.wire.write();
+            if self.wire.buffers_ref().unwritten() > 0 {
+                break; // the socket is full: WRITABLE brings us back
+            }
+        }
+        self.seal();
+        self.wire.write();
+        if self.failed && self.wire.buffers_ref().unwritten() == 0 {
+            self.wire.close();
+        }
+        taken
+    }
+
+    /// Sends `close_notify`, then ends the wire (half-close and linger).
+    fn finish(&mut self, scratch: &mut [u8], ends: Instant) {
+        if self.opening == Opening::Tls && !self.failed {
+            self.session.send_close_notify();
+            self.seal();
+            self.wire.write();
+        }
+        if self.wire.buffers_ref().unwritten() == 0 {
+            self.wire.finish(scratch, ends);
+        } else {
+            self.wire.close();
+        }
+    }
+
+    fn discard(&mut self, scratch: &mut [u8]) {
+        self.wire.discard(scratch);
+    }
+
+    fn close(&mut self) {
+        self.wire.close();
+    }
+
+    fn life(&self) -> Life {
+        self.wire.life()
+    }
+
+    fn buffers(&mut self) -> &mut Buffers {
+        &mut self.plain
+    }
+
+    fn buffers_ref(&self) -> &Buffers {
+        &self.plain
+    }
+
+    fn may_read(&self) -> bool {
+        self.wire.may_read() || self.pending
+    }
+
+    fn may_write(&self) -> bool {
+        self.wire.may_write()
+    }
+
+    fn wants_write(&self) -> bool {
+        self.plain.unwritten() > 0 || self.session.wants_write() || self.wire.wants_write()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PLAIN_HTTP_ANSWER;
+
+    /// The fixed answer's `Content-Length` is its body's length (a client
+    /// would otherwise wait for bytes that never come).
+    #[test]
+    fn the_plain_http_answer_says_its_own_length() {
+        let text = std::str::from_utf8(PLAIN_HTTP_ANSWER).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.strip_prefix("Content-Length: "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(length, body.len());
+    }
+}
