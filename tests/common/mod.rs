@@ -145,8 +145,13 @@ impl Server {
             .expect("spawn eddy");
         let stdout = Lines::drain(child.stdout.take().unwrap());
         let stderr = Lines::drain(child.stderr.take().unwrap());
-        let prefix = "listening on http://";
-        let Some(line) = stdout.wait_for(IO_TIMEOUT, |l| l.starts_with(prefix)) else {
+        // `http://` or, with --tls-cert, `https://`.
+        let listening = |l: &str| {
+            ["listening on http://", "listening on https://"]
+                .into_iter()
+                .find(|prefix| l.starts_with(prefix))
+        };
+        let Some(line) = stdout.wait_for(IO_TIMEOUT, |l| listening(l).is_some()) else {
             let _ = child.kill();
             let _ = child.wait();
             panic!(
@@ -155,6 +160,7 @@ impl Server {
                 stderr.snapshot()
             );
         };
+        let prefix = listening(&line).expect("matched above");
         let addr = line[prefix.len()..]
             .trim()
             .parse()

@@ -1,0 +1,385 @@
+//! HTTPS (issue 22): the real binary with `--tls-cert`/`--tls-key`, a test
+//! CA made here with the `openssl` command, and real clients — curl,
+//! `openssl s_client`, Python's `ssl` — over real sockets.
+//!
+//! A missing tool skips its test with the reason (and fails it under
+//! `EDDY_REQUIRE_TOOLS=1`, as CI runs).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{skip, Server, EDDY};
+
+/// A certificate authority and a server certificate for `localhost` and
+/// 127.0.0.1, made by `openssl` in a fresh directory.
+struct Pki {
+    dir: PathBuf,
+}
+
+impl Pki {
+    /// `None` (after saying why) if `openssl` is missing.
+    fn make(test: &str) -> Option<Pki> {
+        if Command::new("openssl").arg("version").output().is_err() {
+            skip(test, "no `openssl` command to make a test CA");
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!("eddy-tls-{}-{test}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let run = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "openssl {args:?}: {out:?}");
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let ca = [
+            "req", "-x509", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        ];
+        run(&[&ca[..], &ec, &["-subj", "/CN=eddy test CA"]].concat());
+        let csr = ["req", "-keyout", "key.pem", "-out", "srv.csr"];
+        run(&[&csr[..], &ec, &["-subj", "/CN=localhost"]].concat());
+        std::fs::write(
+            dir.join("ext.cnf"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+             extendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "srv.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "cert.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        Some(Pki { dir })
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+
+    /// `eddy serve` over HTTPS with this CA's server certificate.
+    fn serve(&self, extra: &[&str]) -> Server {
+        let (cert, key) = (self.path("cert.pem"), self.path("key.pem"));
+        let mut args = vec!["--tls-cert", &cert, "--tls-key", &key];
+        args.extend_from_slice(extra);
+        Server::start(&args)
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs a command with a 30 s bound; its output, or `None` if the program
+/// is missing (after saying so).
+fn tool(test: &str, program: &str, args: &[&str], input: &[u8]) -> Option<std::process::Output> {
+    let child = Command::new("timeout")
+        .arg("30")
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        skip(test, &format!("cannot run `{program}`"));
+        return None;
+    };
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.code() == Some(127) {
+        skip(test, &format!("no `{program}` command"));
+        return None;
+    }
+    Some(out)
+}
+
+#[test]
+fn curl_verifies_the_certificate_and_keeps_the_connection_alive() {
+    let test = "curl_verifies_the_certificate_and_keeps_the_connection_alive";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--quiet"]);
+    let port = server.addr.port();
+    let (one, two) = (
+        format!("https://localhost:{port}/fast?id=1"),
+        format!("https://localhost:{port}/fast?id=2"),
+    );
+    let ca = pki.path("ca.pem");
+    let args = [
+        "-sS",
+        "--http1.1",
+        "--cacert",
+        &ca,
+        &one,
+        &two,
+        "-w",
+        " [%{http_code} %{num_connects}]\n",
+    ];
+    let Some(out) = tool(test, "curl", &args, b"") else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    // The second request reused the first's connection: 0 new connects.
+    assert_eq!(
+        text,
+        "fast result 1 [200 1]\nfast result 2 [200 0]\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn openssl_s_client_speaks_1_3_and_1_2_with_alpn_and_1_1_is_refused() {
+    let test = "openssl_s_client_speaks_1_3_and_1_2_with_alpn_and_1_1_is_refused";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--quiet"]);
+    let connect = server.addr.to_string();
+    let ca = pki.path("ca.pem");
+    let request = b"GET /fast?id=7 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    for (flag, version) in [("-tls1_3", "TLSv1.3"), ("-tls1_2", "TLSv1.2")] {
+        let args = [
+            "s_client",
+            "-connect",
+            &connect,
+            flag,
+            "-CAfile",
+            &ca,
+            "-alpn",
+            "h2,http/1.1",
+            "-servername",
+            "localhost",
+            "-ign_eof",
+        ];
+        let Some(out) = tool(test, "openssl", &args, request) else {
+            return;
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(&format!("Protocol  : {version}")), "{text}");
+        assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+        assert!(text.contains("ALPN protocol: http/1.1"), "never h2: {text}");
+        assert!(
+            text.contains("HTTP/1.1 200 OK") && text.contains("fast result 7"),
+            "{text}"
+        );
+    }
+    let args = ["s_client", "-connect", &connect, "-tls1_1"];
+    let Some(out) = tool(test, "openssl", &args, b"") else {
+        return;
+    };
+    // s_client names the version it *tried* even when refused; the
+    // cipher and the alert say whether a session was made.
+    let (text, errors) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        text.contains("Cipher is (NONE)"),
+        "TLS 1.1 was spoken: {text}"
+    );
+    assert!(
+        errors.contains("alert"),
+        "refused without an alert: {errors}"
+    );
+}
+
+/// Pipelining, `Expect: 100-continue` and a body, over TLS: Python's `ssl`
+/// writes three requests in one record burst and reads the answers in order.
+#[test]
+fn python_ssl_pipelines_and_uploads_over_tls() {
+    let test = "python_ssl_pipelines_and_uploads_over_tls";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--quiet"]);
+    let script = format!(
+        r#"
+import socket, ssl
+ctx = ssl.create_default_context(cafile={ca:?})
+ctx.set_alpn_protocols(["h2", "http/1.1"])
+raw = socket.create_connection(("127.0.0.1", {port}), timeout=20)
+s = ctx.wrap_socket(raw, server_hostname="localhost")
+assert s.selected_alpn_protocol() == "http/1.1", s.selected_alpn_protocol()
+s.sendall(b"GET /fast?id=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+          b"GET /slow_threaded?id=2&n=100 HTTP/1.1\r\nHost: x\r\n\r\n"
+          b"GET /fast?id=3 HTTP/1.1\r\nHost: x\r\n\r\n")
+got = b""
+while got.count(b"HTTP/1.1 200 OK") < 3 or not got.endswith(b"fast result 3"):
+    chunk = s.recv(65536)
+    assert chunk, got
+    got += chunk
+first, second, third = got.index(b"result 1"), got.index(b"slow result 2"), got.index(b"result 3")
+assert first < second < third, got
+s.sendall(b"POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+reply = s.recv(65536)
+assert reply.startswith(b"HTTP/1.1 404"), reply
+print("ok", s.version())
+"#,
+        ca = pki.path("ca.pem"),
+        port = server.addr.port()
+    );
+    let Some(out) = tool(test, "python3", &["-c", &script], b"") else {
+        return;
+    };
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).starts_with("ok TLSv1.3"),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn plain_http_to_the_tls_port_is_told_so_with_a_400_and_counted() {
+    let test = "plain_http_to_the_tls_port_is_told_so_with_a_400_and_counted";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--quiet"]);
+    let mut plain = TcpStream::connect(server.addr).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    plain
+        .write_all(b"GET /fast?id=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    plain.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{answer}"
+    );
+    assert!(
+        answer.ends_with("this port speaks HTTPS; use https:// here\n"),
+        "{answer}"
+    );
+    let ca = pki.path("ca.pem");
+    let url = format!("https://localhost:{}/metrics", server.addr.port());
+    let Some(out) = tool(test, "curl", &["-sS", "--cacert", &ca, &url], b"") else {
+        return;
+    };
+    let metrics = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        metrics.contains("eddy_tls_plain_http_total 1\n"),
+        "{metrics}"
+    );
+}
+
+/// Bytes that are neither a ClientHello nor plain HTTP: an alert, then the
+/// close.
+#[test]
+fn garbage_instead_of_a_client_hello_gets_an_alert_and_the_close() {
+    let test = "garbage_instead_of_a_client_hello_gets_an_alert_and_the_close";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--quiet"]);
+    let mut client = TcpStream::connect(server.addr).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    // A handshake record holding a ClientHello of four bytes of nonsense.
+    let hello = [
+        0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0x00, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef,
+    ];
+    client.write_all(&hello).unwrap();
+    let mut got = Vec::new();
+    client.read_to_end(&mut got).unwrap();
+    // An alert record (type 21), fatal (2), decode_error (50); then EOF.
+    assert_eq!(got, [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 50], "{got:?}");
+}
+
+/// A handshake that never finishes is bounded by the header timeout.
+#[test]
+fn a_handshake_that_never_finishes_is_closed_at_the_header_timeout() {
+    let test = "a_handshake_that_never_finishes_is_closed_at_the_header_timeout";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--quiet", "--header-timeout", "1"]);
+    let mut client = TcpStream::connect(server.addr).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    // The first bytes of a ClientHello's record, and then silence.
+    client.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00]).unwrap();
+    let began = Instant::now();
+    let mut got = Vec::new();
+    let _ = client.read_to_end(&mut got);
+    let took = began.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(10),
+        "closed after {took:?}"
+    );
+}
+
+#[test]
+fn a_certificate_or_key_that_cannot_be_used_is_named_and_exits_2_before_binding() {
+    let test = "a_certificate_or_key_that_cannot_be_used_is_named_and_exits_2_before_binding";
+    let Some(pki) = Pki::make(test) else { return };
+    let garbage = pki.dir.join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate\n").unwrap();
+    let missing = pki.dir.join("missing.pem");
+    let (cert, key, ca_key) = (
+        pki.path("cert.pem"),
+        pki.path("key.pem"),
+        pki.path("ca.key"),
+    );
+    let cases: [(&str, &str, &Path, &str); 3] = [
+        (&missing.to_string_lossy(), &key, &missing, "No such file"),
+        (
+            &cert,
+            &garbage.to_string_lossy(),
+            &garbage,
+            "no PRIVATE KEY",
+        ),
+        // The CA's key does not go with the server's certificate.
+        (&cert, &ca_key, Path::new(&ca_key), "does not go with"),
+    ];
+    for (cert, key, named, reason) in cases {
+        let out = Command::new("timeout")
+            .args([
+                "30",
+                EDDY,
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--tls-cert",
+                cert,
+                "--tls-key",
+                key,
+            ])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+        assert!(!stdout.contains("listening on"), "it bound: {stdout}");
+        assert!(
+            stderr.contains(&*named.to_string_lossy()),
+            "the file is not named: {stderr}"
+        );
+        assert!(stderr.contains(reason), "the reason is not said: {stderr}");
+    }
+}
