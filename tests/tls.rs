@@ -383,3 +383,90 @@ fn a_certificate_or_key_that_cannot_be_used_is_named_and_exits_2_before_binding(
         assert!(stderr.contains(reason), "the reason is not said: {stderr}");
     }
 }
+
+/// Every orderly close sends `close_notify` (a client told to expect it
+/// sees a clean end, not a truncation), and a client's `close_notify`
+/// mid-request is its end of input, as a FIN is: the half request is
+/// dropped, and the server's own `close_notify` answers it.
+#[test]
+fn close_notify_both_ways() {
+    let test = "close_notify_both_ways";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--quiet"]);
+    let script = format!(
+        r#"
+import socket, ssl
+ctx = ssl.create_default_context(cafile={ca:?})
+def connect():
+    raw = socket.create_connection(("127.0.0.1", {port}), timeout=20)
+    return ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False)
+s = connect()
+s.sendall(b"GET /fast?id=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+got = b""
+while True:
+    chunk = s.recv(65536)  # a TCP EOF without close_notify raises SSLEOFError
+    if not chunk:
+        break
+    got += chunk
+assert got.startswith(b"HTTP/1.1 200 OK") and got.endswith(b"fast result 1"), got
+s = connect()
+s.sendall(b"GET /fast?id=2 HTTP/1.1\r\nHo")
+s.unwrap()  # our close_notify, and the server's in answer
+print("ok")
+"#,
+        ca = pki.path("ca.pem"),
+        port = server.addr.port()
+    );
+    let Some(out) = tool(test, "python3", &["-c", &script], b"") else {
+        return;
+    };
+    assert!(
+        out.status.success() && out.stdout.starts_with(b"ok"),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The JSON access log names the TLS version each answer went over.
+#[test]
+fn the_json_access_log_names_the_tls_version() {
+    let test = "the_json_access_log_names_the_tls_version";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--log-format", "json"]);
+    let ca = pki.path("ca.pem");
+    let url = format!("https://localhost:{}/fast?id=5", server.addr.port());
+    let Some(out) = tool(
+        test,
+        "curl",
+        &["-sS", "--tlsv1.3", "--cacert", &ca, &url],
+        b"",
+    ) else {
+        return;
+    };
+    assert!(out.status.success(), "{out:?}");
+    let line = server
+        .stdout
+        .wait_for(common::IO_TIMEOUT, |l| l.contains("/fast?id=5"))
+        .expect("an access-log line");
+    assert!(line.ends_with(",\"tls\":\"TLSv1.3\"}"), "{line}");
+}
+
+/// `examples/https.rs`, run as a user would: PEM files in, HTTPS out.
+#[test]
+fn the_https_example_serves_over_tls() {
+    let test = "the_https_example_serves_over_tls";
+    let Some(pki) = Pki::make(test) else { return };
+    let (cert, key) = (pki.path("cert.pem"), pki.path("key.pem"));
+    let app = common::Example::start("https", &["--addr", "127.0.0.1:0", &cert, &key]);
+    let url = format!("https://localhost:{}/hello", app.addr.port());
+    let ca = pki.path("ca.pem");
+    let Some(out) = tool(test, "curl", &["-sS", "--cacert", &ca, &url], b"") else {
+        return;
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello over TLS\n",
+        "{out:?}"
+    );
+}

@@ -8,7 +8,7 @@ use mio::event::Source;
 
 #[cfg(feature = "tls")]
 use super::Tls;
-use super::{Buffers, Life, Plain, Socket, Transport};
+use super::{Buffers, Life, Plain, Security, Socket, Transport};
 
 /// A plain or a TLS transport over an accepted socket.
 pub(crate) enum Link {
@@ -91,5 +91,9 @@ impl Transport for Link {
 
     fn wants_write(&self) -> bool {
         each!(self, t => t.wants_write())
+    }
+
+    fn security(&self) -> Security {
+        each!(self, t => t.security())
     }
 }

@@ -41,7 +41,7 @@ use std::time::Instant;
 use mio::event::Source;
 use rustls::{ServerConfig, ServerConnection};
 
-use super::{Buffers, Life, Plain, Stream, Transport};
+use super::{Buffers, Life, Plain, Security, Stream, Transport};
 
 /// The first byte of a TLS record that starts a handshake. A connection
 /// whose first byte is an ASCII letter instead is plain HTTP (`GET …`).
@@ -320,6 +320,17 @@ impl<S: Stream> Transport for Tls<S> {
 
     fn wants_write(&self) -> bool {
         self.plain.unwritten() > 0 || self.session.wants_write() || self.wire.wants_write()
+    }
+
+    fn security(&self) -> Security {
+        if self.session.is_handshaking() {
+            return Security::Handshaking;
+        }
+        Security::Tls(match self.session.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3",
+            Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
+            _ => "TLS",
+        })
     }
 }
 
