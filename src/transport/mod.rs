@@ -148,6 +148,8 @@ pub(crate) fn classify(e: &io::Error) -> Failure {
 
 /// Whether a transport is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Without the `tls` feature only `Plain` is ever made.
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
 pub(crate) enum Security {
     /// Plain bytes.
     Plain,
