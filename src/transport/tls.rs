@@ -112,6 +112,12 @@ impl<S: Stream> Tls<S> {
         })
     }
 
+    /// The socket (for tests, which play its other end).
+    #[cfg(test)]
+    pub(crate) fn wire_socket(&mut self) -> &mut S {
+        self.wire.socket()
+    }
+
     /// True once, after plain HTTP was refused (for the counters).
     pub(crate) fn take_refusal(&mut self) -> bool {
         std::mem::take(&mut self.refused)
