@@ -121,6 +121,26 @@ fn tool(test: &str, program: &str, args: &[&str], input: &[u8]) -> Option<std::p
     Some(out)
 }
 
+/// Runs a Python script; its stdout, after asserting it succeeded (`None`
+/// if there is no python3, after saying so).
+fn python(test: &str, script: &str) -> Option<String> {
+    let out = tool(test, "python3", &["-c", script], b"")?;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    Some(stdout.into_owned())
+}
+
+/// The server's `/metrics`, fetched over HTTPS with curl.
+fn metrics(test: &str, pki: &Pki, server: &Server) -> Option<String> {
+    let ca = pki.path("ca.pem");
+    let url = format!("https://localhost:{}/metrics", server.addr.port());
+    let out = tool(test, "curl", &["-sS", "--cacert", &ca, &url], b"")?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 #[test]
 fn curl_verifies_the_certificate_and_keeps_the_connection_alive() {
     let test = "curl_verifies_the_certificate_and_keeps_the_connection_alive";
@@ -243,15 +263,10 @@ print("ok", s.version())
         ca = pki.path("ca.pem"),
         port = server.addr.port()
     );
-    let Some(out) = tool(test, "python3", &["-c", &script], b"") else {
+    let Some(out) = python(test, &script) else {
         return;
     };
-    assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).starts_with("ok TLSv1.3"),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.starts_with("ok TLSv1.3"), "{out}");
 }
 
 #[test]
@@ -276,12 +291,9 @@ fn plain_http_to_the_tls_port_is_told_so_with_a_400_and_counted() {
         answer.ends_with("this port speaks HTTPS; use https:// here\n"),
         "{answer}"
     );
-    let ca = pki.path("ca.pem");
-    let url = format!("https://localhost:{}/metrics", server.addr.port());
-    let Some(out) = tool(test, "curl", &["-sS", "--cacert", &ca, &url], b"") else {
+    let Some(metrics) = metrics(test, &pki, &server) else {
         return;
     };
-    let metrics = String::from_utf8_lossy(&out.stdout);
     assert!(
         metrics.contains("eddy_tls_plain_http_total 1\n"),
         "{metrics}"
@@ -417,15 +429,10 @@ print("ok")
         ca = pki.path("ca.pem"),
         port = server.addr.port()
     );
-    let Some(out) = tool(test, "python3", &["-c", &script], b"") else {
+    let Some(out) = python(test, &script) else {
         return;
     };
-    assert!(
-        out.status.success() && out.stdout.starts_with(b"ok"),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.starts_with("ok"), "{out}");
 }
 
 /// The JSON access log names the TLS version each answer went over.
@@ -469,4 +476,205 @@ fn the_https_example_serves_over_tls() {
         "hello over TLS\n",
         "{out:?}"
     );
+}
+
+impl Pki {
+    /// A new server certificate and key from the same CA, written over the
+    /// served files the way a deploy hook does: each to a temporary name,
+    /// then renamed into place. Returns the new certificate's serial.
+    fn rotate(&self, test: &str) -> String {
+        let run = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&self.dir)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{test}: openssl {args:?}: {out:?}");
+            out
+        };
+        run(&[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "key.new",
+            "-out",
+            "new.csr",
+            "-subj",
+            "/CN=localhost",
+        ]);
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "new.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "cert.new",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        std::fs::rename(self.dir.join("key.new"), self.dir.join("key.pem")).unwrap();
+        std::fs::rename(self.dir.join("cert.new"), self.dir.join("cert.pem")).unwrap();
+        let out = run(&["x509", "-in", "cert.pem", "-noout", "-serial"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+/// SIGHUP re-reads the certificate and key: new handshakes get the new
+/// certificate, a connection made before goes on, and a session from
+/// before resumes; then a half-written key keeps the new one serving, and
+/// each reload is said and counted.
+#[test]
+fn sighup_rotates_the_certificate_and_a_bad_pair_keeps_the_old() {
+    let test = "sighup_rotates_the_certificate_and_a_bad_pair_keeps_the_old";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--quiet"]);
+    let script = format!(
+        r#"
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile={ca:?})
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2  # a session object right after the handshake
+def connect(session=None):
+    raw = socket.create_connection(("127.0.0.1", {port}), timeout=20)
+    return ctx.wrap_socket(raw, server_hostname="localhost", session=session)
+def ask(s, n):
+    s.sendall(b"GET /fast?id=%d HTTP/1.1\r\nHost: x\r\n\r\n" % n)
+    got = b""
+    while not got.endswith(b"fast result %d" % n):
+        chunk = s.recv(65536)
+        assert chunk, got
+        got += chunk
+def serial(s):
+    return s.getpeercert()["serialNumber"]
+before = connect()
+ask(before, 1)
+print("serial", serial(before), flush=True)
+sys.stdin.readline()  # the test rotated the files and sent SIGHUP
+ask(before, 2)  # the old connection goes on
+after = connect()
+ask(after, 3)
+print("serial", serial(after), flush=True)
+resumed = connect(session=before.session)
+ask(resumed, 4)
+print("resumed", resumed.session_reused, flush=True)
+"#,
+        ca = pki.path("ca.pem"),
+        port = server.addr.port()
+    );
+    let child = Command::new("timeout")
+        .args(["60", "python3", "-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        skip(test, "cannot run `python3`");
+        return;
+    };
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    use std::io::BufRead;
+    lines.read_line(&mut line).unwrap();
+    let first = line.trim().to_string();
+    assert!(first.starts_with("serial "), "{first:?}");
+    let new_serial = pki.rotate(test);
+    server.signal("HUP");
+    server
+        .stderr
+        .wait_for(common::IO_TIMEOUT, |l| {
+            l.contains("TLS certificate reloaded")
+        })
+        .expect("the reload was not reported");
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let mut rest = String::new();
+    lines.read_to_string(&mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{rest}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut rest = rest.lines();
+    let second = rest.next().unwrap_or_default();
+    assert_ne!(first, second, "the new handshake got the old certificate");
+    assert_eq!(
+        second.trim_start_matches("serial ").to_lowercase(),
+        new_serial.trim_start_matches("serial=").to_lowercase(),
+        "not the rotated certificate"
+    );
+    assert_eq!(
+        rest.next(),
+        Some("resumed True"),
+        "resumption did not survive the reload"
+    );
+
+    // A half-written key: the reload fails, is said and counted, and the
+    // certificate rotated in above serves on.
+    std::fs::write(pki.dir.join("key.pem"), "-----BEGIN PRIVATE KEY-----\nMIGH").unwrap();
+    server.signal("HUP");
+    let failed = server
+        .stderr
+        .wait_for(common::IO_TIMEOUT, |l| l.contains("TLS reload failed"))
+        .expect("the failed reload was not reported");
+    assert!(failed.contains("key.pem"), "{failed}");
+    let Some(metrics) = metrics(test, &pki, &server) else {
+        return;
+    };
+    assert!(metrics.contains("eddy_tls_reloads_total 1\n"), "{metrics}");
+    assert!(
+        metrics.contains("eddy_tls_reload_failures_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("eddy_tls_cert_not_after_seconds "),
+        "{metrics}"
+    );
+}
+
+/// The library's way to rotate: `ServerHandle::reload_tls`, reported
+/// through the events hook.
+#[test]
+fn a_server_handle_reloads_the_certificate() {
+    use std::sync::{Arc, Mutex};
+    let test = "a_server_handle_reloads_the_certificate";
+    let Some(pki) = Pki::make(test) else { return };
+    let events = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = Arc::clone(&events);
+    let tls = eddy::TlsConfig::from_pem_files(pki.path("cert.pem"), pki.path("key.pem")).unwrap();
+    let config = eddy::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        tls: Some(tls),
+        events: Some(Arc::new(move |event: &eddy::ServerEvent<'_>| {
+            seen.lock().unwrap().push(event.to_string());
+        })),
+        ..eddy::Config::default()
+    };
+    let server = eddy::Server::bind(config, eddy::Router::new()).unwrap();
+    assert!(server.listening().to_string().starts_with("https://"));
+    let handle = server.handle();
+    let serving = std::thread::spawn(move || server.run());
+    pki.rotate(test);
+    handle.reload_tls().unwrap();
+    let deadline = Instant::now() + common::IO_TIMEOUT;
+    while !events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| e.contains("reloaded"))
+    {
+        assert!(Instant::now() < deadline, "{:?}", events.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(10)); // polling a hook's record
+    }
+    handle.shutdown().unwrap();
+    assert_eq!(serving.join().unwrap().unwrap(), eddy::Exit::Drained);
 }
