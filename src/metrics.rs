@@ -59,6 +59,10 @@ pub(crate) struct Metrics {
     accept_errors: u64,
     /// Plain HTTP sent to the TLS port (answered 400 in plain, closed).
     plain_http_on_tls: u64,
+    /// TLS handshakes done, and failed (an alert: a bad ClientHello, no
+    /// common version or cipher).
+    tls_handshakes: u64,
+    tls_handshake_failures: u64,
     /// Certificate reloads that took, and that failed (the old one kept).
     tls_reloads: u64,
     tls_reload_failures: u64,
@@ -144,8 +148,14 @@ impl Metrics {
 
     /// `accept` failed with something other than "nothing to accept"
     /// (EMFILE, ENFILE, ENOBUFS, ...), and accepting backs off.
-    pub(crate) fn plain_http_on_tls(&mut self) {
-        self.plain_http_on_tls += 1;
+    /// A TLS connection's news: plain HTTP refused, a handshake's end.
+    pub(crate) fn tls(&mut self, plain_http: bool, handshake: Option<bool>) {
+        self.plain_http_on_tls += u64::from(plain_http);
+        match handshake {
+            Some(true) => self.tls_handshakes += 1,
+            Some(false) => self.tls_handshake_failures += 1,
+            None => {}
+        }
     }
 
     /// The certificate now serving expires at `not_after` (Unix time).
@@ -239,6 +249,16 @@ impl Metrics {
                 "eddy_tls_plain_http_total",
                 "Plain HTTP requests sent to the TLS port: answered 400 in plain, then closed.",
                 self.plain_http_on_tls,
+            ),
+            (
+                "eddy_tls_handshakes_total",
+                "TLS handshakes completed.",
+                self.tls_handshakes,
+            ),
+            (
+                "eddy_tls_handshake_failures_total",
+                "TLS handshakes that failed with an alert (a malformed ClientHello, no common version or cipher).",
+                self.tls_handshake_failures,
             ),
             (
                 "eddy_tls_reloads_total",

@@ -320,6 +320,22 @@ fn garbage_instead_of_a_client_hello_gets_an_alert_and_the_close() {
     client.read_to_end(&mut got).unwrap();
     // An alert record (type 21), fatal (2), decode_error (50); then EOF.
     assert_eq!(got, [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 50], "{got:?}");
+    // Counted: one handshake failed; and the first /metrics' own handshake
+    // is counted by the second.
+    let Some(_) = metrics(test, &pki, &server) else {
+        return;
+    };
+    let Some(metrics) = metrics(test, &pki, &server) else {
+        return;
+    };
+    assert!(
+        metrics.contains("eddy_tls_handshake_failures_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("eddy_tls_handshakes_total 1\n"),
+        "{metrics}"
+    );
 }
 
 /// A handshake that never finishes is bounded by the header timeout.

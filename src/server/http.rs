@@ -49,7 +49,7 @@ use crate::status::{Ask, ServerHandle};
 use crate::tls::{TlsConfig, TlsError};
 #[cfg(feature = "tls")]
 use crate::transport::Tls;
-use crate::transport::{Link, Plain, Socket, READ_CHUNK};
+use crate::transport::{Link, Plain, Socket, TlsNews, READ_CHUNK};
 
 /// Everything that enters the loop from another thread.
 pub(crate) enum Message {
@@ -218,8 +218,11 @@ impl HttpServer {
         };
         let mut answering = self.responder.answering(reactor, id, facts);
         let driven = entry.conn().drive(kit, &mut answering);
-        if entry.conn().transport().take_refusal() {
-            self.responder.metrics().plain_http_on_tls();
+        let news = entry.conn().transport().take_news();
+        if news != TlsNews::default() {
+            self.responder
+                .metrics()
+                .tls(news.plain_http, news.handshake);
         }
         // A stream that began after the drain did — its request answered in
         // the drain, or on a connection already closing — is told too.

@@ -146,6 +146,15 @@ pub(crate) fn classify(e: &io::Error) -> Failure {
     }
 }
 
+/// What a TLS transport has to report for the counters, once each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TlsNews {
+    /// Plain HTTP came to the TLS port (answered 400 in plain, closed).
+    pub(crate) plain_http: bool,
+    /// The handshake ended: `Some(true)` done, `Some(false)` failed.
+    pub(crate) handshake: Option<bool>,
+}
+
 /// Whether a transport is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 // Without the `tls` feature only `Plain` is ever made.

@@ -41,7 +41,7 @@ use std::time::Instant;
 use mio::event::Source;
 use rustls::{ServerConfig, ServerConnection};
 
-use super::{Buffers, Life, Plain, Security, Stream, Transport};
+use super::{Buffers, Life, Plain, Security, Stream, TlsNews, Transport};
 
 /// The first byte of a TLS record that starts a handshake. A connection
 /// whose first byte is an ASCII letter instead is plain HTTP (`GET …`).
@@ -91,8 +91,10 @@ pub(crate) struct Tls<S> {
     /// The session failed (a bad record, a handshake error): its alert is
     /// written, then the transport closes.
     failed: bool,
-    /// Plain HTTP was refused and not yet counted ([`Tls::take_refusal`]).
-    refused: bool,
+    /// What the counters have not heard yet ([`Tls::take_news`]).
+    news: TlsNews,
+    /// The handshake's end was reported.
+    handshake_told: bool,
 }
 
 impl<S: Stream> Tls<S> {
@@ -108,7 +110,8 @@ impl<S: Stream> Tls<S> {
             opening: Opening::Unknown,
             pending: false,
             failed: false,
-            refused: false,
+            news: TlsNews::default(),
+            handshake_told: false,
         })
     }
 
@@ -118,9 +121,18 @@ impl<S: Stream> Tls<S> {
         self.wire.socket()
     }
 
-    /// True once, after plain HTTP was refused (for the counters).
-    pub(crate) fn take_refusal(&mut self) -> bool {
-        std::mem::take(&mut self.refused)
+    /// What happened since the last look, for the counters: plain HTTP
+    /// refused, a handshake done or failed — each told once.
+    pub(crate) fn take_news(&mut self) -> TlsNews {
+        if !self.handshake_told && self.opening == Opening::Tls {
+            if self.failed && self.session.is_handshaking() {
+                self.news.handshake = Some(false);
+            } else if !self.session.is_handshaking() {
+                self.news.handshake = Some(true);
+            }
+            self.handshake_told = self.news.handshake.is_some();
+        }
+        std::mem::take(&mut self.news)
     }
 
     /// Moves the session's plaintext into the input buffer while fewer than
@@ -162,7 +174,7 @@ impl<S: Stream> Tls<S> {
             return;
         }
         self.opening = Opening::PlainHttp;
-        self.refused = true;
+        self.news.plain_http = true;
         let wire = self.wire.buffers();
         let unread = wire.unconsumed();
         wire.consume(unread);
