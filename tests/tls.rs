@@ -321,7 +321,8 @@ fn garbage_instead_of_a_client_hello_gets_an_alert_and_the_close() {
     // An alert record (type 21), fatal (2), decode_error (50); then EOF.
     assert_eq!(got, [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 50], "{got:?}");
     // Counted: one handshake failed; and the first /metrics' own handshake
-    // is counted by the second.
+    // is counted by the second (the second's own too, if its handshake
+    // ended in a drive before its request came: 1 or 2).
     let Some(_) = metrics(test, &pki, &server) else {
         return;
     };
@@ -333,7 +334,8 @@ fn garbage_instead_of_a_client_hello_gets_an_alert_and_the_close() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("eddy_tls_handshakes_total 1\n"),
+        metrics.contains("eddy_tls_handshakes_total 1\n")
+            || metrics.contains("eddy_tls_handshakes_total 2\n"),
         "{metrics}"
     );
 }
