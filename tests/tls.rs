@@ -820,3 +820,40 @@ print("clean", flush=True)
     assert!(child.wait().unwrap().success());
     assert_eq!(serving.join().unwrap().unwrap(), eddy::Exit::Drained);
 }
+
+/// Python's `requests` (urllib3 underneath), verifying the certificate
+/// against the test CA: a GET, a POST with a body, on one kept-alive
+/// session.
+#[test]
+fn python_requests_gets_and_posts_over_https() {
+    let test = "python_requests_gets_and_posts_over_https";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--quiet"]);
+    let check = Command::new("python3")
+        .args(["-c", "import requests"])
+        .output();
+    if !check.is_ok_and(|out| out.status.success()) {
+        skip(test, "no `requests` for python3 (pip install requests)");
+        return;
+    }
+    let script = format!(
+        r#"
+import requests
+s = requests.Session()
+base = "https://localhost:{port}"
+r = s.get(base + "/fast?id=9", verify={ca:?})
+assert r.status_code == 200 and r.text == "fast result 9", (r.status_code, r.text)
+r = s.post(base + "/nowhere", data=b"hello", verify={ca:?})
+assert r.status_code == 404, r.status_code
+r = s.get(base + "/slow_threaded?id=2&n=100", verify={ca:?})
+assert r.status_code == 200 and r.text.startswith("slow result 2"), r.text
+print("ok")
+"#,
+        ca = pki.path("ca.pem"),
+        port = server.addr.port()
+    );
+    let Some(out) = python(test, &script) else {
+        return;
+    };
+    assert_eq!(out, "ok\n");
+}
