@@ -54,8 +54,9 @@ impl ServerHandle {
     /// open connections go on untouched, and session resumption survives.
     /// A bad pair (unreadable, half-written, a key not matching) keeps the
     /// old one serving, and says so (`ServerEvent::TlsReloadFailed`,
-    /// `eddy_tls_reload_failures_total`). Callable from any thread; never
-    /// blocks.
+    /// `eddy_tls_reload_failures_total`); so does a configuration built
+    /// with `TlsConfig::from_rustls`, which has no files to read again.
+    /// Callable from any thread; never blocks.
     #[cfg(feature = "tls")]
     pub fn reload_tls(&self) -> Result<(), LoopClosed> {
         (self.0)(Ask::ReloadTls)

@@ -75,6 +75,11 @@ impl TlsConfig {
         }))
     }
 
+    /// True if it was read from files (and so can be read again).
+    pub(crate) fn has_files(&self) -> bool {
+        self.files.is_some()
+    }
+
     /// The serving certificate's expiry, in seconds since the Unix epoch,
     /// if it was read from a file that says it.
     pub(crate) fn not_after(&self) -> Option<u64> {

@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{skip, Server, EDDY};
@@ -663,7 +664,7 @@ print("resumed", resumed.session_reused, flush=True)
 /// through the events hook.
 #[test]
 fn a_server_handle_reloads_the_certificate() {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
     let test = "a_server_handle_reloads_the_certificate";
     let Some(pki) = Pki::make(test) else { return };
     let events = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -695,6 +696,58 @@ fn a_server_handle_reloads_the_certificate() {
     }
     handle.shutdown().unwrap();
     assert_eq!(serving.join().unwrap().unwrap(), eddy::Exit::Drained);
+}
+
+/// A configuration the program built has no files to read again: a reload
+/// says so (the event and the failure counter), and it serves on.
+#[test]
+fn a_reload_of_a_programs_own_configuration_says_there_is_nothing_to_read() {
+    use std::sync::Mutex;
+    let test = "a_reload_of_a_programs_own_configuration_says_there_is_nothing_to_read";
+    let Some(pki) = Pki::make(test) else { return };
+    let events = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = Arc::clone(&events);
+    let config = eddy::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        tls: Some(eddy::TlsConfig::from_rustls(build_own_config(&pki))),
+        events: Some(Arc::new(move |event: &eddy::ServerEvent<'_>| {
+            seen.lock().unwrap().push(event.to_string());
+        })),
+        ..eddy::Config::default()
+    };
+    let server = eddy::Server::bind(config, eddy::Router::new()).unwrap();
+    let handle = server.handle();
+    let serving = std::thread::spawn(move || server.run());
+    handle.reload_tls().unwrap();
+    handle.shutdown().unwrap();
+    assert_eq!(serving.join().unwrap().unwrap(), eddy::Exit::Drained);
+    // The reload was asked before the drain: its event came first.
+    let events = events.lock().unwrap();
+    assert!(
+        events[0].contains("TLS reload failed") && events[0].contains("nothing to read again"),
+        "{events:?}"
+    );
+}
+
+/// A rustls `ServerConfig` built the way a program would, from the test
+/// PKI's files, through `eddy::rustls`.
+fn build_own_config(pki: &Pki) -> Arc<eddy::rustls::ServerConfig> {
+    use eddy::rustls::pki_types::pem::PemObject;
+    use eddy::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(pki.path("cert.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(pki.path("key.pem")).unwrap();
+    #[allow(deprecated)] // the provider eddy uses (src/tls.rs says why)
+    let provider = Arc::new(eddy::rustls::crypto::ring::default_provider());
+    let config = eddy::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    Arc::new(config)
 }
 
 /// A streamed body over TLS to a client that reads slowly, then all at

@@ -513,6 +513,14 @@ impl HttpServer {
     fn reload_tls(&mut self, reactor: &mut Reactor<HttpServer>) {
         #[cfg(feature = "tls")]
         if let Some(tls) = self.config.tls.clone() {
+            if !tls.has_files() {
+                let error = TlsError {
+                    path: "(a rustls ServerConfig)".into(),
+                    reason: "built by the program, not read from files: nothing to read again"
+                        .into(),
+                };
+                return self.tls_reloaded(Err(error));
+            }
             reactor.trace(|t| t.push_str("    reading the certificate and key again\n"));
             let to_loop = self.loop_handle.clone();
             let reading = std::thread::Builder::new()
