@@ -66,6 +66,12 @@ Connection: close\r\n\
 \r\n\
 400 Bad Request: this port speaks HTTPS; use https:// here\n";
 
+/// How long a connection refused for plain HTTP reads and drops what its
+/// client still sends, after the answer, before it closes: long enough for
+/// the rest of a request already on its way (so no reset destroys the
+/// answer), short because nothing it sends can be served.
+const PLAIN_HTTP_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What the first bytes of a connection turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Opening {
@@ -187,7 +193,7 @@ impl<S: Stream> Tls<S> {
     /// close (a client that stopped reading gets no more time).
     fn end_wire(&mut self, scratch: &mut [u8]) {
         if self.wire.buffers_ref().unwritten() == 0 {
-            let ends = Instant::now() + std::time::Duration::from_secs(2);
+            let ends = Instant::now() + PLAIN_HTTP_LINGER;
             self.wire.finish(scratch, ends);
         } else {
             self.wire.close();
