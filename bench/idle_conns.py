@@ -2,6 +2,7 @@
 """Open N established, idle keep-alive connections to a server and hold them.
 
     python3 bench/idle_conns.py HOST PORT N [--hold SECS] [--path /fast?id=1]
+                                [--tls [--cafile CA.pem] [--server-name NAME]]
 
 For bench/run.sh's (e): each connection sends one GET and reads the whole
 answer, so the server has accepted it, parsed a request on it and answered
@@ -11,6 +12,12 @@ stdout and holds them until SIGTERM/SIGINT arrives or --hold seconds pass;
 then it closes them and exits 0. Any connection that fails prints
 `error after K connections: ...` and exits 1.
 
+With --tls each connection first completes a TLS handshake (Python's ssl,
+the system's OpenSSL; certificate checked against --cafile if given, else not
+checked), then sends its GET inside TLS and reads the answer, so the server
+holds an established TLS session, handshake done, session tickets sent,
+and one answered request: bench/tls.sh's (e).
+
 Raises its own RLIMIT_NOFILE (soft and, if root, hard) to fit N sockets.
 """
 
@@ -18,6 +25,7 @@ import argparse
 import resource
 import signal
 import socket
+import ssl
 import sys
 import time
 
@@ -76,7 +84,19 @@ def main():
     p.add_argument("n", type=int)
     p.add_argument("--hold", type=float, default=120.0)
     p.add_argument("--path", default="/fast?id=1")
+    p.add_argument("--tls", action="store_true", help="speak HTTPS")
+    p.add_argument("--cafile", help="with --tls: verify the server against this CA")
+    p.add_argument("--server-name", default="localhost", help="with --tls: SNI and the name checked")
     args = p.parse_args()
+
+    context = None
+    if args.tls:
+        if args.cafile:
+            context = ssl.create_default_context(cafile=args.cafile)
+        else:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
 
     raise_fd_limit(args.n + 64)
     request = ("GET %s HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (args.path, args.host, args.port)).encode()
@@ -92,13 +112,18 @@ def main():
             if stop:
                 return 1
             s = socket.create_connection((args.host, args.port), timeout=10)
+            if context is not None:
+                s = context.wrap_socket(s, server_hostname=args.server_name)
             socks.append(s)
             s.sendall(request)
             read_answer(s)
     except (OSError, ConnectionError) as e:
         print("error after %d connections: %s" % (len(socks), e), flush=True)
         return 1
-    print("ready %d in %.2f s" % (len(socks), time.monotonic() - t0), flush=True)
+    what = ""
+    if context is not None and socks:
+        what = " (%s, %s)" % (socks[-1].version(), socks[-1].cipher()[0])
+    print("ready %d in %.2f s%s" % (len(socks), time.monotonic() - t0, what), flush=True)
 
     deadline = time.monotonic() + args.hold
     while not stop and time.monotonic() < deadline:

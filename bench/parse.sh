@@ -13,11 +13,11 @@ wait_port() {
     return 1
 }
 
-# Bounded poll for the `listening on http://IP:PORT` line; echoes PORT.
+# Bounded poll for the `listening on http://IP:PORT` line (or https://); echoes PORT.
 wait_listening() {
     local file=$1 pid=$2 i line
     for ((i = 0; i < 150; i++)); do
-        line=$(grep -m1 '^listening on http://' "$file" 2>/dev/null)
+        line=$(grep -m1 -E '^listening on https?://' "$file" 2>/dev/null)
         if [[ -n $line ]]; then
             wait_port "${line##*:}" "$pid" && { echo "${line##*:}"; return 0; }
             return 1
