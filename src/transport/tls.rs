@@ -248,6 +248,14 @@ impl<S: Stream> Transport for Tls<S> {
             // as nothing fed, which ends this read.
             let fed = self.session.read_tls(&mut records).unwrap_or_default();
             self.wire.buffers().consume(fed);
+            // The handshake's CPU work happens here, on the loop thread: the
+            // key exchange, and the signature of the server's first flight.
+            // Measured (docs/performance.md, "HTTPS"; bench/tls.sh, 2 rounds):
+            // 0.27–0.34 ms a full handshake with ECDSA P-256, 0.83–1.15 ms
+            // with RSA 2048; an RSA handshake storm raised /fast p99 2.2–13×,
+            // past issue 22's 2× bound. So the signature must move to the
+            // pool (a `SigningKey` that signs there and comes back through
+            // the Waker) — not built yet; ECDSA keeps a storm under 2×.
             if let Err(_error) = self.session.process_new_packets() {
                 // Its alert is queued: written by the next `write`, then
                 // the transport closes.
