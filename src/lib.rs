@@ -33,6 +33,9 @@
 //!   a [`ServerEvent`] (a panic comes as a [`PanicReport`]).
 //!   [`WorkerPriority`] says how workers are scheduled against the loop;
 //!   [`LoopClosed`] is the error once the server is gone.
+//! - HTTPS (the `tls` feature, a default): `Config::tls` takes a
+//!   `TlsConfig`, from PEM files or a `rustls::ServerConfig`; a file that
+//!   cannot be used is a `TlsError` naming it.
 //! - [`reactor`] is the event loop alone, for a [`reactor::Handler`] of
 //!   your own: `examples/echo.rs` builds an echo server on it.
 //!

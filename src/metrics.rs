@@ -59,6 +59,15 @@ pub(crate) struct Metrics {
     accept_errors: u64,
     /// Plain HTTP sent to the TLS port (answered 400 in plain, closed).
     plain_http_on_tls: u64,
+    /// TLS handshakes done, and failed (an alert: a bad ClientHello, no
+    /// common version or cipher).
+    tls_handshakes: u64,
+    tls_handshake_failures: u64,
+    /// Certificate reloads that took, and that failed (the old one kept).
+    tls_reloads: u64,
+    tls_reload_failures: u64,
+    /// The serving certificate's expiry (Unix time), when known.
+    tls_not_after: Option<u64>,
     jobs_submitted: u64,
     jobs_completed: u64,
     jobs_panicked: u64,
@@ -139,8 +148,30 @@ impl Metrics {
 
     /// `accept` failed with something other than "nothing to accept"
     /// (EMFILE, ENFILE, ENOBUFS, ...), and accepting backs off.
-    pub(crate) fn plain_http_on_tls(&mut self) {
-        self.plain_http_on_tls += 1;
+    /// A TLS connection's news: plain HTTP refused, a handshake's end.
+    pub(crate) fn tls(&mut self, plain_http: bool, handshake: Option<bool>) {
+        self.plain_http_on_tls += u64::from(plain_http);
+        match handshake {
+            Some(true) => self.tls_handshakes += 1,
+            Some(false) => self.tls_handshake_failures += 1,
+            None => {}
+        }
+    }
+
+    /// The certificate now serving expires at `not_after` (Unix time).
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls_serving(&mut self, not_after: Option<u64>) {
+        self.tls_not_after = not_after;
+    }
+
+    /// A certificate reload took (`ok`), or failed and the old one serves on.
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls_reloaded(&mut self, ok: bool) {
+        if ok {
+            self.tls_reloads += 1;
+        } else {
+            self.tls_reload_failures += 1;
+        }
     }
 
     pub(crate) fn accept_failed(&mut self) {
@@ -218,6 +249,26 @@ impl Metrics {
                 "eddy_tls_plain_http_total",
                 "Plain HTTP requests sent to the TLS port: answered 400 in plain, then closed.",
                 self.plain_http_on_tls,
+            ),
+            (
+                "eddy_tls_handshakes_total",
+                "TLS handshakes completed.",
+                self.tls_handshakes,
+            ),
+            (
+                "eddy_tls_handshake_failures_total",
+                "TLS handshakes that failed with an alert (a malformed ClientHello, no common version or cipher).",
+                self.tls_handshake_failures,
+            ),
+            (
+                "eddy_tls_reloads_total",
+                "Certificate reloads (SIGHUP, ServerHandle::reload_tls) that took: new handshakes use the new certificate.",
+                self.tls_reloads,
+            ),
+            (
+                "eddy_tls_reload_failures_total",
+                "Certificate reloads that failed (a file unreadable, half-written, or a key not matching): the old certificate serves on.",
+                self.tls_reload_failures,
             ),
             (
                 "eddy_jobs_submitted_total",
@@ -313,6 +364,15 @@ impl Metrics {
             micros / 1_000_000,
             micros % 1_000_000
         );
+        if let Some(not_after) = self.tls_not_after {
+            family(
+                &mut out,
+                "eddy_tls_cert_not_after_seconds",
+                "gauge",
+                "When the serving certificate expires, in seconds since the Unix epoch.",
+            );
+            let _ = writeln!(out, "eddy_tls_cert_not_after_seconds {not_after}");
+        }
         family(
             &mut out,
             "eddy_accept_backoff_seconds",

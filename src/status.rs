@@ -21,13 +21,23 @@ use crate::reactor::LoopClosed;
 /// inline handler from [`ServerStatus::handle`], and a job from a clone it
 /// took.
 #[derive(Clone)]
-pub struct ServerHandle(Arc<dyn Fn() -> Result<(), LoopClosed> + Send + Sync>);
+pub struct ServerHandle(Arc<dyn Fn(Ask) -> Result<(), LoopClosed> + Send + Sync>);
+
+/// What a [`ServerHandle`] asks of its server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ask {
+    /// Drain and stop.
+    Shutdown,
+    /// Read the certificate and key again.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    ReloadTls,
+}
 
 impl ServerHandle {
-    /// A handle whose `shutdown` calls `begin` (the server makes it: a
-    /// callback that starts its drain).
-    pub(crate) fn new(begin: impl Fn() -> Result<(), LoopClosed> + Send + Sync + 'static) -> Self {
-        ServerHandle(Arc::new(begin))
+    /// A handle whose asks go to `ask` (the server makes it: it sends the
+    /// loop a message).
+    pub(crate) fn new(ask: impl Fn(Ask) -> Result<(), LoopClosed> + Send + Sync + 'static) -> Self {
+        ServerHandle(Arc::new(ask))
     }
 
     /// Asks the server to drain and stop, as SIGTERM does: stop accepting,
@@ -35,7 +45,21 @@ impl ServerHandle {
     /// Callable from any thread, the loop's own included (the drain then
     /// begins at the start of the next turn); never blocks.
     pub fn shutdown(&self) -> Result<(), LoopClosed> {
-        (self.0)()
+        (self.0)(Ask::Shutdown)
+    }
+
+    /// Asks an HTTPS server to read its certificate and key again, as
+    /// SIGHUP does for the binary: the files are read and checked on a
+    /// thread of their own, not the loop; new handshakes then use them,
+    /// open connections go on untouched, and session resumption survives.
+    /// A bad pair (unreadable, half-written, a key not matching) keeps the
+    /// old one serving, and says so (`ServerEvent::TlsReloadFailed`,
+    /// `eddy_tls_reload_failures_total`); so does a configuration built
+    /// with `TlsConfig::from_rustls`, which has no files to read again.
+    /// Callable from any thread; never blocks.
+    #[cfg(feature = "tls")]
+    pub fn reload_tls(&self) -> Result<(), LoopClosed> {
+        (self.0)(Ask::ReloadTls)
     }
 }
 

@@ -169,7 +169,7 @@ fn json_lines() {
             _ => "null",
         };
         format!(
-            r#"{{"time":"<iso>","peer":"127.0.0.1:<n>","request_line":{request},"status":{status},"reason":{reason},"body_bytes":{bytes},"cut_short":false,"referer":{referer},"user_agent":{agent},"duration":<dur>}}"#
+            r#"{{"time":"<iso>","peer":"127.0.0.1:<n>","request_line":{request},"status":{status},"reason":{reason},"body_bytes":{bytes},"cut_short":false,"referer":{referer},"user_agent":{agent},"duration":<dur>,"tls":null}}"#
         )
     };
     let golden = [

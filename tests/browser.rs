@@ -99,11 +99,29 @@ fn tools() -> Option<(PathBuf, PathBuf)> {
 /// the job size) — or `None`, having said why, if there is no browser or no
 /// Python to drive it. Asserts the page reported no JavaScript error.
 fn run_in_browser(route: &str) -> Option<(Verdict, u32)> {
+    run_in_browser_over(route, false)
+}
+
+/// [`run_in_browser`], over HTTPS when `tls` (the test certificate in
+/// tests/data/tls; Chromium told to accept it).
+fn run_in_browser_over(route: &str, tls: bool) -> Option<(Verdict, u32)> {
     let tools = tools()?;
-    let server = Server::start(&["--quiet", "--workers", "2", "--worker-priority", "normal"]);
-    let (n, _) = calibrate(&server, JOB);
-    let url = format!("http://{}/?run={route}&n={n}", server.addr);
-    let verdict = verdict_of(&tools, &url, &format!("page-{route}"), None);
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls");
+    let (cert, key) = (format!("{data}/cert.pem"), format!("{data}/key.pem"));
+    let mut args = vec!["--quiet", "--workers", "2", "--worker-priority", "normal"];
+    if tls {
+        args.extend(["--tls-cert", &cert, "--tls-key", &key]);
+    }
+    let server = Server::start(&args);
+    let (n, _) = if tls {
+        calibrate_tls(&server, JOB)
+    } else {
+        calibrate(&server, JOB)
+    };
+    let scheme = if tls { "https" } else { "http" };
+    let url = format!("{scheme}://{}/?run={route}&n={n}", server.addr);
+    let shot = format!("page-{route}{}", if tls { "-https" } else { "" });
+    let verdict = verdict_of(&tools, &url, &shot, None);
     say(&format!("{route}: n={n}: {}", verdict.text));
     Some((verdict, n))
 }
@@ -118,8 +136,12 @@ fn verdict_of(tools: &(PathBuf, PathBuf), url: &str, shot: &str, eval: Option<&s
     std::fs::create_dir_all(&shots).expect("screenshot directory");
     let shot = shots.join(format!("{shot}.png"));
     let mut driver = Command::new(python);
+    if url.starts_with("https:") {
+        driver.arg(DRIVER).arg("--trust-any-certificate");
+    } else {
+        driver.arg(DRIVER);
+    }
     driver
-        .arg(DRIVER)
         .arg("--chromium")
         .arg(chromium)
         .args(["--url", url, "--timeout", VERDICT_TIMEOUT_SECS])
@@ -225,6 +247,43 @@ fn in_a_browser_fast_answers_beat_slow_threaded_jobs() {
         "loop lag reached half a job (n={n}): {}",
         verdict.text
     );
+}
+
+/// The live page over HTTPS gives the same verdict as over HTTP: fast
+/// answers beat slow_threaded jobs (issue 22: the page over TLS).
+#[test]
+fn in_a_browser_over_https_fast_answers_beat_slow_threaded_jobs() {
+    let _guard = lock();
+    let Some((verdict, n)) = run_in_browser_over("slow_threaded", true) else {
+        return;
+    };
+    assert_eq!(
+        verdict.field("beat"),
+        "yes",
+        "over HTTPS a fast answer took as long as a slow one (n={n}): {}",
+        verdict.text
+    );
+}
+
+/// `calibrate` for a server that speaks HTTPS: the same loop-CPU measure,
+/// the job asked over TLS by curl (trusting the test CA).
+fn calibrate_tls(server: &Server, min: std::time::Duration) -> (u32, std::time::Duration) {
+    let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls/ca.pem");
+    let mut n = 500u32;
+    loop {
+        let cpu0 = common::loop_cpu_time(server.pid());
+        let url = format!("https://localhost:{}/slow?id=0&n={n}", server.addr.port());
+        let out = Command::new("curl")
+            .args(["-sS", "--cacert", ca, &url])
+            .output()
+            .expect("curl");
+        assert!(out.status.success(), "calibration over TLS: {out:?}");
+        let cost = common::loop_cpu_time(server.pid()) - cpu0;
+        if cost >= min || n == 20000 {
+            return (n, cost);
+        }
+        n = (n + n / 4).min(20000);
+    }
 }
 
 #[test]

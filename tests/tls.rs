@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{skip, Server, EDDY};
@@ -119,6 +120,26 @@ fn tool(test: &str, program: &str, args: &[&str], input: &[u8]) -> Option<std::p
         return None;
     }
     Some(out)
+}
+
+/// Runs a Python script; its stdout, after asserting it succeeded (`None`
+/// if there is no python3, after saying so).
+fn python(test: &str, script: &str) -> Option<String> {
+    let out = tool(test, "python3", &["-c", script], b"")?;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    Some(stdout.into_owned())
+}
+
+/// The server's `/metrics`, fetched over HTTPS with curl.
+fn metrics(test: &str, pki: &Pki, server: &Server) -> Option<String> {
+    let ca = pki.path("ca.pem");
+    let url = format!("https://localhost:{}/metrics", server.addr.port());
+    let out = tool(test, "curl", &["-sS", "--cacert", &ca, &url], b"")?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[test]
@@ -243,15 +264,10 @@ print("ok", s.version())
         ca = pki.path("ca.pem"),
         port = server.addr.port()
     );
-    let Some(out) = tool(test, "python3", &["-c", &script], b"") else {
+    let Some(out) = python(test, &script) else {
         return;
     };
-    assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).starts_with("ok TLSv1.3"),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.starts_with("ok TLSv1.3"), "{out}");
 }
 
 #[test]
@@ -276,12 +292,9 @@ fn plain_http_to_the_tls_port_is_told_so_with_a_400_and_counted() {
         answer.ends_with("this port speaks HTTPS; use https:// here\n"),
         "{answer}"
     );
-    let ca = pki.path("ca.pem");
-    let url = format!("https://localhost:{}/metrics", server.addr.port());
-    let Some(out) = tool(test, "curl", &["-sS", "--cacert", &ca, &url], b"") else {
+    let Some(metrics) = metrics(test, &pki, &server) else {
         return;
     };
-    let metrics = String::from_utf8_lossy(&out.stdout);
     assert!(
         metrics.contains("eddy_tls_plain_http_total 1\n"),
         "{metrics}"
@@ -308,6 +321,24 @@ fn garbage_instead_of_a_client_hello_gets_an_alert_and_the_close() {
     client.read_to_end(&mut got).unwrap();
     // An alert record (type 21), fatal (2), decode_error (50); then EOF.
     assert_eq!(got, [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 50], "{got:?}");
+    // Counted: one handshake failed; and the first /metrics' own handshake
+    // is counted by the second (the second's own too, if its handshake
+    // ended in a drive before its request came: 1 or 2).
+    let Some(_) = metrics(test, &pki, &server) else {
+        return;
+    };
+    let Some(metrics) = metrics(test, &pki, &server) else {
+        return;
+    };
+    assert!(
+        metrics.contains("eddy_tls_handshake_failures_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("eddy_tls_handshakes_total 1\n")
+            || metrics.contains("eddy_tls_handshakes_total 2\n"),
+        "{metrics}"
+    );
 }
 
 /// A handshake that never finishes is bounded by the header timeout.
@@ -382,4 +413,500 @@ fn a_certificate_or_key_that_cannot_be_used_is_named_and_exits_2_before_binding(
         );
         assert!(stderr.contains(reason), "the reason is not said: {stderr}");
     }
+}
+
+/// Every orderly close sends `close_notify` (a client told to expect it
+/// sees a clean end, not a truncation), and a client's `close_notify`
+/// mid-request is its end of input, as a FIN is: the half request is
+/// dropped, and the server's own `close_notify` answers it.
+#[test]
+fn close_notify_both_ways() {
+    let test = "close_notify_both_ways";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--quiet"]);
+    let script = format!(
+        r#"
+import socket, ssl
+ctx = ssl.create_default_context(cafile={ca:?})
+def connect():
+    raw = socket.create_connection(("127.0.0.1", {port}), timeout=20)
+    return ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False)
+s = connect()
+s.sendall(b"GET /fast?id=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+got = b""
+while True:
+    chunk = s.recv(65536)  # a TCP EOF without close_notify raises SSLEOFError
+    if not chunk:
+        break
+    got += chunk
+assert got.startswith(b"HTTP/1.1 200 OK") and got.endswith(b"fast result 1"), got
+s = connect()
+s.sendall(b"GET /fast?id=2 HTTP/1.1\r\nHo")
+s.unwrap()  # our close_notify, and the server's in answer
+print("ok")
+"#,
+        ca = pki.path("ca.pem"),
+        port = server.addr.port()
+    );
+    let Some(out) = python(test, &script) else {
+        return;
+    };
+    assert!(out.starts_with("ok"), "{out}");
+}
+
+/// The JSON access log names the TLS version each answer went over.
+#[test]
+fn the_json_access_log_names_the_tls_version() {
+    let test = "the_json_access_log_names_the_tls_version";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--log-format", "json"]);
+    let ca = pki.path("ca.pem");
+    let url = format!("https://localhost:{}/fast?id=5", server.addr.port());
+    let Some(out) = tool(
+        test,
+        "curl",
+        &["-sS", "--tlsv1.3", "--cacert", &ca, &url],
+        b"",
+    ) else {
+        return;
+    };
+    assert!(out.status.success(), "{out:?}");
+    let line = server
+        .stdout
+        .wait_for(common::IO_TIMEOUT, |l| l.contains("/fast?id=5"))
+        .expect("an access-log line");
+    assert!(line.ends_with(",\"tls\":\"TLSv1.3\"}"), "{line}");
+}
+
+/// `examples/https.rs`, run as a user would: PEM files in, HTTPS out.
+#[test]
+fn the_https_example_serves_over_tls() {
+    let test = "the_https_example_serves_over_tls";
+    let Some(pki) = Pki::make(test) else { return };
+    let (cert, key) = (pki.path("cert.pem"), pki.path("key.pem"));
+    let app = common::Example::start("https", &["--addr", "127.0.0.1:0", &cert, &key]);
+    let url = format!("https://localhost:{}/hello", app.addr.port());
+    let ca = pki.path("ca.pem");
+    let Some(out) = tool(test, "curl", &["-sS", "--cacert", &ca, &url], b"") else {
+        return;
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello over TLS\n",
+        "{out:?}"
+    );
+}
+
+impl Pki {
+    /// A new server certificate and key from the same CA, written over the
+    /// served files the way a deploy hook does: each to a temporary name,
+    /// then renamed into place. Returns the new certificate's serial.
+    fn rotate(&self, test: &str) -> String {
+        let run = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&self.dir)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{test}: openssl {args:?}: {out:?}");
+            out
+        };
+        run(&[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "key.new",
+            "-out",
+            "new.csr",
+            "-subj",
+            "/CN=localhost",
+        ]);
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "new.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "cert.new",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        std::fs::rename(self.dir.join("key.new"), self.dir.join("key.pem")).unwrap();
+        std::fs::rename(self.dir.join("cert.new"), self.dir.join("cert.pem")).unwrap();
+        let out = run(&["x509", "-in", "cert.pem", "-noout", "-serial"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+/// SIGHUP re-reads the certificate and key: new handshakes get the new
+/// certificate, a connection made before goes on, and a session from
+/// before resumes; then a half-written key keeps the new one serving, and
+/// each reload is said and counted.
+#[test]
+fn sighup_rotates_the_certificate_and_a_bad_pair_keeps_the_old() {
+    let test = "sighup_rotates_the_certificate_and_a_bad_pair_keeps_the_old";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--quiet"]);
+    let script = format!(
+        r#"
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile={ca:?})
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2  # a session object right after the handshake
+def connect(session=None):
+    raw = socket.create_connection(("127.0.0.1", {port}), timeout=20)
+    return ctx.wrap_socket(raw, server_hostname="localhost", session=session)
+def ask(s, n):
+    s.sendall(b"GET /fast?id=%d HTTP/1.1\r\nHost: x\r\n\r\n" % n)
+    got = b""
+    while not got.endswith(b"fast result %d" % n):
+        chunk = s.recv(65536)
+        assert chunk, got
+        got += chunk
+def serial(s):
+    return s.getpeercert()["serialNumber"]
+before = connect()
+ask(before, 1)
+print("serial", serial(before), flush=True)
+sys.stdin.readline()  # the test rotated the files and sent SIGHUP
+ask(before, 2)  # the old connection goes on
+after = connect()
+ask(after, 3)
+print("serial", serial(after), flush=True)
+resumed = connect(session=before.session)
+ask(resumed, 4)
+print("resumed", resumed.session_reused, flush=True)
+"#,
+        ca = pki.path("ca.pem"),
+        port = server.addr.port()
+    );
+    let child = Command::new("timeout")
+        .args(["60", "python3", "-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        skip(test, "cannot run `python3`");
+        return;
+    };
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    use std::io::BufRead;
+    lines.read_line(&mut line).unwrap();
+    let first = line.trim().to_string();
+    assert!(first.starts_with("serial "), "{first:?}");
+    let new_serial = pki.rotate(test);
+    server.signal("HUP");
+    server
+        .stderr
+        .wait_for(common::IO_TIMEOUT, |l| {
+            l.contains("TLS certificate reloaded")
+        })
+        .expect("the reload was not reported");
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let mut rest = String::new();
+    lines.read_to_string(&mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{rest}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut rest = rest.lines();
+    let second = rest.next().unwrap_or_default();
+    assert_ne!(first, second, "the new handshake got the old certificate");
+    assert_eq!(
+        second.trim_start_matches("serial ").to_lowercase(),
+        new_serial.trim_start_matches("serial=").to_lowercase(),
+        "not the rotated certificate"
+    );
+    assert_eq!(
+        rest.next(),
+        Some("resumed True"),
+        "resumption did not survive the reload"
+    );
+
+    // A half-written key: the reload fails, is said and counted, and the
+    // certificate rotated in above serves on.
+    std::fs::write(pki.dir.join("key.pem"), "-----BEGIN PRIVATE KEY-----\nMIGH").unwrap();
+    server.signal("HUP");
+    let failed = server
+        .stderr
+        .wait_for(common::IO_TIMEOUT, |l| l.contains("TLS reload failed"))
+        .expect("the failed reload was not reported");
+    assert!(failed.contains("key.pem"), "{failed}");
+    let Some(metrics) = metrics(test, &pki, &server) else {
+        return;
+    };
+    assert!(metrics.contains("eddy_tls_reloads_total 1\n"), "{metrics}");
+    assert!(
+        metrics.contains("eddy_tls_reload_failures_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("eddy_tls_cert_not_after_seconds "),
+        "{metrics}"
+    );
+}
+
+/// The library's way to rotate: `ServerHandle::reload_tls`, reported
+/// through the events hook.
+#[test]
+fn a_server_handle_reloads_the_certificate() {
+    use std::sync::Mutex;
+    let test = "a_server_handle_reloads_the_certificate";
+    let Some(pki) = Pki::make(test) else { return };
+    let events = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = Arc::clone(&events);
+    let tls = eddy::TlsConfig::from_pem_files(pki.path("cert.pem"), pki.path("key.pem")).unwrap();
+    let config = eddy::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        tls: Some(tls),
+        events: Some(Arc::new(move |event: &eddy::ServerEvent<'_>| {
+            seen.lock().unwrap().push(event.to_string());
+        })),
+        ..eddy::Config::default()
+    };
+    let server = eddy::Server::bind(config, eddy::Router::new()).unwrap();
+    assert!(server.listening().to_string().starts_with("https://"));
+    let handle = server.handle();
+    let serving = std::thread::spawn(move || server.run());
+    pki.rotate(test);
+    handle.reload_tls().unwrap();
+    let deadline = Instant::now() + common::IO_TIMEOUT;
+    while !events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| e.contains("reloaded"))
+    {
+        assert!(Instant::now() < deadline, "{:?}", events.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(10)); // polling a hook's record
+    }
+    handle.shutdown().unwrap();
+    assert_eq!(serving.join().unwrap().unwrap(), eddy::Exit::Drained);
+}
+
+/// A configuration the program built has no files to read again: a reload
+/// says so (the event and the failure counter), and it serves on.
+#[test]
+fn a_reload_of_a_programs_own_configuration_says_there_is_nothing_to_read() {
+    use std::sync::Mutex;
+    let test = "a_reload_of_a_programs_own_configuration_says_there_is_nothing_to_read";
+    let Some(pki) = Pki::make(test) else { return };
+    let events = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = Arc::clone(&events);
+    let config = eddy::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        tls: Some(eddy::TlsConfig::from_rustls(build_own_config(&pki))),
+        events: Some(Arc::new(move |event: &eddy::ServerEvent<'_>| {
+            seen.lock().unwrap().push(event.to_string());
+        })),
+        ..eddy::Config::default()
+    };
+    let server = eddy::Server::bind(config, eddy::Router::new()).unwrap();
+    let handle = server.handle();
+    let serving = std::thread::spawn(move || server.run());
+    handle.reload_tls().unwrap();
+    handle.shutdown().unwrap();
+    assert_eq!(serving.join().unwrap().unwrap(), eddy::Exit::Drained);
+    // The reload was asked before the drain: its event came first.
+    let events = events.lock().unwrap();
+    assert!(
+        events[0].contains("TLS reload failed") && events[0].contains("nothing to read again"),
+        "{events:?}"
+    );
+}
+
+/// A rustls `ServerConfig` built the way a program would, from the test
+/// PKI's files, through `eddy::rustls`.
+fn build_own_config(pki: &Pki) -> Arc<eddy::rustls::ServerConfig> {
+    use eddy::rustls::pki_types::pem::PemObject;
+    use eddy::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(pki.path("cert.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(pki.path("key.pem")).unwrap();
+    #[allow(deprecated)] // the provider eddy uses (src/tls.rs says why)
+    let provider = Arc::new(eddy::rustls::crypto::ring::default_provider());
+    let config = eddy::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    Arc::new(config)
+}
+
+/// A streamed body over TLS to a client that reads slowly, then all at
+/// once: the socket fills (the ciphertext waits in the plain transport's
+/// output, `WRITABLE` is asked), the producer is held back, and when the
+/// client reads again every byte arrives — a flush that met `WouldBlock` is
+/// retried. Then a drain: the connection's last answer goes out and the
+/// server exits 0, with `close_notify`.
+#[test]
+fn a_streamed_body_over_tls_survives_a_slow_reader_and_a_drain() {
+    use eddy::{inline, offload, Job, Response, Router, StatusCode};
+    let test = "a_streamed_body_over_tls_survives_a_slow_reader_and_a_drain";
+    let Some(pki) = Pki::make(test) else { return };
+    const SIZE: usize = 8 << 20;
+    let router = Router::new()
+        .get(
+            "/big",
+            offload(|_req, _status| {
+                Ok(Job::stream(|_, head| {
+                    let mut body = head.start(Response::new(StatusCode::OK), Some(SIZE as u64));
+                    let chunk = vec![b'x'; 64 * 1024];
+                    for _ in 0..SIZE / chunk.len() {
+                        if body.send(&chunk).is_err() {
+                            return;
+                        }
+                    }
+                    let _ = body.finish();
+                }))
+            }),
+        )
+        .get(
+            "/metrics",
+            inline(|_req, status| Response::text(StatusCode::OK, status.prometheus())),
+        );
+    let tls = eddy::TlsConfig::from_pem_files(pki.path("cert.pem"), pki.path("key.pem")).unwrap();
+    let config = eddy::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        workers: 2,
+        tls: Some(tls),
+        ..eddy::Config::default()
+    };
+    let server = eddy::Server::bind(config, router).unwrap();
+    let port = server.local_addr().unwrap().port();
+    let handle = server.handle();
+    let serving = std::thread::spawn(move || server.run());
+    let script = format!(
+        r#"
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile={ca:?})
+raw = socket.create_connection(("127.0.0.1", {port}), timeout=30)
+raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+s = ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False)
+s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+got = s.recv(1024)
+print("stalled", flush=True)  # the server's writes now meet a full socket
+sys.stdin.readline()
+while b"\r\n\r\n" not in got:
+    got += s.recv(65536)
+head, body = got.split(b"\r\n\r\n", 1)
+n = len(body)
+while n < {size}:
+    chunk = s.recv(1 << 20)
+    assert chunk, n
+    n += len(chunk)
+assert n == {size}, n
+print("whole", flush=True)
+sys.stdin.readline()  # the test asked for the drain
+assert s.recv(1) == b""  # close_notify, not a truncation
+print("clean", flush=True)
+"#,
+        ca = pki.path("ca.pem"),
+        size = SIZE
+    );
+    let child = Command::new("timeout")
+        .args(["60", "python3", "-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        skip(test, "cannot run `python3`");
+        handle.shutdown().unwrap();
+        return;
+    };
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut stdin = child.stdin.take().unwrap();
+    let mut line = String::new();
+    lines.read_line(&mut line).unwrap();
+    assert_eq!(line, "stalled\n");
+    // Wait until the producer has been held back: the socket is full, the
+    // ciphertext waits in the transport, the pipe filled behind it.
+    let url = format!("https://localhost:{port}/metrics");
+    let ca = pki.path("ca.pem");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let Some(out) = tool(test, "curl", &["-sS", "--cacert", &ca, &url], b"") else {
+            handle.shutdown().unwrap();
+            return;
+        };
+        let metrics = String::from_utf8_lossy(&out.stdout);
+        if !metrics.contains("eddy_stream_wait_seconds_total 0.000000") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the producer never waited: {metrics}"
+        );
+    }
+    stdin.write_all(b"go\n").unwrap();
+    line.clear();
+    lines.read_line(&mut line).unwrap();
+    assert_eq!(line, "whole\n", "{}", {
+        let mut e = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut e);
+        e
+    });
+    handle.shutdown().unwrap();
+    stdin.write_all(b"go\n").unwrap();
+    line.clear();
+    lines.read_line(&mut line).unwrap();
+    assert_eq!(line, "clean\n");
+    assert!(child.wait().unwrap().success());
+    assert_eq!(serving.join().unwrap().unwrap(), eddy::Exit::Drained);
+}
+
+/// Python's `requests` (urllib3 underneath), verifying the certificate
+/// against the test CA: a GET, a POST with a body, on one kept-alive
+/// session.
+#[test]
+fn python_requests_gets_and_posts_over_https() {
+    let test = "python_requests_gets_and_posts_over_https";
+    let Some(pki) = Pki::make(test) else { return };
+    let server = pki.serve(&["--quiet"]);
+    let check = Command::new("python3")
+        .args(["-c", "import requests"])
+        .output();
+    if !check.is_ok_and(|out| out.status.success()) {
+        skip(test, "no `requests` for python3 (pip install requests)");
+        return;
+    }
+    let script = format!(
+        r#"
+import requests
+s = requests.Session()
+base = "https://localhost:{port}"
+r = s.get(base + "/fast?id=9", verify={ca:?})
+assert r.status_code == 200 and r.text == "fast result 9", (r.status_code, r.text)
+r = s.post(base + "/nowhere", data=b"hello", verify={ca:?})
+assert r.status_code == 404, r.status_code
+r = s.get(base + "/slow_threaded?id=2&n=100", verify={ca:?})
+assert r.status_code == 200 and r.text.startswith("slow result 2"), r.text
+print("ok")
+"#,
+        ca = pki.path("ca.pem"),
+        port = server.addr.port()
+    );
+    let Some(out) = python(test, &script) else {
+        return;
+    };
+    assert_eq!(out, "ok\n");
 }

@@ -23,7 +23,7 @@ use super::upgrade::Upgraded;
 use crate::http::response::CONTINUE;
 use crate::http::{Decoded, Limits, Request, RequestDecoder, Response, Version};
 use crate::log::AccessLog;
-use crate::transport::Buffers;
+use crate::transport::{Buffers, Security};
 
 /// At most this many requests may wait for their answers on one connection;
 /// beyond it the connection stops decoding (and then reading) until answers
@@ -54,6 +54,9 @@ pub(crate) struct Http1 {
     /// The protocol a `101` handed the connection to, until the `101` is
     /// in the output.
     upgrade: Option<Box<dyn Upgraded>>,
+    /// Whether the transport's TLS version is known yet (asked until it is,
+    /// for the access log: a plain transport answers at once).
+    transport_known: bool,
 }
 
 impl Http1 {
@@ -71,7 +74,26 @@ impl Http1 {
             decode_paused: false,
             requests_seen: 0,
             upgrade: None,
+            transport_known: false,
         }
+    }
+
+    /// Until it knows: the TLS version the transport speaks, if any, for
+    /// the access log. Asked after reads (the handshake ends in one).
+    pub(crate) fn learn_transport(&mut self, security: Security) {
+        match security {
+            Security::Plain => self.transport_known = true,
+            Security::Handshaking => {}
+            Security::Tls(version) => {
+                self.line.speaks_tls(version);
+                self.transport_known = true;
+            }
+        }
+    }
+
+    /// True until the transport's TLS version (or its absence) is known.
+    pub(crate) fn learning_transport(&self) -> bool {
+        !self.transport_known
     }
 
     /// Where it is.

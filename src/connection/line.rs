@@ -102,6 +102,8 @@ pub(crate) struct Line {
     /// The client's address, for the access log (`None` over a Unix
     /// socket).
     peer: Option<SocketAddr>,
+    /// The TLS version the connection speaks, for the access log.
+    tls: Option<&'static str>,
 }
 
 impl Line {
@@ -112,12 +114,18 @@ impl Line {
             access_log,
             unwritten: Unwritten::default(),
             peer,
+            tls: None,
         }
     }
 
     /// The client's address (`None` over a Unix socket).
     pub(crate) fn peer(&self) -> Option<SocketAddr> {
         self.peer
+    }
+
+    /// The connection's TLS handshake is done: its version, for the log.
+    pub(crate) fn speaks_tls(&mut self, version: &'static str) {
+        self.tls = Some(version);
     }
 
     /// True if the access log is on.
@@ -400,7 +408,7 @@ impl Line {
     /// Hands an answer's record to the access log.
     fn log(&self, logged: Option<Logged>) {
         if let (Some(logged), Some(hook)) = (logged, &self.access_log) {
-            hook(&logged.record(self.peer));
+            hook(&logged.record(self.peer, self.tls));
         }
     }
 

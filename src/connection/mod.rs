@@ -186,6 +186,11 @@ impl<T: Transport> Connection<T> {
             if self.is_closed() {
                 return; // reset, or another read error: the client is gone
             }
+            if let Protocol::Http1(http) = &mut self.protocol {
+                if http.learning_transport() {
+                    http.learn_transport(self.transport.security());
+                }
+            }
             let buffers = self.transport.buffers();
             match &mut self.protocol {
                 Protocol::Http1(http) => {

@@ -95,7 +95,11 @@ impl Logged {
     }
 
     /// The record as the access log's hook sees it, now, from `peer`.
-    pub(crate) fn record(&self, peer: Option<SocketAddr>) -> AccessRecord<'_> {
+    pub(crate) fn record<'a>(
+        &'a self,
+        peer: Option<SocketAddr>,
+        tls: Option<&'a str>,
+    ) -> AccessRecord<'a> {
         let seen = self.seen.as_deref();
         AccessRecord {
             time: SystemTime::now(),
@@ -108,6 +112,7 @@ impl Logged {
             user_agent: seen.and_then(|s| s.user_agent.as_deref()),
             duration: self.duration,
             reason: self.reason,
+            tls,
         }
     }
 }

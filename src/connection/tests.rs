@@ -127,7 +127,7 @@ fn send(client: &mut TcpStream, conn: &mut Conn, bytes: &[u8]) {
 }
 
 /// One drive of `conn` with `script` answering (again while cut short).
-fn drive(conn: &mut Conn, script: &mut Script) {
+fn drive<T: Transport>(conn: &mut Connection<T>, script: &mut Script) {
     let mut scratch = vec![0; READ_CHUNK];
     let mut spares = Spares::default();
     let config = Config::default();
@@ -233,4 +233,173 @@ fn an_upgrade_hands_over_the_bytes_after_the_head_and_loses_none() {
     let mut rest = Vec::new();
     client.read_to_end(&mut rest).unwrap();
     assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+}
+
+/// The TLS transport under a connection, with an in-process rustls client
+/// over a real socket pair: the hangs TLS is known for on readiness loops.
+#[cfg(feature = "tls")]
+mod tls {
+    use std::io::ErrorKind;
+    use std::sync::Arc;
+
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use rustls::{ClientConfig, ClientConnection, RootCertStore};
+
+    use super::*;
+    use crate::transport::Tls;
+
+    type TlsConn = Connection<Tls<mio::net::TcpStream>>;
+
+    fn data(name: &str) -> String {
+        format!("{}/tests/data/tls/{name}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// A client that trusts the test CA, and a server connection over TLS,
+    /// connected; the client's socket is non-blocking.
+    fn connected() -> (ClientConnection, TcpStream, TlsConn) {
+        let server = crate::tls::TlsConfig::from_pem_files(data("cert.pem"), data("key.pem"))
+            .unwrap()
+            .rustls();
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_file(data("ca.pem")).unwrap())
+            .unwrap();
+        #[allow(deprecated)] // the same provider the server uses
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = ServerName::try_from("localhost").unwrap();
+        let client = ClientConnection::new(Arc::new(config), name).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let raw = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        raw.set_nonblocking(true).unwrap();
+        let (socket, _) = listener.accept().unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let socket = mio::net::TcpStream::from_std(socket);
+        let transport = Tls::new(socket, server).unwrap();
+        let conn = Connection::new(transport, None, Limits::default(), None);
+        (client, raw, conn)
+    }
+
+    /// Everything the client has to send, onto its socket; how many bytes.
+    fn client_sends(client: &mut ClientConnection, raw: &mut TcpStream) -> usize {
+        let mut sent = 0;
+        while client.wants_write() {
+            sent += client.write_tls(raw).unwrap();
+        }
+        sent
+    }
+
+    /// What the server sent that the client can read now, as plaintext.
+    /// (Plaintext is taken out after every record batch: rustls refuses
+    /// more records while 16 KiB of it wait — the very hang `Tls::read`
+    /// avoids on the server's side.)
+    fn client_reads(client: &mut ClientConnection, raw: &mut TcpStream) -> Vec<u8> {
+        let mut plain = Vec::new();
+        loop {
+            match client.read_tls(raw) {
+                Ok(0) => break,
+                Ok(_) => {
+                    client.process_new_packets().unwrap();
+                    let _ = client.reader().read_to_end(&mut plain);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let _ = client.reader().read_to_end(&mut plain);
+        plain
+    }
+
+    /// Drives `conn` once as one event would: its socket readable and
+    /// writable, once all `sent` bytes in flight arrived (so one read takes
+    /// them all; the spin is for certainty, bounded by 10 s).
+    fn event(conn: &mut TlsConn, script: &mut Script, sent: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut seen = vec![0u8; sent];
+        let socket = conn.transport().wire_socket();
+        while socket.peek(&mut seen).map_or(0, |n| n) < sent && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        conn.transport().note_readiness(true, true, false);
+        drive(conn, script);
+    }
+
+    /// The handshake's last flight and a request in one write: the request
+    /// is decrypted with the flight, inside the session, and no socket edge
+    /// will ever announce it. It must be answered in the same drive.
+    /// (Drained only before feeding records, it sat in the session until
+    /// the client, waiting for its answer, gave up.)
+    #[test]
+    fn a_request_in_the_handshakes_last_flight_is_answered_without_another_edge() {
+        let (mut client, mut raw, mut conn) = connected();
+        let mut script = Script::default();
+        let hello = client_sends(&mut client, &mut raw);
+        event(&mut conn, &mut script, hello);
+        // The server's flight went out in that same drive: a read that
+        // required a write.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while client.is_handshaking() && Instant::now() < deadline {
+            client_reads(&mut client, &mut raw);
+            std::thread::yield_now();
+        }
+        assert!(!client.is_handshaking(), "the server's flight never came");
+        // The client's Finished waits unsent; the request joins it, and
+        // both reach the server in one write.
+        client
+            .writer()
+            .write_all(b"GET /now HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let flight = client_sends(&mut client, &mut raw);
+        event(&mut conn, &mut script, flight);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut answer = Vec::new();
+        while !answer.ends_with(b"now\n") && Instant::now() < deadline {
+            answer.extend(client_reads(&mut client, &mut raw));
+            std::thread::yield_now();
+        }
+        let text = String::from_utf8_lossy(&answer);
+        assert!(
+            text.starts_with("HTTP/1.1 200 OK\r\n"),
+            "no answer: {text:?}"
+        );
+    }
+
+    /// Far more pipelined plaintext than rustls buffers decrypted (16 KiB)
+    /// or the protocol takes at once (64 KiB): every request is answered,
+    /// in order, with no "received plaintext buffer full" on the way.
+    #[test]
+    fn pipelined_plaintext_beyond_the_sessions_buffer_is_all_answered() {
+        let (mut client, mut raw, mut conn) = connected();
+        let mut script = Script::default();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while client.is_handshaking() && Instant::now() < deadline {
+            let sent = client_sends(&mut client, &mut raw);
+            event(&mut conn, &mut script, sent);
+            client_reads(&mut client, &mut raw);
+        }
+        let requests = 3000;
+        let all = b"GET /now HTTP/1.1\r\nHost: x\r\n\r\n".repeat(requests);
+        let (mut queued, mut answers) = (0, 0);
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while answers < requests && Instant::now() < deadline {
+            // As much as the client's session takes, then as many records
+            // as the socket takes.
+            queued += client.writer().write(&all[queued..]).unwrap_or(0);
+            if client.wants_write() {
+                let _ = client.write_tls(&mut raw);
+            }
+            conn.transport().note_readiness(true, true, false);
+            drive(&mut conn, &mut script);
+            got.extend(client_reads(&mut client, &mut raw));
+            answers = got.windows(4).filter(|w| w == b"now\n").count();
+        }
+        assert!(!conn.is_closed(), "the connection failed on the way");
+        assert_eq!(answers, requests);
+    }
 }

@@ -54,6 +54,9 @@ pub struct AccessRecord<'a> {
     /// its answer's body carries. JSON only: the combined line keeps
     /// nginx's fields.
     pub reason: Option<&'a str>,
+    /// The TLS version the connection spoke (`TLSv1.3`, `TLSv1.2`); `None`
+    /// over plain HTTP. JSON only.
+    pub tls: Option<&'a str>,
 }
 
 impl fmt::Display for AccessRecord<'_> {
@@ -96,7 +99,7 @@ impl fmt::Display for AccessRecord<'_> {
 ///
 /// `{"time":"2026-12-02T03:23:39Z","peer":"127.0.0.1:50412","request_line":
 /// "GET /fast?id=1 HTTP/1.1","status":200,"reason":null,"body_bytes":13,"cut_short":false,
-/// "referer":null,"user_agent":"curl/8.5.0","duration":0.000084}`
+/// "referer":null,"user_agent":"curl/8.5.0","duration":0.000084,"tls":null}`
 ///
 /// Private: `record.json()` hands it out as an `impl Display`, which is all
 /// a caller does with it.
@@ -137,6 +140,8 @@ impl fmt::Display for Json<'_> {
         json_string(f, r.user_agent)?;
         f.write_str(",\"duration\":")?;
         seconds(f, r.duration)?;
+        f.write_str(",\"tls\":")?;
+        json_string(f, r.tls.map(str::as_bytes))?;
         f.write_char('}')
     }
 }
@@ -198,6 +203,7 @@ mod tests {
             user_agent: Some(b"curl/8.5.0"),
             duration: Duration::from_micros(84),
             reason: None,
+            tls: None,
         }
     }
 
@@ -216,7 +222,7 @@ mod tests {
             record().json().to_string(),
             "{\"time\":\"1994-11-06T08:49:37Z\",\"peer\":\"127.0.0.1:50412\",\
              \"request_line\":\"GET /fast?id=1 HTTP/1.1\",\"status\":200,\"reason\":null,\
-             \"body_bytes\":13,\"cut_short\":false,\"referer\":null,\"user_agent\":\"curl/8.5.0\",\"duration\":0.000084}"
+             \"body_bytes\":13,\"cut_short\":false,\"referer\":null,\"user_agent\":\"curl/8.5.0\",\"duration\":0.000084,\"tls\":null}"
         );
     }
 
@@ -227,6 +233,7 @@ mod tests {
             status: 400,
             body_bytes: 37,
             reason: Some("missing Host header"),
+            tls: None,
             ..record()
         };
         assert_eq!(
@@ -259,7 +266,7 @@ mod tests {
             "{\"time\":\"1994-11-06T08:49:37Z\",\"peer\":null,\"request_line\":null,\
              \"status\":200,\"reason\":null,\"body_bytes\":13,\"cut_short\":false,\"referer\":\"a\\\"b\\\\c\",\
              \"user_agent\":\"x\\u000d\\u000a1.2.3.4 - - \\u0009\u{fffd}\\u007f\",\
-             \"duration\":1.500000}"
+             \"duration\":1.500000,\"tls\":null}"
         );
     }
 }

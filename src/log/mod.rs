@@ -51,6 +51,17 @@ pub enum ServerEvent<'a> {
         /// Connections abandoned.
         abandoned: usize,
     },
+    /// The certificate and key were read again (SIGHUP, or
+    /// `ServerHandle::reload_tls`): new handshakes use them.
+    TlsReloaded {
+        /// The new certificate's expiry, seconds since the Unix epoch.
+        not_after: Option<u64>,
+    },
+    /// A reload failed; the old certificate serves on.
+    TlsReloadFailed {
+        /// Which file, and why.
+        error: &'a dyn std::error::Error,
+    },
     /// A job or a handler panicked; its client got a 500.
     Panicked {
         /// `job 3`, or `handler`.
@@ -78,6 +89,17 @@ impl fmt::Display for ServerEvent<'_> {
                 "eddy: draining {connections} connection(s), at most {timeout:?}"
             ),
             ServerEvent::SecondSignal => f.write_str("eddy: second signal, exiting now"),
+            ServerEvent::TlsReloaded { not_after } => {
+                f.write_str("eddy: TLS certificate reloaded")?;
+                match not_after {
+                    Some(t) => write!(f, " (it expires at {t}, Unix time)"),
+                    None => Ok(()),
+                }
+            }
+            ServerEvent::TlsReloadFailed { error } => write!(
+                f,
+                "eddy: TLS reload failed, the old certificate serves on: {error}"
+            ),
             ServerEvent::ShutdownTimedOut { abandoned } => write!(
                 f,
                 "eddy: shutdown timeout passed; abandoned {abandoned} connection(s)"

@@ -62,13 +62,14 @@ use signals::SignalPipe;
 /// [`TokenId`] ever reaches.
 const WAKER: Token = Token(usize::MAX);
 const SIGNALS: Token = Token(usize::MAX - 1);
+const HANGUP: Token = Token(usize::MAX - 2);
 
 /// A token a handler may use for a source of its own (a listener, say):
-/// `reserved(0)` to `reserved(13)`, below the reactor's two and above every
-/// [`TokenId`].
+/// `reserved(0)` to `reserved(12)`, below the reactor's three and above
+/// every [`TokenId`].
 pub const fn reserved(n: usize) -> Token {
-    assert!(n < 14, "only 14 reserved tokens");
-    Token(usize::MAX - 2 - n)
+    assert!(n < 13, "only 13 reserved tokens");
+    Token(usize::MAX - 3 - n)
 }
 
 /// How often the heartbeat timer fires. It exists so the loop always has a
@@ -106,6 +107,13 @@ pub trait Handler: Sized {
 
     /// `count` SIGINT/SIGTERM arrived, when [`Reactor::watch_signals`] is on.
     fn signal(&mut self, reactor: &mut Reactor<Self>, count: usize) {
+        let _ = (reactor, count);
+    }
+
+    /// SIGHUP arrived (`count` of them at once), when
+    /// [`Reactor::watch_signals`] is on: by custom, "re-read your files"
+    /// (nginx reloads its configuration; eddy re-reads its certificate).
+    fn hangup(&mut self, reactor: &mut Reactor<Self>, count: usize) {
         let _ = (reactor, count);
     }
 
@@ -172,6 +180,8 @@ pub struct Reactor<H: Handler> {
     /// `None` unless [`watch_signals`](Self::watch_signals) was called: a
     /// library does not take a host program's signals unasked.
     signals: Option<SignalPipe>,
+    /// SIGHUP's pipe, installed with the other.
+    hangups: Option<SignalPipe>,
     /// How late timers ran: the loop-lag histogram.
     lag: Histogram,
     turns: u64,
@@ -212,6 +222,7 @@ impl<H: Handler> Reactor<H> {
             callbacks,
             handle,
             signals: None,
+            hangups: None,
             lag: Histogram::default(),
             turns: 0,
             stopped: false,
@@ -230,12 +241,16 @@ impl<H: Handler> Reactor<H> {
         self.handle.clone()
     }
 
-    /// Turns SIGINT and SIGTERM into [`Handler::signal`] calls, through a
-    /// self-pipe registered in the poll (see `signals.rs`). The handlers are
-    /// removed again when the reactor is dropped.
+    /// Turns SIGINT and SIGTERM into [`Handler::signal`] calls, and SIGHUP
+    /// into [`Handler::hangup`] calls, through self-pipes registered in the
+    /// poll (see `signals.rs`). The handlers are removed again when the
+    /// reactor is dropped.
     pub fn watch_signals(&mut self) -> io::Result<()> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
         if self.signals.is_none() {
-            self.signals = Some(SignalPipe::install(self.poll.registry(), SIGNALS)?);
+            let registry = self.poll.registry();
+            self.signals = Some(SignalPipe::install(registry, SIGNALS, &[SIGINT, SIGTERM])?);
+            self.hangups = Some(SignalPipe::install(registry, HANGUP, &[SIGHUP])?);
         }
         Ok(())
     }
@@ -455,6 +470,12 @@ impl<H: Handler> Reactor<H> {
                     let count = self.signals.as_mut().map_or(0, SignalPipe::drain);
                     if count > 0 {
                         handler.signal(self, count);
+                    }
+                }
+                HANGUP => {
+                    let count = self.hangups.as_mut().map_or(0, SignalPipe::drain);
+                    if count > 0 {
+                        handler.hangup(self, count);
                     }
                 }
                 token => handler.ready(self, token, event),

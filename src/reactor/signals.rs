@@ -1,4 +1,5 @@
-//! SIGINT and SIGTERM as ordinary loop events (the self-pipe trick).
+//! SIGINT and SIGTERM (and SIGHUP, on a pipe of its own) as ordinary loop
+//! events (the self-pipe trick).
 //!
 //! A signal handler may run between any two instructions of the loop, so it
 //! can do almost nothing safely: no locks, no allocation, certainly not "begin
@@ -18,7 +19,6 @@ use std::os::unix::net::UnixStream as StdUnixStream;
 
 use mio::net::UnixStream;
 use mio::{Interest, Registry, Token};
-use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::low_level::pipe;
 use signal_hook::SigId;
 
@@ -31,15 +31,19 @@ pub(super) struct SignalPipe {
 }
 
 impl SignalPipe {
-    /// Installs handlers for SIGINT and SIGTERM that write to a fresh pipe,
-    /// and registers its read end under `token`.
-    pub(super) fn install(registry: &Registry, token: Token) -> io::Result<SignalPipe> {
+    /// Installs handlers for `signals` that write to a fresh pipe, and
+    /// registers its read end under `token`.
+    pub(super) fn install(
+        registry: &Registry,
+        token: Token,
+        signals: &[i32],
+    ) -> io::Result<SignalPipe> {
         let (read_end, write_end) = StdUnixStream::pair()?;
         read_end.set_nonblocking(true)?;
         let mut read_end = UnixStream::from_std(read_end);
         registry.register(&mut read_end, token, Interest::READABLE)?;
         let mut handlers = Vec::new();
-        for signal in [SIGINT, SIGTERM] {
+        for &signal in signals {
             handlers.push(pipe::register(signal, write_end.try_clone()?)?);
         }
         Ok(SignalPipe { read_end, handlers })

@@ -202,7 +202,7 @@ mod tests {
             index: u32::MAX,
             generation: GENERATION_MASK,
         };
-        assert!(id.token().0 < super::super::reserved(13).0);
+        assert!(id.token().0 < super::super::reserved(12).0);
         assert_eq!(TokenId::from_token(id.token()), id);
     }
 

@@ -41,12 +41,15 @@ use crate::http::{DateCache, Limits, Response, StatusCode};
 use crate::log::ServerEvent;
 use crate::metrics::Metrics;
 use crate::pool::Outcome;
+use crate::reactor::LoopHandle;
 use crate::reactor::{Fired, Handler, Reactor, Span, TokenTable};
 use crate::router::Router;
-use crate::status::ServerHandle;
+use crate::status::{Ask, ServerHandle};
+#[cfg(feature = "tls")]
+use crate::tls::{TlsConfig, TlsError};
 #[cfg(feature = "tls")]
 use crate::transport::Tls;
-use crate::transport::{Link, Plain, Socket, READ_CHUNK};
+use crate::transport::{Link, Plain, Socket, TlsNews, READ_CHUNK};
 
 /// Everything that enters the loop from another thread.
 pub(crate) enum Message {
@@ -57,6 +60,11 @@ pub(crate) enum Message {
     StreamReady(ConnId),
     /// `ServerHandle::shutdown` was called.
     Shutdown,
+    /// `ServerHandle::reload_tls` was called.
+    ReloadTls,
+    /// The certificate and key, read again on a thread of their own.
+    #[cfg(feature = "tls")]
+    TlsReloaded(Result<TlsConfig, TlsError>),
 }
 
 /// What the server's timers (and `call_soon`s) carry.
@@ -110,6 +118,9 @@ pub(crate) struct HttpServer {
     drain: Drain,
     /// The `Date` header, formatted at most once a second.
     date: DateCache,
+    /// How a certificate reload's thread reaches the loop.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    loop_handle: LoopHandle<HttpServer>,
 }
 
 impl HttpServer {
@@ -131,7 +142,10 @@ impl HttpServer {
                 let _ = to_loop.send(Message::Job(message));
             }),
         );
-        let metrics = Metrics::new(router.names());
+        #[allow(unused_mut)] // mutated with the `tls` feature only
+        let mut metrics = Metrics::new(router.names());
+        #[cfg(feature = "tls")]
+        metrics.tls_serving(config.tls.as_ref().and_then(TlsConfig::not_after));
         let to_loop = loop_handle.clone();
         let streams = Streams::new(
             Arc::new(move |conn| {
@@ -139,7 +153,13 @@ impl HttpServer {
             }),
             Arc::clone(&metrics.streams),
         );
-        let handle = ServerHandle::new(move || loop_handle.send(Message::Shutdown));
+        let to_loop = loop_handle.clone();
+        let handle = ServerHandle::new(move |ask| {
+            to_loop.send(match ask {
+                Ask::Shutdown => Message::Shutdown,
+                Ask::ReloadTls => Message::ReloadTls,
+            })
+        });
         let responder = Responder::new(router, jobs, metrics, streams, handle, &config);
         HttpServer {
             acceptor,
@@ -150,6 +170,7 @@ impl HttpServer {
             drain: Drain::Serving,
             date: DateCache::new(),
             config,
+            loop_handle,
         }
     }
 
@@ -197,8 +218,11 @@ impl HttpServer {
         };
         let mut answering = self.responder.answering(reactor, id, facts);
         let driven = entry.conn().drive(kit, &mut answering);
-        if entry.conn().transport().take_refusal() {
-            self.responder.metrics().plain_http_on_tls();
+        let news = entry.conn().transport().take_news();
+        if news != TlsNews::default() {
+            self.responder
+                .metrics()
+                .tls(news.plain_http, news.handshake);
         }
         // A stream that began after the drain did — its request answered in
         // the drain, or on a connection already closing — is told too.
@@ -483,6 +507,57 @@ impl HttpServer {
         self.stop_if_drained(reactor);
     }
 
+    /// Reads the certificate and key again, on a thread of their own (file
+    /// reads and signature checks are not the loop's work); the result
+    /// comes back as `Message::TlsReloaded`.
+    fn reload_tls(&mut self, reactor: &mut Reactor<HttpServer>) {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = self.config.tls.clone() {
+            if !tls.has_files() {
+                let error = TlsError {
+                    path: "(a rustls ServerConfig)".into(),
+                    reason: "built by the program, not read from files: nothing to read again"
+                        .into(),
+                };
+                return self.tls_reloaded(Err(error));
+            }
+            reactor.trace(|t| t.push_str("    reading the certificate and key again\n"));
+            let to_loop = self.loop_handle.clone();
+            let reading = std::thread::Builder::new()
+                .name("eddy-tls-reload".into())
+                .spawn(move || {
+                    if let Some(result) = tls.reloaded() {
+                        let _ = to_loop.send(Message::TlsReloaded(result));
+                    }
+                });
+            if reading.is_err() {
+                self.responder.metrics().tls_reloaded(false);
+            }
+            return;
+        }
+        reactor.trace(|t| t.push_str("    no certificate to reload: plain HTTP\n"));
+    }
+
+    /// A reload's result: the new configuration serves new handshakes, or
+    /// the old one serves on.
+    #[cfg(feature = "tls")]
+    fn tls_reloaded(&mut self, result: Result<TlsConfig, TlsError>) {
+        match result {
+            Ok(tls) => {
+                let not_after = tls.not_after();
+                self.config.tls = Some(tls);
+                let metrics = self.responder.metrics();
+                metrics.tls_reloaded(true);
+                metrics.tls_serving(not_after);
+                self.event(ServerEvent::TlsReloaded { not_after });
+            }
+            Err(error) => {
+                self.responder.metrics().tls_reloaded(false);
+                self.event(ServerEvent::TlsReloadFailed { error: &error });
+            }
+        }
+    }
+
     /// While draining: once no connection is left, stop the loop.
     fn stop_if_drained(&mut self, reactor: &mut Reactor<HttpServer>) {
         if self.drain.is_draining() && self.conns.is_empty() && self.drain.exit().is_none() {
@@ -549,6 +624,13 @@ impl Handler for HttpServer {
         }
     }
 
+    fn hangup(&mut self, reactor: &mut Reactor<Self>, count: usize) {
+        reactor.trace(|t| {
+            let _ = writeln!(t, "  signals: {count} SIGHUP");
+        });
+        self.reload_tls(reactor);
+    }
+
     fn signal(&mut self, reactor: &mut Reactor<Self>, count: usize) {
         reactor.trace(|t| {
             let _ = writeln!(t, "  signals: {count}");
@@ -574,6 +656,18 @@ impl Handler for HttpServer {
             Message::Shutdown => {
                 reactor.trace(|t| t.push_str("  message: shutdown asked\n"));
                 self.begin_shutdown(reactor);
+            }
+            Message::ReloadTls => {
+                reactor.trace(|t| t.push_str("  message: a certificate reload asked\n"));
+                self.reload_tls(reactor);
+            }
+            #[cfg(feature = "tls")]
+            Message::TlsReloaded(result) => {
+                reactor.trace(|t| {
+                    let how = if result.is_ok() { "took" } else { "failed" };
+                    let _ = writeln!(t, "  message: the certificate reload {how}");
+                });
+                self.tls_reloaded(result);
             }
         }
     }

@@ -8,7 +8,7 @@ use mio::event::Source;
 
 #[cfg(feature = "tls")]
 use super::Tls;
-use super::{Buffers, Life, Plain, Socket, Transport};
+use super::{Buffers, Life, Plain, Security, Socket, TlsNews, Transport};
 
 /// A plain or a TLS transport over an accepted socket.
 pub(crate) enum Link {
@@ -29,13 +29,13 @@ macro_rules! each {
 }
 
 impl Link {
-    /// True once, after the TLS transport refused plain HTTP (for the
-    /// counters); never for a plain link.
-    pub(crate) fn take_refusal(&mut self) -> bool {
+    /// What a TLS link has to tell the counters since the last look
+    /// (nothing, for a plain one).
+    pub(crate) fn take_news(&mut self) -> TlsNews {
         match self {
-            Link::Plain(_) => false,
+            Link::Plain(_) => TlsNews::default(),
             #[cfg(feature = "tls")]
-            Link::Tls(tls) => tls.take_refusal(),
+            Link::Tls(tls) => tls.take_news(),
         }
     }
 }
@@ -91,5 +91,9 @@ impl Transport for Link {
 
     fn wants_write(&self) -> bool {
         each!(self, t => t.wants_write())
+    }
+
+    fn security(&self) -> Security {
+        each!(self, t => t.security())
     }
 }

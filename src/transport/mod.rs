@@ -116,6 +116,11 @@ pub(crate) trait Transport {
     /// True while it has bytes to send.
     fn wants_write(&self) -> bool;
 
+    /// Whether it is secured, and how (for the access log).
+    fn security(&self) -> Security {
+        Security::Plain
+    }
+
     /// The interest to register: always readable (a FIN or reset must be
     /// seen), writable only while there is something to send — with it
     /// always on, every written answer would wake the loop once more for
@@ -139,6 +144,28 @@ pub(crate) fn classify(e: &io::Error) -> Failure {
         io::ErrorKind::WouldBlock => Failure::Drained,
         _ => Failure::Gone,
     }
+}
+
+/// What a TLS transport has to report for the counters, once each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TlsNews {
+    /// Plain HTTP came to the TLS port (answered 400 in plain, closed).
+    pub(crate) plain_http: bool,
+    /// The handshake ended: `Some(true)` done, `Some(false)` failed.
+    pub(crate) handshake: Option<bool>,
+}
+
+/// Whether a transport is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Without the `tls` feature only `Plain` is ever made.
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+pub(crate) enum Security {
+    /// Plain bytes.
+    Plain,
+    /// TLS, its handshake not done yet.
+    Handshaking,
+    /// TLS, speaking this version (`TLSv1.3`, `TLSv1.2`).
+    Tls(&'static str),
 }
 
 /// What [`classify`] says.

@@ -58,7 +58,7 @@ FLAGS = [
 class Browser:
     """One Chromium process and the pipe pair to talk to it."""
 
-    def __init__(self, chromium, size):
+    def __init__(self, chromium, size, extra_flags=()):
         self.profile = tempfile.mkdtemp(prefix="eddy-chromium-")
         to_browser_r, self.to_browser = os.pipe()
         self.from_browser, from_browser_w = os.pipe()
@@ -76,7 +76,7 @@ class Browser:
         # the page runs, and a full pipe would block the browser.
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [chromium, *FLAGS, f"--user-data-dir={self.profile}",
+            [chromium, *FLAGS, *extra_flags, f"--user-data-dir={self.profile}",
              f"--window-size={size}", "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=self.log,
@@ -208,9 +208,13 @@ def main():
     parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for the verdict")
     parser.add_argument("--size", default="1000,700", help="window size, WIDTH,HEIGHT")
     parser.add_argument("--eval", help="JavaScript to run in the page once it has loaded")
+    parser.add_argument("--trust-any-certificate", action="store_true",
+                        help="accept the server's certificate whoever signed it "
+                             "(a test CA: the page over HTTPS)")
     args = parser.parse_args()
 
-    browser = Browser(args.chromium, args.size)
+    extra = ["--ignore-certificate-errors"] if args.trust_any_certificate else []
+    browser = Browser(args.chromium, args.size, extra)
     try:
         target = browser.call("Target.createTarget", {"url": "about:blank"}, timeout=30)
         session = browser.call("Target.attachToTarget",

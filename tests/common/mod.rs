@@ -867,6 +867,7 @@ impl Example {
         let first = stdout.wait_for(IO_TIMEOUT, |_| true).expect("a first line");
         let addr = first
             .strip_prefix("listening on http://")
+            .or_else(|| first.strip_prefix("listening on https://"))
             .and_then(|rest| rest.split(' ').next())
             .unwrap_or_else(|| panic!("first line {first:?}, stderr {:?}", stderr.snapshot()))
             .parse()
