@@ -252,8 +252,9 @@ impl<S: Stream> Transport for Tls<S> {
             // key exchange, and the signature of the server's first flight.
             // Measured (docs/performance.md, "HTTPS"; bench/tls.sh, 2 rounds):
             // 0.27–0.34 ms a full handshake with ECDSA P-256, 0.83–1.15 ms
-            // with RSA 2048; an RSA handshake storm raised /fast p99 2.2–13×,
-            // past issue 22's 2× bound. So the signature must move to the
+            // with RSA 2048; RSA handshakes at 300/s raised /fast p99
+            // 6.7–10.5× (2.0–3.2× over a client-core control), past issue
+            // 22's 2× bound. So the signature must move to the
             // pool (a `SigningKey` that signs there and comes back through
             // the Waker) — not built yet; ECDSA keeps a storm under 2×.
             if let Err(_error) = self.session.process_new_packets() {
