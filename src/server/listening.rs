@@ -11,9 +11,8 @@ use std::path::PathBuf;
 
 use mio::event::Source;
 use mio::net::{TcpListener, UnixListener};
-use mio::{Interest, Registry, Token};
 
-use crate::transport::Socket;
+use crate::transport::{source_by_variant, Socket};
 
 /// A listener of either kind.
 pub(crate) enum Listener {
@@ -78,26 +77,4 @@ impl Listener {
     }
 }
 
-impl Source for Listener {
-    fn register(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interest: Interest,
-    ) -> io::Result<()> {
-        self.source().register(registry, token, interest)
-    }
-
-    fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interest: Interest,
-    ) -> io::Result<()> {
-        self.source().reregister(registry, token, interest)
-    }
-
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        self.source().deregister(registry)
-    }
-}
+source_by_variant!(Listener);

@@ -34,7 +34,7 @@ mod tls;
 pub(crate) use buffers::{Buffers, SpareBuffers, KEEP};
 pub(crate) use link::Link;
 pub(crate) use plain::Plain;
-pub(crate) use socket::{Socket, Stream};
+pub(crate) use socket::{source_by_variant, Socket, Stream};
 #[cfg(feature = "tls")]
 pub(crate) use tls::Tls;
 

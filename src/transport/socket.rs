@@ -11,7 +11,6 @@ use std::io::{self, Read, Write};
 
 use mio::event::Source;
 use mio::net::{TcpStream, UnixStream};
-use mio::{Interest, Registry, Token};
 
 /// What a transport runs over: a mio socket in the server, a scripted
 /// stream in the fuzzer. `Source`, so the server can register it.
@@ -57,29 +56,39 @@ impl Write for Socket {
     }
 }
 
-impl Source for Socket {
-    fn register(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interest: Interest,
-    ) -> io::Result<()> {
-        self.source().register(registry, token, interest)
-    }
+/// Implements `Source` for an enum of mio sockets by forwarding each call
+/// to the variant's own (through the enum's `source()`): the socket here,
+/// and the server's listener (`server/listening.rs`).
+macro_rules! source_by_variant {
+    ($enum:ty) => {
+        impl mio::event::Source for $enum {
+            fn register(
+                &mut self,
+                registry: &mio::Registry,
+                token: mio::Token,
+                interest: mio::Interest,
+            ) -> std::io::Result<()> {
+                self.source().register(registry, token, interest)
+            }
 
-    fn reregister(
-        &mut self,
-        registry: &Registry,
-        token: Token,
-        interest: Interest,
-    ) -> io::Result<()> {
-        self.source().reregister(registry, token, interest)
-    }
+            fn reregister(
+                &mut self,
+                registry: &mio::Registry,
+                token: mio::Token,
+                interest: mio::Interest,
+            ) -> std::io::Result<()> {
+                self.source().reregister(registry, token, interest)
+            }
 
-    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        self.source().deregister(registry)
-    }
+            fn deregister(&mut self, registry: &mio::Registry) -> std::io::Result<()> {
+                self.source().deregister(registry)
+            }
+        }
+    };
 }
+pub(crate) use source_by_variant;
+
+source_by_variant!(Socket);
 
 impl Stream for Socket {
     fn shutdown_write(&self) -> io::Result<()> {
