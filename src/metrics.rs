@@ -63,6 +63,9 @@ pub(crate) struct Metrics {
     /// common version or cipher).
     tls_handshakes: u64,
     tls_handshake_failures: u64,
+    /// Connections closed mid-handshake because the handshake threads'
+    /// queue was full (`server/handshakes.rs`).
+    tls_handshakes_shed: u64,
     /// Certificate reloads that took, and that failed (the old one kept).
     tls_reloads: u64,
     tls_reload_failures: u64,
@@ -146,8 +149,6 @@ impl Metrics {
         self.connections_accepted += 1;
     }
 
-    /// `accept` failed with something other than "nothing to accept"
-    /// (EMFILE, ENFILE, ENOBUFS, ...), and accepting backs off.
     /// A TLS connection's news: plain HTTP refused, a handshake's end.
     pub(crate) fn tls(&mut self, plain_http: bool, handshake: Option<bool>) {
         self.plain_http_on_tls += u64::from(plain_http);
@@ -174,6 +175,15 @@ impl Metrics {
         }
     }
 
+    /// A connection was closed mid-handshake: the handshake threads'
+    /// queue was full.
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls_handshake_shed(&mut self) {
+        self.tls_handshakes_shed += 1;
+    }
+
+    /// `accept` failed with something other than "nothing to accept"
+    /// (EMFILE, ENFILE, ENOBUFS, ...), and accepting backs off.
     pub(crate) fn accept_failed(&mut self) {
         self.accept_errors += 1;
     }
@@ -259,6 +269,11 @@ impl Metrics {
                 "eddy_tls_handshake_failures_total",
                 "TLS handshakes that failed with an alert (a malformed ClientHello, no common version or cipher).",
                 self.tls_handshake_failures,
+            ),
+            (
+                "eddy_tls_handshakes_shed_total",
+                "Connections closed mid-handshake because every handshake thread was busy and their queue full: the machine is out of CPU for new TLS connections.",
+                self.tls_handshakes_shed,
             ),
             (
                 "eddy_tls_reloads_total",

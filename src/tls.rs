@@ -13,6 +13,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::thread;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -38,6 +39,8 @@ pub struct TlsConfig {
     files: Option<(PathBuf, PathBuf)>,
     /// The serving certificate's expiry (Unix time), when it could be read.
     not_after: Option<u64>,
+    /// Threads that process handshakes off the loop; 0: on the loop.
+    handshake_threads: usize,
 }
 
 impl TlsConfig {
@@ -71,6 +74,7 @@ impl TlsConfig {
             let mut tls = TlsConfig::from_rustls(Arc::new(config));
             tls.files = self.files.clone();
             tls.not_after = not_after;
+            tls.handshake_threads = self.handshake_threads;
             tls
         }))
     }
@@ -96,7 +100,26 @@ impl TlsConfig {
             config,
             files: None,
             not_after: None,
+            handshake_threads: thread::available_parallelism().map_or(1, usize::from),
         }
+    }
+
+    /// Process handshakes on `threads` threads of their own (by default, as
+    /// many as the machine has cores), or, with 0, on the loop thread.
+    ///
+    /// A handshake's key exchange and signature are CPU work — about 1 ms
+    /// with RSA 2048, more with a hardware key — and on the loop every
+    /// request of every connection waits while it runs (docs/performance.md,
+    /// "HTTPS"). 0 starts no thread, for a host that wants none and whose
+    /// handshakes are few.
+    pub fn with_handshake_threads(mut self, threads: usize) -> TlsConfig {
+        self.handshake_threads = threads;
+        self
+    }
+
+    /// Threads to process handshakes on; 0: the loop.
+    pub(crate) fn handshake_threads(&self) -> usize {
+        self.handshake_threads
     }
 
     /// The rustls configuration, for each new session.

@@ -910,3 +910,192 @@ print("ok")
     };
     assert_eq!(out, "ok\n");
 }
+
+/// The seed's monster, over TLS: a handshake's signature is CPU work (a
+/// millisecond with RSA 2048, far more with a hardware key), and done on
+/// the loop it holds up every request of every connection. Here a signing
+/// key that blocks until the test lets it go stands for the slow one:
+/// while it holds one client's handshake, another client (the normal key,
+/// chosen by its SNI) completes its handshake and gets its answer — the
+/// signature runs on a handshake thread, not the loop. Then the first is
+/// let go, and it too is answered.
+#[test]
+fn a_handshake_stuck_in_its_signature_holds_up_no_other_connection() {
+    use eddy::rustls;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    use rustls::sign::{CertifiedKey, Signer, SigningKey};
+    use std::sync::mpsc;
+    use std::sync::{Condvar, Mutex};
+
+    /// Open once the test says so; until then every signature waits.
+    #[derive(Debug, Default)]
+    struct Gate {
+        open: Mutex<bool>,
+        opened: Condvar,
+    }
+
+    #[derive(Debug)]
+    struct GatedKey {
+        key: Arc<dyn SigningKey>,
+        gate: Arc<Gate>,
+        started: Mutex<mpsc::Sender<()>>,
+    }
+
+    #[derive(Debug)]
+    struct GatedSigner {
+        signer: Box<dyn Signer>,
+        gate: Arc<Gate>,
+        started: mpsc::Sender<()>,
+    }
+
+    impl SigningKey for GatedKey {
+        fn choose_scheme(&self, offered: &[rustls::SignatureScheme]) -> Option<Box<dyn Signer>> {
+            Some(Box::new(GatedSigner {
+                signer: self.key.choose_scheme(offered)?,
+                gate: Arc::clone(&self.gate),
+                started: self.started.lock().unwrap().clone(),
+            }))
+        }
+
+        fn algorithm(&self) -> rustls::SignatureAlgorithm {
+            self.key.algorithm()
+        }
+    }
+
+    impl Signer for GatedSigner {
+        fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rustls::Error> {
+            let _ = self.started.send(());
+            let mut open = self.gate.open.lock().unwrap();
+            while !*open {
+                open = self.gate.opened.wait(open).unwrap();
+            }
+            self.signer.sign(message)
+        }
+
+        fn scheme(&self) -> rustls::SignatureScheme {
+            self.signer.scheme()
+        }
+    }
+
+    /// `localhost` (by SNI) gets the normal key; a client with no SNI (it
+    /// connected to an IP address) the gated one.
+    #[derive(Debug)]
+    struct BySni {
+        normal: Arc<CertifiedKey>,
+        gated: Arc<CertifiedKey>,
+    }
+
+    impl rustls::server::ResolvesServerCert for BySni {
+        fn resolve(&self, hello: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+            Some(match hello.server_name() {
+                Some("localhost") => Arc::clone(&self.normal),
+                _ => Arc::clone(&self.gated),
+            })
+        }
+    }
+
+    let data = |name: &str| format!("{}/tests/data/tls/{name}", env!("CARGO_MANIFEST_DIR"));
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(data("cert.pem"))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(data("key.pem")).unwrap();
+    #[allow(deprecated)] // the provider eddy uses (src/tls.rs says why)
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let key = provider.key_provider.load_private_key(key).unwrap();
+    let gate = Arc::new(Gate::default());
+    let (started, signing) = mpsc::channel();
+    let gated = GatedKey {
+        key: Arc::clone(&key),
+        gate: Arc::clone(&gate),
+        started: Mutex::new(started),
+    };
+    let resolver = BySni {
+        normal: Arc::new(CertifiedKey::new(chain.clone(), key)),
+        gated: Arc::new(CertifiedKey::new(chain, Arc::new(gated))),
+    };
+    let server_config = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(resolver));
+    // Two threads, so the second handshake has one while the first holds
+    // the other (the default is one per core, and a machine may have one).
+    let tls = eddy::TlsConfig::from_rustls(Arc::new(server_config)).with_handshake_threads(2);
+    let config = eddy::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        tls: Some(tls),
+        ..eddy::Config::default()
+    };
+    let router = eddy::Router::new().get(
+        "/fast",
+        eddy::inline(|_, _| eddy::Response::text(eddy::StatusCode::OK, "fast")),
+    );
+    let server = eddy::Server::bind(config, router).unwrap();
+    let addr = server.local_addr().unwrap();
+    let handle = server.handle();
+    let serving = std::thread::spawn(move || server.run());
+
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_file_iter(data("ca.pem")).unwrap() {
+        roots.add(ca.unwrap()).unwrap();
+    }
+    let client_config = Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    );
+    // One GET over a fresh TLS connection; the whole answer, or the error.
+    let get = move |name: ServerName<'static>| -> Result<String, String> {
+        let session = rustls::ClientConnection::new(Arc::clone(&client_config), name)
+            .map_err(|e| e.to_string())?;
+        let socket = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        socket.set_read_timeout(Some(common::IO_TIMEOUT)).unwrap();
+        let mut tls = rustls::StreamOwned::new(session, socket);
+        tls.write_all(b"GET /fast HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .map_err(|e| e.to_string())?;
+        let mut answer = String::new();
+        match tls.read_to_string(&mut answer) {
+            Ok(_) => Ok(answer),
+            // Some clients see the TCP close before the close_notify.
+            Err(_) if answer.ends_with("fast") => Ok(answer),
+            Err(e) => Err(format!("{e}; read {answer:?}")),
+        }
+    };
+
+    let ip = ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
+    let stuck = {
+        let get = get.clone();
+        std::thread::spawn(move || get(ip))
+    };
+    signing
+        .recv_timeout(common::IO_TIMEOUT)
+        .expect("the first handshake reaches its signature");
+    // The first handshake is inside its signature, which will not return
+    // until the gate opens; the second must not wait for it.
+    let localhost = ServerName::try_from("localhost").unwrap();
+    let answered = get(localhost);
+    let stuck_meanwhile = !stuck.is_finished();
+    *gate.open.lock().unwrap() = true;
+    gate.opened.notify_all();
+    let answered =
+        answered.expect("the second client's handshake and GET, during the first's signature");
+    assert!(
+        answered.starts_with("HTTP/1.1 200") && answered.ends_with("fast"),
+        "{answered:?}"
+    );
+    assert!(
+        stuck_meanwhile,
+        "the first handshake was not held by its signature"
+    );
+    let first = stuck
+        .join()
+        .unwrap()
+        .expect("the first client, once its signature is done");
+    assert!(first.starts_with("HTTP/1.1 200"), "{first:?}");
+    handle.shutdown().unwrap();
+    assert_eq!(serving.join().unwrap().unwrap(), eddy::Exit::Drained);
+}

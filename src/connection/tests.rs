@@ -255,9 +255,10 @@ mod tls {
         format!("{}/tests/data/tls/{name}", env!("CARGO_MANIFEST_DIR"))
     }
 
-    /// A client that trusts the test CA, and a server connection over TLS,
+    /// A client that trusts the test CA, and a server connection over TLS
+    /// (its handshake flights left for the test to process if `offload`),
     /// connected; the client's socket is non-blocking.
-    fn connected() -> (ClientConnection, TcpStream, TlsConn) {
+    fn connected(offload: bool) -> (ClientConnection, TcpStream, TlsConn) {
         let server = crate::tls::TlsConfig::from_pem_files(data("cert.pem"), data("key.pem"))
             .unwrap()
             .rustls();
@@ -280,7 +281,7 @@ mod tls {
         let (socket, _) = listener.accept().unwrap();
         socket.set_nonblocking(true).unwrap();
         let socket = mio::net::TcpStream::from_std(socket);
-        let transport = Tls::new(socket, server).unwrap();
+        let transport = Tls::new(socket, server, offload).unwrap();
         let conn = Connection::new(transport, None, Limits::default(), None);
         (client, raw, conn)
     }
@@ -336,7 +337,7 @@ mod tls {
     /// the client, waiting for its answer, gave up.)
     #[test]
     fn a_request_in_the_handshakes_last_flight_is_answered_without_another_edge() {
-        let (mut client, mut raw, mut conn) = connected();
+        let (mut client, mut raw, mut conn) = connected(false);
         let mut script = Script::default();
         let hello = client_sends(&mut client, &mut raw);
         event(&mut conn, &mut script, hello);
@@ -374,7 +375,7 @@ mod tls {
     /// in order, with no "received plaintext buffer full" on the way.
     #[test]
     fn pipelined_plaintext_beyond_the_sessions_buffer_is_all_answered() {
-        let (mut client, mut raw, mut conn) = connected();
+        let (mut client, mut raw, mut conn) = connected(false);
         let mut script = Script::default();
         let deadline = Instant::now() + Duration::from_secs(10);
         while client.is_handshaking() && Instant::now() < deadline {
@@ -401,5 +402,57 @@ mod tls {
         }
         assert!(!conn.is_closed(), "the connection failed on the way");
         assert_eq!(answers, requests);
+    }
+
+    /// With `offload`, a handshake flight is not processed in the drive:
+    /// the session leaves as a step, and while it is away the connection
+    /// reads nothing, writes nothing, wants no `WRITABLE` and asks for no
+    /// other drive (`may_read` false: a spin otherwise). Processed
+    /// elsewhere and resumed, the next drive — with no new edge — writes
+    /// the server's flight; the client's last flight leaves the same way,
+    /// and the request in it is answered.
+    #[test]
+    fn a_handshake_flight_leaves_is_processed_elsewhere_and_resumes() {
+        let (mut client, mut raw, mut conn) = connected(true);
+        let mut script = Script::default();
+        let mut steps = 0;
+        let mut answer = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !answer.ends_with(b"now\n") && Instant::now() < deadline {
+            if !client.is_handshaking() && client.wants_write() {
+                client
+                    .writer()
+                    .write_all(b"GET /now HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .unwrap();
+            }
+            let sent = client_sends(&mut client, &mut raw);
+            if sent > 0 {
+                event(&mut conn, &mut script, sent);
+            }
+            if let Some(mut step) = conn.transport().take_handshake_step() {
+                steps += 1;
+                // Away: nothing to read, nothing to write, and no drive
+                // asked, even with an edge remembered (a spin otherwise).
+                assert_eq!(conn.interest(), mio::Interest::READABLE);
+                conn.transport().note_readiness(true, true, false);
+                drive(&mut conn, &mut script);
+                assert!(!conn.transport().may_read(), "a spin while away");
+                assert!(conn.transport().take_handshake_step().is_none());
+                assert!(client_reads(&mut client, &mut raw).is_empty());
+                step.run();
+                conn.transport().resume(step);
+                assert!(conn.transport().may_read(), "the return must be driven");
+                drive(&mut conn, &mut script);
+            }
+            answer.extend(client_reads(&mut client, &mut raw));
+        }
+        let text = String::from_utf8_lossy(&answer);
+        assert!(
+            text.starts_with("HTTP/1.1 200 OK\r\n"),
+            "no answer: {text:?}"
+        );
+        // TLS 1.3: the ClientHello, then the client's Finished.
+        assert_eq!(steps, 2, "handshake flights processed off the drive");
+        assert!(!conn.is_closed());
     }
 }

@@ -11,7 +11,8 @@
 //!   back-off or backlog, a connection cut short last turn;
 //! - [`Handler::signal`]: SIGINT/SIGTERM, the drain (`shutdown.rs`);
 //! - [`Handler::notify`]: a [`Message`] from another thread — **a finished
-//!   job re-enters the loop here**, as does a stream's producer and a
+//!   job re-enters the loop here**, as do a stream's producer, a TLS
+//!   handshake's processed flight (`handshakes.rs`) and a
 //!   `ServerHandle::shutdown`. The whole list is the enum; one `match`
 //!   applies it.
 //!
@@ -29,6 +30,8 @@ use mio::Token;
 
 use super::accept::{AcceptTimer, Accepted, Acceptor, ACCEPT_BATCH, LISTENER};
 use super::entry::{DeadlineOf, Entry};
+#[cfg(feature = "tls")]
+use super::handshakes::Handshakes;
 use super::jobs::{JobId, JobMessage, JobTimeout, Jobs, Returned};
 use super::listening::Listening;
 use super::respond::{Facts, Responder};
@@ -48,7 +51,7 @@ use crate::status::{Ask, ServerHandle};
 #[cfg(feature = "tls")]
 use crate::tls::{TlsConfig, TlsError};
 #[cfg(feature = "tls")]
-use crate::transport::Tls;
+use crate::transport::{HandshakeStep, Tls};
 use crate::transport::{Link, Plain, Socket, TlsNews, READ_CHUNK};
 
 /// Everything that enters the loop from another thread.
@@ -65,6 +68,10 @@ pub(crate) enum Message {
     /// The certificate and key, read again on a thread of their own.
     #[cfg(feature = "tls")]
     TlsReloaded(Result<TlsConfig, TlsError>),
+    /// A connection's handshake flight, processed on a handshake thread
+    /// (`handshakes.rs`).
+    #[cfg(feature = "tls")]
+    Handshaken(ConnId, HandshakeStep),
 }
 
 /// What the server's timers (and `call_soon`s) carry.
@@ -121,6 +128,10 @@ pub(crate) struct HttpServer {
     /// How a certificate reload's thread reaches the loop.
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     loop_handle: LoopHandle<HttpServer>,
+    /// Where TLS handshakes are processed, off the loop; `None` for plain
+    /// HTTP, or when the configuration keeps them on the loop.
+    #[cfg(feature = "tls")]
+    handshakes: Option<Handshakes>,
 }
 
 impl HttpServer {
@@ -161,6 +172,21 @@ impl HttpServer {
             })
         });
         let responder = Responder::new(router, jobs, metrics, streams, handle, &config);
+        #[cfg(feature = "tls")]
+        let handshakes = config
+            .tls
+            .as_ref()
+            .map(TlsConfig::handshake_threads)
+            .filter(|&threads| threads > 0)
+            .map(|threads| {
+                let to_loop = loop_handle.clone();
+                Handshakes::start(
+                    threads,
+                    Arc::new(move |conn, step| {
+                        let _ = to_loop.send(Message::Handshaken(conn, step));
+                    }),
+                )
+            });
         HttpServer {
             acceptor,
             conns: TokenTable::default(),
@@ -171,6 +197,8 @@ impl HttpServer {
             date: DateCache::new(),
             config,
             loop_handle,
+            #[cfg(feature = "tls")]
+            handshakes,
         }
     }
 
@@ -224,6 +252,31 @@ impl HttpServer {
                 .metrics()
                 .tls(news.plain_http, news.handshake);
         }
+        // A handshake flight the TLS transport let go: to a handshake
+        // thread, or, with their queue full, the connection is shed.
+        #[cfg(feature = "tls")]
+        let shed = entry
+            .conn()
+            .transport()
+            .take_handshake_step()
+            .is_some_and(|step| {
+                let queued = self.handshakes.as_ref().map(|h| h.submit(id, step));
+                let shed = !matches!(queued, Some(Ok(())));
+                reactor.trace(|t| {
+                    let _ = match shed {
+                        false => {
+                            writeln!(t, "    conn {id}: handshake flight → a handshake thread")
+                        }
+                        true => writeln!(t, "    conn {id}: handshake queue full: shed"),
+                    };
+                });
+                if shed {
+                    self.responder.metrics().tls_handshake_shed();
+                }
+                shed
+            });
+        #[cfg(not(feature = "tls"))]
+        let shed = false;
         // A stream that began after the drain did — its request answered in
         // the drain, or on a connection already closing — is told too.
         if facts.draining {
@@ -233,7 +286,7 @@ impl HttpServer {
             let line = trace::driven(id, &driven, entry.conn_ref());
             reactor.trace(|t| t.push_str(&line));
         }
-        if entry.conn_ref().is_closed() || entry.sync(reactor, id).is_err() {
+        if shed || entry.conn_ref().is_closed() || entry.sync(reactor, id).is_err() {
             self.close(reactor, id);
         } else if driven.cut_short {
             reactor.call_soon(ServerTimer::Resume(id));
@@ -335,7 +388,12 @@ impl HttpServer {
     fn link(&self, socket: Socket) -> std::io::Result<Link> {
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.config.tls {
-            return Ok(Link::Tls(Box::new(Tls::new(socket, tls.rustls())?)));
+            let offload = self.handshakes.is_some();
+            return Ok(Link::Tls(Box::new(Tls::new(
+                socket,
+                tls.rustls(),
+                offload,
+            )?)));
         }
         Ok(Link::Plain(Plain::new(socket)))
     }
@@ -578,6 +636,10 @@ impl HttpServer {
         let exit = self.drain.exit().unwrap_or(Exit::Drained);
         let (jobs, _) = self.responder.jobs();
         jobs.finish(exit == Exit::Drained);
+        #[cfg(feature = "tls")]
+        if let Some(handshakes) = self.handshakes.take() {
+            handshakes.join();
+        }
         exit
     }
 }
@@ -668,6 +730,24 @@ impl Handler for HttpServer {
                     let _ = writeln!(t, "  message: the certificate reload {how}");
                 });
                 self.tls_reloaded(result);
+            }
+            #[cfg(feature = "tls")]
+            Message::Handshaken(id, step) => {
+                let took = Span(step.took());
+                let Some(entry) = self.conns.get_mut(id) else {
+                    reactor.trace(|t| {
+                        let _ = writeln!(
+                            t,
+                            "  message: conn {id}'s handshake flight ({took}), conn gone: dropped"
+                        );
+                    });
+                    return;
+                };
+                reactor.trace(|t| {
+                    let _ = writeln!(t, "  message: conn {id}'s handshake flight, processed in {took} on a handshake thread");
+                });
+                entry.conn().transport().resume(step);
+                self.drive(reactor, id);
             }
         }
     }

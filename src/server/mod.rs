@@ -17,6 +17,8 @@
 //! - `jobs.rs` — `Jobs`, **an offloaded job's whole life**: submit,
 //!   timeout, give-up, return, and how it ended;
 //! - `streams.rs` — what a streamed body is given to wake the loop;
+//! - `handshakes.rs` — the threads where TLS handshakes are processed, off
+//!   the loop (with the `tls` feature);
 //! - `entry.rs` — a connection as the table holds it: its registered
 //!   interest and its deadline's timer;
 //! - `accept.rs` — `Acceptor`: batches, `--max-conns`, back-off;
@@ -27,6 +29,8 @@
 
 mod accept;
 mod entry;
+#[cfg(feature = "tls")]
+mod handshakes;
 mod http;
 mod jobs;
 mod listener;

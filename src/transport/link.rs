@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use mio::event::Source;
 
-#[cfg(feature = "tls")]
-use super::Tls;
 use super::{Buffers, Life, Plain, Security, Socket, TlsNews, Transport};
+#[cfg(feature = "tls")]
+use super::{HandshakeStep, Tls};
 
 /// A plain or a TLS transport over an accepted socket.
 pub(crate) enum Link {
@@ -36,6 +36,24 @@ impl Link {
             Link::Plain(_) => TlsNews::default(),
             #[cfg(feature = "tls")]
             Link::Tls(tls) => tls.take_news(),
+        }
+    }
+
+    /// A handshake flight to process off the loop, if a TLS link let its
+    /// session go since the last look (`tls.rs`, [`HandshakeStep`]).
+    #[cfg(feature = "tls")]
+    pub(crate) fn take_handshake_step(&mut self) -> Option<HandshakeStep> {
+        match self {
+            Link::Plain(_) => None,
+            Link::Tls(tls) => tls.take_handshake_step(),
+        }
+    }
+
+    /// A processed flight back from its handshake thread.
+    #[cfg(feature = "tls")]
+    pub(crate) fn resume(&mut self, step: HandshakeStep) {
+        if let Link::Tls(tls) = self {
+            tls.resume(step);
         }
     }
 }

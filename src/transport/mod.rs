@@ -36,7 +36,7 @@ pub(crate) use link::Link;
 pub(crate) use plain::Plain;
 pub(crate) use socket::{source_by_variant, Socket, Stream};
 #[cfg(feature = "tls")]
-pub(crate) use tls::Tls;
+pub(crate) use tls::{HandshakeStep, Tls};
 
 use std::io;
 use std::time::Instant;

@@ -33,10 +33,23 @@
 //!
 //! A TCP EOF without `close_notify` is a truncation: the requests whole
 //! before it are answered (as after a FIN), but it is not a clean end.
+//!
+//! **The handshake is CPU work** — the seed's monster. Processing a
+//! client's handshake flight means a key exchange and, for the first one, a
+//! signature with the server's key: 0.23–0.34 ms of the loop's time with
+//! ECDSA P-256, 0.83–1.15 ms with RSA 2048 (measured, docs/performance.md,
+//! "HTTPS"), or whatever a hardware key takes. So a transport made with
+//! `offload` does not process a flight while handshaking: it feeds the
+//! records to the session and lets the session go ([`Session::Leaving`]).
+//! The server takes it as a [`HandshakeStep`], a handshake thread
+//! processes it, and it comes back through the Waker
+//! ([`Tls::resume`]) — a job like any other, whose result is the session
+//! itself. While it is away the transport reads nothing and asks for no
+//! write; the socket's readiness is remembered for its return.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::event::Source;
 use rustls::{ServerConfig, ServerConnection};
@@ -83,11 +96,57 @@ enum Opening {
     PlainHttp,
 }
 
+/// Where the session is.
+enum Session {
+    /// On the loop: read, written and processed here.
+    Here(Box<ServerConnection>),
+    /// A handshake flight is fed to it, to be processed off the loop: the
+    /// server takes it ([`Tls::take_handshake_step`]).
+    Leaving(Box<ServerConnection>),
+    /// On a handshake thread, until [`Tls::resume`].
+    Away,
+}
+
+/// A session with a client's handshake flight fed to it and not yet
+/// processed: the CPU work of a handshake, to be done off the loop
+/// ([`HandshakeStep::run`]) and handed back to its transport.
+pub(crate) struct HandshakeStep {
+    session: Box<ServerConnection>,
+    /// What processing said: `Err` for a handshake that failed (its alert
+    /// is queued in the session).
+    outcome: Result<(), rustls::Error>,
+    /// The time `run` took.
+    took: Duration,
+}
+
+impl HandshakeStep {
+    /// Processes the flight: the key exchange, the signature, the
+    /// server's next flight sealed and queued.
+    pub(crate) fn run(&mut self) {
+        let started = Instant::now();
+        self.outcome = self.session.process_new_packets().map(|_| ());
+        self.took = started.elapsed();
+    }
+
+    /// `run` panicked (in the crypto provider, or in an embedder's signing
+    /// key): the handshake failed, and the connection with it.
+    pub(crate) fn panicked(&mut self) {
+        self.outcome = Err(rustls::Error::General("the handshake panicked".into()));
+    }
+
+    /// How long [`run`](Self::run) took (for the trace).
+    pub(crate) fn took(&self) -> Duration {
+        self.took
+    }
+}
+
 /// A rustls server session over a plain transport of ciphertext.
 pub(crate) struct Tls<S> {
     /// Ciphertext: the socket, its readiness, the half-close, lingering.
     wire: Plain<S>,
-    session: ServerConnection,
+    session: Session,
+    /// Handshake flights are processed off the loop ([`HandshakeStep`]).
+    offload: bool,
     /// Plaintext: what the protocol reads and writes.
     plain: Buffers,
     opening: Opening,
@@ -105,13 +164,15 @@ pub(crate) struct Tls<S> {
 
 impl<S: Stream> Tls<S> {
     /// A TLS transport over a freshly accepted socket, with a new session of
-    /// `config`.
-    pub(crate) fn new(socket: S, config: Arc<ServerConfig>) -> io::Result<Tls<S>> {
+    /// `config`; with `offload`, its handshake flights are processed off
+    /// the loop.
+    pub(crate) fn new(socket: S, config: Arc<ServerConfig>, offload: bool) -> io::Result<Tls<S>> {
         let mut session = ServerConnection::new(config).map_err(io::Error::other)?;
         session.set_buffer_limit(Some(SESSION_SEND_BUFFER));
         Ok(Tls {
             wire: Plain::new(socket),
-            session,
+            session: Session::Here(Box::new(session)),
+            offload,
             plain: Buffers::default(),
             opening: Opening::Unknown,
             pending: false,
@@ -127,16 +188,59 @@ impl<S: Stream> Tls<S> {
         self.wire.socket()
     }
 
+    /// The session, if it is on the loop.
+    fn here(&self) -> Option<&ServerConnection> {
+        match &self.session {
+            Session::Here(session) => Some(session),
+            Session::Leaving(_) | Session::Away => None,
+        }
+    }
+
+    /// The same, to change.
+    fn here_mut(&mut self) -> Option<&mut ServerConnection> {
+        match &mut self.session {
+            Session::Here(session) => Some(session),
+            Session::Leaving(_) | Session::Away => None,
+        }
+    }
+
+    /// The handshake flight to process off the loop, if one was fed since
+    /// the last look; the session is away until [`resume`](Self::resume).
+    pub(crate) fn take_handshake_step(&mut self) -> Option<HandshakeStep> {
+        match std::mem::replace(&mut self.session, Session::Away) {
+            Session::Leaving(session) => Some(HandshakeStep {
+                session,
+                outcome: Ok(()),
+                took: Duration::ZERO,
+            }),
+            other => {
+                self.session = other;
+                None
+            }
+        }
+    }
+
+    /// A processed flight comes back: the session is on the loop again,
+    /// with the server's next flight to write (or its alert, if the
+    /// handshake failed), and the next read goes on without an edge.
+    pub(crate) fn resume(&mut self, step: HandshakeStep) {
+        self.failed |= step.outcome.is_err();
+        self.session = Session::Here(step.session);
+        self.pending = true;
+    }
+
     /// What happened since the last look, for the counters: plain HTTP
     /// refused, a handshake done or failed — each told once.
     pub(crate) fn take_news(&mut self) -> TlsNews {
-        if !self.handshake_told && self.opening == Opening::Tls {
-            if self.failed && self.session.is_handshaking() {
-                self.news.handshake = Some(false);
-            } else if !self.session.is_handshaking() {
-                self.news.handshake = Some(true);
+        if let Some(handshaking) = self.here().map(|session| session.is_handshaking()) {
+            if !self.handshake_told && self.opening == Opening::Tls {
+                if self.failed && handshaking {
+                    self.news.handshake = Some(false);
+                } else if !handshaking {
+                    self.news.handshake = Some(true);
+                }
+                self.handshake_told = self.news.handshake.is_some();
             }
-            self.handshake_told = self.news.handshake.is_some();
         }
         std::mem::take(&mut self.news)
     }
@@ -144,9 +248,12 @@ impl<S: Stream> Tls<S> {
     /// Moves the session's plaintext into the input buffer while fewer than
     /// `limit` bytes wait there; returns the bytes moved.
     fn drain_plaintext(&mut self, scratch: &mut [u8], limit: usize) -> usize {
+        let Session::Here(session) = &mut self.session else {
+            return 0;
+        };
         let mut moved = 0;
         while self.plain.unconsumed() < limit {
-            match self.session.reader().read(scratch) {
+            match session.reader().read(scratch) {
                 // close_notify: the client's clean end of input.
                 Ok(0) => {
                     self.plain.end_input();
@@ -202,15 +309,49 @@ impl<S: Stream> Tls<S> {
 
     /// Moves the session's records into the wire's output.
     fn seal(&mut self) {
-        while self.session.wants_write() {
-            if self
-                .session
-                .write_tls(self.wire.buffers().output())
-                .is_err()
-            {
+        let Session::Here(session) = &mut self.session else {
+            return;
+        };
+        while session.wants_write() {
+            if session.write_tls(self.wire.buffers().output()).is_err() {
                 break;
             }
         }
+    }
+
+    /// Feeds the records that wait in the wire's input to the session and
+    /// processes them — here, or, for a handshake flight with `offload`, by
+    /// letting the session leave. Returns the ciphertext bytes fed; `None`
+    /// when the session can take no more now (it failed, or it left).
+    fn feed(&mut self) -> Option<usize> {
+        let Session::Here(session) = &mut self.session else {
+            return None;
+        };
+        let mut records = self.wire.buffers_ref().input();
+        // An error here is the session refusing more records while its
+        // plaintext waits: drained before each feed, so it does not
+        // happen; taken as nothing fed, which ends the read.
+        let fed = session.read_tls(&mut records).unwrap_or_default();
+        self.wire.buffers().consume(fed);
+        if fed > 0 && self.offload && session.is_handshaking() {
+            // The seed's monster: this flight's processing is the key
+            // exchange and the signature, 0.83–1.15 ms of the loop's
+            // time with RSA 2048. Measured before it moved (bench/tls.sh,
+            // docs/performance.md "HTTPS"): RSA handshakes at 300/s raised
+            // /fast p99 6.7–10.5× (2.0–3.2× over a client-core control),
+            // past issue 22's 2× bound. So it goes to a handshake thread.
+            if let Session::Here(session) = std::mem::replace(&mut self.session, Session::Away) {
+                self.session = Session::Leaving(session);
+            }
+            return None;
+        }
+        if session.process_new_packets().is_err() {
+            // Its alert is queued: written by the next `write`, then the
+            // transport closes.
+            self.failed = true;
+            return None;
+        }
+        Some(fed)
     }
 }
 
@@ -226,7 +367,11 @@ impl<S: Stream> Transport for Tls<S> {
     /// Reads ciphertext, feeds it to the session record by record, and
     /// moves the plaintext into the input buffer, until the socket is
     /// drained or `limit` plaintext bytes wait; returns the plaintext bytes.
+    /// Nothing while the session is away.
     fn read(&mut self, scratch: &mut [u8], limit: usize) -> usize {
+        if self.here().is_none() {
+            return 0;
+        }
         self.pending = false;
         let mut total = self.drain_plaintext(scratch, limit);
         while self.life() == Life::Open && !self.failed && self.plain.unconsumed() < limit {
@@ -242,27 +387,9 @@ impl<S: Stream> Transport for Tls<S> {
                     break; // drained (or the client's FIN, handled below)
                 }
             }
-            let mut records = self.wire.buffers_ref().input();
-            // An error here is the session refusing more records while its
-            // plaintext waits: drained above, so it does not happen; taken
-            // as nothing fed, which ends this read.
-            let fed = self.session.read_tls(&mut records).unwrap_or_default();
-            self.wire.buffers().consume(fed);
-            // The handshake's CPU work happens here, on the loop thread: the
-            // key exchange, and the signature of the server's first flight.
-            // Measured (docs/performance.md, "HTTPS"; bench/tls.sh, 2 rounds):
-            // 0.27–0.34 ms a full handshake with ECDSA P-256, 0.83–1.15 ms
-            // with RSA 2048; RSA handshakes at 300/s raised /fast p99
-            // 6.7–10.5× (2.0–3.2× over a client-core control), past issue
-            // 22's 2× bound. So the signature must move to the
-            // pool (a `SigningKey` that signs there and comes back through
-            // the Waker) — not built yet; ECDSA keeps a storm under 2×.
-            if let Err(_error) = self.session.process_new_packets() {
-                // Its alert is queued: written by the next `write`, then
-                // the transport closes.
-                self.failed = true;
+            let Some(fed) = self.feed() else {
                 break;
-            }
+            };
             total += self.drain_plaintext(scratch, limit);
             if fed == 0 {
                 break;
@@ -271,9 +398,10 @@ impl<S: Stream> Transport for Tls<S> {
         // The client's FIN with no record left: feed the end to the session,
         // which tells a close_notify from a truncation.
         let wire = self.wire.buffers_ref();
-        if wire.input_ended() && wire.unconsumed() == 0 && !self.plain.input_ended() {
-            let _ = self.session.read_tls(&mut io::empty());
-            let _ = self.session.process_new_packets();
+        let ended = wire.input_ended() && wire.unconsumed() == 0 && !self.plain.input_ended();
+        if let (true, Some(session)) = (ended, self.here_mut()) {
+            let _ = session.read_tls(&mut io::empty());
+            let _ = session.process_new_packets();
             total += self.drain_plaintext(scratch, limit);
             if !self.plain.input_ended() {
                 self.plain.end_input();
@@ -287,8 +415,8 @@ impl<S: Stream> Transport for Tls<S> {
     /// plaintext bytes the session took.
     fn write(&mut self) -> usize {
         let mut taken = 0;
-        while self.plain.unwritten() > 0 {
-            match self.session.writer().write(self.plain.to_write()) {
+        while let (true, Session::Here(session)) = (self.plain.unwritten() > 0, &mut self.session) {
+            match session.writer().write(self.plain.to_write()) {
                 Ok(0) | Err(_) => break, // the session's send buffer is full
                 Ok(n) => {
                     self.plain.wrote(n);
@@ -309,10 +437,16 @@ impl<S: Stream> Transport for Tls<S> {
         taken
     }
 
-    /// Sends `close_notify`, then ends the wire (half-close and linger).
+    /// Sends `close_notify`, then ends the wire (half-close and linger). A
+    /// session away on a handshake thread cannot say it: the wire closes.
     fn finish(&mut self, scratch: &mut [u8], ends: Instant) {
+        if self.here().is_none() {
+            return self.wire.close();
+        }
         if self.opening == Opening::Tls && !self.failed {
-            self.session.send_close_notify();
+            if let Some(session) = self.here_mut() {
+                session.send_close_notify();
+            }
             self.seal();
             self.wire.write();
         }
@@ -343,8 +477,10 @@ impl<S: Stream> Transport for Tls<S> {
         &self.plain
     }
 
+    /// False while the session is away: nothing can be read until it is
+    /// back, and its return drives the connection.
     fn may_read(&self) -> bool {
-        self.wire.may_read() || self.pending
+        self.here().is_some() && (self.wire.may_read() || self.pending)
     }
 
     fn may_write(&self) -> bool {
@@ -352,14 +488,15 @@ impl<S: Stream> Transport for Tls<S> {
     }
 
     fn wants_write(&self) -> bool {
-        self.plain.unwritten() > 0 || self.session.wants_write() || self.wire.wants_write()
+        let session = self.here().is_some_and(|session| session.wants_write());
+        self.plain.unwritten() > 0 || session || self.wire.wants_write()
     }
 
     fn security(&self) -> Security {
-        if self.session.is_handshaking() {
+        let Some(session) = self.here().filter(|session| !session.is_handshaking()) else {
             return Security::Handshaking;
-        }
-        Security::Tls(match self.session.protocol_version() {
+        };
+        Security::Tls(match session.protocol_version() {
             Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3",
             Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
             _ => "TLS",
