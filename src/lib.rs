@@ -35,7 +35,8 @@
 //!   [`LoopClosed`] is the error once the server is gone.
 //! - HTTPS (the `tls` feature, a default): `Config::tls` takes a
 //!   `TlsConfig`, from PEM files or a `rustls::ServerConfig`; a file that
-//!   cannot be used is a `TlsError` naming it.
+//!   cannot be used is a `TlsError` naming it. Handshakes run on threads of
+//!   their own (`TlsConfig::with_handshake_threads`), off the loop.
 //! - [`reactor`] is the event loop alone, for a [`reactor::Handler`] of
 //!   your own: `examples/echo.rs` builds an echo server on it.
 //!
