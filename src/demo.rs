@@ -12,6 +12,7 @@
 //! | `/healthz`         | inline                         | `ok`, or 503 `draining`        |
 //! | `/metrics`         | inline                         | Prometheus text format         |
 //! | `/`, `/index.html` | inline                         | the live page (`page.rs`)      |
+//! | `/ws`              | a WebSocket: echo on the loop, `heavy N` on the pool | (`ws.rs`) |
 //!
 //! `/slow` is wrong on purpose: it is the seed question's baseline, where a
 //! CPU-heavy handler holds every other client up. `/slow_threaded` is the
@@ -30,6 +31,8 @@ use crate::router::{inline, offload, Router};
 use crate::status::ServerStatus;
 
 mod page;
+#[cfg(feature = "websocket")]
+mod ws;
 
 /// `n` when the request gives none: the seed's `range(2000)`.
 pub(crate) const DEFAULT_N: u32 = 2000;
@@ -38,7 +41,7 @@ pub const MAX_N: u32 = 20_000;
 
 /// The demo app's routes.
 pub fn router() -> Router {
-    Router::new()
+    let router = Router::new()
         .get("/fast", inline(fast))
         .get("/slow", inline(slow))
         .get("/slow_threaded", offload(slow_threaded))
@@ -46,7 +49,10 @@ pub fn router() -> Router {
         .get("/healthz", inline(healthz))
         .get("/metrics", inline(metrics))
         .get("/", inline(page::page))
-        .get("/index.html", inline(page::page))
+        .get("/index.html", inline(page::page));
+    #[cfg(feature = "websocket")]
+    let router = router.get("/ws", crate::router::websocket(|_| Ok(ws::Echo)));
+    router
 }
 
 /// Prometheus text format, version 0.0.4 (the content type says so).

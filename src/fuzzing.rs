@@ -35,7 +35,7 @@ use mio::event::Source;
 use mio::{Interest, Registry, Token};
 
 use crate::config::Config;
-use crate::connection::{Connection, JobTicket, Kit, Reply, Respond, Spares};
+use crate::connection::{Connection, JobTicket, Kit, OffLoop, Reply, Respond, Spares};
 use crate::http::{Limits, Refusal, Request, Response, StatusCode};
 use crate::job::Job;
 use crate::transport::{Life, Plain, Stream, Transport};
@@ -176,6 +176,10 @@ impl Respond for Answers {
     // A job given up is one whose answer will not be filled: the harness
     // fills it anyway, and the connection drops it (`Filled::Unwanted`).
     fn give_up(&mut self, _: JobTicket) {}
+
+    fn off_loop(&mut self, _: OffLoop) -> bool {
+        false
+    }
 }
 
 /// What one run produced, for the tests to compare.

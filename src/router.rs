@@ -26,6 +26,8 @@
 //! [`Router::error_page`] can replace.
 
 mod pattern;
+#[cfg(feature = "websocket")]
+mod websocket;
 
 use std::sync::Arc;
 
@@ -34,6 +36,10 @@ use crate::job::Job;
 use crate::panic_report::{self, PanicReport};
 use crate::status::ServerStatus;
 use pattern::{Captures, Pattern};
+#[cfg(feature = "websocket")]
+pub(crate) use websocket::Upgrade;
+#[cfg(feature = "websocket")]
+pub use websocket::{websocket, WebSocketRoute};
 
 /// A handler that answers on the loop thread.
 pub(crate) type InlineFn = Box<dyn Fn(&Request, &ServerStatus<'_>) -> Response + Send>;
@@ -52,6 +58,9 @@ enum Work {
     Inline(InlineFn),
     /// Prepared on the loop thread, run on the worker pool.
     Offload(PrepareFn),
+    /// Upgrades to WebSocket (`router/websocket.rs`).
+    #[cfg(feature = "websocket")]
+    WebSocket(Box<WebSocketRoute>),
 }
 
 /// A route: its handler, where it runs, and its body limit.
@@ -70,9 +79,25 @@ impl Route {
         self
     }
 
-    /// True if the route's work runs on the pool.
+    /// True if the route's work may run on the pool (a WebSocket's
+    /// handler may hand work off too).
     pub(crate) fn is_offloaded(&self) -> bool {
-        matches!(self.work, Work::Offload(_))
+        match self.work {
+            Work::Inline(_) => false,
+            Work::Offload(_) => true,
+            #[cfg(feature = "websocket")]
+            Work::WebSocket(_) => true,
+        }
+    }
+}
+
+#[cfg(feature = "websocket")]
+impl From<WebSocketRoute> for Route {
+    fn from(route: WebSocketRoute) -> Route {
+        Route {
+            work: Work::WebSocket(Box::new(route)),
+            max_body: None,
+        }
     }
 }
 
@@ -142,6 +167,9 @@ pub(crate) enum Answer {
     /// The handler (or the prepare step) panicked: the server answers 500
     /// and reports what the panic said.
     Failed(PanicReport),
+    /// A WebSocket route accepted the upgrade: the `101`, then the socket.
+    #[cfg(feature = "websocket")]
+    Upgrade(Upgrade),
 }
 
 /// A table of routes: which [`Route`] answers a method on a path.
@@ -201,27 +229,27 @@ impl Router {
     }
 
     /// Registers `route` for GET (and therefore HEAD) on `path`.
-    pub fn get(self, path: &str, route: Route) -> Router {
+    pub fn get(self, path: &str, route: impl Into<Route>) -> Router {
         self.route("GET", path, route)
     }
 
     /// Registers `route` for POST on `path`.
-    pub fn post(self, path: &str, route: Route) -> Router {
+    pub fn post(self, path: &str, route: impl Into<Route>) -> Router {
         self.route("POST", path, route)
     }
 
     /// Registers `route` for PUT on `path`.
-    pub fn put(self, path: &str, route: Route) -> Router {
+    pub fn put(self, path: &str, route: impl Into<Route>) -> Router {
         self.route("PUT", path, route)
     }
 
     /// Registers `route` for DELETE on `path`.
-    pub fn delete(self, path: &str, route: Route) -> Router {
+    pub fn delete(self, path: &str, route: impl Into<Route>) -> Router {
         self.route("DELETE", path, route)
     }
 
     /// Registers `route` for PATCH on `path`.
-    pub fn patch(self, path: &str, route: Route) -> Router {
+    pub fn patch(self, path: &str, route: impl Into<Route>) -> Router {
         self.route("PATCH", path, route)
     }
 
@@ -229,7 +257,8 @@ impl Router {
     /// case-sensitive) on `path`, a pattern: `/items/:id` captures one
     /// segment, `/static/*path` the rest. Registering the same pair twice
     /// replaces the earlier route. Panics on a malformed pattern.
-    pub fn route(mut self, method: &str, path: &str, route: Route) -> Router {
+    pub fn route(mut self, method: &str, path: &str, route: impl Into<Route>) -> Router {
+        let route = route.into();
         let index = match self.paths.iter().position(|p| p.pattern.text() == path) {
             Some(index) => index,
             None => {
@@ -401,6 +430,11 @@ impl Router {
             Work::Inline(handler) => Answer::Now(handler(request, status)),
             Work::Offload(prepare) => match prepare(request, status) {
                 Ok(job) => Answer::Offload(job),
+                Err(response) => Answer::Now(response),
+            },
+            #[cfg(feature = "websocket")]
+            Work::WebSocket(route) => match route.answer(request) {
+                Ok(upgrade) => Answer::Upgrade(upgrade),
                 Err(response) => Answer::Now(response),
             },
         });

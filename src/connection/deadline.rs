@@ -46,6 +46,9 @@ pub(crate) enum DeadlineKind {
     /// one its producer marked long-lived (server-sent events, which come
     /// when something happens).
     StreamIdle,
+    /// An upgraded protocol's own time (`Upgraded::wake_at`: a WebSocket
+    /// ping due, a reply awaited): on expiry, drive it — it reads the time.
+    Protocol,
 }
 
 impl DeadlineKind {
@@ -58,6 +61,7 @@ impl DeadlineKind {
             DeadlineKind::Linger => "linger",
             DeadlineKind::DrainGrace => "drain grace",
             DeadlineKind::StreamIdle => "stream idle",
+            DeadlineKind::Protocol => "protocol",
         }
     }
 }
@@ -78,6 +82,7 @@ pub(crate) struct Wanted {
 pub(crate) struct Deadline {
     kind: DeadlineKind,
     progress: u64,
+    ends: Option<Instant>,
     at: Instant,
 }
 
@@ -94,7 +99,8 @@ impl Deadline {
     ) -> Option<Deadline> {
         let wanted = wanted?;
         if let Some(current) = current {
-            if (current.kind, current.progress) == (wanted.kind, wanted.progress) {
+            let same = (current.kind, current.progress, current.ends);
+            if same == (wanted.kind, wanted.progress, wanted.ends) {
                 return Some(current);
             }
         }
@@ -107,11 +113,12 @@ impl Deadline {
             DeadlineKind::Linger => wanted
                 .ends
                 .map_or(now, |ends| (now + LINGER_IDLE).min(ends)),
-            DeadlineKind::DrainGrace => wanted.ends.unwrap_or(now),
+            DeadlineKind::DrainGrace | DeadlineKind::Protocol => wanted.ends.unwrap_or(now),
         };
         Some(Deadline {
             kind: wanted.kind,
             progress: wanted.progress,
+            ends: wanted.ends,
             at,
         })
     }

@@ -440,7 +440,9 @@ impl Http1 {
             DeadlineKind::Idle
             | DeadlineKind::Write
             | DeadlineKind::Linger
-            | DeadlineKind::StreamIdle => Expiry::Close,
+            | DeadlineKind::StreamIdle
+            // Never asked for by HTTP/1.1 (an upgraded protocol's own).
+            | DeadlineKind::Protocol => Expiry::Close,
             DeadlineKind::Header if self.between_requests(buffers) => Expiry::Close,
             // A drain's grace passed with nothing asked: close, lingering
             // if the client may have sent something at the last moment.

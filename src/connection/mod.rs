@@ -41,13 +41,17 @@ mod streaming;
 mod tests;
 mod unwritten;
 mod upgrade;
+#[cfg(feature = "websocket")]
+mod websocket;
 
 pub(crate) use deadline::{DeadlineKind, Expiry};
 pub(crate) use line::Filled;
 pub(crate) use phase::Phase;
 pub(crate) use respond::{JobTicket, Reply, Respond};
 pub(crate) use spares::Spares;
-pub(crate) use upgrade::Upgraded;
+pub(crate) use upgrade::{OffLoop, Upgraded};
+#[cfg(feature = "websocket")]
+pub(crate) use websocket::{Keepalive, WebSocket};
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -197,7 +201,9 @@ impl<T: Transport> Connection<T> {
                     driven.requests += http.receive(buffers, kit.date, respond);
                     http.emit(buffers, respond);
                 }
-                Protocol::Upgraded(protocol) => protocol.receive(buffers, Instant::now()),
+                Protocol::Upgraded(protocol) => {
+                    protocol.receive(buffers, Instant::now(), &mut |work| respond.off_loop(work))
+                }
             }
             driven.written += self.transport.write();
             if self.is_closed() {
@@ -306,12 +312,26 @@ impl<T: Transport> Connection<T> {
             }),
             (Life::Closed, _) => None,
             (Life::Open, Protocol::Http1(http)) => http.wanted(buffers),
-            // Until it has bounds of its own: closed after the idle
-            // timeout without a byte written.
-            (Life::Open, Protocol::Upgraded(_)) => Some(Wanted {
-                kind: DeadlineKind::Idle,
+            // Output the client is not taking: the write-stall bound, as
+            // for HTTP/1.1.
+            (Life::Open, Protocol::Upgraded(_)) if buffers.unwritten() > 0 => Some(Wanted {
+                kind: DeadlineKind::Write,
                 progress: buffers.written(),
                 ends: None,
+            }),
+            // The protocol's own time (a ping, a reply awaited), or, with
+            // none, the idle timeout.
+            (Life::Open, Protocol::Upgraded(protocol)) => Some(match protocol.wake_at() {
+                Some(at) => Wanted {
+                    kind: DeadlineKind::Protocol,
+                    progress: 0,
+                    ends: Some(at),
+                },
+                None => Wanted {
+                    kind: DeadlineKind::Idle,
+                    progress: buffers.written(),
+                    ends: None,
+                },
             }),
         }
     }
@@ -339,6 +359,7 @@ impl<T: Transport> Connection<T> {
             (Protocol::Http1(http), kind) => {
                 http.deadline_passed(kind, self.transport.buffers_ref())
             }
+            (Protocol::Upgraded(_), DeadlineKind::Protocol) => Expiry::Drive,
             (Protocol::Upgraded(_), _) => Expiry::Close,
         }
     }
@@ -368,8 +389,9 @@ impl<T: Transport> Connection<T> {
     /// until `grace_ends` (`--drain-grace`), and a request that comes
     /// meanwhile is answered with `Connection: close`.
     pub(crate) fn begin_drain(&mut self, grace_ends: Instant) {
-        if let Protocol::Http1(http) = &mut self.protocol {
-            http.begin_drain(grace_ends);
+        match &mut self.protocol {
+            Protocol::Http1(http) => http.begin_drain(grace_ends),
+            Protocol::Upgraded(protocol) => protocol.begin_drain(grace_ends),
         }
         self.transport.note_readiness(true, false, false);
     }
@@ -386,8 +408,9 @@ impl<T: Transport> Connection<T> {
     /// is owed is logged.
     pub(crate) fn close(&mut self, respond: &mut dyn Respond) {
         self.transport.close();
-        if let Protocol::Http1(http) = &mut self.protocol {
-            http.close(self.transport.buffers_ref(), respond);
+        match &mut self.protocol {
+            Protocol::Http1(http) => http.close(self.transport.buffers_ref(), respond),
+            Protocol::Upgraded(protocol) => protocol.ended(),
         }
     }
 

@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use super::upgrade::Upgraded;
+use super::upgrade::{OffLoop, Upgraded};
 use crate::http::{Refusal, Request, Response};
 use crate::job::Job;
 
@@ -48,6 +48,10 @@ pub(crate) trait Respond {
     /// Nobody will read `job`'s answer: the connection is closing, or a
     /// failed stream broke its framing.
     fn give_up(&mut self, job: JobTicket);
+
+    /// Runs an upgraded protocol's `work` on the worker pool, answering no
+    /// request; false if the pool's queue is full.
+    fn off_loop(&mut self, work: OffLoop) -> bool;
 }
 
 /// An answer to a request, as a [`Respond`] gives it.

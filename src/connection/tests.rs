@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use super::{Connection, JobTicket, Kit, Reply, Respond, Spares, Upgraded};
+use super::{Connection, JobTicket, Kit, OffLoop, Reply, Respond, Spares, Upgraded};
 use crate::config::Config;
 use crate::http::{Limits, Refusal, Request, Response, StatusCode};
 use crate::job::Job;
@@ -79,6 +79,11 @@ impl Respond for Script {
     fn give_up(&mut self, job: JobTicket) {
         self.given_up.push(job);
     }
+
+    fn off_loop(&mut self, work: OffLoop) -> bool {
+        work();
+        true
+    }
 }
 
 /// A toy protocol for the upgrade: echoes every byte upper-cased, and is
@@ -88,7 +93,7 @@ struct Shout {
 }
 
 impl Upgraded for Shout {
-    fn receive(&mut self, buffers: &mut Buffers, _: Instant) {
+    fn receive(&mut self, buffers: &mut Buffers, _: Instant, _: &mut dyn FnMut(OffLoop) -> bool) {
         let input = buffers.input().to_ascii_uppercase();
         buffers.consume(input.len());
         self.done |= input.windows(3).any(|w| w == b"BYE");

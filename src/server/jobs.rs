@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use super::ConnId;
 use crate::config::Config;
-use crate::connection::JobTicket;
+use crate::connection::{JobTicket, OffLoop};
 use crate::http::{Response, StatusCode};
 use crate::job::{CancelToken, Job};
 use crate::log::{EventLog, ServerEvent};
@@ -147,6 +147,36 @@ impl Jobs {
             events: config.events.clone(),
             numbered: 0,
         }
+    }
+
+    /// Runs `work` on the pool for an upgraded protocol (a WebSocket
+    /// message's heavy part): no request waits for it, so it has no entry
+    /// here, no number and no timeout — its result goes back by the
+    /// socket's own pipe, and a socket that closed meanwhile makes its
+    /// sends fail. A panic in it is reported like a job's. False if the
+    /// queue is full.
+    pub(crate) fn run_detached(&mut self, work: OffLoop) -> bool {
+        let Some(pool) = &self.pool else {
+            return false;
+        };
+        let events = self.events.clone();
+        let job = Job::new(move |_| {
+            work();
+            Response::new(StatusCode::NO_CONTENT)
+        });
+        let reply = Reply {
+            head: Box::new(|_| {}),
+            end: Box::new(move |outcome| {
+                if let (Outcome::Panicked(report), Some(events)) = (outcome, events) {
+                    events(&ServerEvent::Panicked {
+                        who: "a socket's job",
+                        route: "websocket",
+                        report: &report,
+                    });
+                }
+            }),
+        };
+        pool.submit(job, CancelToken::new(), reply).is_ok()
     }
 
     /// Hands `job` to the pool; its answer will go to `reply_to`. Returns

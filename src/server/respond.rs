@@ -8,7 +8,9 @@
 //! `Router::resolve` → `Router::answer` → `Answer::Now` (an inline handler
 //! ran, or 404/405/OPTIONS) | `Answer::Offload` (`Jobs::submit`, or 503 when
 //! the queue is full; a streaming job is held for its turn) |
-//! `Answer::Failed` (a panic: 500, reported).
+//! `Answer::Failed` (a panic: 500, reported) | `Answer::Upgrade` (a
+//! WebSocket route's `101`: the connection's protocol becomes a
+//! `WebSocket`, its senders' pipe given a way back into the loop).
 //!
 //! Before that, for a request with a body, `admit` says how large a body
 //! its route takes — and, when the client waits on `Expect: 100-continue`
@@ -24,7 +26,9 @@ use super::jobs::{JobTimeout, Jobs, ReplyTo};
 use super::streams::Streams;
 use super::ConnId;
 use crate::config::Config;
-use crate::connection::{JobTicket, Reply, Respond};
+use crate::connection::{JobTicket, OffLoop, Reply, Respond};
+#[cfg(feature = "websocket")]
+use crate::connection::{Keepalive, WebSocket};
 use crate::histogram::Histogram;
 use crate::http::{Refusal, Request, Response, StatusCode};
 use crate::job::Job;
@@ -157,6 +161,27 @@ where
             })
     }
 
+    /// The socket an accepted upgrade opens: the `101`, and the protocol
+    /// that speaks after it, whose senders' pipe wakes the loop the way a
+    /// streamed body's does (`Message::StreamReady`).
+    #[cfg(feature = "websocket")]
+    fn socket(&mut self, upgrade: router::Upgrade) -> (Response, WebSocket) {
+        let (producer, outbox) = crate::stream::pipe(None);
+        self.responder.streams.attach_socket(&outbox, self.conn);
+        let keepalive = Keepalive {
+            interval: upgrade.ping_interval,
+            timeout: upgrade.ping_timeout,
+        };
+        let socket = WebSocket::new(
+            upgrade.handler,
+            outbox,
+            crate::websocket::Sender::new(producer),
+            upgrade.max_message,
+            keepalive,
+        );
+        (upgrade.response, socket)
+    }
+
     /// Reports a caught panic: the `Panicked` event.
     fn report_panic(&self, route: Option<usize>, report: &crate::panic_report::PanicReport) {
         if let Some(events) = &self.responder.events {
@@ -196,6 +221,22 @@ where
                     let _ = writeln!(t, "    {method} {target} → a stream, held for its turn");
                 });
                 return Reply::Held { route, job };
+            }
+            #[cfg(feature = "websocket")]
+            Answer::Upgrade(upgrade) => {
+                self.responder
+                    .metrics
+                    .request(route, 101, decoded.elapsed());
+                self.reactor.trace(|t| {
+                    let (method, target) = (&request.method, &request.target);
+                    let _ = writeln!(t, "    {method} {target} → 101, a WebSocket");
+                });
+                let (response, socket) = self.socket(upgrade);
+                return Reply::Upgrade {
+                    route,
+                    response,
+                    to: Box::new(socket),
+                };
             }
             Answer::Offload(job) => match self.submit(job, seq, route) {
                 Ok((number, job)) => {
@@ -279,6 +320,10 @@ where
                 Err(busy)
             }
         }
+    }
+
+    fn off_loop(&mut self, work: OffLoop) -> bool {
+        self.responder.jobs.run_detached(work)
     }
 
     fn give_up(&mut self, job: JobTicket) {

@@ -19,11 +19,20 @@ pub(crate) struct Streams {
     wake: Arc<dyn Fn(ConnId) + Send + Sync>,
     /// The server's stream counters (`/metrics`).
     stats: Arc<StreamStats>,
+    /// The same for WebSocket senders' pipes, kept apart so that sockets
+    /// are not counted as streamed bodies.
+    #[cfg(feature = "websocket")]
+    sockets: Arc<StreamStats>,
 }
 
 impl Streams {
     pub(crate) fn new(wake: Arc<dyn Fn(ConnId) + Send + Sync>, stats: Arc<StreamStats>) -> Streams {
-        Streams { wake, stats }
+        Streams {
+            wake,
+            stats,
+            #[cfg(feature = "websocket")]
+            sockets: Arc::default(),
+        }
     }
 
     /// Gives `body`, about to be placed on connection `conn`, its waker and
@@ -32,5 +41,13 @@ impl Streams {
         let wake = Arc::clone(&self.wake);
         let waker = Arc::new(move || wake(conn));
         body.attach(waker, Arc::clone(&self.stats));
+    }
+
+    /// Gives a WebSocket's senders' pipe, on connection `conn`, its waker.
+    #[cfg(feature = "websocket")]
+    pub(crate) fn attach_socket(&self, pipe: &StreamBody, conn: ConnId) {
+        let wake = Arc::clone(&self.wake);
+        let waker = Arc::new(move || wake(conn));
+        pipe.attach(waker, Arc::clone(&self.sockets));
     }
 }

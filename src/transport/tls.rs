@@ -461,7 +461,19 @@ impl<S: Stream> Transport for Tls<S> {
         self.wire.discard(scratch);
     }
 
+    /// Closes at once — but an established session still says
+    /// `close_notify` first when the socket takes it (one write, no wait):
+    /// an idle timeout or the drain's deadline is an orderly end too, and a
+    /// client must be able to tell it from a truncation.
     fn close(&mut self) {
+        let established = self.here().is_some_and(|session| !session.is_handshaking());
+        if self.wire.life() == Life::Open && established && !self.failed {
+            if let Some(session) = self.here_mut() {
+                session.send_close_notify();
+            }
+            self.seal();
+            self.wire.write();
+        }
         self.wire.close();
     }
 

@@ -1,0 +1,289 @@
+//! WebSocket (RFC 6455) as a protocol in the connection's slot: what speaks
+//! after a WebSocket route's `101` (with the `websocket` feature).
+//!
+//! Sans-IO like [`Http1`](super::http1): it is handed the transport's
+//! buffers and the time, and never a socket or the loop. Each
+//! [`receive`](Upgraded::receive) decodes what arrived (`crate::websocket`,
+//! the codec), hands each message to the route's [`Handler`] — on the loop
+//! thread — answers pings, takes what other threads sent through the
+//! socket's [`Sender`] pipe while the output has room, and acts on the
+//! time: a ping when the socket was quiet for the interval, the end when a
+//! ping went unanswered or a close was not returned in time.
+//!
+//! Its life is [`Stage`]: open; closing (our close frame is out, the
+//! client's awaited, for [`CLOSE_WAIT`] at most); closed (nothing more is
+//! said, and once the output is written the connection ends — the server
+//! closes TCP first, RFC 6455 §7.1.1, half-closing and lingering as it
+//! does after any last answer).
+
+use std::time::{Duration, Instant};
+
+use super::upgrade::{OffLoop, Upgraded};
+use crate::stream::{Next, StreamBody};
+use crate::transport::Buffers;
+use crate::websocket::{
+    encode, encode_close, Decoder, Handler, Incoming, Message, Opcode, Sender, Socket, OUTPUT_BOUND,
+};
+
+/// How long our close frame waits for the client's before the connection
+/// ends anyway: a client that never answers a close must not hold a
+/// connection (Tornado waits 5 s too).
+pub(crate) const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// A socket's keepalive: a ping after `interval` of silence, and the end
+/// if nothing at all comes back within `timeout` of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Keepalive {
+    pub(crate) interval: Duration,
+    pub(crate) timeout: Duration,
+}
+
+/// Where a socket is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Messages flow both ways.
+    Open,
+    /// Our close frame (with `code`) is sent; the client's is awaited
+    /// until `until`. What else arrives is dropped (RFC 6455 §5.5.1).
+    Closing { code: u16, until: Instant },
+    /// The close handshake is over, abandoned, or never happened: nothing
+    /// more is said. `code` is what the handler was told.
+    Closed { code: Option<u16> },
+}
+
+/// The WebSocket protocol on one connection.
+pub(crate) struct WebSocket {
+    handler: Box<dyn Handler>,
+    decoder: Decoder,
+    stage: Stage,
+    /// The loop's end of the pipe the socket's [`Sender`]s write frames
+    /// into; each chunk is one whole frame.
+    outbox: StreamBody,
+    /// Handed to the handler (`Socket::sender`).
+    sender: Sender,
+    keepalive: Keepalive,
+    /// When the socket was last heard from (any frame).
+    heard: Instant,
+    /// A ping went out at this time and nothing came back since.
+    pinged: Option<Instant>,
+    /// `open` was called.
+    opened: bool,
+    /// The server drains: a 1001 close goes out next, and the client's
+    /// reply is awaited until this time (the drain's grace).
+    draining: Option<Instant>,
+}
+
+impl WebSocket {
+    /// A socket for `handler`, its senders' pipe (`outbox`, with `sender`
+    /// its producer end), messages bounded by `max_message` bytes.
+    pub(crate) fn new(
+        handler: Box<dyn Handler>,
+        outbox: StreamBody,
+        sender: Sender,
+        max_message: usize,
+        keepalive: Keepalive,
+    ) -> WebSocket {
+        WebSocket {
+            handler,
+            decoder: Decoder::new(max_message),
+            stage: Stage::Open,
+            outbox,
+            sender,
+            keepalive,
+            heard: Instant::now(),
+            pinged: None,
+            opened: false,
+            draining: None,
+        }
+    }
+
+    /// Calls the handler with a [`Socket`] over `output`, then sends the
+    /// close it asked for, if it did.
+    fn call(
+        &mut self,
+        buffers: &mut Buffers,
+        now: Instant,
+        off_loop: &mut dyn FnMut(OffLoop) -> bool,
+        f: impl FnOnce(&mut dyn Handler, &mut Socket<'_>),
+    ) {
+        let mut close = None;
+        let unwritten = buffers.unwritten();
+        let output = buffers.output();
+        let mut socket = Socket::new(output, unwritten, &self.sender, &mut close, off_loop);
+        f(&mut *self.handler, &mut socket);
+        if let Some((code, reason)) = close {
+            self.send_close(buffers, code, &reason, now + CLOSE_WAIT);
+        }
+    }
+
+    /// Sends our close frame and waits for the client's until `until`.
+    fn send_close(&mut self, buffers: &mut Buffers, code: u16, reason: &str, until: Instant) {
+        if self.stage == Stage::Open {
+            encode_close(buffers.output(), code, reason);
+            self.stage = Stage::Closing { code, until };
+        }
+    }
+
+    /// The socket is closed: the handler hears it, once.
+    fn closed(&mut self, code: Option<u16>) {
+        if !matches!(self.stage, Stage::Closed { .. }) {
+            self.stage = Stage::Closed { code };
+            self.handler.closed(code);
+        }
+    }
+
+    /// One decoded item.
+    fn take(
+        &mut self,
+        item: Incoming,
+        buffers: &mut Buffers,
+        now: Instant,
+        off_loop: &mut dyn FnMut(OffLoop) -> bool,
+    ) {
+        match (item, self.stage) {
+            (Incoming::Text(text), Stage::Open) => {
+                let message = Message::Text(text);
+                self.call(buffers, now, off_loop, |h, s| h.message(message, s))
+            }
+            (Incoming::Binary(bytes), Stage::Open) => {
+                let message = Message::Binary(bytes);
+                self.call(buffers, now, off_loop, |h, s| h.message(message, s))
+            }
+            // RFC 6455 §5.5.2: a ping is answered with a pong carrying its
+            // payload, "as soon as is practical".
+            (Incoming::Ping(payload), Stage::Open) => {
+                encode(buffers.output(), Opcode::Pong, &payload)
+            }
+            // An unsolicited pong is allowed and needs no answer (§5.5.3);
+            // like any frame, it showed the client is there.
+            (Incoming::Pong(_), _) => {}
+            // §5.5.1: the client closed first; our close echoes its code
+            // (1000 for an empty close, which has none to echo).
+            (Incoming::Close(close), Stage::Open) => {
+                let code = close.as_ref().map(|(code, _)| *code);
+                encode_close(buffers.output(), code.unwrap_or(1000), "");
+                self.closed(code.or(Some(1005)));
+            }
+            // Our close was first: this is its answer.
+            (Incoming::Close(_), Stage::Closing { code, .. }) => self.closed(Some(code)),
+            // After our close, what else comes is dropped.
+            (_, _) => {}
+        }
+    }
+
+    /// Decodes what arrived, item by item, until the input is used up, the
+    /// socket closes, or a rule is broken (then the close with its code).
+    fn decode(
+        &mut self,
+        buffers: &mut Buffers,
+        now: Instant,
+        off_loop: &mut dyn FnMut(OffLoop) -> bool,
+    ) {
+        while !matches!(self.stage, Stage::Closed { .. }) && buffers.unconsumed() > 0 {
+            match self.decoder.decode(buffers.input()) {
+                Ok((0, None)) => break,
+                Ok((used, item)) => {
+                    buffers.consume(used);
+                    self.heard = now;
+                    self.pinged = None;
+                    if let Some(item) = item {
+                        self.take(item, buffers, now, off_loop);
+                    }
+                }
+                Err(violation) => {
+                    // The rest is not read: the connection fails (§7.1.7).
+                    let unread = buffers.unconsumed();
+                    buffers.consume(unread);
+                    self.send_close(buffers, violation.code, violation.reason, now + CLOSE_WAIT);
+                    self.closed(Some(violation.code));
+                }
+            }
+        }
+    }
+
+    /// Frames other threads sent, while the output has room: one whole
+    /// frame per chunk, so they never split around our own.
+    fn take_sent(&mut self, buffers: &mut Buffers) {
+        while self.stage == Stage::Open && buffers.unwritten() < OUTPUT_BOUND {
+            match self.outbox.next() {
+                Next::Chunk(frame) => buffers.output().extend_from_slice(&frame),
+                // Empty: the pipe's waker is armed, and the next send
+                // brings the loop back here.
+                Next::Wait | Next::End(_) => break,
+            }
+        }
+    }
+
+    /// What the time says: the drain's close, a ping due, a ping or a
+    /// close unanswered too long.
+    fn keep_time(&mut self, buffers: &mut Buffers, now: Instant) {
+        if let Some(until) = self.draining.take() {
+            // RFC 6455 §7.4.1: 1001, "going away" — a server shutting down.
+            self.send_close(buffers, 1001, "the server is shutting down", until);
+        }
+        match self.stage {
+            Stage::Open => {
+                if let Some(pinged) = self.pinged {
+                    if now >= pinged + self.keepalive.timeout {
+                        // No answer: the peer or the path is gone. No close
+                        // handshake with someone who does not answer.
+                        self.closed(None);
+                    }
+                } else if now >= self.heard + self.keepalive.interval {
+                    encode(buffers.output(), Opcode::Ping, b"");
+                    self.pinged = Some(now);
+                }
+            }
+            Stage::Closing { code, until } if now >= until => self.closed(Some(code)),
+            Stage::Closing { .. } | Stage::Closed { .. } => {}
+        }
+    }
+}
+
+impl Upgraded for WebSocket {
+    fn receive(
+        &mut self,
+        buffers: &mut Buffers,
+        now: Instant,
+        off_loop: &mut dyn FnMut(OffLoop) -> bool,
+    ) {
+        if !self.opened {
+            self.opened = true;
+            self.heard = now;
+            self.call(buffers, now, off_loop, |h, s| h.open(s));
+        }
+        self.decode(buffers, now, off_loop);
+        if buffers.input_ended() && !matches!(self.stage, Stage::Closed { .. }) {
+            // TCP ended with no close frame: RFC 6455's 1006, told as none.
+            self.closed(None);
+        }
+        self.take_sent(buffers);
+        self.keep_time(buffers, now);
+    }
+
+    fn is_done(&self) -> bool {
+        matches!(self.stage, Stage::Closed { .. })
+    }
+
+    fn wake_at(&self) -> Option<Instant> {
+        match self.stage {
+            Stage::Open => Some(match self.pinged {
+                Some(pinged) => pinged + self.keepalive.timeout,
+                None => self.heard + self.keepalive.interval,
+            }),
+            Stage::Closing { until, .. } => Some(until),
+            Stage::Closed { .. } => None,
+        }
+    }
+
+    fn begin_drain(&mut self, grace_ends: Instant) {
+        self.outbox.drain();
+        if self.stage == Stage::Open {
+            self.draining = Some(grace_ends);
+        }
+    }
+
+    fn ended(&mut self) {
+        self.closed(None);
+    }
+}

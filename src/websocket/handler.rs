@@ -1,0 +1,279 @@
+//! What an application writes to speak WebSocket: Tornado's
+//! `WebSocketHandler`, in Rust.
+//!
+//! A WebSocket route (`eddy::websocket_route`) makes a [`Handler`] for
+//! each socket it accepts. The protocol (`connection/websocket.rs`) calls
+//! it **on the loop thread** — `open`, then `message` for each message,
+//! then `closed` — so, like an inline route, it must not block: heavy work
+//! goes to a thread (or the pool) with a [`Sender`], and its answer comes
+//! back through the loop's Waker.
+//!
+//! Two ways to send, one for each side of the loop:
+//!
+//! - [`Socket`], inside a callback: frames go straight into the
+//!   connection's output. Never blocks: past [`OUTPUT_BOUND`] unsent bytes
+//!   a send is refused ([`SendError::Full`]) — the client is not reading,
+//!   and the handler decides (drop the message, close the socket).
+//! - [`Sender`], `Clone + Send`, for any thread — the `add_callback` of
+//!   WebSocket. Its frames cross the same bounded pipe a streamed body
+//!   does (`src/stream.rs`): [`Sender::send`] **waits** while 256 KiB are
+//!   unsent (a slow reader slows its producer, never grows the server's
+//!   memory), [`Sender::try_send`] refuses instead. On the loop thread —
+//!   broadcasting to other sockets from a callback — only `try_send`: a
+//!   loop that waited for a pipe only the loop can empty would wait for
+//!   ever.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::frame::{encode, Opcode};
+use crate::stream::{BodySender, Gone};
+
+/// Unsent bytes a socket's output may hold before a [`Socket`] send is
+/// refused: a few messages' worth, so a client that stops reading costs
+/// the server this much plus the sender pipe's bound, not more.
+pub const OUTPUT_BOUND: usize = 256 * 1024;
+
+/// Messages a socket accepts, by default, whole: 1 MiB. Longer is closed
+/// with 1009 as soon as a frame's header says so, before it is buffered
+/// (`WebSocketRoute::max_message` changes it).
+pub const MAX_MESSAGE: usize = 1 << 20;
+
+/// A quiet socket is pinged after this long, by default.
+pub const PING_INTERVAL: Duration = Duration::from_secs(30);
+
+/// A ping unanswered — nothing at all heard — for this long ends the
+/// socket, by default.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A whole message, as received or sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A text message: valid UTF-8 (checked as it arrived).
+    Text(String),
+    /// A binary message.
+    Binary(Vec<u8>),
+}
+
+impl Message {
+    /// The frame's opcode and payload.
+    fn parts(&self) -> (Opcode, &[u8]) {
+        match self {
+            Message::Text(text) => (Opcode::Text, text.as_bytes()),
+            Message::Binary(bytes) => (Opcode::Binary, bytes),
+        }
+    }
+}
+
+impl From<&str> for Message {
+    fn from(text: &str) -> Message {
+        Message::Text(text.to_string())
+    }
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Message {
+        Message::Text(text)
+    }
+}
+
+impl From<Vec<u8>> for Message {
+    fn from(bytes: Vec<u8>) -> Message {
+        Message::Binary(bytes)
+    }
+}
+
+/// Why a send did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendError {
+    /// The client is not taking what was sent already: the bound is
+    /// reached. Nothing was queued.
+    Full,
+    /// The socket is closed (or closing): nobody will read it.
+    Closed,
+    /// The worker pool's queue is full: the work was not queued.
+    Busy,
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SendError::Full => "the client is not reading: its bound is full",
+            SendError::Closed => "the socket is closed",
+            SendError::Busy => "the worker pool's queue is full",
+        })
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// A WebSocket route's handler, one per socket; called on the loop thread.
+pub trait Handler: Send + 'static {
+    /// The `101` is out: the socket is open.
+    fn open(&mut self, socket: &mut Socket<'_>) {
+        let _ = socket;
+    }
+
+    /// A whole message arrived (text already checked as UTF-8).
+    fn message(&mut self, message: Message, socket: &mut Socket<'_>);
+
+    /// The socket closed: `Some(code)` with the close code the client sent
+    /// (or the server did, for a protocol error), `None` for a connection
+    /// that ended with no close frame (RFC 6455's 1006).
+    fn closed(&mut self, code: Option<u16>) {
+        let _ = code;
+    }
+}
+
+/// Work for the worker pool: the server runs it there.
+pub(crate) type Work = Box<dyn FnOnce() + Send>;
+
+/// The socket, during a [`Handler`] callback.
+pub struct Socket<'a> {
+    output: &'a mut Vec<u8>,
+    /// Bytes of `output` not yet written to the socket.
+    unwritten: usize,
+    sender: &'a Sender,
+    /// Set by `close`: the protocol sends it after the callback.
+    close: &'a mut Option<(u16, String)>,
+    /// Queues work on the pool; false when its queue is full.
+    off_loop: &'a mut dyn FnMut(Work) -> bool,
+}
+
+impl<'a> Socket<'a> {
+    /// The protocol's view for one callback.
+    pub(crate) fn new(
+        output: &'a mut Vec<u8>,
+        unwritten: usize,
+        sender: &'a Sender,
+        close: &'a mut Option<(u16, String)>,
+        off_loop: &'a mut dyn FnMut(Work) -> bool,
+    ) -> Socket<'a> {
+        Socket {
+            output,
+            unwritten,
+            sender,
+            close,
+            off_loop,
+        }
+    }
+
+    /// Sends `message` now (into the connection's output); refused with
+    /// `Full` while [`OUTPUT_BOUND`] bytes wait unsent, `Closed` once the
+    /// socket is closing.
+    pub fn send(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
+        if self.close.is_some() {
+            return Err(SendError::Closed);
+        }
+        if self.unwritten >= OUTPUT_BOUND {
+            return Err(SendError::Full);
+        }
+        let message = message.into();
+        let (opcode, payload) = message.parts();
+        let before = self.output.len();
+        encode(self.output, opcode, payload);
+        self.unwritten += self.output.len() - before;
+        Ok(())
+    }
+
+    /// Starts the close handshake with `code` (1000 for a normal close;
+    /// 3000–4999 for the application's own) and `reason` (at most 123
+    /// bytes are sent). Nothing is sent after it.
+    pub fn close(&mut self, code: u16, reason: &str) {
+        if self.close.is_none() {
+            *self.close = Some((code, reason.to_string()));
+        }
+    }
+
+    /// A handle to send on this socket from any thread.
+    pub fn sender(&self) -> Sender {
+        self.sender.clone()
+    }
+
+    /// Runs `work` on the worker pool — the seed's way, for a message
+    /// whose answer takes real CPU — and sends what it returns (if
+    /// anything) on this socket when it is done, through the socket's
+    /// [`Sender`]: back into the loop by the Waker, while the loop goes on
+    /// reading and answering this socket's later messages. Answers leave in
+    /// the order their work finishes; a handler that needs another order
+    /// keeps it itself. `Busy` if the pool's queue is full.
+    pub fn offload(
+        &mut self,
+        work: impl FnOnce() -> Option<Message> + Send + 'static,
+    ) -> Result<(), SendError> {
+        if self.close.is_some() {
+            return Err(SendError::Closed);
+        }
+        let sender = self.sender.clone();
+        let queued = (self.off_loop)(Box::new(move || {
+            if let Some(message) = work() {
+                // A socket closed meanwhile: nobody to tell.
+                let _ = sender.send(message);
+            }
+        }));
+        if queued {
+            Ok(())
+        } else {
+            Err(SendError::Busy)
+        }
+    }
+}
+
+/// Sends on one socket from any thread; `Clone + Send`.
+#[derive(Clone)]
+pub struct Sender {
+    pipe: Arc<Mutex<BodySender>>,
+}
+
+impl Sender {
+    /// A sender over the producer's end of a socket's pipe.
+    pub(crate) fn new(pipe: BodySender) -> Sender {
+        Sender {
+            pipe: Arc::new(Mutex::new(pipe)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BodySender> {
+        self.pipe.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sends `message`, **waiting** while 256 KiB sent this way are not yet
+    /// written (a slow reader holds its producer back). Not on the loop
+    /// thread: use [`try_send`](Self::try_send) there.
+    pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
+        let frame = frame_of(message.into());
+        self.lock().send_vec(frame).map_err(|Gone| SendError::Closed)
+    }
+
+    /// Sends `message` unless the pipe is at its bound (`Full`: nothing
+    /// queued); never waits. The way to send from the loop thread.
+    pub fn try_send(&self, message: impl Into<Message>) -> Result<(), SendError> {
+        let mut pipe = self.lock();
+        match pipe.has_room() {
+            Ok(true) => {}
+            Ok(false) => return Err(SendError::Full),
+            Err(Gone) => return Err(SendError::Closed),
+        }
+        pipe.send_vec(frame_of(message.into()))
+            .map_err(|Gone| SendError::Closed)
+    }
+
+    /// True once the socket is closed: a producer can stop.
+    pub fn is_closed(&self) -> bool {
+        self.lock().is_gone()
+    }
+
+    /// True once the server began a graceful drain (the socket gets a
+    /// 1001 close): a producer should stop sending.
+    pub fn is_draining(&self) -> bool {
+        self.lock().is_draining()
+    }
+}
+
+/// One unmasked, final frame for `message`.
+fn frame_of(message: Message) -> Vec<u8> {
+    let (opcode, payload) = message.parts();
+    let mut frame = Vec::with_capacity(payload.len() + 10);
+    encode(&mut frame, opcode, payload);
+    frame
+}

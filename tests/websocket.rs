@@ -1,0 +1,501 @@
+//! WebSocket (issue 23): the real binary's `/ws` over real sockets, with a
+//! client written here byte by byte — so every rule of RFC 6455 §5 can be
+//! broken on purpose and the server's answer checked — and the handshake's
+//! refusals (§4.2).
+#![cfg(feature = "websocket")]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::{Server, IO_TIMEOUT};
+
+/// RFC 6455 §1.3's example key, and the accept it must give.
+const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzo=";
+
+const TEXT: u8 = 0x1;
+const BINARY: u8 = 0x2;
+const CLOSE: u8 = 0x8;
+const PING: u8 = 0x9;
+const PONG: u8 = 0xA;
+
+/// The upgrade request for `/ws`, with `extra` header lines.
+fn upgrade(extra: &str) -> String {
+    format!(
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
+    )
+}
+
+/// One frame as a client sends it: masked (unless `masked` is false),
+/// `fin` and `rsv` as given.
+fn frame(fin: bool, rsv: u8, opcode: u8, payload: &[u8], masked: bool) -> Vec<u8> {
+    let mut out = vec![(u8::from(fin) << 7) | (rsv << 4) | opcode];
+    let mask_bit = if masked { 0x80 } else { 0 };
+    match payload.len() {
+        n if n < 126 => out.push(mask_bit | n as u8),
+        n if n < 65536 => {
+            out.push(mask_bit | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(mask_bit | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    if masked {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        out.extend_from_slice(&key);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    } else {
+        out.extend_from_slice(payload);
+    }
+    out
+}
+
+/// A final, masked frame.
+fn masked(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    frame(true, 0, opcode, payload, true)
+}
+
+/// A close frame's payload: the code, then the reason.
+fn close_payload(code: u16, reason: &[u8]) -> Vec<u8> {
+    let mut payload = code.to_be_bytes().to_vec();
+    payload.extend_from_slice(reason);
+    payload
+}
+
+/// A frame as the server sent it.
+#[derive(Debug)]
+struct Frame {
+    fin: bool,
+    opcode: u8,
+    payload: Vec<u8>,
+}
+
+impl Frame {
+    /// A close frame's code.
+    fn code(&self) -> Option<u16> {
+        (self.opcode == CLOSE && self.payload.len() >= 2)
+            .then(|| u16::from_be_bytes([self.payload[0], self.payload[1]]))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.payload).into_owned()
+    }
+}
+
+/// A client: the socket, and what it read of the server's answer.
+struct Ws {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+    /// The handshake's answer: the status line and the header lines.
+    head: Vec<String>,
+}
+
+impl Ws {
+    /// Connects and sends `request` (and `then`, in the same write), and
+    /// reads the answer's head.
+    fn connect_with(addr: SocketAddr, request: &str, then: &[u8]) -> Ws {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_nodelay(true).unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut bytes = request.as_bytes().to_vec();
+        bytes.extend_from_slice(then);
+        (&stream).write_all(&bytes).unwrap();
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end().to_string();
+            if line.is_empty() {
+                break;
+            }
+            head.push(line);
+        }
+        Ws {
+            stream,
+            reader,
+            head,
+        }
+    }
+
+    /// An accepted socket on `/ws`.
+    fn open(addr: SocketAddr) -> Ws {
+        let ws = Ws::connect_with(addr, &upgrade(""), b"");
+        assert!(ws.status() == 101, "{:?}", ws.head);
+        ws
+    }
+
+    fn status(&self) -> u16 {
+        self.head[0].split(' ').nth(1).unwrap().parse().unwrap()
+    }
+
+    /// The value of header `name` in the answer's head.
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head[1..].iter().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// The next frame the server sent.
+    fn frame(&mut self) -> Frame {
+        let mut two = [0u8; 2];
+        self.reader
+            .read_exact(&mut two)
+            .expect("a frame from the server");
+        assert_eq!(two[1] & 0x80, 0, "a server's frames are never masked");
+        let len = match two[1] & 0x7f {
+            126 => {
+                let mut b = [0u8; 2];
+                self.reader.read_exact(&mut b).unwrap();
+                u16::from_be_bytes(b) as usize
+            }
+            127 => {
+                let mut b = [0u8; 8];
+                self.reader.read_exact(&mut b).unwrap();
+                u64::from_be_bytes(b) as usize
+            }
+            n => n as usize,
+        };
+        let mut payload = vec![0; len];
+        self.reader.read_exact(&mut payload).unwrap();
+        Frame {
+            fin: two[0] & 0x80 != 0,
+            opcode: two[0] & 0x0f,
+            payload,
+        }
+    }
+
+    /// Reads until the server's close frame; its code.
+    fn close_code(&mut self) -> Option<u16> {
+        loop {
+            let frame = self.frame();
+            if frame.opcode == CLOSE {
+                return frame.code();
+            }
+        }
+    }
+
+    /// After the close frames: the server ends TCP (EOF), within the bound.
+    fn assert_eof(&mut self) {
+        let mut rest = Vec::new();
+        match self.reader.read_to_end(&mut rest) {
+            Ok(_) => assert!(rest.is_empty(), "bytes after the close: {rest:?}"),
+            Err(e) => assert!(common::is_reset(&e), "{e}"),
+        }
+    }
+}
+
+#[test]
+fn the_handshake_accepts_with_rfc_6455s_answer_and_echoes_text_and_binary() {
+    let server = Server::start(&[]);
+    let mut ws = Ws::open(server.addr);
+    assert_eq!(ws.header("Sec-WebSocket-Accept"), Some(ACCEPT));
+    assert!(ws
+        .header("Upgrade")
+        .unwrap()
+        .eq_ignore_ascii_case("websocket"));
+    assert!(
+        ws.header("Sec-WebSocket-Extensions").is_none(),
+        "no extension is accepted"
+    );
+    ws.send(&masked(TEXT, "héllo".as_bytes()));
+    let echo = ws.frame();
+    assert_eq!(
+        (echo.fin, echo.opcode, echo.text()),
+        (true, TEXT, "héllo".into())
+    );
+    let bytes: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+    ws.send(&masked(BINARY, &bytes));
+    let echo = ws.frame();
+    assert_eq!((echo.opcode, echo.payload == bytes), (BINARY, true));
+    // A clean close: ours echoed with our code, then the server's FIN.
+    ws.send(&masked(CLOSE, &close_payload(1000, b"bye")));
+    assert_eq!(ws.close_code(), Some(1000));
+    ws.assert_eof();
+}
+
+#[test]
+fn a_frame_in_the_same_write_as_the_handshake_is_not_lost() {
+    let server = Server::start(&[]);
+    let mut ws = Ws::connect_with(server.addr, &upgrade(""), &masked(TEXT, b"early"));
+    assert_eq!(ws.status(), 101, "{:?}", ws.head);
+    assert_eq!(ws.frame().text(), "early");
+}
+
+#[test]
+fn handshakes_that_break_a_rule_are_refused_with_the_rfcs_status() {
+    let server = Server::start(&[]);
+    let answer = |request: &str| {
+        let ws = Ws::connect_with(server.addr, request, b"");
+        (ws.status(), ws.head)
+    };
+    // §4.2.2: another version → 426 naming the one spoken here.
+    let other_version = upgrade("").replace("Version: 13", "Version: 8");
+    let ws = Ws::connect_with(server.addr, &other_version, b"");
+    assert_eq!(ws.status(), 426);
+    assert_eq!(ws.header("Sec-WebSocket-Version"), Some("13"));
+    // A key that is not 16 bytes of base64 → 400.
+    let (status, head) = answer(&upgrade("").replace(KEY, "c2hvcnQ="));
+    assert_eq!(status, 400, "{head:?}");
+    let (status, head) = answer(&upgrade("").replace(&format!("Sec-WebSocket-Key: {KEY}\r\n"), ""));
+    assert_eq!(status, 400, "{head:?}");
+    // An Origin that is not the request's own host → 403; its own → 101.
+    let (status, head) = answer(&upgrade("Origin: http://evil.example\r\n"));
+    assert_eq!(status, 403, "{head:?}");
+    let (status, head) = answer(&upgrade("Origin: http://127.0.0.1\r\n"));
+    assert_eq!(status, 101, "{head:?}");
+    // A plain GET → 426 with `Upgrade: websocket` (RFC 9110 §15.5.22).
+    let plain = Ws::connect_with(server.addr, "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n", b"");
+    assert_eq!(plain.status(), 426);
+    assert_eq!(plain.header("Upgrade"), Some("websocket"));
+}
+
+/// Each way to break RFC 6455 §5, and the close code the server must send
+/// for it (1002 protocol error, 1007 bad data, 1009 too big), then its FIN.
+#[test]
+fn every_framing_rule_broken_gets_its_close_code_and_the_end() {
+    let server = Server::start(&[]);
+    let start = |opcode| frame(false, 0, opcode, b"ab", true);
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        (
+            "an unmasked client frame",
+            frame(true, 0, TEXT, b"hi", false),
+            1002,
+        ),
+        (
+            "RSV1 set, no extension",
+            frame(true, 4, TEXT, b"hi", true),
+            1002,
+        ),
+        ("reserved opcode 3", masked(0x3, b""), 1002),
+        ("reserved control opcode 0xB", masked(0xB, b""), 1002),
+        ("a fragmented ping", frame(false, 0, PING, b"", true), 1002),
+        ("a ping over 125 bytes", masked(PING, &[b'x'; 126]), 1002),
+        (
+            "a continuation with nothing started",
+            masked(0x0, b"x"),
+            1002,
+        ),
+        (
+            "a new message inside a fragmented one",
+            [start(TEXT), masked(TEXT, b"x")].concat(),
+            1002,
+        ),
+        (
+            "invalid UTF-8 in a text message",
+            masked(TEXT, b"\xc0\x80"),
+            1007,
+        ),
+        (
+            "invalid UTF-8 in the first fragment, before the message ends",
+            frame(false, 0, TEXT, b"ok\xed\xa0\x80", true),
+            1007,
+        ),
+        (
+            "a close with a 1-byte payload",
+            masked(CLOSE, b"\x03"),
+            1002,
+        ),
+        (
+            "a close with code 1005 (never sent)",
+            masked(CLOSE, &close_payload(1005, b"")),
+            1002,
+        ),
+        (
+            "a close with code 999",
+            masked(CLOSE, &close_payload(999, b"")),
+            1002,
+        ),
+        (
+            "a close reason not UTF-8",
+            masked(CLOSE, &close_payload(1000, b"\xff")),
+            1007,
+        ),
+    ];
+    for (what, bytes, code) in cases {
+        let mut ws = Ws::open(server.addr);
+        ws.send(&bytes);
+        assert_eq!(ws.close_code(), Some(code), "{what}");
+        ws.assert_eof();
+    }
+    // Over the 1 MiB limit: refused as soon as the header says so, before
+    // the payload (which is never sent here).
+    let mut ws = Ws::open(server.addr);
+    let mut header = vec![0x82, 0x80 | 127];
+    header.extend_from_slice(&((1u64 << 20) + 1).to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4]);
+    ws.send(&header);
+    assert_eq!(ws.close_code(), Some(1009), "a message over the limit");
+}
+
+#[test]
+fn pings_are_answered_pongs_ignored_and_control_frames_may_interleave_fragments() {
+    let server = Server::start(&[]);
+    let mut ws = Ws::open(server.addr);
+    ws.send(&masked(PING, b"are you there"));
+    let pong = ws.frame();
+    assert_eq!((pong.opcode, pong.text()), (PONG, "are you there".into()));
+    // An unsolicited pong needs no answer: the next echo is the next frame.
+    ws.send(&masked(PONG, b"unasked"));
+    // A text in three fragments with a ping between: the pong comes at
+    // once, the echo of the whole message after the last fragment.
+    ws.send(&frame(false, 0, TEXT, b"one ", true));
+    ws.send(&frame(false, 0, 0x0, b"two ", true));
+    ws.send(&masked(PING, b"mid"));
+    let pong = ws.frame();
+    assert_eq!((pong.opcode, pong.text()), (PONG, "mid".into()));
+    ws.send(&frame(true, 0, 0x0, b"three", true));
+    let echo = ws.frame();
+    assert_eq!((echo.opcode, echo.text()), (TEXT, "one two three".into()));
+}
+
+/// The seed's experiment over one socket: `heavy N` runs on the pool, and
+/// the messages sent after it are echoed before its answer comes.
+#[test]
+fn a_heavy_message_holds_up_neither_its_own_socket_nor_another() {
+    let server = Server::start(&["--workers", "2"]);
+    let mut ws = Ws::open(server.addr);
+    let mut other = Ws::open(server.addr);
+    ws.send(&masked(TEXT, b"heavy 20000"));
+    ws.send(&masked(TEXT, b"after"));
+    other.send(&masked(TEXT, b"elsewhere"));
+    assert_eq!(other.frame().text(), "elsewhere");
+    let first = ws.frame().text();
+    assert_eq!(first, "after", "the message after `heavy` waited for it");
+    let heavy = ws.frame().text();
+    assert!(
+        heavy.starts_with("heavy 20000 = 18192063202303451348"),
+        "{heavy}"
+    );
+}
+
+/// SIGTERM: every socket gets 1001 ("going away"), the server waits for
+/// the close reply, and exits 0.
+#[test]
+fn a_drain_says_1001_to_every_socket_and_exits_once_they_reply() {
+    let mut server = Server::start(&[]);
+    let mut a = Ws::open(server.addr);
+    let mut b = Ws::open(server.addr);
+    a.send(&masked(TEXT, b"x"));
+    assert_eq!(a.frame().text(), "x");
+    let started = Instant::now();
+    server.signal("TERM");
+    for ws in [&mut a, &mut b] {
+        assert_eq!(ws.close_code(), Some(1001));
+        ws.send(&masked(CLOSE, &close_payload(1001, b"")));
+        ws.assert_eof();
+    }
+    let status = server.wait_exit(IO_TIMEOUT).expect("the server exits");
+    assert!(status.success(), "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// Runs a Python script that needs `module`; its stdout, after asserting
+/// it succeeded (`None` when python3 or the module is missing, after
+/// saying so).
+fn python(test: &str, module: &str, script: &str) -> Option<String> {
+    let has = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output();
+    if !has.is_ok_and(|out| out.status.success()) {
+        common::skip(
+            test,
+            &format!("no python3 with `{module}` (pip install {module})"),
+        );
+        return None;
+    }
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = common::wait_child(&mut child, IO_TIMEOUT).expect("python3 within the bound");
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{stdout}{stderr}");
+    Some(stdout)
+}
+
+/// Python's `websockets` (the asyncio library's synchronous client): text,
+/// binary, `heavy N` answered after the message that followed it, a
+/// ping's pong, and a clean close with 1000.
+#[test]
+fn python_websockets_talks_to_ws() {
+    let server = Server::start(&["--workers", "2"]);
+    let script = format!(
+        r#"
+from websockets.sync.client import connect
+with connect("ws://{addr}/ws") as ws:
+    ws.send("hello")
+    assert ws.recv(timeout=10) == "hello"
+    ws.send(b"\x00\x01\xff")
+    assert ws.recv(timeout=10) == b"\x00\x01\xff"
+    ws.send("heavy 15000")
+    ws.send("quick")
+    first, second = ws.recv(timeout=30), ws.recv(timeout=30)
+    assert first == "quick", first
+    assert second.startswith("heavy 15000 = "), second
+    assert ws.ping().wait(10)
+    ws.close(1000)
+    print("closed", ws.close_code)
+"#,
+        addr = server.addr
+    );
+    let Some(out) = python("python_websockets_talks_to_ws", "websockets", &script) else {
+        return;
+    };
+    assert_eq!(out.trim(), "closed 1000");
+}
+
+/// `websocket-client`, the other Python client Tornado users reach for.
+#[test]
+fn python_websocket_client_talks_to_ws() {
+    let server = Server::start(&[]);
+    let script = format!(
+        r#"
+import websocket
+ws = websocket.create_connection("ws://{addr}/ws", timeout=10)
+ws.send("one")
+assert ws.recv() == "one"
+ws.send_binary(bytes(range(256)) * 1000)
+assert ws.recv() == bytes(range(256)) * 1000
+ws.ping("p")
+op, data = ws.recv_data_frame(True)
+assert (op, data.data) == (websocket.ABNF.OPCODE_PONG, b"p"), (op, data)
+ws.close()
+print("ok")
+"#,
+        addr = server.addr
+    );
+    let Some(out) = python("python_websocket_client_talks_to_ws", "websocket", &script) else {
+        return;
+    };
+    assert_eq!(out.trim(), "ok");
+}
