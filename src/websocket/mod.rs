@@ -10,6 +10,8 @@
 //! Layout:
 //! - `accept`: `Sec-WebSocket-Accept` from the key — SHA-1 and base64,
 //!   written out, no crate.
+//! - `frame`: the decoder (a client's bytes → messages and control frames,
+//!   every rule of §5 at its line) and the encoder of the server's frames.
 //! - `utf8`: UTF-8 checked as it arrives, so a text message fails at its
 //!   first bad byte (§8.1).
 //!
@@ -22,4 +24,10 @@
 #![cfg_attr(not(test), allow(dead_code))]
 
 mod accept;
+pub(crate) mod frame;
 mod utf8;
+
+// The crate's short paths, for the protocol to come (unused until then,
+// like the items they name).
+#[allow(unused_imports)]
+pub(crate) use frame::{encode, encode_close, Decoder, Incoming, Opcode, Violation};
