@@ -8,6 +8,8 @@
 //! (the `101`'s successor in `connection`) does that, calling in here.
 //!
 //! Layout:
+//! - `handshake`: is a request an upgrade the server accepts (§4.2.1),
+//!   and the fields of its `101` (§4.2.2).
 //! - `accept`: `Sec-WebSocket-Accept` from the key — SHA-1 and base64,
 //!   written out, no crate.
 //! - `frame`: the decoder (a client's bytes → messages and control frames,
@@ -25,9 +27,12 @@
 
 mod accept;
 pub(crate) mod frame;
+pub(crate) mod handshake;
 mod utf8;
 
 // The crate's short paths, for the protocol to come (unused until then,
 // like the items they name).
 #[allow(unused_imports)]
 pub(crate) use frame::{encode, encode_close, Decoder, Incoming, Opcode, Violation};
+#[allow(unused_imports)]
+pub(crate) use handshake::{check, response_head, Accepted, Refused, SUPPORTED_VERSION};
