@@ -719,7 +719,9 @@ mod tests {
 
     /// The reason of a 1002 that comes after `at` bytes of `stream`.
     fn protocol_error_at(stream: &[u8], at: usize) -> &'static str {
-        let (fed, violation) = fails_at(MAX, stream).expect("a violation");
+        let Some((fed, violation)) = fails_at(MAX, stream) else {
+            panic!("{stream:02x?} decoded without a violation");
+        };
         assert_eq!((fed, violation.code), (at, 1002), "{violation:?}");
         violation.reason
     }
