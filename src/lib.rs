@@ -101,6 +101,10 @@
 //!   the input and output buffers, the half-close and lingering.
 //! - `http` — the codec: bytes → [`Request`], [`Response`] → bytes. Pure
 //!   functions, no sockets.
+//! - `websocket` — the WebSocket codec (RFC 6455; the `websocket` feature,
+//!   a default): a handshake's checks, frames ↔ messages, UTF-8 checked as
+//!   it arrives. Pure like `http`, the one module it imports; the protocol
+//!   that speaks it after a `101` comes next.
 //! - The app: `router` (which handler answers, inline or offloaded),
 //!   [`job`] ([`Job`], [`CancelToken`]), `pool` (worker threads, the
 //!   bounded queue, paced bodies), `stream` (the pipe a streamed body
@@ -161,6 +165,8 @@ mod timeline;
 #[cfg(feature = "tls")]
 mod tls;
 mod transport;
+#[cfg(feature = "websocket")]
+mod websocket;
 
 pub use config::Config;
 pub use http::{

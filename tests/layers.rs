@@ -69,8 +69,11 @@ struct Layer {
 /// - 3 `services`: what the connection and the app share — `config`,
 ///   `job` (a job and its cancel token), `pool` (the workers; never the
 ///   server, the connection or the router), `log` (the hooks);
-/// - 2 `codec`: `http`, bytes ↔ requests and responses, pure functions; of
-///   the crate it imports only `stream` (a body may be a pipe's loop end);
+/// - 2 `codec`: `http`, bytes ↔ requests and responses, and `websocket`,
+///   the handshake's checks and frames ↔ messages — pure functions; of the
+///   crate they import only `stream` (a body may be a pipe's loop end) and
+///   `http` (the handshake is a request), so `http` never imports
+///   `websocket`;
 /// - 1 `loop`: `reactor` — Poll, tokens, timers, the Waker; it knows no
 ///   HTTP and imports only `histogram`;
 /// - 0 `leaves`: `stream` (the pipe a streamed body crosses), `histogram`,
@@ -129,8 +132,8 @@ const LAYERS: &[Layer] = &[
     Layer {
         rank: 2,
         name: "codec",
-        modules: &["http"],
-        only: Some(&["stream"]),
+        modules: &["http", "websocket"],
+        only: Some(&["stream", "http"]),
         never: &[],
     },
     Layer {
@@ -927,6 +930,10 @@ fn the_table_says_what_the_layering_promises() {
         ("http", "reactor"),
         ("http", "connection"),
         ("http", "job"),
+        ("http", "websocket"),
+        ("websocket", "connection"),
+        ("websocket", "transport"),
+        ("websocket", "reactor"),
         ("reactor", "stream"),
         ("reactor", "http"),
         ("reactor", "connection"),
@@ -944,6 +951,7 @@ fn the_table_says_what_the_layering_promises() {
         ("connection", "transport"),
         ("connection", "http"),
         ("http", "stream"),
+        ("websocket", "http"),
         ("reactor", "histogram"),
         ("pool", "job"),
         ("router", "status"),

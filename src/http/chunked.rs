@@ -304,8 +304,9 @@ fn next_ext(at: Ext, b: u8) -> Option<ExtStep> {
     Some(ExtStep::Continue(next))
 }
 
-/// `tchar` (RFC 9110 §5.6.2): the characters of a token.
-pub(super) fn is_tchar(b: u8) -> bool {
+/// `tchar` (RFC 9110 §5.6.2): the characters of a token. The WebSocket
+/// handshake reads tokens too (its subprotocol names).
+pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
