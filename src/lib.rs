@@ -103,8 +103,9 @@
 //!   functions, no sockets.
 //! - `websocket` — the WebSocket codec (RFC 6455; the `websocket` feature,
 //!   a default): a handshake's checks, frames ↔ messages, UTF-8 checked as
-//!   it arrives. Pure like `http`, the one module it imports; the protocol
-//!   that speaks it after a `101` comes next.
+//!   it arrives. Pure like `http`, the one module it imports (and
+//!   `stream`, the pipe its senders write through); the protocol that
+//!   speaks it after a `101` is `connection/websocket.rs`.
 //! - The app: `router` (which handler answers, inline or offloaded),
 //!   [`job`] ([`Job`], [`CancelToken`]), `pool` (worker threads, the
 //!   bounded queue, paced bodies), `stream` (the pipe a streamed body
@@ -166,7 +167,7 @@ mod timeline;
 mod tls;
 mod transport;
 #[cfg(feature = "websocket")]
-mod websocket;
+pub mod websocket;
 
 pub use config::Config;
 pub use http::{
@@ -185,6 +186,8 @@ pub use pool::WorkerPriority;
 #[doc(inline)]
 pub use reactor::LoopClosed;
 pub use router::{inline, offload, Route, Router};
+#[cfg(feature = "websocket")]
+pub use router::{websocket, WebSocketRoute};
 /// rustls, as eddy uses it: build a `rustls::ServerConfig` of your own
 /// (client certificates, a certificate resolver) for
 /// [`TlsConfig::from_rustls`].

@@ -22,13 +22,13 @@ pub(crate) struct Echo;
 
 impl Handler for Echo {
     fn message(&mut self, message: Message, socket: &mut Socket<'_>) {
-        let heavy = match &message {
+        let asked = match &message {
             Message::Text(text) => heavy_n(text),
             Message::Binary(_) => None,
         };
         // A client that is not reading gets no more echoes: the bound is
         // its own, and nothing else waits on it.
-        let _ = match heavy {
+        let _ = match asked {
             Some(Ok(n)) => socket.offload(move || Some(Message::Text(heavy(n)))),
             Some(Err(why)) => socket.send(why),
             None => socket.send(message),

@@ -340,9 +340,14 @@ pub(crate) fn encode_response(
             None => {}
         }
     }
-    // `close` wins: a 1.0 keep-alive client is still told the truth when the
-    // server has decided to close (shutdown, an error).
-    if meta.close {
+    // A 101 says `Connection: Upgrade` (RFC 9110 §7.8: "a server MUST send
+    // a Connection header field containing the upgrade option") — the
+    // field is the server's, so the encoder writes it, as it does `close`.
+    // `close` wins otherwise: a 1.0 keep-alive client is still told the
+    // truth when the server has decided to close (shutdown, an error).
+    if response.status == StatusCode::SWITCHING_PROTOCOLS {
+        out.extend_from_slice(b"Connection: Upgrade\r\n");
+    } else if meta.close {
         out.extend_from_slice(b"Connection: close\r\n");
     } else if meta.confirm_keep_alive {
         out.extend_from_slice(b"Connection: keep-alive\r\n");

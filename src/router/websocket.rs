@@ -15,19 +15,26 @@ use std::time::Duration;
 
 use crate::http::{Request, Response, StatusCode};
 use crate::websocket::{
-    check, Accepted, Handler, Refused, MAX_MESSAGE, PING_INTERVAL, PING_TIMEOUT,
+    check, response_head, Accepted, Handler, Refused, MAX_MESSAGE, PING_INTERVAL, PING_TIMEOUT,
+    SUPPORTED_VERSION,
 };
 
 /// Makes a socket's handler from its upgrade request, or refuses it with a
 /// response (an authorisation check, say).
 type Factory = Box<dyn Fn(&Request) -> Result<Box<dyn Handler>, Response> + Send>;
 
+/// Says whether a page from another origin may open a socket.
+type OriginCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// Picks one of the subprotocols a client offers, or none.
+type ProtocolChoice = Arc<dyn Fn(&[&str]) -> Option<String> + Send + Sync>;
+
 /// A route that upgrades to WebSocket; built by [`websocket`], registered
 /// with `Router::get`.
 pub struct WebSocketRoute {
     factory: Factory,
-    origin_allowed: Arc<dyn Fn(&str) -> bool + Send + Sync>,
-    choose_protocol: Arc<dyn Fn(&[&str]) -> Option<String> + Send + Sync>,
+    origin_allowed: OriginCheck,
+    choose_protocol: ProtocolChoice,
     max_message: usize,
     ping_interval: Duration,
     ping_timeout: Duration,
@@ -113,17 +120,13 @@ pub(crate) struct Upgrade {
     pub(crate) ping_timeout: Duration,
 }
 
-/// The `101 Switching Protocols` for an accepted handshake (RFC 6455
-/// §4.2.2).
+/// The `101 Switching Protocols` for an accepted handshake, its fields
+/// as the codec says (RFC 6455 §4.2.2).
 fn switching(accepted: &Accepted) -> Response {
-    let response = Response::new(StatusCode::SWITCHING_PROTOCOLS)
-        .with_header("Upgrade", "websocket")
-        .with_header("Connection", "Upgrade")
-        .with_header("Sec-WebSocket-Accept", accepted.accept.clone());
-    match &accepted.protocol {
-        Some(protocol) => response.with_header("Sec-WebSocket-Protocol", protocol.clone()),
-        None => response,
-    }
+    response_head(accepted).into_iter().fold(
+        Response::new(StatusCode::SWITCHING_PROTOCOLS),
+        |response, (name, value)| response.with_header(name, value),
+    )
 }
 
 /// The answer to a refused handshake.
@@ -153,7 +156,7 @@ fn refusal(refused: Refused) -> Response {
     );
     match refused {
         Refused::NotAnUpgrade => response.with_header("Upgrade", "websocket"),
-        Refused::Version => response.with_header("Sec-WebSocket-Version", "13"),
+        Refused::Version => response.with_header("Sec-WebSocket-Version", SUPPORTED_VERSION),
         _ => response,
     }
 }

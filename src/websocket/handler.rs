@@ -242,7 +242,9 @@ impl Sender {
     /// thread: use [`try_send`](Self::try_send) there.
     pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
         let frame = frame_of(message.into());
-        self.lock().send_vec(frame).map_err(|Gone| SendError::Closed)
+        self.lock()
+            .send_vec(frame)
+            .map_err(|Gone| SendError::Closed)
     }
 
     /// Sends `message` unless the pipe is at its bound (`Full`: nothing

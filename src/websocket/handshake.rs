@@ -156,14 +156,15 @@ pub(crate) fn check(
 }
 
 /// The fields of the `101 Switching Protocols` that accepts a handshake
-/// (§4.2.2, step 5), in order: `Upgrade` and `Connection` (points 2 and
-/// 3), `Sec-WebSocket-Accept` (point 4), and `Sec-WebSocket-Protocol` if a
+/// (§4.2.2, step 5), in order: `Upgrade` (point 2),
+/// `Sec-WebSocket-Accept` (point 4), and `Sec-WebSocket-Protocol` if a
 /// subprotocol was chosen (point 5). No `Sec-WebSocket-Extensions`: none is
-/// accepted.
+/// accepted. `Connection: Upgrade` (point 3) is not here: the response
+/// encoder writes it for every 101, the `Connection` field being the
+/// server's own (`http::response`).
 pub(crate) fn response_head(accepted: &Accepted) -> Vec<(&'static str, String)> {
     let mut fields = vec![
         ("Upgrade", "websocket".to_string()),
-        ("Connection", "Upgrade".to_string()),
         ("Sec-WebSocket-Accept", accepted.accept.clone()),
     ];
     if let Some(protocol) = &accepted.protocol {
@@ -344,7 +345,6 @@ mod tests {
             fields,
             [
                 ("Upgrade", "websocket".to_string()),
-                ("Connection", "Upgrade".into()),
                 (
                     "Sec-WebSocket-Accept",
                     "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".into()
@@ -355,7 +355,7 @@ mod tests {
         // Without a subprotocol, the field is left out.
         let plain = plain(&handshake(&[])).unwrap();
         assert_eq!(plain.protocol, None);
-        assert_eq!(response_head(&plain).len(), 3);
+        assert_eq!(response_head(&plain).len(), 2);
     }
 
     /// §4.2.1, point 3: `Upgrade` is a case-insensitive list that must

@@ -1,6 +1,26 @@
-//! The WebSocket codec (RFC 6455, issue 23): the opening handshake's
-//! checks, and the frames a connection speaks after its `101`. Pure
-//! functions and state machines over requests and bytes, like `http`.
+//! WebSocket (RFC 6455): the codec — the opening handshake's checks and
+//! the frames a connection speaks after its `101`, pure functions and
+//! state machines over requests and bytes, like `http` — and what an
+//! application writes against: a [`Handler`] per socket, the [`Socket`] it
+//! is handed in each callback, and a [`Sender`] for any thread
+//! (`handler.rs`).
+//!
+//! ```no_run
+//! use eddy::websocket::{Handler, Message, Socket};
+//! use eddy::{websocket, Config, Router, Server};
+//!
+//! struct Echo;
+//!
+//! impl Handler for Echo {
+//!     fn message(&mut self, message: Message, socket: &mut Socket<'_>) {
+//!         let _ = socket.send(message);
+//!     }
+//! }
+//!
+//! let router = Router::new().get("/echo", websocket(|_request| Ok(Echo)));
+//! Server::bind(Config::default(), router)?.run()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
 //!
 //! What it is not: no sockets, no loop, no timers. It neither reads nor
 //! writes; it does not answer a Ping or a Close by itself, nor decide when
@@ -16,23 +36,21 @@
 //!   every rule of §5 at its line) and the encoder of the server's frames.
 //! - `utf8`: UTF-8 checked as it arrives, so a text message fails at its
 //!   first bad byte (§8.1).
+//! - `handler`: the application's side (public).
 //!
 //! Because nothing here touches a socket, every rule and every way a
 //! stream can be split across reads is a plain unit test. No extension is
 //! negotiated: permessage-deflate stays off.
 
-// The protocol that uses this codec (the connection's side of a `101`)
-// comes next; until it does, only the tests call in.
-#![cfg_attr(not(test), allow(dead_code))]
-
 mod accept;
 pub(crate) mod frame;
+mod handler;
 pub(crate) mod handshake;
 mod utf8;
 
-// The crate's short paths, for the protocol to come (unused until then,
-// like the items they name).
-#[allow(unused_imports)]
-pub(crate) use frame::{encode, encode_close, Decoder, Incoming, Opcode, Violation};
-#[allow(unused_imports)]
+pub(crate) use frame::{encode, encode_close, Decoder, Incoming, Opcode};
+pub use handler::{
+    Handler, Message, SendError, Sender, Socket, MAX_MESSAGE, OUTPUT_BOUND, PING_INTERVAL,
+    PING_TIMEOUT,
+};
 pub(crate) use handshake::{check, response_head, Accepted, Refused, SUPPORTED_VERSION};
