@@ -24,6 +24,8 @@ use std::time::Duration;
 
 use crate::histogram::Histogram;
 use crate::stream::StreamStats;
+#[cfg(feature = "websocket")]
+use crate::websocket::SocketStats;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -79,6 +81,9 @@ pub(crate) struct Metrics {
     jobs_timed_out: u64,
     /// Streamed bodies' counters, added to by producer threads too.
     pub(crate) streams: Arc<StreamStats>,
+    /// WebSockets' counters, added to by every socket.
+    #[cfg(feature = "websocket")]
+    pub(crate) sockets: Arc<SocketStats>,
 }
 
 /// Live values the loop knows at scrape time (gauges).
@@ -406,7 +411,45 @@ impl Metrics {
             "How late the event loop ran timers that were due; large values mean something blocked the loop.",
         );
         loop_lag.render("eddy_loop_lag_seconds", "", &mut out);
+        #[cfg(feature = "websocket")]
+        self.render_sockets(&mut out);
         out
+    }
+
+    /// The WebSocket families: open now, messages each way, closes by code.
+    #[cfg(feature = "websocket")]
+    fn render_sockets(&self, out: &mut String) {
+        let sockets = &self.sockets;
+        family(out, "eddy_websockets_open", "gauge", "WebSockets open now.");
+        let _ = writeln!(out, "eddy_websockets_open {}", sockets.open());
+        family(
+            out,
+            "eddy_websocket_messages_total",
+            "counter",
+            "Whole WebSocket messages (text and binary), received and sent.",
+        );
+        let (received, sent) = sockets.messages();
+        let _ = writeln!(
+            out,
+            "eddy_websocket_messages_total{{direction=\"in\"}} {received}"
+        );
+        let _ = writeln!(
+            out,
+            "eddy_websocket_messages_total{{direction=\"out\"}} {sent}"
+        );
+        family(
+            out,
+            "eddy_websocket_closes_total",
+            "counter",
+            "WebSockets closed, by close code (application: 3000-4999; none: the connection ended with no close frame).",
+        );
+        for (how, count) in sockets.closes() {
+            let code = how.label();
+            let _ = writeln!(
+                out,
+                "eddy_websocket_closes_total{{code=\"{code}\"}} {count}"
+            );
+        }
     }
 }
 

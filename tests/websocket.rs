@@ -498,3 +498,196 @@ print("ok")
     };
     assert_eq!(out.trim(), "ok");
 }
+
+/// A server of `router` on a thread of this process; its address, handle
+/// and thread.
+fn serve(
+    router: eddy::Router,
+) -> (
+    SocketAddr,
+    eddy::ServerHandle,
+    std::thread::JoinHandle<std::io::Result<eddy::Exit>>,
+) {
+    let config = eddy::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        ..eddy::Config::default()
+    };
+    let server = eddy::Server::bind(config, router).unwrap();
+    let addr = server.local_addr().unwrap();
+    let handle = server.handle();
+    (addr, handle, std::thread::spawn(move || server.run()))
+}
+
+/// Echoes every message.
+struct Echo;
+
+impl eddy::websocket::Handler for Echo {
+    fn message(
+        &mut self,
+        message: eddy::websocket::Message,
+        socket: &mut eddy::websocket::Socket<'_>,
+    ) {
+        let _ = socket.send(message);
+    }
+}
+
+/// The route's own rules: another origin it allows is accepted, one it
+/// does not is refused; of the subprotocols offered, the one it picks is
+/// named in the 101, and none when it picks none.
+#[test]
+fn a_route_allows_origins_and_picks_a_subprotocol() {
+    let route = eddy::websocket(|_| Ok(Echo))
+        .allow_origin(|origin| origin == "https://app.example")
+        .protocols(|offered| offered.contains(&"chat.v2").then(|| "chat.v2".to_string()));
+    let (addr, handle, serving) = serve(eddy::Router::new().get("/ws", route));
+    let ws = Ws::connect_with(addr, &upgrade("Origin: https://app.example\r\n"), b"");
+    assert_eq!(ws.status(), 101, "{:?}", ws.head);
+    let ws = Ws::connect_with(addr, &upgrade("Origin: https://elsewhere.example\r\n"), b"");
+    assert_eq!(ws.status(), 403, "{:?}", ws.head);
+    let ws = Ws::connect_with(
+        addr,
+        &upgrade("Sec-WebSocket-Protocol: chat.v1, chat.v2\r\n"),
+        b"",
+    );
+    assert_eq!(ws.header("Sec-WebSocket-Protocol"), Some("chat.v2"));
+    let ws = Ws::connect_with(addr, &upgrade("Sec-WebSocket-Protocol: chat.v1\r\n"), b"");
+    assert_eq!(
+        (ws.status(), ws.header("Sec-WebSocket-Protocol")),
+        (101, None)
+    );
+    handle.shutdown().unwrap();
+    serving.join().unwrap().unwrap();
+}
+
+/// The keepalive: a quiet socket is pinged after the interval; a client
+/// that answers stays open ping after ping, one that does not is ended
+/// once the timeout passes.
+#[test]
+fn a_quiet_socket_is_pinged_and_ended_when_nothing_answers() {
+    let route =
+        eddy::websocket(|_| Ok(Echo)).ping(Duration::from_millis(100), Duration::from_millis(300));
+    let (addr, handle, serving) = serve(eddy::Router::new().get("/ws", route));
+    let mut answering = Ws::open(addr);
+    let opened = Instant::now();
+    let mut silent = Ws::open(addr);
+    for _ in 0..3 {
+        let ping = answering.frame();
+        assert_eq!(ping.opcode, PING);
+        answering.send(&masked(PONG, &ping.payload));
+    }
+    assert_eq!(silent.frame().opcode, PING);
+    silent.assert_eof();
+    // Not before the interval and the timeout both passed.
+    assert!(
+        opened.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        opened.elapsed()
+    );
+    // The answering one is still there.
+    answering.send(&masked(TEXT, b"still here"));
+    loop {
+        let frame = answering.frame();
+        if frame.opcode == TEXT {
+            assert_eq!(frame.text(), "still here");
+            break;
+        }
+        answering.send(&masked(PONG, &frame.payload));
+    }
+    handle.shutdown().unwrap();
+    serving.join().unwrap().unwrap();
+}
+
+/// Sends from another thread wait while the client does not read: the
+/// producer is held back, not the server's memory grown, and when the
+/// client reads again every message arrives, whole and in order.
+#[test]
+fn a_sender_on_another_thread_is_held_back_by_a_slow_reader_and_loses_nothing() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    const MESSAGES: usize = 200;
+    const SIZE: usize = 64 * 1024;
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&sent);
+    struct Producer(Arc<AtomicUsize>);
+    impl eddy::websocket::Handler for Producer {
+        fn open(&mut self, socket: &mut eddy::websocket::Socket<'_>) {
+            let (sender, sent) = (socket.sender(), Arc::clone(&self.0));
+            std::thread::spawn(move || {
+                for i in 0..MESSAGES {
+                    let mut message = vec![(i % 251) as u8; SIZE];
+                    message[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                    if sender.send(message).is_err() {
+                        return;
+                    }
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+        fn message(&mut self, _: eddy::websocket::Message, _: &mut eddy::websocket::Socket<'_>) {}
+    }
+    let route = eddy::websocket(move |_| Ok(Producer(Arc::clone(&counted))));
+    let (addr, handle, serving) = serve(eddy::Router::new().get("/ws", route));
+    let mut ws = Ws::open(addr);
+    // Not reading: the producer must stall. Wait until its count stops
+    // moving (bounded), then check it is far short of the whole.
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let mut last = usize::MAX;
+    loop {
+        let now = sent.load(Ordering::SeqCst);
+        if now == last || Instant::now() > deadline {
+            break;
+        }
+        last = now;
+        std::thread::sleep(Duration::from_millis(300)); // watching a count settle
+    }
+    let stalled = sent.load(Ordering::SeqCst);
+    assert!(
+        stalled < MESSAGES / 2,
+        "the producer ran ahead: {stalled} of {MESSAGES} sent"
+    );
+    for i in 0..MESSAGES {
+        let frame = ws.frame();
+        // A ping here would be the keepalive's, 30 s after the last frame
+        // heard: the flow stalled that long (a lost wake-up did once).
+        assert_eq!(
+            (frame.opcode, frame.payload.len()),
+            (BINARY, SIZE),
+            "message {i}"
+        );
+        assert_eq!(
+            frame.payload[..8],
+            (i as u64).to_be_bytes(),
+            "message {i} out of order"
+        );
+    }
+    handle.shutdown().unwrap();
+    let _ = serving.join().unwrap();
+}
+
+/// `/metrics` counts the sockets: open now, messages each way, closes by
+/// code.
+#[test]
+fn metrics_count_sockets_messages_and_closes_by_code() {
+    let server = Server::start(&[]);
+    let mut ws = Ws::open(server.addr);
+    ws.send(&masked(TEXT, b"a"));
+    ws.send(&masked(TEXT, b"b"));
+    ws.frame();
+    ws.frame();
+    let mut bad = Ws::open(server.addr);
+    bad.send(&frame(true, 0, TEXT, b"x", false));
+    assert_eq!(bad.close_code(), Some(1002));
+    bad.assert_eof();
+    let metrics = common::get(server.addr, "/metrics").text();
+    for line in [
+        "eddy_websockets_open 1",
+        "eddy_websocket_messages_total{direction=\"in\"} 2",
+        "eddy_websocket_messages_total{direction=\"out\"} 2",
+        "eddy_websocket_closes_total{code=\"1002\"} 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no {line:?} in\n{metrics}"
+        );
+    }
+}

@@ -260,7 +260,10 @@ impl<T: Transport> Connection<T> {
         let buffers = self.transport.buffers_ref();
         match &self.protocol {
             Protocol::Http1(http) => http.can_progress(buffers, may_read, may_write),
-            Protocol::Upgraded(_) => may_read && buffers.unconsumed() < UPGRADED_INPUT,
+            Protocol::Upgraded(protocol) => {
+                (may_read && buffers.unconsumed() < UPGRADED_INPUT)
+                    || (may_write && protocol.held_back(buffers))
+            }
         }
     }
 

@@ -34,6 +34,14 @@ pub(crate) trait Upgraded: Send {
     /// (our FIN after the last byte, then lingering).
     fn is_done(&self) -> bool;
 
+    /// True if it stopped taking output at a bound that writing may have
+    /// lifted: the connection goes round again while the socket takes
+    /// bytes, since no event will say the room is there.
+    fn held_back(&self, buffers: &Buffers) -> bool {
+        let _ = buffers;
+        false
+    }
+
     /// When it next needs the time, if it does (a ping due, a reply
     /// awaited): the connection's deadline, whose passing drives it.
     fn wake_at(&self) -> Option<Instant> {

@@ -16,13 +16,15 @@
 //! closes TCP first, RFC 6455 §7.1.1, half-closing and lingering as it
 //! does after any last answer).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::upgrade::{OffLoop, Upgraded};
 use crate::stream::{Next, StreamBody};
 use crate::transport::Buffers;
 use crate::websocket::{
-    encode, encode_close, Decoder, Handler, Incoming, Message, Opcode, Sender, Socket, OUTPUT_BOUND,
+    encode, encode_close, Decoder, Handler, Incoming, Message, Opcode, Sender, Socket, SocketStats,
+    OUTPUT_BOUND,
 };
 
 /// How long our close frame waits for the client's before the connection
@@ -61,6 +63,10 @@ pub(crate) struct WebSocket {
     outbox: StreamBody,
     /// Handed to the handler (`Socket::sender`).
     sender: Sender,
+    /// Frames wait in the outbox that the output's bound kept out: the
+    /// outbox's waker is not armed, so it is up to writing to bring the
+    /// connection back ([`Upgraded::held_back`]).
+    held_back: bool,
     keepalive: Keepalive,
     /// When the socket was last heard from (any frame).
     heard: Instant,
@@ -71,6 +77,8 @@ pub(crate) struct WebSocket {
     /// The server drains: a 1001 close goes out next, and the client's
     /// reply is awaited until this time (the drain's grace).
     draining: Option<Instant>,
+    /// The server's socket counters.
+    stats: Arc<SocketStats>,
 }
 
 impl WebSocket {
@@ -82,18 +90,22 @@ impl WebSocket {
         sender: Sender,
         max_message: usize,
         keepalive: Keepalive,
+        stats: Arc<SocketStats>,
     ) -> WebSocket {
+        stats.opened();
         WebSocket {
             handler,
             decoder: Decoder::new(max_message),
             stage: Stage::Open,
             outbox,
             sender,
+            held_back: false,
             keepalive,
             heard: Instant::now(),
             pinged: None,
             opened: false,
             draining: None,
+            stats,
         }
     }
 
@@ -111,6 +123,7 @@ impl WebSocket {
         let output = buffers.output();
         let mut socket = Socket::new(output, unwritten, &self.sender, &mut close, off_loop);
         f(&mut *self.handler, &mut socket);
+        self.stats.messages_out(socket.sent());
         if let Some((code, reason)) = close {
             self.send_close(buffers, code, &reason, now + CLOSE_WAIT);
         }
@@ -128,6 +141,7 @@ impl WebSocket {
     fn closed(&mut self, code: Option<u16>) {
         if !matches!(self.stage, Stage::Closed { .. }) {
             self.stage = Stage::Closed { code };
+            self.stats.closed(code.into());
             self.handler.closed(code);
         }
     }
@@ -142,10 +156,12 @@ impl WebSocket {
     ) {
         match (item, self.stage) {
             (Incoming::Text(text), Stage::Open) => {
+                self.stats.message_in();
                 let message = Message::Text(text);
                 self.call(buffers, now, off_loop, |h, s| h.message(message, s))
             }
             (Incoming::Binary(bytes), Stage::Open) => {
+                self.stats.message_in();
                 let message = Message::Binary(bytes);
                 self.call(buffers, now, off_loop, |h, s| h.message(message, s))
             }
@@ -204,12 +220,24 @@ impl WebSocket {
     /// Frames other threads sent, while the output has room: one whole
     /// frame per chunk, so they never split around our own.
     fn take_sent(&mut self, buffers: &mut Buffers) {
-        while self.stage == Stage::Open && buffers.unwritten() < OUTPUT_BOUND {
+        self.held_back = false;
+        while self.stage == Stage::Open {
+            if buffers.unwritten() >= OUTPUT_BOUND {
+                // Stopped short of `Wait`, so no waker is armed: a write
+                // that empties the output must bring us back (found by
+                // tests/websocket.rs's slow reader: the flow stalled until
+                // the keepalive's ping, 30 s later).
+                self.held_back = true;
+                return;
+            }
             match self.outbox.next() {
-                Next::Chunk(frame) => buffers.output().extend_from_slice(&frame),
+                Next::Chunk(frame) => {
+                    self.stats.messages_out(1);
+                    buffers.output().extend_from_slice(&frame);
+                }
                 // Empty: the pipe's waker is armed, and the next send
                 // brings the loop back here.
-                Next::Wait | Next::End(_) => break,
+                Next::Wait | Next::End(_) => return,
             }
         }
     }
@@ -263,6 +291,10 @@ impl Upgraded for WebSocket {
 
     fn is_done(&self) -> bool {
         matches!(self.stage, Stage::Closed { .. })
+    }
+
+    fn held_back(&self, buffers: &Buffers) -> bool {
+        self.held_back && buffers.unwritten() < OUTPUT_BOUND
     }
 
     fn wake_at(&self) -> Option<Instant> {

@@ -178,6 +178,7 @@ where
             crate::websocket::Sender::new(producer),
             upgrade.max_message,
             keepalive,
+            std::sync::Arc::clone(&self.responder.metrics.sockets),
         );
         (upgrade.response, socket)
     }

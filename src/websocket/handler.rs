@@ -138,6 +138,8 @@ pub struct Socket<'a> {
     close: &'a mut Option<(u16, String)>,
     /// Queues work on the pool; false when its queue is full.
     off_loop: &'a mut dyn FnMut(Work) -> bool,
+    /// Messages sent through it (for `/metrics`).
+    sent: u64,
 }
 
 impl<'a> Socket<'a> {
@@ -155,7 +157,13 @@ impl<'a> Socket<'a> {
             sender,
             close,
             off_loop,
+            sent: 0,
         }
+    }
+
+    /// Messages sent through it, once the callback is over.
+    pub(crate) fn sent(&self) -> u64 {
+        self.sent
     }
 
     /// Sends `message` now (into the connection's output); refused with
@@ -173,13 +181,18 @@ impl<'a> Socket<'a> {
         let before = self.output.len();
         encode(self.output, opcode, payload);
         self.unwritten += self.output.len() - before;
+        self.sent += 1;
         Ok(())
     }
 
     /// Starts the close handshake with `code` (1000 for a normal close;
     /// 3000–4999 for the application's own) and `reason` (at most 123
-    /// bytes are sent). Nothing is sent after it.
+    /// bytes are sent). Nothing is sent after it. A code no endpoint may
+    /// send (1005, 1006, 1015, unassigned ones) goes out as 1011, "an
+    /// unexpected condition": the handler's mistake is the server's.
     pub fn close(&mut self, code: u16, reason: &str) {
+        let sendable = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
+        let code = if sendable { code } else { 1011 };
         if self.close.is_none() {
             *self.close = Some((code, reason.to_string()));
         }

@@ -37,6 +37,7 @@
 //! - `utf8`: UTF-8 checked as it arrives, so a text message fails at its
 //!   first bad byte (§8.1).
 //! - `handler`: the application's side (public).
+//! - `stats`: what sockets add to `/metrics`.
 //!
 //! Because nothing here touches a socket, every rule and every way a
 //! stream can be split across reads is a plain unit test. No extension is
@@ -46,6 +47,7 @@ mod accept;
 pub(crate) mod frame;
 mod handler;
 pub(crate) mod handshake;
+mod stats;
 mod utf8;
 
 pub(crate) use frame::{encode, encode_close, Decoder, Incoming, Opcode};
@@ -54,3 +56,4 @@ pub use handler::{
     PING_TIMEOUT,
 };
 pub(crate) use handshake::{check, response_head, Accepted, Refused, SUPPORTED_VERSION};
+pub(crate) use stats::SocketStats;
