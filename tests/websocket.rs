@@ -691,3 +691,67 @@ fn metrics_count_sockets_messages_and_closes_by_code() {
         );
     }
 }
+
+/// WebSocket over TLS (`wss://`): the same socket over the TLS transport,
+/// Python's `websockets` trusting the test CA.
+#[cfg(feature = "tls")]
+#[test]
+fn python_websockets_speaks_wss_over_the_tls_transport() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls");
+    let (cert, key) = (format!("{data}/cert.pem"), format!("{data}/key.pem"));
+    let server = Server::start(&["--tls-cert", &cert, "--tls-key", &key, "--workers", "2"]);
+    let script = format!(
+        r#"
+import ssl
+from websockets.sync.client import connect
+context = ssl.create_default_context(cafile="{data}/ca.pem")
+with connect("wss://localhost:{port}/ws", ssl=context) as ws:
+    ws.send("over tls")
+    assert ws.recv(timeout=10) == "over tls"
+    ws.send(bytes(range(256)) * 400)
+    assert ws.recv(timeout=10) == bytes(range(256)) * 400
+    ws.send("heavy 2000")
+    ws.send("next")
+    assert ws.recv(timeout=30) == "next"
+    assert ws.recv(timeout=30).startswith("heavy 2000 = ")
+    ws.close(1000)
+    print("closed", ws.close_code)
+"#,
+        port = server.addr.port()
+    );
+    let test = "python_websockets_speaks_wss_over_the_tls_transport";
+    let Some(out) = python(test, "websockets", &script) else {
+        return;
+    };
+    assert_eq!(out.trim(), "closed 1000");
+}
+
+/// The access log: the `101` when the socket opens, and at its end one
+/// more record of the upgrading request — status 101, the bytes the
+/// socket sent, how long it lived, and how it ended (JSON's `reason`).
+#[test]
+fn the_access_log_records_the_upgrade_and_the_sockets_end() {
+    let server = Server::start(&["--log-format", "json"]);
+    let mut ws = Ws::open(server.addr);
+    ws.send(&masked(TEXT, &[b'x'; 1000]));
+    assert_eq!(ws.frame().payload.len(), 1000);
+    ws.send(&masked(CLOSE, &close_payload(1000, b"")));
+    assert_eq!(ws.close_code(), Some(1000));
+    ws.assert_eof();
+    let ended = server
+        .stdout
+        .wait_for(IO_TIMEOUT, |l| l.contains("websocket closed"))
+        .expect("a record at the socket's end");
+    let lines = server.stdout.snapshot();
+    let opened = lines
+        .iter()
+        .find(|l| l.contains("\"status\":101") && !l.contains("websocket"))
+        .expect("a record of the 101");
+    assert!(opened.contains("GET /ws HTTP/1.1"), "{opened}");
+    assert!(
+        ended.contains("\"status\":101") && ended.contains("GET /ws HTTP/1.1"),
+        "{ended}"
+    );
+    // The echo (1000 bytes and a 4-byte header) and the close (4 bytes).
+    assert!(ended.contains("\"body_bytes\":1008"), "{ended}");
+}

@@ -16,7 +16,7 @@ use std::time::Instant;
 use super::deadline::{DeadlineKind, Expiry, Wanted};
 use super::line::{Filled, Line, Offloaded, Pending};
 use super::phase::{Closing, Phase};
-use super::record::Seen;
+use super::record::{Seen, SocketLog};
 use super::respond::{Reply, Respond};
 use super::spares::Spares;
 use super::upgrade::Upgraded;
@@ -53,7 +53,7 @@ pub(crate) struct Http1 {
     requests_seen: u64,
     /// The protocol a `101` handed the connection to, until the `101` is
     /// in the output.
-    upgrade: Option<Box<dyn Upgraded>>,
+    upgrade: Option<(Box<dyn Upgraded>, Option<Box<Seen>>)>,
     /// Whether the transport's TLS version is known yet (asked until it is,
     /// for the access log: a plain transport answers at once).
     transport_known: bool,
@@ -238,7 +238,10 @@ impl Http1 {
             } => {
                 self.line.answered_by(seq, route, Offloaded::No);
                 self.phase.switch();
-                self.upgrade = Some(to);
+                // The closing record's copy of the request (the 101's own
+                // goes with its place).
+                let seen = self.line.logging().then(|| Seen::of(request));
+                self.upgrade = Some((to, seen));
                 self.fill(seq, response, date, buffers);
             }
         }
@@ -363,10 +366,15 @@ impl Http1 {
     }
 
     /// The protocol a `101` handed the connection to, once every answer
-    /// before it and the `101` itself are in the output.
-    pub(crate) fn take_upgrade(&mut self) -> Option<Box<dyn Upgraded>> {
+    /// before it and the `101` itself are in the output; with the access
+    /// log's record-to-be of it, if the log is on.
+    pub(crate) fn take_upgrade(
+        &mut self,
+        buffers: &Buffers,
+    ) -> Option<(Box<dyn Upgraded>, Option<SocketLog>)> {
         if self.phase == Phase::Switching && self.line.is_empty() {
-            return self.upgrade.take();
+            let (next, seen) = self.upgrade.take()?;
+            return Some((next, self.line.socket_log(seen, buffers)));
         }
         None
     }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::phase::Closing;
 use super::queue::{Place, QueueStorage, ResponseQueue};
-use super::record::{Logged, Seen};
+use super::record::{Logged, Seen, SocketLog};
 use super::respond::{JobTicket, Respond};
 use super::streaming::{Framing, Outgoing, Pumped, STREAM_OUTPUT};
 use super::unwritten::Unwritten;
@@ -131,6 +131,17 @@ impl Line {
     /// True if the access log is on.
     pub(crate) fn logging(&self) -> bool {
         self.access_log.is_some()
+    }
+
+    /// The record-to-be of the connection a `101` switches now (the
+    /// request `seen`), if the access log is on.
+    pub(crate) fn socket_log(
+        &self,
+        seen: Option<Box<Seen>>,
+        buffers: &Buffers,
+    ) -> Option<SocketLog> {
+        let hook = self.access_log.clone()?;
+        Some(SocketLog::new(hook, seen, self.peer, self.tls, buffers))
     }
 
     /// Reserves a place at the back of the line; its sequence number.

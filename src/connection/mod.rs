@@ -66,6 +66,7 @@ use crate::transport::{Life, Transport};
 use deadline::{Deadline, Wanted, LINGER_TIME};
 use http1::Http1;
 use phase::Closing;
+use record::SocketLog;
 
 /// Rounds of read → decode → answer → write one connection gets per drive.
 /// A client that pipelines without pause could otherwise keep the loop on
@@ -86,8 +87,9 @@ pub(crate) enum Protocol {
     /// HTTP/1.1: decoding, the ordered line of answers, 100-continue,
     /// pipelining, the phase.
     Http1(Http1),
-    /// What a `101` handed the connection to.
-    Upgraded(Box<dyn Upgraded>),
+    /// What a `101` handed the connection to, and the access log's record
+    /// of it, written when the connection ends.
+    Upgraded(Box<dyn Upgraded>, Option<SocketLog>),
 }
 
 /// What the server lends a connection for one [`drive`](Connection::drive).
@@ -201,7 +203,7 @@ impl<T: Transport> Connection<T> {
                     driven.requests += http.receive(buffers, kit.date, respond);
                     http.emit(buffers, respond);
                 }
-                Protocol::Upgraded(protocol) => {
+                Protocol::Upgraded(protocol, _) => {
                     protocol.receive(buffers, Instant::now(), &mut |work| respond.off_loop(work))
                 }
             }
@@ -217,10 +219,10 @@ impl<T: Transport> Connection<T> {
                     // (the server then gives the job up).
                     return self.transport.close();
                 }
-                if let Some(next) = http.take_upgrade() {
+                if let Some((next, log)) = http.take_upgrade(buffers) {
                     // The rest of the input is the new protocol's: it gets
                     // it in the next round, before anything is read.
-                    self.protocol = Protocol::Upgraded(next);
+                    self.protocol = Protocol::Upgraded(next, log);
                     continue;
                 }
             }
@@ -240,7 +242,7 @@ impl<T: Transport> Connection<T> {
     fn read_limit(&self) -> usize {
         match &self.protocol {
             Protocol::Http1(http) => http.read_limit(),
-            Protocol::Upgraded(_) => UPGRADED_INPUT,
+            Protocol::Upgraded(..) => UPGRADED_INPUT,
         }
     }
 
@@ -250,7 +252,7 @@ impl<T: Transport> Connection<T> {
         let buffers = self.transport.buffers_ref();
         match &self.protocol {
             Protocol::Http1(http) => http.is_finished(buffers),
-            Protocol::Upgraded(protocol) => protocol.is_done() && buffers.unwritten() == 0,
+            Protocol::Upgraded(protocol, _) => protocol.is_done() && buffers.unwritten() == 0,
         }
     }
 
@@ -260,7 +262,7 @@ impl<T: Transport> Connection<T> {
         let buffers = self.transport.buffers_ref();
         match &self.protocol {
             Protocol::Http1(http) => http.can_progress(buffers, may_read, may_write),
-            Protocol::Upgraded(protocol) => {
+            Protocol::Upgraded(protocol, _) => {
                 (may_read && buffers.unconsumed() < UPGRADED_INPUT)
                     || (may_write && protocol.held_back(buffers))
             }
@@ -317,14 +319,14 @@ impl<T: Transport> Connection<T> {
             (Life::Open, Protocol::Http1(http)) => http.wanted(buffers),
             // Output the client is not taking: the write-stall bound, as
             // for HTTP/1.1.
-            (Life::Open, Protocol::Upgraded(_)) if buffers.unwritten() > 0 => Some(Wanted {
+            (Life::Open, Protocol::Upgraded(..)) if buffers.unwritten() > 0 => Some(Wanted {
                 kind: DeadlineKind::Write,
                 progress: buffers.written(),
                 ends: None,
             }),
             // The protocol's own time (a ping, a reply awaited), or, with
             // none, the idle timeout.
-            (Life::Open, Protocol::Upgraded(protocol)) => Some(match protocol.wake_at() {
+            (Life::Open, Protocol::Upgraded(protocol, _)) => Some(match protocol.wake_at() {
                 Some(at) => Wanted {
                     kind: DeadlineKind::Protocol,
                     progress: 0,
@@ -362,8 +364,8 @@ impl<T: Transport> Connection<T> {
             (Protocol::Http1(http), kind) => {
                 http.deadline_passed(kind, self.transport.buffers_ref())
             }
-            (Protocol::Upgraded(_), DeadlineKind::Protocol) => Expiry::Drive,
-            (Protocol::Upgraded(_), _) => Expiry::Close,
+            (Protocol::Upgraded(..), DeadlineKind::Protocol) => Expiry::Drive,
+            (Protocol::Upgraded(..), _) => Expiry::Close,
         }
     }
 
@@ -371,7 +373,7 @@ impl<T: Transport> Connection<T> {
     pub(crate) fn fill(&mut self, seq: u64, response: Response, date: &[u8]) -> Filled {
         match &mut self.protocol {
             Protocol::Http1(http) => http.fill(seq, response, date, self.transport.buffers()),
-            Protocol::Upgraded(_) => Filled::Unwanted,
+            Protocol::Upgraded(..) => Filled::Unwanted,
         }
     }
 
@@ -394,7 +396,7 @@ impl<T: Transport> Connection<T> {
     pub(crate) fn begin_drain(&mut self, grace_ends: Instant) {
         match &mut self.protocol {
             Protocol::Http1(http) => http.begin_drain(grace_ends),
-            Protocol::Upgraded(protocol) => protocol.begin_drain(grace_ends),
+            Protocol::Upgraded(protocol, _) => protocol.begin_drain(grace_ends),
         }
         self.transport.note_readiness(true, false, false);
     }
@@ -411,9 +413,15 @@ impl<T: Transport> Connection<T> {
     /// is owed is logged.
     pub(crate) fn close(&mut self, respond: &mut dyn Respond) {
         self.transport.close();
+        let buffers = self.transport.buffers_ref();
         match &mut self.protocol {
-            Protocol::Http1(http) => http.close(self.transport.buffers_ref(), respond),
-            Protocol::Upgraded(protocol) => protocol.ended(),
+            Protocol::Http1(http) => http.close(buffers, respond),
+            Protocol::Upgraded(protocol, log) => {
+                protocol.ended();
+                if let Some(log) = log.take() {
+                    log.write(buffers, protocol.ending());
+                }
+            }
         }
     }
 
@@ -432,7 +440,7 @@ impl<T: Transport> Connection<T> {
     pub(crate) fn state(&self) -> (Life, Option<Phase>) {
         let phase = match &self.protocol {
             Protocol::Http1(http) => Some(http.phase()),
-            Protocol::Upgraded(_) => None,
+            Protocol::Upgraded(..) => None,
         };
         (self.transport.life(), phase)
     }

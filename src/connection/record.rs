@@ -8,10 +8,11 @@
 //! files needs another for it.
 
 use std::net::SocketAddr;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::http::{Request, Version};
-use crate::log::AccessRecord;
+use crate::log::{AccessLog, AccessRecord};
+use crate::transport::Buffers;
 
 /// The status the access log gives an answer that never went out because
 /// its connection closed first — the client left mid-job, say. Not an HTTP
@@ -114,6 +115,50 @@ impl Logged {
             reason: self.reason,
             tls,
         }
+    }
+}
+
+/// The access log's record of a connection a `101` switched, written at
+/// its end: the upgrading request, status 101, the bytes the new protocol
+/// sent and how long it spoke — the one line nginx writes for a WebSocket
+/// it proxies (its `$request_time` runs to the close). The `101` itself
+/// has its own record, written when it went out.
+pub(crate) struct SocketLog {
+    hook: AccessLog,
+    seen: Option<Box<Seen>>,
+    peer: Option<SocketAddr>,
+    tls: Option<&'static str>,
+    since: Instant,
+    /// Bytes the connection had sent (or queued) when it switched.
+    before: u64,
+}
+
+impl SocketLog {
+    /// The record-to-be of a connection switching now, whose transport
+    /// has `buffers`.
+    pub(crate) fn new(
+        hook: AccessLog,
+        seen: Option<Box<Seen>>,
+        peer: Option<SocketAddr>,
+        tls: Option<&'static str>,
+        buffers: &Buffers,
+    ) -> SocketLog {
+        SocketLog {
+            hook,
+            seen,
+            peer,
+            tls,
+            since: Instant::now(),
+            before: buffers.written() + buffers.unwritten() as u64,
+        }
+    }
+
+    /// Writes the record: the connection ended, `how` (the protocol says).
+    pub(crate) fn write(self, buffers: &Buffers, how: &'static str) {
+        let sent = buffers.written().saturating_sub(self.before);
+        let logged =
+            Logged::new(self.seen, 101, sent as usize, self.since.elapsed()).with_reason(Some(how));
+        (self.hook)(&logged.record(self.peer, self.tls));
     }
 }
 

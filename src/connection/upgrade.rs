@@ -56,4 +56,10 @@ pub(crate) trait Upgraded: Send {
 
     /// The connection ended under it (closed, reset, timed out).
     fn ended(&mut self) {}
+
+    /// How it ended, for the access log's closing record (JSON's
+    /// `reason`).
+    fn ending(&self) -> &'static str {
+        "upgraded protocol ended"
+    }
 }

@@ -318,4 +318,11 @@ impl Upgraded for WebSocket {
     fn ended(&mut self) {
         self.closed(None);
     }
+
+    fn ending(&self) -> &'static str {
+        match self.stage {
+            Stage::Closed { code: Some(_) } => "websocket closed",
+            _ => "websocket ended with no close frame",
+        }
+    }
 }
