@@ -40,6 +40,13 @@ const MAX_PENDING_OUTPUT: usize = 1 << 20;
 /// client pipelining faster than we answer must not grow our memory.
 const MAX_BUFFERED_INPUT: usize = 64 * 1024;
 
+/// A `101` on its way out: the protocol that speaks after it, and the
+/// upgrading request as the access log's closing record will name it.
+struct Switch {
+    to: Box<dyn Upgraded>,
+    seen: Option<Box<Seen>>,
+}
+
 /// HTTP/1.1 on one connection.
 pub(crate) struct Http1 {
     phase: Phase,
@@ -53,7 +60,7 @@ pub(crate) struct Http1 {
     requests_seen: u64,
     /// The protocol a `101` handed the connection to, until the `101` is
     /// in the output.
-    upgrade: Option<(Box<dyn Upgraded>, Option<Box<Seen>>)>,
+    upgrade: Option<Switch>,
     /// Whether the transport's TLS version is known yet (asked until it is,
     /// for the access log: a plain transport answers at once).
     transport_known: bool,
@@ -241,7 +248,7 @@ impl Http1 {
                 // The closing record's copy of the request (the 101's own
                 // goes with its place).
                 let seen = self.line.logging().then(|| Seen::of(request));
-                self.upgrade = Some((to, seen));
+                self.upgrade = Some(Switch { to, seen });
                 self.fill(seq, response, date, buffers);
             }
         }
@@ -373,8 +380,8 @@ impl Http1 {
         buffers: &Buffers,
     ) -> Option<(Box<dyn Upgraded>, Option<SocketLog>)> {
         if self.phase == Phase::Switching && self.line.is_empty() {
-            let (next, seen) = self.upgrade.take()?;
-            return Some((next, self.line.socket_log(seen, buffers)));
+            let Switch { to, seen } = self.upgrade.take()?;
+            return Some((to, self.line.socket_log(seen, buffers)));
         }
         None
     }
