@@ -59,8 +59,9 @@ pub(crate) struct WebSocket {
     decoder: Decoder,
     stage: Stage,
     /// The loop's end of the pipe the socket's [`Sender`]s write frames
-    /// into; each chunk is one whole frame.
-    outbox: StreamBody,
+    /// into; each chunk is one whole frame. Dropped at the close, so every
+    /// sender learns at once that nobody will read (a waiting one wakes).
+    outbox: Option<StreamBody>,
     /// Handed to the handler (`Socket::sender`).
     sender: Sender,
     /// Frames wait in the outbox that the output's bound kept out: the
@@ -97,7 +98,7 @@ impl WebSocket {
             handler,
             decoder: Decoder::new(max_message),
             stage: Stage::Open,
-            outbox,
+            outbox: Some(outbox),
             sender,
             held_back: false,
             keepalive,
@@ -141,6 +142,7 @@ impl WebSocket {
     fn closed(&mut self, code: Option<u16>) {
         if !matches!(self.stage, Stage::Closed { .. }) {
             self.stage = Stage::Closed { code };
+            self.outbox = None;
             self.stats.closed(code.into());
             self.handler.closed(code);
         }
@@ -189,13 +191,20 @@ impl WebSocket {
 
     /// Decodes what arrived, item by item, until the input is used up, the
     /// socket closes, or a rule is broken (then the close with its code).
+    /// Not while the output holds [`OUTPUT_BOUND`] unsent: every ping
+    /// read is a pong written, so a client that sends and never reads
+    /// would grow the output without end (a ping flood). Unread, its bytes
+    /// wait in the input, then in the socket, then in the client.
     fn decode(
         &mut self,
         buffers: &mut Buffers,
         now: Instant,
         off_loop: &mut dyn FnMut(OffLoop) -> bool,
     ) {
-        while !matches!(self.stage, Stage::Closed { .. }) && buffers.unconsumed() > 0 {
+        while !matches!(self.stage, Stage::Closed { .. })
+            && buffers.unconsumed() > 0
+            && buffers.unwritten() < OUTPUT_BOUND
+        {
             match self.decoder.decode(buffers.input()) {
                 Ok((0, None)) => break,
                 Ok((used, item)) => {
@@ -221,6 +230,9 @@ impl WebSocket {
     /// frame per chunk, so they never split around our own.
     fn take_sent(&mut self, buffers: &mut Buffers) {
         self.held_back = false;
+        let Some(outbox) = &self.outbox else {
+            return;
+        };
         while self.stage == Stage::Open {
             if buffers.unwritten() >= OUTPUT_BOUND {
                 // Stopped short of `Wait`, so no waker is armed: a write
@@ -230,7 +242,7 @@ impl WebSocket {
                 self.held_back = true;
                 return;
             }
-            match self.outbox.next() {
+            match outbox.next() {
                 Next::Chunk(frame) => {
                     self.stats.messages_out(1);
                     buffers.output().extend_from_slice(&frame);
@@ -309,7 +321,9 @@ impl Upgraded for WebSocket {
     }
 
     fn begin_drain(&mut self, grace_ends: Instant) {
-        self.outbox.drain();
+        if let Some(outbox) = &self.outbox {
+            outbox.drain();
+        }
         if self.stage == Stage::Open {
             self.draining = Some(grace_ends);
         }
