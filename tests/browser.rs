@@ -2,7 +2,9 @@
 //! `/?run=slow_threaded` and `/?run=slow` from the real binary, the page runs
 //! the seed's experiment in real time, and the test reads the verdict the
 //! page wrote into `#verdict` (its `data-*` attributes) through the DevTools
-//! protocol, with `tests/browser/cdp.py` as the driver. It also collects
+//! protocol, with `tests/browser/cdp.py` as the driver. `/?run=ws` runs the
+//! same experiment over one WebSocket (`/ws`: a heavy message on the pool,
+//! echoes on the loop) and writes `#ws-verdict`. The driver also collects
 //! every JavaScript error the page reports; there must be none.
 //!
 //! Chromium (Debian's `chromium`, which `.ci/run` installs) and `python3`
@@ -18,9 +20,10 @@ mod common;
 
 use common::{calibrate, say, Client, Server, JOB};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 /// Serializes the browser tests so they don't compete for the cores.
 static LOCK: Mutex<()> = Mutex::new(());
@@ -55,7 +58,17 @@ fn find(names: &[&str]) -> Option<PathBuf> {
     })
 }
 
-/// What the page wrote into `#verdict` once its run was over.
+/// Where a run's verdict is written: the element's id, and the `data-*`
+/// attribute (without `data-`) whose presence says it is written.
+type Panel = (&'static str, &'static str);
+
+/// The seed's HTTP experiment: three slow requests against `/fast`.
+const EXPERIMENT: Panel = ("verdict", "beat");
+
+/// The same over one WebSocket: `heavy N`, then echoes.
+const WEBSOCKET: Panel = ("ws-verdict", "echoes-during-heavy");
+
+/// What the page wrote into a verdict element once its run was over.
 struct Verdict {
     /// Every `data-*` attribute (without `data-`), and `text`.
     fields: HashMap<String, String>,
@@ -106,6 +119,13 @@ fn run_in_browser(route: &str) -> Option<(Verdict, u32)> {
 /// tests/data/tls; Chromium told to accept it).
 fn run_in_browser_over(route: &str, tls: bool) -> Option<(Verdict, u32)> {
     let tools = tools()?;
+    let (server, n) = serve_calibrated(tls, JOB);
+    Some((run_on_page(&tools, &server, tls, route, n, EXPERIMENT), n))
+}
+
+/// Starts eddy (two workers at normal priority; over HTTPS when `tls`) and
+/// calibrates a job of at least `min`: the server and the job size.
+fn serve_calibrated(tls: bool, min: Duration) -> (Server, u32) {
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls");
     let (cert, key) = (format!("{data}/cert.pem"), format!("{data}/key.pem"));
     let mut args = vec!["--quiet", "--workers", "2", "--worker-priority", "normal"];
@@ -114,23 +134,42 @@ fn run_in_browser_over(route: &str, tls: bool) -> Option<(Verdict, u32)> {
     }
     let server = Server::start(&args);
     let (n, _) = if tls {
-        calibrate_tls(&server, JOB)
+        calibrate_tls(&server, min)
     } else {
-        calibrate(&server, JOB)
+        calibrate(&server, min)
     };
+    (server, n)
+}
+
+/// Loads `/?run=<route>&n=<n>` from `server` and returns what the page
+/// wrote into `panel`.
+fn run_on_page(
+    tools: &(PathBuf, PathBuf),
+    server: &Server,
+    tls: bool,
+    route: &str,
+    n: u32,
+    panel: Panel,
+) -> Verdict {
     let scheme = if tls { "https" } else { "http" };
     let url = format!("{scheme}://{}/?run={route}&n={n}", server.addr);
     let shot = format!("page-{route}{}", if tls { "-https" } else { "" });
-    let verdict = verdict_of(&tools, &url, &shot, None);
+    let verdict = verdict_of(tools, &url, &shot, None, panel);
     say(&format!("{route}: n={n}: {}", verdict.text));
-    Some((verdict, n))
+    verdict
 }
 
 /// Loads `url` in headless Chromium, runs `eval` in the page once it has
-/// loaded (if given), and returns the verdict the page wrote; a screenshot
-/// named `shot` is left in the temporary directory. Asserts the page
-/// reported no JavaScript error and its run did not fail.
-fn verdict_of(tools: &(PathBuf, PathBuf), url: &str, shot: &str, eval: Option<&str>) -> Verdict {
+/// loaded (if given), and returns the verdict the page wrote into `panel`;
+/// a screenshot named `shot` is left in the temporary directory. Asserts
+/// the page reported no JavaScript error and its run did not fail.
+fn verdict_of(
+    tools: &(PathBuf, PathBuf),
+    url: &str,
+    shot: &str,
+    eval: Option<&str>,
+    (id, ready): Panel,
+) -> Verdict {
     let (chromium, python) = tools;
     let shots = std::env::temp_dir().join(format!("eddy-browser-{}", std::process::id()));
     std::fs::create_dir_all(&shots).expect("screenshot directory");
@@ -145,6 +184,7 @@ fn verdict_of(tools: &(PathBuf, PathBuf), url: &str, shot: &str, eval: Option<&s
         .arg("--chromium")
         .arg(chromium)
         .args(["--url", url, "--timeout", VERDICT_TIMEOUT_SECS])
+        .args(["--verdict", id, "--ready", ready])
         .arg("--screenshot")
         .arg(&shot);
     if let Some(eval) = eval {
@@ -215,7 +255,13 @@ fn in_a_browser_a_run_without_fast_answers_is_n_a() {
     };
     let server = Server::start(&["--quiet", "--workers", "1"]);
     let url = format!("http://{}/", server.addr);
-    let verdict = verdict_of(&tools, &url, "page-n-a", Some(RUN_WITHOUT_FAST_ANSWERS));
+    let verdict = verdict_of(
+        &tools,
+        &url,
+        "page-n-a",
+        Some(RUN_WITHOUT_FAST_ANSWERS),
+        EXPERIMENT,
+    );
     assert_eq!(verdict.field("beat"), "n/a", "{}", verdict.text);
     assert_eq!(verdict.field("fast-max-ms"), "-", "{}", verdict.text);
     assert!(
@@ -267,7 +313,7 @@ fn in_a_browser_over_https_fast_answers_beat_slow_threaded_jobs() {
 
 /// `calibrate` for a server that speaks HTTPS: the same loop-CPU measure,
 /// the job asked over TLS by curl (trusting the test CA).
-fn calibrate_tls(server: &Server, min: std::time::Duration) -> (u32, std::time::Duration) {
+fn calibrate_tls(server: &Server, min: Duration) -> (u32, Duration) {
     let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls/ca.pem");
     let mut n = 500u32;
     loop {
@@ -316,6 +362,96 @@ fn in_a_browser_slow_holds_fast_answers_up_for_a_job() {
     );
 }
 
+/// The WebSocket run's heavy job: twice [`JOB`], so that at one echo per
+/// 50 ms some 16 echoes fit in it on an idle machine, and a browser
+/// starved of CPU still sends several.
+const WS_JOB: Duration = JOB.saturating_mul(2);
+
+/// How many echoes must come back before the heavy answer. With the heavy
+/// work on the loop there would be none: every echo waits for it.
+const MIN_ECHOES_DURING_HEAVY: u32 = 3;
+
+/// The seed's experiment over one WebSocket (issue 23): the page opens
+/// `/ws`, sends `heavy N`, then a small message every 50 ms until the
+/// answer comes. eddy runs the heavy work on the pool and echoes on the
+/// loop, so echoes come back while it runs, each in a small fraction of
+/// its time; run on the loop (as Tornado's coroutine `on_message` holds
+/// its socket), every echo would wait for the heavy answer.
+#[test]
+fn in_a_browser_echoes_come_back_while_a_heavy_message_runs() {
+    let _guard = lock();
+    let Some(tools) = tools() else {
+        return;
+    };
+    let (server, n) = serve_calibrated(false, WS_JOB);
+    let verdict = run_on_page(&tools, &server, false, "ws", n, WEBSOCKET);
+    assert_echoes_during_heavy(&verdict, &tools.1, n);
+}
+
+/// The same over `wss://`, the page loaded over HTTPS (issue 22's test
+/// certificate): the WebSocket rides the TLS transport.
+#[test]
+fn in_a_browser_over_wss_echoes_come_back_while_a_heavy_message_runs() {
+    let _guard = lock();
+    let Some(tools) = tools() else {
+        return;
+    };
+    let (server, n) = serve_calibrated(true, WS_JOB);
+    let verdict = run_on_page(&tools, &server, true, "ws", n, WEBSOCKET);
+    assert_echoes_during_heavy(&verdict, &tools.1, n);
+}
+
+/// What `#ws-verdict` must say: several echoes answered before the heavy
+/// answer, none of them (nor any after) taking a quarter of the heavy's
+/// time, the heavy answer right (`heavy N = ` and the first 20 digits of
+/// `N!`, as Python computes them), and nothing unexpected on the socket.
+fn assert_echoes_during_heavy(verdict: &Verdict, python: &Path, n: u32) {
+    let text = &verdict.text;
+    let heavy = verdict.ms("heavy-ms");
+    let during: u32 = verdict
+        .field("echoes-during-heavy")
+        .parse()
+        .unwrap_or_else(|e| panic!("data-echoes-during-heavy is not a count ({e}): {text}"));
+    assert!(
+        during >= MIN_ECHOES_DURING_HEAVY,
+        "only {during} echoes came back while heavy {n} ran: {text}"
+    );
+    assert!(
+        verdict.ms("max-echo-ms") < heavy / 4.0,
+        "an echo took a quarter of the heavy job's time or more (n={n}): {text}"
+    );
+    // The heavy job was heavy: it cost at least WS_JOB of CPU (calibrated),
+    // so its answer took at least about that long.
+    assert!(
+        heavy >= 0.8 * WS_JOB.as_secs_f64() * 1000.0,
+        "heavy {n} was answered too soon to show anything: {text}"
+    );
+    assert_eq!(verdict.field("errors"), "0", "{text}");
+    assert_eq!(
+        verdict.field("heavy"),
+        format!("heavy {n} = {}", factorial_digits(python, n)),
+        "{text}"
+    );
+}
+
+/// The first 20 digits of `n!` by Python's `math.factorial`: an answer
+/// that shares no code with the server's.
+fn factorial_digits(python: &Path, n: u32) -> String {
+    // Python 3.11 refuses to print an int of more than 4300 digits unless
+    // told otherwise; 20000! has 77338.
+    let script = format!(
+        "import math, sys\n\
+         getattr(sys, 'set_int_max_str_digits', lambda _: None)(0)\n\
+         print(str(math.factorial({n}))[:20])"
+    );
+    let out = Command::new(python)
+        .args(["-c", &script])
+        .output()
+        .expect("run python3");
+    assert!(out.status.success(), "python3: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// `GET /` and `/index.html` over a plain socket: the page, as HTML, with a
 /// strong ETag (quoted hex) and `Cache-Control: no-cache`; HEAD the same
 /// without the body. No 304 yet: a client's `If-None-Match` is not read.
@@ -340,7 +476,7 @@ fn the_page_is_html_with_an_etag_and_cache_control() {
         hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
         "{etag}"
     );
-    assert!(page.body.len() < 20 * 1024, "{} bytes", page.body.len());
+    assert!(page.body.len() < 32 * 1024, "{} bytes", page.body.len());
     assert!(page.text().contains("id=\"verdict\""));
 
     let index = c.get("/index.html");

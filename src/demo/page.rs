@@ -84,7 +84,9 @@ mod tests {
 
     #[test]
     fn the_page_is_small_and_self_contained() {
-        assert!(PAGE.len() < 20 * 1024, "{} bytes", PAGE.len());
+        // 20 KiB held the HTTP experiment; the WebSocket panel (issue 23)
+        // brought it near 25. A bound still: the page is read, not built.
+        assert!(PAGE.len() < 32 * 1024, "{} bytes", PAGE.len());
         for outside in [
             "src=\"http",
             "href=\"http",

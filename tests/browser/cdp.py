@@ -17,7 +17,9 @@ until `#verdict` carries `data-beat` (or `data-error`) or the deadline
 passes, take a PNG screenshot, and print what it found on stdout as
 `key=value` lines: every `data-*` attribute of `#verdict` (`beat`,
 `fast-max-ms`, ...), `text=` the verdict line, one `console-error=` per
-error seen, and `timed-out=yes` if the verdict never came. Exit 0 if it got
+error seen, and `timed-out=yes` if the verdict never came. `--verdict ID`
+and `--ready NAME` read another element the same way: the WebSocket
+panel's, say (`--verdict ws-verdict --ready echoes-during-heavy`). Exit 0 if it got
 that far, 2 on a usage or browser failure (the reason on stderr).
 
 `--eval EXPR` runs EXPR in the page once it has loaded, before the wait for
@@ -172,9 +174,10 @@ def console_errors(events):
 
 
 # The verdict's attributes once the run is over, as JSON text; null before.
+# Formatted with the element's id and the attribute that says it is ready.
 READ_VERDICT = """(() => {
-  const v = document.getElementById("verdict");
-  if (!v || !(v.hasAttribute("data-beat") || v.hasAttribute("data-error"))) return null;
+  const v = document.getElementById(%s);
+  if (!v || !(v.hasAttribute(%s) || v.hasAttribute("data-error"))) return null;
   const found = { text: v.textContent };
   for (const a of v.attributes) if (a.name.startsWith("data-")) found[a.name.slice(5)] = a.value;
   return JSON.stringify(found);
@@ -208,6 +211,9 @@ def main():
     parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for the verdict")
     parser.add_argument("--size", default="1000,700", help="window size, WIDTH,HEIGHT")
     parser.add_argument("--eval", help="JavaScript to run in the page once it has loaded")
+    parser.add_argument("--verdict", default="verdict", help="the id of the element to read")
+    parser.add_argument("--ready", default="beat",
+                        help="the data-* attribute (without data-) that says it is written")
     parser.add_argument("--trust-any-certificate", action="store_true",
                         help="accept the server's certificate whoever signed it "
                              "(a test CA: the page over HTTPS)")
@@ -229,9 +235,10 @@ def main():
         # Poll the DOM for the verdict, with a deadline: the page's clock is
         # real time, so there is nothing to fast-forward; we wait for it.
         verdict = None
+        read = READ_VERDICT % (json.dumps(args.verdict), json.dumps("data-" + args.ready))
         while verdict is None and time.monotonic() < deadline:
             answer = browser.call("Runtime.evaluate",
-                                  {"expression": READ_VERDICT, "returnByValue": True},
+                                  {"expression": read, "returnByValue": True},
                                   session=session)
             verdict = answer.get("result", {}).get("value")
             if verdict is None:
