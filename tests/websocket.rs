@@ -755,3 +755,45 @@ fn the_access_log_records_the_upgrade_and_the_sockets_end() {
     // The echo (1000 bytes and a 4-byte header) and the close (4 bytes).
     assert!(ended.contains("\"body_bytes\":1008"), "{ended}");
 }
+
+/// A client that floods pings and never reads: every ping would be a pong
+/// in the server's output, so the server stops reading while its output
+/// holds its bound — the flood stalls in the client's own buffers — and
+/// when the client reads, every pong comes, in order.
+#[test]
+fn a_ping_flood_that_never_reads_is_held_back_not_buffered() {
+    let server = Server::start(&[]);
+    let mut ws = Ws::open(server.addr);
+    let pings = 200_000; // 131 bytes each on the wire: 26 MB, far beyond any buffer
+    let writer = ws.stream.try_clone().unwrap();
+    writer
+        .set_write_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let flood = std::thread::spawn(move || {
+        let mut writer = writer;
+        let mut sent = 0;
+        for i in 0..pings {
+            let mut payload = [b'p'; 125];
+            payload[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            if writer.write_all(&masked(PING, &payload)).is_err() {
+                break; // the write timed out: the server stopped reading
+            }
+            sent += 1;
+        }
+        sent
+    });
+    let sent = flood.join().unwrap();
+    assert!(
+        sent < pings,
+        "the server took all {pings} pings without being read"
+    );
+    for i in 0..sent {
+        let pong = ws.frame();
+        assert_eq!(pong.opcode, PONG, "frame {i}");
+        assert_eq!(
+            pong.payload[..8],
+            (i as u64).to_be_bytes(),
+            "pong {i} out of order"
+        );
+    }
+}

@@ -10,7 +10,7 @@
 //! (Tornado's coroutine `on_message` reads nothing more until it returns).
 
 use crate::job::CancelToken;
-use crate::websocket::{Handler, Message, Socket};
+use crate::websocket::{Handler, Message, SendError, Socket};
 
 use super::{factorial, heavy_lifting, MAX_N};
 
@@ -18,7 +18,12 @@ use super::{factorial, heavy_lifting, MAX_N};
 const DIGITS: usize = 20;
 
 /// The demo socket: an echo, with `heavy N` on the pool.
-pub(crate) struct Echo;
+#[derive(Default)]
+pub(crate) struct Echo {
+    /// Tripped when the socket closes: its heavy jobs stop (nobody will
+    /// read their answers).
+    gone: CancelToken,
+}
 
 impl Handler for Echo {
     fn message(&mut self, message: Message, socket: &mut Socket<'_>) {
@@ -26,13 +31,27 @@ impl Handler for Echo {
             Message::Text(text) => heavy_n(text),
             Message::Binary(_) => None,
         };
-        // A client that is not reading gets no more echoes: the bound is
-        // its own, and nothing else waits on it.
-        let _ = match asked {
-            Some(Ok(n)) => socket.offload(move || Some(Message::Text(heavy(n)))),
+        let sent = match asked {
+            Some(Ok(n)) => {
+                let gone = self.gone.clone();
+                let offloaded = socket.offload(move || heavy(n, &gone).map(Message::Text));
+                match offloaded {
+                    // Said, not dropped: a client waiting for the answer
+                    // would wait for ever.
+                    Err(SendError::Busy) => socket.send(format!("heavy {n}: busy, try again")),
+                    other => other,
+                }
+            }
             Some(Err(why)) => socket.send(why),
             None => socket.send(message),
         };
+        // A client that is not reading gets no more echoes: the bound is
+        // its own, and nothing else waits on it.
+        let _ = sent;
+    }
+
+    fn closed(&mut self, _: Option<u16>) {
+        self.gone.cancel();
     }
 }
 
@@ -48,22 +67,28 @@ fn heavy_n(text: &str) -> Option<Result<u32, String>> {
     })
 }
 
-/// The answer to `heavy N`, computed on a worker.
-fn heavy(n: u32) -> String {
-    heavy_lifting(n, &CancelToken::new());
+/// The answer to `heavy N`, computed on a worker; `None` if the socket
+/// closed meanwhile.
+fn heavy(n: u32, gone: &CancelToken) -> Option<String> {
+    heavy_lifting(n, gone)?;
     let digits = factorial(n).to_string();
     let shown = &digits[..digits.len().min(DIGITS)];
-    format!("heavy {n} = {shown}")
+    Some(format!("heavy {n} = {shown}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::{heavy, heavy_n};
+    use crate::job::CancelToken;
 
     #[test]
     fn heavy_answers_with_the_first_digits_of_n_factorial() {
-        assert_eq!(heavy(5), "heavy 5 = 120");
-        assert_eq!(heavy(25), "heavy 25 = 15511210043330985984");
+        let open = CancelToken::new();
+        assert_eq!(heavy(5, &open).unwrap(), "heavy 5 = 120");
+        assert_eq!(heavy(25, &open).unwrap(), "heavy 25 = 15511210043330985984");
+        let closed = CancelToken::new();
+        closed.cancel();
+        assert_eq!(heavy(20_000, &closed), None);
         assert_eq!(heavy_n("heavy 7"), Some(Ok(7)));
         assert!(matches!(heavy_n("heavy x"), Some(Err(_))));
         assert_eq!(heavy_n("hello"), None);
