@@ -289,17 +289,14 @@ both_transports! {
         let mut c = s.connect();
         c.send(b"GET /endless HTTP/1.1\r\nHost: x\r\n\r\n");
         // The client reads nothing: once the socket buffers and the pipe are
-        // full, the producer blocks, and says so in the metrics.
-        let blocked = common::wait_until(IO_TIMEOUT, || {
-            series(&s, "eddy_stream_wait_seconds_total") > 0.0
-                || sent.load(Ordering::Relaxed) > 64 << 20
-        });
-        assert!(blocked, "the producer never waited");
-        let held = sent.load(Ordering::Relaxed);
+        // full, the producer blocks, for good. (That it waited at all is no
+        // proof: a loop slower than its producer makes it wait now and then
+        // while a server that buffers without bound still takes it all.)
+        let held = settled(&sent, 64 << 20);
         // The pipe (256 KiB), the output buffer (128 KiB) and the kernel's
         // socket buffers: far below the 64 MiB an unbounded server would take.
         assert!(held < 16 << 20, "the producer ran ahead by {held} bytes");
-        // Reading lets it go on.
+        // Reading lets it go on, and its wait is counted when it ends.
         let mut buf = vec![0; 1 << 20];
         let mut read = 0;
         while read < 8 << 20 {
@@ -309,12 +306,80 @@ both_transports! {
             sent.load(Ordering::Relaxed) > held,
             "reading did not resume the producer"
         );
+        let counted = common::wait_until(IO_TIMEOUT, || {
+            series(&s, "eddy_stream_wait_seconds_total") > 0.0
+        });
+        assert!(counted, "the producer's wait is not in the metrics");
         // Leaving stops it: no stream, no job left.
         drop(c);
         let stopped = common::wait_until(IO_TIMEOUT, || {
             series(&s, "eddy_streams_open") == 0.0 && series(&s, "eddy_jobs_running") == 0.0
         });
         assert!(stopped, "the producer outlived its client");
+    }
+
+    tls_known_failure(
+        "over TLS each turn seals another 64 KiB of the stream into the transport's \
+         ciphertext buffer, which has no bound, so a producer slower than the loop is \
+         never held back (src/transport/tls.rs, Tls::write and seal)"
+    )
+    /// A producer slower than the loop — the usual kind: a feed, a log, a
+    /// query's rows — is held back as surely as one that outruns it. The
+    /// loop finds its pipe empty, so each send wakes it (where a fast
+    /// producer's full pipe wakes nobody), and a turn with a socket that
+    /// takes nothing must move no more of the body toward it.
+    fn a_producer_slower_than_the_loop_is_held_back_too(wire) {
+        let sent = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&sent);
+        let router = Router::new().get(
+            "/paced",
+            inline(move |_, _| {
+                let (response, mut body) = Response::new(StatusCode::OK).streamed(None);
+                let sent = Arc::clone(&counted);
+                std::thread::spawn(move || {
+                    // 16 KiB a millisecond: the workload, not a wait.
+                    let chunk = vec![b'p'; 16 * 1024];
+                    while body.send(&chunk).is_ok() {
+                        sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                });
+                response
+            }),
+        );
+        let s = serve(wire, router, Config::default());
+        let mut c = s.connect();
+        c.send(b"GET /paced HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(!c.reader.fill_buf().unwrap().is_empty(), "closed at once");
+        // The client reads nothing more.
+        let held = settled(&sent, 64 << 20);
+        assert!(held < 16 << 20, "the producer ran ahead by {held} bytes");
+    }
+}
+
+/// Waits until a producer's count of bytes sent stops growing — unchanged
+/// for half a second — and returns it; or returns early once it passes
+/// `limit` (a producer nothing holds back), or at `IO_TIMEOUT`. A producer
+/// blocked on a full pipe stops for good; one that is only slowed, or
+/// whose bytes the server buffers without bound, goes on. The half second
+/// is a window measured, not a synchronisation: on a loaded machine a
+/// running producer may look still for a while, which can only make this
+/// return early, with a smaller count — pass, never fail.
+fn settled(sent: &AtomicU64, limit: u64) -> u64 {
+    const STILL: Duration = Duration::from_millis(500);
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let (mut last, mut since) = (sent.load(Ordering::Relaxed), Instant::now());
+    loop {
+        let now = sent.load(Ordering::Relaxed);
+        if now > limit || Instant::now() >= deadline {
+            return now;
+        }
+        if now != last {
+            (last, since) = (now, Instant::now());
+        } else if now > 0 && since.elapsed() >= STILL {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -338,16 +403,20 @@ both_transports! {
         // of a client that reads nothing hold (a_slow_reader_holds_… saw a
         // few MiB): the producer must wait.
         const SIZE: usize = 32 << 20;
+        let sent = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&sent);
         let router = Router::new()
             .get(
                 "/big",
-                offload(|_, _| {
-                    Ok(Job::stream(|_, head| {
+                offload(move |_, _| {
+                    let sent = Arc::clone(&counted);
+                    Ok(Job::stream(move |_, head| {
                         let mut body = head.start(Response::new(StatusCode::OK), Some(SIZE as u64));
                         for chunk in pattern(SIZE).chunks(64 * 1024) {
                             if body.send(chunk).is_err() {
                                 return;
                             }
+                            sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
                         }
                         let _ = body.finish();
                     }))
@@ -360,14 +429,19 @@ both_transports! {
         // The first bytes have come; now the client reads nothing until the
         // producer has been held back.
         assert!(!c.reader.fill_buf().unwrap().is_empty(), "closed at once");
-        let waited = common::wait_until(IO_TIMEOUT, || {
-            series(&s, "eddy_stream_wait_seconds_total") > 0.0
-        });
-        assert!(waited, "the producer never waited for the paused reader");
+        let held = settled(&sent, SIZE as u64 - 1);
+        assert!(
+            held < SIZE as u64 / 2,
+            "the producer ran ahead of a client that read nothing: {held} of {SIZE} bytes sent"
+        );
         let r = c.response();
         assert_eq!(r.status, 200, "{:?}", (r.version, r.status, r.headers));
         assert_eq!(r.body.len(), SIZE);
         assert!(r.body == pattern(SIZE), "every byte, but not in order");
+        let counted = common::wait_until(IO_TIMEOUT, || {
+            series(&s, "eddy_stream_wait_seconds_total") > 0.0
+        });
+        assert!(counted, "the producer's wait is not in the metrics");
         s.handle.shutdown().unwrap();
         c.assert_closed();
         assert_eq!(s.serving.join().unwrap().unwrap(), Exit::Drained);

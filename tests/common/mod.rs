@@ -554,11 +554,20 @@ pub trait Duplex: Read + Write + Send {
     /// Ends the client's sending, keeping its reading: a FIN; over TLS,
     /// `close_notify` first, then the FIN.
     fn close_write(&mut self) -> io::Result<()>;
+
+    /// One write that never reads, as a client that does not read the
+    /// answers writes: the bytes of `bytes` taken. (rustls's blocking
+    /// `write` reads when the socket will not take its records.)
+    fn push(&mut self, bytes: &[u8]) -> io::Result<usize>;
 }
 
 impl Duplex for TcpStream {
     fn close_write(&mut self) -> io::Result<()> {
         self.shutdown(Shutdown::Write)
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.write(bytes)
     }
 }
 
@@ -568,6 +577,20 @@ impl Duplex for eddy::rustls::StreamOwned<eddy::rustls::ClientConnection, TcpStr
         self.conn.send_close_notify();
         self.flush()?;
         self.sock.shutdown(Shutdown::Write)
+    }
+
+    /// Records sealed before go out first; the bytes the session takes are
+    /// sealed and written; a socket that will not take them is the error
+    /// (its write timeout).
+    fn push(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut self.sock)?;
+        }
+        let taken = self.conn.writer().write(bytes)?;
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut self.sock)?;
+        }
+        Ok(taken)
     }
 }
 
@@ -682,6 +705,12 @@ impl Client {
         let out = self.reader.get_mut();
         out.write_all(bytes)?;
         out.flush()
+    }
+
+    /// One write that never reads ([`Duplex::push`]): for a client that
+    /// sends without reading the answers.
+    pub fn push(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.reader.get_mut().push(bytes)
     }
 
     /// Ends the client's sending (a FIN; over TLS `close_notify`, then the
