@@ -286,6 +286,17 @@ both_transports! {
                 r.text()
             );
         }
+        // Many in one write: more than the 64 KiB of input the server
+        // buffers, so it must come back for the rest without a new edge
+        // from the socket (over TLS, from plaintext already decrypted).
+        let many: String = (0..2000).map(|id| get_req(&format!("/fast?id={id}"))).collect();
+        assert!(many.len() > 64 << 10, "{} bytes", many.len());
+        c.send(many.as_bytes());
+        for id in 0..2000 {
+            let r = common::read_response(&mut c.reader, false)
+                .unwrap_or_else(|e| panic!("answer {id} of 2000 pipelined: {e}"));
+            assert_fast(&r, id);
+        }
     }
 
     fn malformed_request_is_400_then_close(wire) {
