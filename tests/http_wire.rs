@@ -354,10 +354,11 @@ both_transports! {
         // that answer must say `Connection: close` (RFC 9112 §9.6) — when the
         // FIN was read before the answer was made. Hold the loop on /slow so
         // that the requests and the FIN are all in the socket when it reads.
+        // (Connected first: a TLS handshake needs the loop.)
         let s = server_over(wire);
         let (n, cost) = common::calibrate(&s, common::JOB);
-        let mut blocker = common::block_the_loop(&s, 9, n, cost);
         let mut c = s.connect();
+        let mut blocker = common::block_the_loop(&s, 9, n, cost);
         c.send(format!("{}{}", get_req("/fast?id=4"), get_req("/fast?id=5")).as_bytes());
         c.half_close();
         assert_eq!(blocker.response().status, 200);

@@ -745,7 +745,9 @@ impl Client {
     }
 
     /// Asserts that the server closes the connection (EOF or reset) without
-    /// sending any further byte, within `IO_TIMEOUT`.
+    /// sending any further byte, within `IO_TIMEOUT`. Over TLS the EOF must
+    /// follow `close_notify` (the contract's "close_notify on every orderly
+    /// close"): a bare TCP EOF is a truncation, and fails.
     pub fn assert_closed(&mut self) {
         if let Err(e) = self.check_closed() {
             panic!("{e}");
@@ -846,13 +848,7 @@ pub fn assert_fast(r: &Response, id: u64) {
 /// their bytes were read in the same or an earlier loop iteration than this
 /// one's.
 pub fn sync_with_loop(addr: SocketAddr) {
-    sync_with_loop_over(Wire::Plain, addr);
-}
-
-/// [`sync_with_loop`] over `wire` (the server's: a plain client cannot
-/// talk to a TLS port).
-pub fn sync_with_loop_over(wire: Wire, addr: SocketAddr) {
-    let mut c = Client::connect_over(wire, addr);
+    let mut c = Client::connect(addr);
     for id in [100, 101] {
         assert_fast(&c.get(&format!("/fast?id={id}")), id);
     }
