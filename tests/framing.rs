@@ -16,19 +16,27 @@
 //!
 //! Each test runs a table of cases and reports every case that failed, with
 //! its request bytes, not just the first.
+//!
+//! The parsing is the transport's business no more than the protocol's, so
+//! only the body limits run over TLS as well as plain TCP
+//! (`both_transports!`: `NAME::plain`, `NAME::tls`): a refusal mid-upload
+//! must still reach a client that keeps sending.
 
 mod common;
 
-use common::{assert_fast, check_rejected, get_req, sync_with_loop, Client, Server};
+use common::{
+    assert_fast, both_transports, check_rejected_over, get_req, sync_with_loop, Client, Server,
+};
 use std::net::SocketAddr;
 
-/// Runs every `(request, status)` case through [`check_rejected`] and fails
-/// listing all the cases that were not refused as expected.
-fn assert_all_rejected(addr: SocketAddr, cases: &[(String, u16)]) {
+/// Runs every `(request, status)` case through [`check_rejected_over`]
+/// (over the server's wire) and fails listing all the cases that were not
+/// refused as expected.
+fn assert_all_rejected(s: &Server, cases: &[(String, u16)]) {
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|(req, status)| {
-            check_rejected(addr, req.as_bytes(), *status)
+            check_rejected_over(s.wire, s.addr, req.as_bytes(), *status)
                 .err()
                 .map(|e| format!("  {req:?}\n    expected {status}: {e}"))
         })
@@ -84,7 +92,7 @@ fn content_length_errors_are_400() {
     // A list of equal lengths in one field: nginx refuses it too.
     cases.push((post("Content-Length: 1000,1000\r\n", ""), 400));
     cases.push((post("Content-Length: 5, 5\r\n", "hello"), 400));
-    assert_all_rejected(s.addr, &cases);
+    assert_all_rejected(&s, &cases);
 }
 
 /// Sends `first` and a pipelined `GET /fast?id=2` behind it; asserts the
@@ -167,7 +175,7 @@ fn names_that_normalise_to_framing_headers_are_400() {
         )
     })
     .collect();
-    assert_all_rejected(s.addr, &cases);
+    assert_all_rejected(&s, &cases);
 }
 
 #[test]
@@ -197,7 +205,7 @@ fn transfer_encoding_errors() {
         format!("GET /fast?id=1 HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n{chunked_body}"),
         400,
     ));
-    assert_all_rejected(s.addr, &cases);
+    assert_all_rejected(&s, &cases);
 }
 
 #[test]
@@ -217,7 +225,7 @@ fn chunked_body_errors_are_400() {
     .iter()
     .map(|body| (req(te, body), 400))
     .collect();
-    assert_all_rejected(s.addr, &cases);
+    assert_all_rejected(&s, &cases);
 }
 
 #[test]
@@ -249,7 +257,7 @@ fn syntax_errors_are_400() {
     .into_iter()
     .map(|r| (r, 400))
     .collect();
-    assert_all_rejected(s.addr, &cases);
+    assert_all_rejected(&s, &cases);
 }
 
 #[test]
@@ -269,7 +277,7 @@ fn size_limits_are_431_and_414() {
             414,
         ),
     ];
-    assert_all_rejected(s.addr, &cases);
+    assert_all_rejected(&s, &cases);
     // 64 fields in all (Host plus 63) are fine.
     let mut c = Client::connect(s.addr);
     let fields: String = (0..63).map(|i| format!("X-F{i}: v\r\n")).collect();
@@ -288,7 +296,7 @@ fn versions_malformed_are_400_unknown_majors_505_and_newer_1x_served() {
     for malformed in ["HTTP/1", "HTTP/01.01", "HTTP/1.10", "http/1.1", "HTTP/3"] {
         cases.push((line(malformed), 400));
     }
-    assert_all_rejected(s.addr, &cases);
+    assert_all_rejected(&s, &cases);
     // HTTP/1.2 is a 1.x: served as HTTP/1.1 (RFC 9110 §2.5), keep-alive.
     let mut c = Client::connect(s.addr);
     c.send(line("HTTP/1.2").as_bytes());
@@ -298,50 +306,51 @@ fn versions_malformed_are_400_unknown_majors_505_and_newer_1x_served() {
     assert_fast(&c.get("/fast?id=2"), 2);
 }
 
-#[test]
-fn bodies_over_max_body_are_413() {
-    let s = Server::start(&["--max-body", "100", "--quiet"]);
-    let a100 = "a".repeat(100);
-    let cases = vec![
-        (req("Content-Length: 101\r\n", &"a".repeat(101)), 413),
-        (
-            req(
-                "Transfer-Encoding: chunked\r\n",
-                &format!("64\r\n{a100}\r\n1\r\nx\r\n0\r\n\r\n"),
+both_transports! {
+    fn bodies_over_max_body_are_413(wire) {
+        let s = Server::start_over(wire, &["--max-body", "100", "--quiet"]);
+        let a100 = "a".repeat(100);
+        let cases = vec![
+            (req("Content-Length: 101\r\n", &"a".repeat(101)), 413),
+            (
+                req(
+                    "Transfer-Encoding: chunked\r\n",
+                    &format!("64\r\n{a100}\r\n1\r\nx\r\n0\r\n\r\n"),
+                ),
+                413,
             ),
-            413,
-        ),
-        // 1 byte, then a chunk size of 2^64 - 1: the sum must not wrap
-        // past the limit (it once did, and streamed on into memory).
-        (
-            req(
-                "Transfer-Encoding: chunked\r\n",
-                &format!("1\r\na\r\nffffffffffffffff\r\n{}", "x".repeat(200)),
+            // 1 byte, then a chunk size of 2^64 - 1: the sum must not wrap
+            // past the limit (it once did, and streamed on into memory).
+            (
+                req(
+                    "Transfer-Encoding: chunked\r\n",
+                    &format!("1\r\na\r\nffffffffffffffff\r\n{}", "x".repeat(200)),
+                ),
+                413,
             ),
-            413,
-        ),
-        // Refused on the head alone: no 100 Continue, no waiting for a body.
-        (
-            req("Content-Length: 101\r\nExpect: 100-continue\r\n", ""),
-            413,
-        ),
-    ];
-    assert_all_rejected(s.addr, &cases);
-    // Exactly max-body is fine, both ways, and framed.
-    let mut c = Client::connect(s.addr);
-    let by_length = post("Content-Length: 100\r\n", &a100);
-    let by_chunks = post(
-        "Transfer-Encoding: chunked\r\n",
-        &format!(
-            "32\r\n{}\r\n32\r\n{}\r\n0\r\n\r\n",
-            &a100[..50],
-            &a100[50..]
-        ),
-    );
-    c.send(format!("{by_length}{by_chunks}{}", get_req("/fast?id=2")).as_bytes());
-    assert_405(&c.response());
-    assert_405(&c.response());
-    assert_fast(&c.response(), 2);
+            // Refused on the head alone: no 100 Continue, no waiting for a body.
+            (
+                req("Content-Length: 101\r\nExpect: 100-continue\r\n", ""),
+                413,
+            ),
+        ];
+        assert_all_rejected(&s, &cases);
+        // Exactly max-body is fine, both ways, and framed.
+        let mut c = s.connect();
+        let by_length = post("Content-Length: 100\r\n", &a100);
+        let by_chunks = post(
+            "Transfer-Encoding: chunked\r\n",
+            &format!(
+                "32\r\n{}\r\n32\r\n{}\r\n0\r\n\r\n",
+                &a100[..50],
+                &a100[50..]
+            ),
+        );
+        c.send(format!("{by_length}{by_chunks}{}", get_req("/fast?id=2")).as_bytes());
+        assert_405(&c.response());
+        assert_405(&c.response());
+        assert_fast(&c.response(), 2);
+    }
 }
 
 #[test]
@@ -349,7 +358,7 @@ fn content_length_over_the_default_limit_is_413_before_the_body() {
     let s = Server::start(&["--quiet"]);
     // The head only: the server must answer without waiting for 1 MiB + 1.
     let cases = vec![(req("Content-Length: 1048577\r\n", ""), 413)];
-    assert_all_rejected(s.addr, &cases);
+    assert_all_rejected(&s, &cases);
 }
 
 #[test]
@@ -382,7 +391,7 @@ fn target_characters_rfc_3986_does_not_allow_are_400() {
     .iter()
     .map(|target| (line(target), 400))
     .collect();
-    assert_all_rejected(s.addr, &cases);
+    assert_all_rejected(&s, &cases);
     // What RFC 3986 allows is served, escapes and sub-delims included.
     let r = common::get(s.addr, "/fast?id=a%20b!$'()*,;=:@/?");
     assert_eq!(r.text(), "fast result a b!$'()*,;=:@/?");
@@ -407,7 +416,7 @@ fn an_expectation_other_than_100_continue_is_417() {
         ),
         (req("Expect: x\r\n", ""), 417),
     ];
-    assert_all_rejected(s.addr, &cases);
+    assert_all_rejected(&s, &cases);
 }
 
 #[test]
@@ -428,55 +437,55 @@ fn leading_zeros_in_a_chunk_size_and_an_empty_host_are_accepted() {
     assert_fast(&c.response(), 3);
 }
 
-#[test]
-fn a_client_that_writes_a_whole_refused_upload_still_reads_its_413() {
-    // Python's http.client (and many scripts) write the whole body before
-    // they read anything. The server refuses 20 MiB against its 1 MiB
-    // limit at once, but must keep reading and dropping the rest (the
-    // lingering close) until the client is done: closing earlier resets
-    // the connection, and the client's write fails with a broken pipe
-    // instead of it reading the 413 (as it did with a 1 MiB bound).
-    use std::io::{Read, Write};
-    let s = Server::start(&["--quiet"]);
-    const SIZE: usize = 20 << 20;
-    let megabyte = vec![b'x'; 1 << 20];
-    for chunked in [false, true] {
-        let mut stream = std::net::TcpStream::connect(s.addr).unwrap();
-        stream.set_read_timeout(Some(common::IO_TIMEOUT)).unwrap();
-        let framing = if chunked {
-            "Transfer-Encoding: chunked".to_string()
-        } else {
-            format!("Content-Length: {SIZE}")
-        };
-        let head = format!("POST /fast HTTP/1.1\r\nHost: 127.0.0.1\r\n{framing}\r\n\r\n");
-        let mut sent = stream.write_all(head.as_bytes());
-        for _ in 0..SIZE / megabyte.len() {
-            if sent.is_err() {
-                break;
-            }
-            sent = if chunked {
-                (stream.write_all(format!("{:x}\r\n", megabyte.len()).as_bytes()))
-                    .and_then(|()| stream.write_all(&megabyte))
-                    .and_then(|()| stream.write_all(b"\r\n"))
+both_transports! {
+    fn a_client_that_writes_a_whole_refused_upload_still_reads_its_413(wire) {
+        // Python's http.client (and many scripts) write the whole body before
+        // they read anything. The server refuses 20 MiB against its 1 MiB
+        // limit at once, but must keep reading and dropping the rest (the
+        // lingering close) until the client is done: closing earlier resets
+        // the connection, and the client's write fails with a broken pipe
+        // instead of it reading the 413 (as it did with a 1 MiB bound).
+        use std::io::Read;
+        let s = Server::start_over(wire, &["--quiet"]);
+        const SIZE: usize = 20 << 20;
+        let megabyte = vec![b'x'; 1 << 20];
+        for chunked in [false, true] {
+            let mut c = s.connect();
+            let framing = if chunked {
+                "Transfer-Encoding: chunked".to_string()
             } else {
-                stream.write_all(&megabyte)
+                format!("Content-Length: {SIZE}")
             };
+            let head = format!("POST /fast HTTP/1.1\r\nHost: 127.0.0.1\r\n{framing}\r\n\r\n");
+            let mut sent = c.try_send(head.as_bytes());
+            for _ in 0..SIZE / megabyte.len() {
+                if sent.is_err() {
+                    break;
+                }
+                sent = if chunked {
+                    (c.try_send(format!("{:x}\r\n", megabyte.len()).as_bytes()))
+                        .and_then(|()| c.try_send(&megabyte))
+                        .and_then(|()| c.try_send(b"\r\n"))
+                } else {
+                    c.try_send(&megabyte)
+                };
+            }
+            if chunked && sent.is_ok() {
+                sent = c.try_send(b"0\r\n\r\n");
+            }
+            assert!(
+                sent.is_ok(),
+                "chunked={chunked}: the upload was cut: {sent:?}"
+            );
+            let mut answer = Vec::new();
+            let read = c.reader.read_to_end(&mut answer);
+            let text = String::from_utf8_lossy(&answer);
+            assert!(read.is_ok(), "chunked={chunked}: {read:?} after {text:?}");
+            assert!(
+                text.starts_with("HTTP/1.1 413 Content Too Large\r\n"),
+                "chunked={chunked}: {text:?}"
+            );
+            assert!(text.contains("\r\nConnection: close\r\n"), "{text:?}");
         }
-        if chunked && sent.is_ok() {
-            sent = stream.write_all(b"0\r\n\r\n");
-        }
-        assert!(
-            sent.is_ok(),
-            "chunked={chunked}: the upload was cut: {sent:?}"
-        );
-        let mut answer = Vec::new();
-        let read = stream.read_to_end(&mut answer);
-        let text = String::from_utf8_lossy(&answer);
-        assert!(read.is_ok(), "chunked={chunked}: {read:?} after {text:?}");
-        assert!(
-            text.starts_with("HTTP/1.1 413 Content Too Large\r\n"),
-            "chunked={chunked}: {text:?}"
-        );
-        assert!(text.contains("\r\nConnection: close\r\n"), "{text:?}");
     }
 }

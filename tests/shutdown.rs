@@ -3,10 +3,15 @@
 //! connection that is still open, and the process exits 0 within a bounded
 //! wait, also when idle or holding an idle keep-alive connection. The tests
 //! with calibrated jobs are serialized with `LOCK` (they burn CPU).
+//!
+//! The drain's key tests — jobs in flight finish, idle connections close,
+//! the last request in the grace, exit 0 — run over plain TCP and over TLS
+//! (`both_transports!`: `NAME::plain`, `NAME::tls`); over TLS every close
+//! they see must carry `close_notify`.
 
 mod common;
 
-use common::{calibrate, time_job, Client, Server, JOB, LONGEST_JOB, PROMPT};
+use common::{both_transports, calibrate, time_job, Client, Server, JOB, LONGEST_JOB, PROMPT};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitStatus;
@@ -28,11 +33,12 @@ const EXIT_BOUND: Duration = Duration::from_secs(30);
 const IDLE_EXIT_BOUND: Duration = Duration::from_secs(10);
 
 /// Proves the loop has read every request written on earlier connections:
-/// two full `/fast` round-trips on a newer connection. The earlier sockets
-/// were accepted first and were readable from the start, so their bytes were
-/// read in the same or an earlier loop iteration than this one's.
-fn sync_with_loop(addr: SocketAddr) {
-    let mut c = Client::connect(addr);
+/// two full `/fast` round-trips on a newer connection (over the server's
+/// wire). The earlier sockets were accepted first and were readable from
+/// the start, so their bytes were read in the same or an earlier loop
+/// iteration than this one's.
+fn sync_with_loop(server: &Server) {
+    let mut c = server.connect();
     for id in [100, 101] {
         let r = c.get(&format!("/fast?id={id}"));
         assert_eq!(r.text(), format!("fast result {id}"));
@@ -46,43 +52,47 @@ fn assert_exits_0(server: &mut Server, bound: Duration) {
     assert_eq!(status.code(), Some(0), "exit status {status}");
 }
 
-#[test]
-fn sigterm_finishes_in_flight_jobs_then_exits_0() {
-    let _guard = lock();
-    let mut server = Server::start(&["--workers", "2", "--worker-priority", "normal", "--quiet"]);
-    let (n, job) = calibrate(&server, JOB);
-    let mut a = Client::connect(server.addr);
-    let mut b = Client::connect(server.addr);
-    a.send_get(&format!("/slow_threaded?id=1&n={n}"));
-    b.send_get(&format!("/slow_threaded?id=2&n={n}"));
-    sync_with_loop(server.addr);
-    server.signal("TERM");
-    for (id, c) in [(1, &mut a), (2, &mut b)] {
-        let r = c.response();
-        assert_eq!(r.status, 200, "in-flight job {id} (n={n}, {job:?}): {r:?}");
-        assert!(
-            r.text().starts_with(&format!("slow result {id} <--- ")),
-            "{r:?}"
+both_transports! {
+    fn sigterm_finishes_in_flight_jobs_then_exits_0(wire) {
+        let _guard = lock();
+        let mut server = Server::start_over(
+            wire,
+            &["--workers", "2", "--worker-priority", "normal", "--quiet"],
         );
-        // The server is draining, so it will close: it must say so.
-        assert!(
-            r.closes(),
-            "response during drain lacks Connection: close: {r:?}"
-        );
-        c.assert_closed();
-    }
-    // Both answers were written after the server began draining (they say
-    // Connection: close), so from here on it must not serve a new connection:
-    // refused, or accepted by the kernel and closed without a response.
-    match TcpStream::connect(server.addr) {
-        Err(_) => {}
-        Ok(stream) => {
-            let mut d = Client::from_stream(stream);
-            let _ = d.stream.write_all(common::get_req("/fast?id=3").as_bytes());
-            d.assert_closed();
+        let (n, job) = calibrate(&server, JOB);
+        let mut a = server.connect();
+        let mut b = server.connect();
+        a.send_get(&format!("/slow_threaded?id=1&n={n}"));
+        b.send_get(&format!("/slow_threaded?id=2&n={n}"));
+        sync_with_loop(&server);
+        server.signal("TERM");
+        for (id, c) in [(1, &mut a), (2, &mut b)] {
+            let r = c.response();
+            assert_eq!(r.status, 200, "in-flight job {id} (n={n}, {job:?}): {r:?}");
+            assert!(
+                r.text().starts_with(&format!("slow result {id} <--- ")),
+                "{r:?}"
+            );
+            // The server is draining, so it will close: it must say so.
+            assert!(
+                r.closes(),
+                "response during drain lacks Connection: close: {r:?}"
+            );
+            c.assert_closed();
         }
+        // Both answers were written after the server began draining (they say
+        // Connection: close), so from here on it must not serve a new
+        // connection: refused, or accepted by the kernel and closed without a
+        // response (over TLS, the handshake may be what is cut).
+        match Client::try_connect_over(wire, server.addr) {
+            Err(_) => {}
+            Ok(mut d) => {
+                let _ = d.try_send(common::get_req("/fast?id=3").as_bytes());
+                d.assert_closed();
+            }
+        }
+        assert_exits_0(&mut server, EXIT_BOUND);
     }
-    assert_exits_0(&mut server, EXIT_BOUND);
 }
 
 #[test]
@@ -101,7 +111,7 @@ fn healthz_is_503_draining_on_an_open_connection_during_drain() {
     let mut b = Client::connect(server.addr);
     a.send_get(&format!("/slow_threaded?id=1&n={n_long}"));
     b.send_get(&format!("/slow_threaded?id=2&n={n_short}"));
-    sync_with_loop(server.addr);
+    sync_with_loop(&server);
     server.signal("TERM");
     // B's answer comes one short job after the signal, well into the drain,
     // while A's long job still runs. Only now does A ask /healthz, so the
@@ -133,15 +143,16 @@ fn healthz_is_503_draining_on_an_open_connection_during_drain() {
     assert_exits_0(&mut server, EXIT_BOUND);
 }
 
-#[test]
-fn sigterm_on_idle_server_exits_0_and_closes_idle_connections() {
-    let mut server = Server::start(&["--quiet"]);
-    // An idle keep-alive connection must not hold the shutdown up.
-    let mut c = Client::connect(server.addr);
-    assert_eq!(c.get("/healthz").text(), "ok");
-    server.signal("TERM");
-    c.assert_closed();
-    assert_exits_0(&mut server, IDLE_EXIT_BOUND);
+both_transports! {
+    fn sigterm_on_idle_server_exits_0_and_closes_idle_connections(wire) {
+        let mut server = Server::start_over(wire, &["--quiet"]);
+        // An idle keep-alive connection must not hold the shutdown up.
+        let mut c = server.connect();
+        assert_eq!(c.get("/healthz").text(), "ok");
+        server.signal("TERM");
+        c.assert_closed();
+        assert_exits_0(&mut server, IDLE_EXIT_BOUND);
+    }
 }
 
 #[test]
@@ -158,7 +169,7 @@ fn shutdown_timeout_bounds_a_drain_that_cannot_finish() {
     let mut server = Server::start(&["--workers", "1", "--shutdown-timeout", "1", "--quiet"]);
     let mut a = Client::connect(server.addr);
     a.send_get(LONGEST_JOB);
-    sync_with_loop(server.addr);
+    sync_with_loop(&server);
     let signalled = Instant::now();
     server.signal("TERM");
     assert_exits_0(&mut server, PROMPT);
@@ -184,7 +195,7 @@ fn second_signal_exits_at_once_with_status_1() {
     let mut server = Server::start(&["--workers", "1", "--quiet"]);
     let mut a = Client::connect(server.addr);
     a.send_get(LONGEST_JOB);
-    sync_with_loop(server.addr);
+    sync_with_loop(&server);
     server.signal("TERM");
     // The drain has begun (it says so on stderr) and waits for the job,
     // for up to the default 30 s shutdown timeout...
@@ -222,7 +233,7 @@ fn the_loop_sleeps_while_it_drains() {
     // A job that outlives the drain's window below keeps the drain going.
     let mut a = Client::connect(server.addr);
     a.send_get(LONGEST_JOB);
-    sync_with_loop(server.addr);
+    sync_with_loop(&server);
     // Block the loop with /slow, and while it computes, let connections
     // wait in the accept backlog and the signal arrive: when the loop wakes,
     // one poll reports the listener and the signal pipe together. The drain
@@ -380,7 +391,7 @@ fn a_drain_loses_no_request() {
             c
         })
         .collect();
-    sync_with_loop(addr);
+    sync_with_loop(&server);
     server.signal("TERM");
     let draining = server.stderr.wait_for(PROMPT, |l| l.contains("draining"));
     assert!(draining.is_some(), "{:?}", server.stderr.snapshot());
@@ -440,38 +451,38 @@ fn a_drain_loses_no_request() {
     );
 }
 
-#[test]
-fn an_idle_connection_may_send_one_last_request_in_the_drain_grace() {
-    let mut server = Server::start(&["--drain-grace", "20", "--quiet"]);
-    let mut c = Client::connect(server.addr);
-    assert_eq!(c.get("/healthz").text(), "ok");
-    server.signal("TERM");
-    let draining = server.stderr.wait_for(PROMPT, |l| l.contains("draining"));
-    assert!(draining.is_some(), "{:?}", server.stderr.snapshot());
-    // The drain has begun and this connection is idle: it is not closed,
-    // and what it asks now is answered — with goodbye.
-    let r = c.get("/healthz");
-    assert_eq!((r.status, r.text().as_str()), (503, "draining"), "{r:?}");
-    assert!(r.closes(), "{r:?}");
-    c.assert_closed();
-    // With nothing else open, the drain ends at once, not after the grace.
-    assert_exits_0(&mut server, PROMPT);
-}
+both_transports! {
+    fn an_idle_connection_may_send_one_last_request_in_the_drain_grace(wire) {
+        let mut server = Server::start_over(wire, &["--drain-grace", "20", "--quiet"]);
+        let mut c = server.connect();
+        assert_eq!(c.get("/healthz").text(), "ok");
+        server.signal("TERM");
+        let draining = server.stderr.wait_for(PROMPT, |l| l.contains("draining"));
+        assert!(draining.is_some(), "{:?}", server.stderr.snapshot());
+        // The drain has begun and this connection is idle: it is not closed,
+        // and what it asks now is answered — with goodbye.
+        let r = c.get("/healthz");
+        assert_eq!((r.status, r.text().as_str()), (503, "draining"), "{r:?}");
+        assert!(r.closes(), "{r:?}");
+        c.assert_closed();
+        // With nothing else open, the drain ends at once, not after the grace.
+        assert_exits_0(&mut server, PROMPT);
+    }
 
-#[test]
-fn an_idle_connection_is_closed_when_the_drain_grace_ends() {
-    let mut server = Server::start(&["--drain-grace", "0.5", "--quiet"]);
-    let mut c = Client::connect(server.addr);
-    assert_eq!(c.get("/healthz").text(), "ok");
-    let signalled = Instant::now();
-    server.signal("TERM");
-    c.assert_closed();
-    let closed = signalled.elapsed();
-    assert!(
-        closed >= Duration::from_millis(400),
-        "closed {closed:?} after the signal, before the 0.5 s grace"
-    );
-    assert_exits_0(&mut server, PROMPT);
+    fn an_idle_connection_is_closed_when_the_drain_grace_ends(wire) {
+        let mut server = Server::start_over(wire, &["--drain-grace", "0.5", "--quiet"]);
+        let mut c = server.connect();
+        assert_eq!(c.get("/healthz").text(), "ok");
+        let signalled = Instant::now();
+        server.signal("TERM");
+        c.assert_closed();
+        let closed = signalled.elapsed();
+        assert!(
+            closed >= Duration::from_millis(400),
+            "closed {closed:?} after the signal, before the 0.5 s grace"
+        );
+        assert_exits_0(&mut server, PROMPT);
+    }
 }
 
 #[test]

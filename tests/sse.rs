@@ -2,6 +2,9 @@
 //! timeout while it waits for news, the write-stall deadline cutting one
 //! whose client stopped reading, a client that leaves stopping its
 //! producer, and `examples/sse.rs` ticking and saying goodbye on a drain.
+//!
+//! The first two run over plain TCP and over TLS (`both_transports!`:
+//! `NAME::plain`, `NAME::tls`); the example serves plain HTTP only.
 
 mod common;
 
@@ -9,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use common::{read_chunk, Client, Example, IO_TIMEOUT};
+use common::{both_transports, read_chunk, Client, Example, IO_TIMEOUT};
 use eddy::sse::{event_stream, Event};
 use eddy::{inline, Config, Response, Router, StatusCode};
 
@@ -20,113 +23,122 @@ fn next_event(c: &mut Client) -> Option<String> {
         .map(|data| String::from_utf8(data).unwrap())
 }
 
-#[test]
-fn an_event_stream_outlives_the_idle_timeout_but_not_a_client_that_stops_reading() {
-    // `gone` says when the flood's producer learned its client was cut off.
-    let gone = Arc::new(AtomicBool::new(false));
-    let flood_gone = Arc::clone(&gone);
-    let router = Router::new()
-        .get(
+both_transports! {
+    tls_known_failure(
+        "over TLS a client that stops reading is cut late or never (fails about one run \
+         in two): while the producer is slower than the loop, each turn seals more of the \
+         stream into the transport's ciphertext buffer, which has no bound, and the \
+         plaintext the session takes counts as written, so the write-stall deadline is \
+         renewed or not set at all (src/transport/tls.rs, Tls::write and seal)"
+    )
+    fn an_event_stream_outlives_the_idle_timeout_but_not_a_client_that_stops_reading(wire) {
+        // `gone` says when the flood's producer learned its client was cut off.
+        let gone = Arc::new(AtomicBool::new(false));
+        let flood_gone = Arc::clone(&gone);
+        let router = Router::new()
+            .get(
+                "/events",
+                inline(move |_, _| {
+                    let (answer, mut events) = event_stream();
+                    std::thread::spawn(move || {
+                        events.send(&Event::new("first").id("1")).unwrap();
+                        // Silent for several idle timeouts, then news.
+                        let _ = events.wait_drain(Duration::from_millis(1500));
+                        events.send(&Event::new("second").named("late")).unwrap();
+                        events.close().unwrap();
+                    });
+                    answer
+                }),
+            )
+            .get(
+                "/flood",
+                inline(move |_, _| {
+                    let (answer, mut events) = event_stream();
+                    let gone = Arc::clone(&flood_gone);
+                    std::thread::spawn(move || {
+                        let big = Event::new("x".repeat(16 * 1024));
+                        while events.send(&big).is_ok() {}
+                        gone.store(true, Ordering::SeqCst);
+                    });
+                    answer
+                }),
+            )
+            .get(
+                "/after",
+                inline(|_, _| Response::text(StatusCode::OK, "after")),
+            );
+        let config = Config {
+            idle_timeout: Duration::from_millis(300),
+            ..Config::default()
+        };
+        let addr = common::serve_in_process_over(wire, router, config).addr;
+
+        let mut c = wire.connect(addr);
+        c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+        // The head alone: the body is read event by event below.
+        let head = c.head_response();
+        assert_eq!((head.version.as_str(), head.status), ("HTTP/1.1", 200));
+        assert_eq!(head.header("content-type"), Some("text/event-stream"));
+        assert_eq!(head.header("transfer-encoding"), Some("chunked"));
+        assert_eq!(head.header("cache-control"), Some("no-store"));
+        assert_eq!(
+            next_event(&mut c).as_deref(),
+            Some("id: 1\ndata: first\n\n")
+        );
+        // 1.5 s of silence, five idle timeouts: the stream is still there.
+        assert_eq!(
+            next_event(&mut c).as_deref(),
+            Some("event: late\ndata: second\n\n")
+        );
+        assert_eq!(next_event(&mut c), None, "closed well: the last chunk");
+        assert_eq!(
+            c.get("/after").text(),
+            "after",
+            "and the connection goes on"
+        );
+
+        // A client that never reads: the write-stall deadline cuts it, and its
+        // producer hears.
+        let mut stalled = wire.connect(addr);
+        stalled.send(b"GET /flood HTTP/1.1\r\nHost: x\r\n\r\n");
+        let cut = common::wait_until(IO_TIMEOUT, || gone.load(Ordering::SeqCst));
+        assert!(cut, "a client that stopped reading held its stream open");
+        drop(stalled);
+    }
+}
+
+both_transports! {
+    fn a_client_that_leaves_stops_its_event_producer(wire) {
+        let (gone_tx, gone_rx) = mpsc::channel::<()>();
+        let gone_tx = std::sync::Mutex::new(gone_tx);
+        let router = Router::new().get(
             "/events",
             inline(move |_, _| {
                 let (answer, mut events) = event_stream();
+                let gone = gone_tx.lock().unwrap().clone();
                 std::thread::spawn(move || {
-                    events.send(&Event::new("first").id("1")).unwrap();
-                    // Silent for several idle timeouts, then news.
-                    let _ = events.wait_drain(Duration::from_millis(1500));
-                    events.send(&Event::new("second").named("late")).unwrap();
-                    events.close().unwrap();
-                });
-                answer
-            }),
-        )
-        .get(
-            "/flood",
-            inline(move |_, _| {
-                let (answer, mut events) = event_stream();
-                let gone = Arc::clone(&flood_gone);
-                std::thread::spawn(move || {
-                    let big = Event::new("x".repeat(16 * 1024));
-                    while events.send(&big).is_ok() {}
-                    gone.store(true, Ordering::SeqCst);
-                });
-                answer
-            }),
-        )
-        .get(
-            "/after",
-            inline(|_, _| Response::text(StatusCode::OK, "after")),
-        );
-    let config = Config {
-        idle_timeout: Duration::from_millis(300),
-        ..Config::default()
-    };
-    let addr = common::serve_in_process(router, config).addr;
-
-    let mut c = Client::connect(addr);
-    c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
-    // The head alone: the body is read event by event below.
-    let head = c.head_response();
-    assert_eq!((head.version.as_str(), head.status), ("HTTP/1.1", 200));
-    assert_eq!(head.header("content-type"), Some("text/event-stream"));
-    assert_eq!(head.header("transfer-encoding"), Some("chunked"));
-    assert_eq!(head.header("cache-control"), Some("no-store"));
-    assert_eq!(
-        next_event(&mut c).as_deref(),
-        Some("id: 1\ndata: first\n\n")
-    );
-    // 1.5 s of silence, five idle timeouts: the stream is still there.
-    assert_eq!(
-        next_event(&mut c).as_deref(),
-        Some("event: late\ndata: second\n\n")
-    );
-    assert_eq!(next_event(&mut c), None, "closed well: the last chunk");
-    assert_eq!(
-        c.get("/after").text(),
-        "after",
-        "and the connection goes on"
-    );
-
-    // A client that never reads: the write-stall deadline cuts it, and its
-    // producer hears.
-    let mut stalled = Client::connect(addr);
-    stalled.send(b"GET /flood HTTP/1.1\r\nHost: x\r\n\r\n");
-    let cut = common::wait_until(IO_TIMEOUT, || gone.load(Ordering::SeqCst));
-    assert!(cut, "a client that stopped reading held its stream open");
-    drop(stalled);
-}
-
-#[test]
-fn a_client_that_leaves_stops_its_event_producer() {
-    let (gone_tx, gone_rx) = mpsc::channel::<()>();
-    let gone_tx = std::sync::Mutex::new(gone_tx);
-    let router = Router::new().get(
-        "/events",
-        inline(move |_, _| {
-            let (answer, mut events) = event_stream();
-            let gone = gone_tx.lock().unwrap().clone();
-            std::thread::spawn(move || {
-                // A tick every 20 ms until the send fails.
-                while events.wait_drain(Duration::from_millis(20)).is_ok() {
-                    if events.send(&Event::new("tick")).is_err() {
-                        break;
+                    // A tick every 20 ms until the send fails.
+                    while events.wait_drain(Duration::from_millis(20)).is_ok() {
+                        if events.send(&Event::new("tick")).is_err() {
+                            break;
+                        }
                     }
-                }
-                let _ = gone.send(());
-            });
-            answer
-        }),
-    );
-    let addr = common::serve_in_process(router, Config::default()).addr;
-    let mut c = Client::connect(addr);
-    c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
-    c.head_response();
-    assert_eq!(next_event(&mut c).as_deref(), Some("data: tick\n\n"));
-    drop(c);
-    assert!(
-        gone_rx.recv_timeout(IO_TIMEOUT).is_ok(),
-        "the producer outlived its client"
-    );
+                    let _ = gone.send(());
+                });
+                answer
+            }),
+        );
+        let addr = common::serve_in_process_over(wire, router, Config::default()).addr;
+        let mut c = wire.connect(addr);
+        c.send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+        c.head_response();
+        assert_eq!(next_event(&mut c).as_deref(), Some("data: tick\n\n"));
+        drop(c);
+        assert!(
+            gone_rx.recv_timeout(IO_TIMEOUT).is_ok(),
+            "the producer outlived its client"
+        );
+    }
 }
 
 #[test]

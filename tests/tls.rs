@@ -2,6 +2,12 @@
 //! CA made here with the `openssl` command, and real clients — curl,
 //! `openssl s_client`, Python's `ssl` — over real sockets.
 //!
+//! What TLS must not change — pipelining, bodies, streaming with
+//! backpressure, SSE, the drain, the timeouts — is tested where the plain
+//! behaviour is, over both transports with rustls's own client
+//! (`both_transports!` in tests/http_wire.rs, framing.rs, streaming.rs,
+//! sse.rs, shutdown.rs, timeouts.rs; tests/common/mod.rs, `Wire`).
+//!
 //! A missing tool skips its test with the reason (and fails it under
 //! `EDDY_REQUIRE_TOOLS=1`, as CI runs).
 
@@ -748,130 +754,6 @@ fn build_own_config(pki: &Pki) -> Arc<eddy::rustls::ServerConfig> {
         .with_single_cert(chain, key)
         .unwrap();
     Arc::new(config)
-}
-
-/// A streamed body over TLS to a client that reads slowly, then all at
-/// once: the socket fills (the ciphertext waits in the plain transport's
-/// output, `WRITABLE` is asked), the producer is held back, and when the
-/// client reads again every byte arrives — a flush that met `WouldBlock` is
-/// retried. Then a drain: the connection's last answer goes out and the
-/// server exits 0, with `close_notify`.
-#[test]
-fn a_streamed_body_over_tls_survives_a_slow_reader_and_a_drain() {
-    use eddy::{inline, offload, Job, Response, Router, StatusCode};
-    let test = "a_streamed_body_over_tls_survives_a_slow_reader_and_a_drain";
-    let Some(pki) = Pki::make(test) else { return };
-    const SIZE: usize = 8 << 20;
-    let router = Router::new()
-        .get(
-            "/big",
-            offload(|_req, _status| {
-                Ok(Job::stream(|_, head| {
-                    let mut body = head.start(Response::new(StatusCode::OK), Some(SIZE as u64));
-                    let chunk = vec![b'x'; 64 * 1024];
-                    for _ in 0..SIZE / chunk.len() {
-                        if body.send(&chunk).is_err() {
-                            return;
-                        }
-                    }
-                    let _ = body.finish();
-                }))
-            }),
-        )
-        .get(
-            "/metrics",
-            inline(|_req, status| Response::text(StatusCode::OK, status.prometheus())),
-        );
-    let tls = eddy::TlsConfig::from_pem_files(pki.path("cert.pem"), pki.path("key.pem")).unwrap();
-    let config = eddy::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        workers: 2,
-        tls: Some(tls),
-        ..eddy::Config::default()
-    };
-    let server = eddy::Server::bind(config, router).unwrap();
-    let port = server.local_addr().unwrap().port();
-    let handle = server.handle();
-    let serving = std::thread::spawn(move || server.run());
-    let script = format!(
-        r#"
-import socket, ssl, sys, time
-ctx = ssl.create_default_context(cafile={ca:?})
-raw = socket.create_connection(("127.0.0.1", {port}), timeout=30)
-raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
-s = ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False)
-s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
-got = s.recv(1024)
-print("stalled", flush=True)  # the server's writes now meet a full socket
-sys.stdin.readline()
-while b"\r\n\r\n" not in got:
-    got += s.recv(65536)
-head, body = got.split(b"\r\n\r\n", 1)
-n = len(body)
-while n < {size}:
-    chunk = s.recv(1 << 20)
-    assert chunk, n
-    n += len(chunk)
-assert n == {size}, n
-print("whole", flush=True)
-sys.stdin.readline()  # the test asked for the drain
-assert s.recv(1) == b""  # close_notify, not a truncation
-print("clean", flush=True)
-"#,
-        ca = pki.path("ca.pem"),
-        size = SIZE
-    );
-    let child = Command::new("timeout")
-        .args(["60", "python3", "-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let Ok(mut child) = child else {
-        skip(test, "cannot run `python3`");
-        handle.shutdown().unwrap();
-        return;
-    };
-    use std::io::BufRead;
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut stdin = child.stdin.take().unwrap();
-    let mut line = String::new();
-    lines.read_line(&mut line).unwrap();
-    assert_eq!(line, "stalled\n");
-    // Wait until the producer has been held back: the socket is full, the
-    // ciphertext waits in the transport, the pipe filled behind it.
-    let url = format!("https://localhost:{port}/metrics");
-    let ca = pki.path("ca.pem");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let Some(out) = tool(test, "curl", &["-sS", "--cacert", &ca, &url], b"") else {
-            handle.shutdown().unwrap();
-            return;
-        };
-        let metrics = String::from_utf8_lossy(&out.stdout);
-        if !metrics.contains("eddy_stream_wait_seconds_total 0.000000") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the producer never waited: {metrics}"
-        );
-    }
-    stdin.write_all(b"go\n").unwrap();
-    line.clear();
-    lines.read_line(&mut line).unwrap();
-    assert_eq!(line, "whole\n", "{}", {
-        let mut e = String::new();
-        let _ = child.stderr.take().unwrap().read_to_string(&mut e);
-        e
-    });
-    handle.shutdown().unwrap();
-    stdin.write_all(b"go\n").unwrap();
-    line.clear();
-    lines.read_line(&mut line).unwrap();
-    assert_eq!(line, "clean\n");
-    assert!(child.wait().unwrap().success());
-    assert_eq!(serving.join().unwrap().unwrap(), eddy::Exit::Drained);
 }
 
 /// Python's `requests` (urllib3 underneath), verifying the certificate

@@ -3,13 +3,20 @@
 //! what it prints. Std only; every wait here has a bound, so a broken server
 //! fails a test instead of hanging it.
 //!
+//! Two transports ([`Wire`]): plain TCP, and (with the `tls` feature, a
+//! default) TLS through rustls's blocking client (`eddy::rustls`, no other
+//! crate), verifying the checked-in test certificate in `tests/data/tls`.
+//! [`Server::start_over`] and [`serve_in_process_over`] serve a wire,
+//! [`Client::connect_over`] speaks it, and [`both_transports!`] writes a
+//! test once and runs it over each: `NAME::plain` and `NAME::tls`.
+//!
 //! Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
 pub mod prometheus;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
@@ -89,6 +96,9 @@ pub struct Server {
     child: Child,
     /// Where the server said it listens (parsed from its first stdout line).
     pub addr: SocketAddr,
+    /// What it speaks there, as its listening line says (`http://` or
+    /// `https://`).
+    pub wire: Wire,
     /// Everything the server printed on stdout, starting with the listening line.
     pub stdout: Arc<Lines>,
     /// Everything the server printed on stderr.
@@ -96,6 +106,27 @@ pub struct Server {
 }
 
 impl Server {
+    /// [`Server::start`] speaking `wire`: over TLS, with the test
+    /// certificate and key ([`Wire::serve_flags`]) before `extra`.
+    pub fn start_over(wire: Wire, extra: &[&str]) -> Server {
+        let flags = wire.serve_flags();
+        let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
+        args.extend_from_slice(extra);
+        let server = Server::start(&args);
+        assert_eq!(server.wire, wire, "eddy {args:?} serves another wire");
+        server
+    }
+
+    /// A new connection to the server, over its wire.
+    pub fn connect(&self) -> Client {
+        Client::connect_over(self.wire, self.addr)
+    }
+
+    /// One GET on a fresh connection, over the server's wire.
+    pub fn get(&self, path: &str) -> Response {
+        self.connect().get(path)
+    }
+
     /// Spawns `eddy serve --addr 127.0.0.1:0 --worker-priority normal <extra>` and waits (bounded) for
     /// its `listening on http://IP:PORT` line.
     pub fn start(extra: &[&str]) -> Server {
@@ -165,9 +196,11 @@ impl Server {
             .trim()
             .parse()
             .unwrap_or_else(|e| panic!("bad listening line {line:?}: {e}"));
+        let wire = Wire::of_url(prefix.trim_start_matches("listening on "));
         Server {
             child,
             addr,
+            wire,
             stdout,
             stderr,
         }
@@ -413,33 +446,281 @@ pub fn read_chunk(r: &mut impl BufRead) -> io::Result<Option<Vec<u8>>> {
     Ok((size > 0).then_some(data))
 }
 
-/// A client connection: a writer and a buffered reader over one socket, both
-/// with `IO_TIMEOUT`, so several responses can be read from one keep-alive
+/// What a test talks over: plain TCP, or TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// HTTP on the socket itself.
+    Plain,
+    /// HTTPS: rustls's blocking client over the socket, verifying the test
+    /// certificate (`tests/data/tls/cert.pem`, for `localhost` and
+    /// 127.0.0.1, ECDSA P-256) against its CA (`ca.pem`).
+    #[cfg(feature = "tls")]
+    Tls,
+}
+
+impl Wire {
+    /// The wire a URL's scheme names (`http://…`, `https://…`).
+    pub fn of_url(url: &str) -> Wire {
+        if url.starts_with("https://") {
+            #[cfg(feature = "tls")]
+            return Wire::Tls;
+            #[cfg(not(feature = "tls"))]
+            panic!("{url}: HTTPS, in a test built without the `tls` feature");
+        }
+        Wire::Plain
+    }
+
+    /// The `eddy serve` flags for this wire: none, or `--tls-cert` and
+    /// `--tls-key` with the test certificate and key.
+    pub fn serve_flags(self) -> Vec<String> {
+        match self {
+            Wire::Plain => Vec::new(),
+            #[cfg(feature = "tls")]
+            Wire::Tls => vec![
+                "--tls-cert".into(),
+                tls_data("cert.pem"),
+                "--tls-key".into(),
+                tls_data("key.pem"),
+            ],
+        }
+    }
+
+    /// A new connection to `addr` over this wire ([`Client::connect_over`]).
+    pub fn connect(self, addr: SocketAddr) -> Client {
+        Client::connect_over(self, addr)
+    }
+
+    /// One GET on a fresh connection over this wire.
+    pub fn get(self, addr: SocketAddr, path: &str) -> Response {
+        self.connect(addr).get(path)
+    }
+}
+
+/// The path of a file of the test PKI in `tests/data/tls` (its README says
+/// how it was made).
+pub fn tls_data(name: &str) -> String {
+    format!("{}/tests/data/tls/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Writes a test once and runs it over both wires:
+///
+/// ```ignore
+/// both_transports! {
+///     /// What it shows.
+///     fn name(wire) { let s = Server::start_over(wire, &[]); /* … */ }
+/// }
+/// ```
+///
+/// defines `fn name(wire: Wire)` and the tests `name::plain` and, with the
+/// `tls` feature, `name::tls`: the failing test's name says which wire
+/// failed, and `cargo test ::tls` runs the TLS half. (A function and a
+/// module may share a name: they live in different namespaces.)
+///
+/// `tls_known_failure("why")` before a test marks its TLS half `#[ignore]`d
+/// with that reason: a server bug found and not yet fixed, which `cargo
+/// test -- --ignored` shows failing until it is (then the mark goes).
+#[allow(unused_macros)] // each test binary uses its own subset
+macro_rules! both_transports {
+    ($(
+        $(tls_known_failure($why:literal))?
+        $(#[$attr:meta])*
+        fn $name:ident($wire:ident) $body:block
+    )*) => {$(
+        $(#[$attr])*
+        fn $name($wire: $crate::common::Wire) $body
+
+        mod $name {
+            #[test]
+            fn plain() {
+                super::$name($crate::common::Wire::Plain);
+            }
+
+            #[cfg(feature = "tls")]
+            #[test]
+            $(#[ignore = $why])?
+            fn tls() {
+                super::$name($crate::common::Wire::Tls);
+            }
+        }
+    )*};
+}
+#[allow(unused_imports)] // each test binary uses its own subset
+pub(crate) use both_transports;
+
+/// What a [`Client`] reads and writes through: the socket itself, or a TLS
+/// session over it (one object: a session cannot be split into a reader and
+/// a writer the way a socket is cloned).
+pub trait Duplex: Read + Write + Send {
+    /// Ends the client's sending, keeping its reading: a FIN; over TLS,
+    /// `close_notify` first, then the FIN.
+    fn close_write(&mut self) -> io::Result<()>;
+
+    /// One write that never reads, as a client that does not read the
+    /// answers writes: the bytes of `bytes` taken. (rustls's blocking
+    /// `write` reads when the socket will not take its records.)
+    fn push(&mut self, bytes: &[u8]) -> io::Result<usize>;
+}
+
+impl Duplex for TcpStream {
+    fn close_write(&mut self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.write(bytes)
+    }
+}
+
+#[cfg(feature = "tls")]
+impl Duplex for eddy::rustls::StreamOwned<eddy::rustls::ClientConnection, TcpStream> {
+    fn close_write(&mut self) -> io::Result<()> {
+        self.conn.send_close_notify();
+        self.flush()?;
+        self.sock.shutdown(Shutdown::Write)
+    }
+
+    /// Records sealed before go out first; the bytes the session takes are
+    /// sealed and written; a socket that will not take them is the error
+    /// (its write timeout).
+    fn push(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut self.sock)?;
+        }
+        let taken = self.conn.writer().write(bytes)?;
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut self.sock)?;
+        }
+        Ok(taken)
+    }
+}
+
+/// The TLS client's configuration, made once: the test CA as the only root,
+/// the `ring` provider eddy uses, ALPN `http/1.1` as browsers offer it.
+#[cfg(feature = "tls")]
+fn tls_client_config() -> Arc<eddy::rustls::ClientConfig> {
+    use eddy::rustls::pki_types::pem::PemObject;
+    use eddy::rustls::pki_types::CertificateDer;
+    static CONFIG: std::sync::OnceLock<Arc<eddy::rustls::ClientConfig>> =
+        std::sync::OnceLock::new();
+    let config = CONFIG.get_or_init(|| {
+        let mut roots = eddy::rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_file_iter(tls_data("ca.pem")).expect("read ca.pem") {
+            roots.add(cert.expect("a certificate in ca.pem")).unwrap();
+        }
+        #[allow(deprecated)] // the provider eddy uses (src/tls.rs says why)
+        let provider = Arc::new(eddy::rustls::crypto::ring::default_provider());
+        let mut config = eddy::rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Arc::new(config)
+    });
+    Arc::clone(config)
+}
+
+/// A client connection over plain TCP or TLS, with `IO_TIMEOUT` on every
+/// read and write, so several responses can be read from one keep-alive
 /// connection.
 pub struct Client {
+    /// The socket, for what is done to a socket: timeouts, `local_addr`,
+    /// `peek`, a raw `shutdown`. Bytes written here bypass TLS: a test that
+    /// runs over both wires writes with [`Client::send`] and half-closes
+    /// with [`Client::half_close`].
     pub stream: TcpStream,
-    pub reader: BufReader<TcpStream>,
+    /// Buffered reads of the plaintext; writes go through `get_mut()`. Over
+    /// plain TCP, a clone of `stream`; over TLS, the session over it.
+    pub reader: BufReader<Box<dyn Duplex>>,
+    /// Which of the two it is.
+    pub wire: Wire,
 }
 
 impl Client {
-    /// Connects to `addr` (panics if refused).
+    /// Connects to `addr` over plain TCP (panics if refused).
     pub fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect(addr).expect("connect to eddy");
         Client::from_stream(stream)
     }
 
-    /// Wraps an already-connected socket, setting the timeouts.
+    /// Connects to `addr` over `wire`; over TLS, the handshake is done
+    /// before this returns (panics if either fails).
+    pub fn connect_over(wire: Wire, addr: SocketAddr) -> Client {
+        Client::try_connect_over(wire, addr)
+            .unwrap_or_else(|e| panic!("connect to eddy over {wire:?}: {e}"))
+    }
+
+    /// [`Client::connect_over`], saying why it failed instead of panicking:
+    /// the connect was refused, or the TLS handshake failed or was cut.
+    pub fn try_connect_over(wire: Wire, addr: SocketAddr) -> io::Result<Client> {
+        let stream = TcpStream::connect(addr)?;
+        match wire {
+            Wire::Plain => Ok(Client::from_stream(stream)),
+            #[cfg(feature = "tls")]
+            Wire::Tls => Client::tls_over(stream),
+        }
+    }
+
+    /// Wraps an already-connected socket, plain, setting the timeouts.
     pub fn from_stream(stream: TcpStream) -> Client {
-        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream.set_nodelay(true).unwrap();
-        let reader = BufReader::new(stream.try_clone().unwrap());
-        Client { stream, reader }
+        set_timeouts(&stream);
+        let reader = BufReader::new(Box::new(stream.try_clone().unwrap()) as Box<dyn Duplex>);
+        Client {
+            stream,
+            reader,
+            wire: Wire::Plain,
+        }
+    }
+
+    /// A TLS session over an already-connected socket, its handshake done
+    /// (bounded by the socket's timeouts), verifying the test certificate
+    /// for `localhost`.
+    #[cfg(feature = "tls")]
+    fn tls_over(stream: TcpStream) -> io::Result<Client> {
+        use eddy::rustls::{pki_types::ServerName, ClientConnection, StreamOwned};
+        set_timeouts(&stream);
+        let name = ServerName::try_from("localhost").unwrap();
+        let mut conn =
+            ClientConnection::new(tls_client_config(), name).map_err(io::Error::other)?;
+        let mut sock = stream.try_clone()?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut sock)?;
+        }
+        let session: Box<dyn Duplex> = Box::new(StreamOwned::new(conn, sock));
+        Ok(Client {
+            stream,
+            reader: BufReader::new(session),
+            wire: Wire::Tls,
+        })
     }
 
     /// Writes raw bytes, all at once.
     pub fn send(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).expect("write to eddy");
+        self.try_send(bytes).expect("write to eddy");
+    }
+
+    /// [`Client::send`], returning the error instead of panicking (for a
+    /// test where the server may have closed first).
+    pub fn try_send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let out = self.reader.get_mut();
+        out.write_all(bytes)?;
+        out.flush()
+    }
+
+    /// One write that never reads ([`Duplex::push`]): for a client that
+    /// sends without reading the answers.
+    pub fn push(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.reader.get_mut().push(bytes)
+    }
+
+    /// Ends the client's sending (a FIN; over TLS `close_notify`, then the
+    /// FIN), as `nc -N` does: the server answers what came whole, then
+    /// closes.
+    pub fn half_close(&mut self) {
+        self.reader
+            .get_mut()
+            .close_write()
+            .expect("half-close the connection");
     }
 
     /// Writes `GET <path> HTTP/1.1` with a Host header.
@@ -464,7 +745,9 @@ impl Client {
     }
 
     /// Asserts that the server closes the connection (EOF or reset) without
-    /// sending any further byte, within `IO_TIMEOUT`.
+    /// sending any further byte, within `IO_TIMEOUT`. Over TLS the EOF must
+    /// follow `close_notify` (the contract's "close_notify on every orderly
+    /// close"): a bare TCP EOF is a truncation, and fails.
     pub fn assert_closed(&mut self) {
         if let Err(e) = self.check_closed() {
             panic!("{e}");
@@ -528,12 +811,20 @@ impl Client {
 /// is refused as [`Client::check_error`] describes, while a keep-alive
 /// connection opened before it is served before and after.
 pub fn check_rejected(addr: SocketAddr, request: &[u8], status: u16) -> Result<(), String> {
-    let mut bystander = Client::connect(addr);
+    check_rejected_over(Wire::Plain, addr, request, status)
+}
+
+/// [`check_rejected`] over `wire`.
+pub fn check_rejected_over(
+    wire: Wire,
+    addr: SocketAddr,
+    request: &[u8],
+    status: u16,
+) -> Result<(), String> {
+    let mut bystander = Client::connect_over(wire, addr);
     check_fast(&bystander.get("/fast?id=1"), 1).map_err(|e| format!("bystander: {e}"))?;
-    let mut c = Client::connect(addr);
-    c.stream
-        .write_all(request)
-        .map_err(|e| format!("write: {e}"))?;
+    let mut c = Client::connect_over(wire, addr);
+    c.try_send(request).map_err(|e| format!("write: {e}"))?;
     c.check_error(status)?;
     check_fast(&bystander.get("/fast?id=2"), 2).map_err(|e| format!("bystander after: {e}"))
 }
@@ -561,6 +852,13 @@ pub fn sync_with_loop(addr: SocketAddr) {
     for id in [100, 101] {
         assert_fast(&c.get(&format!("/fast?id={id}")), id);
     }
+}
+
+/// `IO_TIMEOUT` on reads and writes, and no Nagle delay.
+fn set_timeouts(stream: &TcpStream) {
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.set_nodelay(true).unwrap();
 }
 
 /// Whether an I/O error means the peer reset or aborted the connection.
@@ -644,7 +942,7 @@ pub const PROMPT: Duration = Duration::from_secs(10);
 pub fn time_job(server: &Server, n: u32) -> Duration {
     let pid = server.pid();
     let cpu0 = loop_cpu_time(pid);
-    let r = get(server.addr, &format!("/slow?id=0&n={n}"));
+    let r = server.get(&format!("/slow?id=0&n={n}"));
     let cost = loop_cpu_time(pid) - cpu0;
     assert_eq!(r.status, 200, "calibration job n={n}: {r:?}");
     cost
@@ -777,7 +1075,7 @@ pub fn cpu_time(pid: u32) -> Duration {
 /// whose answer comes when the loop is free again.
 pub fn block_the_loop(server: &Server, id: u32, n: u32, job: Duration) -> Client {
     let pid = server.pid();
-    let mut c = Client::connect(server.addr);
+    let mut c = server.connect();
     let busy0 = loop_cpu_time(pid);
     c.send_get(&format!("/slow?id={id}&n={n}"));
     let computing = wait_until(job, || loop_cpu_time(pid) >= busy0 + job / 8);
@@ -905,6 +1203,8 @@ pub fn signal(pid: u32, name: &str) {
 /// A server running in this process, on a thread, on an ephemeral port.
 pub struct InProcess {
     pub addr: SocketAddr,
+    /// What it speaks.
+    pub wire: Wire,
     pub handle: eddy::ServerHandle,
     pub serving: thread::JoinHandle<io::Result<eddy::Exit>>,
 }
@@ -918,10 +1218,31 @@ pub fn serve_in_process(router: eddy::Router, config: eddy::Config) -> InProcess
     };
     let server = eddy::Server::bind(config, router).unwrap();
     let addr = server.local_addr().unwrap();
+    let wire = Wire::of_url(&server.listening().to_string());
     let handle = server.handle();
     InProcess {
         addr,
+        wire,
         handle,
         serving: thread::spawn(move || server.run()),
     }
+}
+
+/// [`serve_in_process`] speaking `wire`: over TLS, `config.tls` is the test
+/// certificate and key.
+pub fn serve_in_process_over(wire: Wire, router: eddy::Router, config: eddy::Config) -> InProcess {
+    let config = match wire {
+        Wire::Plain => config,
+        #[cfg(feature = "tls")]
+        Wire::Tls => eddy::Config {
+            tls: Some(
+                eddy::TlsConfig::from_pem_files(tls_data("cert.pem"), tls_data("key.pem"))
+                    .expect("the test certificate and key"),
+            ),
+            ..config
+        },
+    };
+    let served = serve_in_process(router, config);
+    assert_eq!(served.wire, wire, "the server speaks another wire");
+    served
 }
