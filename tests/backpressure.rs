@@ -184,12 +184,6 @@ fn accept_errors_back_off_instead_of_spinning() {
 }
 
 both_transports! {
-    tls_known_failure(
-        "over TLS the server reads and answers on and on for a client that reads nothing: \
-         each turn seals the answers into the transport's ciphertext buffer, which has no \
-         bound (src/transport/tls.rs, Tls::write and seal); 100 MiB of requests took the \
-         binary's RSS from 6 to 881 MiB"
-    )
     fn slow_reader_costs_bounded_memory_and_is_closed_when_stalled(wire) {
         let _guard = lock();
         let s = Server::start_over(wire, &["--idle-timeout", "2", "--quiet"]);

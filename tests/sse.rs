@@ -24,13 +24,6 @@ fn next_event(c: &mut Client) -> Option<String> {
 }
 
 both_transports! {
-    tls_known_failure(
-        "over TLS a client that stops reading is cut late or never (fails about one run \
-         in two): while the producer is slower than the loop, each turn seals more of the \
-         stream into the transport's ciphertext buffer, which has no bound, and the \
-         plaintext the session takes counts as written, so the write-stall deadline is \
-         renewed or not set at all (src/transport/tls.rs, Tls::write and seal)"
-    )
     fn an_event_stream_outlives_the_idle_timeout_but_not_a_client_that_stops_reading(wire) {
         // `gone` says when the flood's producer learned its client was cut off.
         let gone = Arc::new(AtomicBool::new(false));

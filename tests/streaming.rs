@@ -318,11 +318,6 @@ both_transports! {
         assert!(stopped, "the producer outlived its client");
     }
 
-    tls_known_failure(
-        "over TLS each turn seals another 64 KiB of the stream into the transport's \
-         ciphertext buffer, which has no bound, so a producer slower than the loop is \
-         never held back (src/transport/tls.rs, Tls::write and seal)"
-    )
     /// A producer slower than the loop — the usual kind: a feed, a log, a
     /// query's rows — is held back as surely as one that outruns it. The
     /// loop finds its pipe empty, so each send wakes it (where a fast

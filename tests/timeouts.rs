@@ -120,10 +120,6 @@ both_transports! {
         assert_after_timeout(took, SHORT, "408 to a trickling head");
     }
 
-    tls_known_failure(
-        "the server closes a silent TLS connection without close_notify \
-         (Expiry::Close: the transport is closed, not finished)"
-    )
     fn silent_connection_is_closed_without_a_response(wire) {
         let s = Server::start_over(wire, &["--header-timeout", "0.5", "--quiet"]);
         let t0 = Instant::now();
@@ -132,10 +128,6 @@ both_transports! {
         assert_after_timeout(t0.elapsed(), SHORT, "close of a silent connection");
     }
 
-    tls_known_failure(
-        "the server closes an idle keep-alive TLS connection without close_notify \
-         (Expiry::Close: the transport is closed, not finished)"
-    )
     fn idle_keep_alive_connection_is_closed_after_idle_timeout(wire) {
         let s = Server::start_over(wire, &["--idle-timeout", "0.5", "--quiet"]);
         let mut c = s.connect();

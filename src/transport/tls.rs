@@ -413,9 +413,31 @@ impl<S: Stream> Transport for Tls<S> {
 
     /// Seals the plaintext output into records and writes them; returns the
     /// plaintext bytes the session took.
+    ///
+    /// Plaintext goes into the session only while the socket has taken
+    /// every record sealed before: the ciphertext waiting is then at most
+    /// one session buffer (`SESSION_SEND_BUFFER`), and what the client has
+    /// not read stays plaintext in the protocol's output, under the
+    /// protocol's own bounds — it stops reading, its write-stall deadline
+    /// runs. Sealing whatever the protocol wrote, whether the socket took
+    /// it or not, once let a client that stopped reading grow the server
+    /// by 108 MiB in 20 s (RSS 6 → 881 MiB), found by the plain suite's
+    /// slow-reader tests run over TLS (tests/backpressure.rs,
+    /// tests/streaming.rs).
     fn write(&mut self) -> usize {
         let mut taken = 0;
-        while let (true, Session::Here(session)) = (self.plain.unwritten() > 0, &mut self.session) {
+        loop {
+            self.seal();
+            self.wire.write();
+            if self.wire.buffers_ref().unwritten() > 0 {
+                break; // the socket is full: WRITABLE brings us back
+            }
+            let Session::Here(session) = &mut self.session else {
+                break;
+            };
+            if self.plain.unwritten() == 0 {
+                break;
+            }
             match session.writer().write(self.plain.to_write()) {
                 Ok(0) | Err(_) => break, // the session's send buffer is full
                 Ok(n) => {
@@ -423,14 +445,7 @@ impl<S: Stream> Transport for Tls<S> {
                     taken += n;
                 }
             }
-            self.seal();
-            self.wire.write();
-            if self.wire.buffers_ref().unwritten() > 0 {
-                break; // the socket is full: WRITABLE brings us back
-            }
         }
-        self.seal();
-        self.wire.write();
         if self.failed && self.wire.buffers_ref().unwritten() == 0 {
             self.wire.close();
         }
