@@ -71,7 +71,9 @@ pub(crate) enum Message {
     /// A connection's handshake flight, processed on a handshake thread
     /// (`handshakes.rs`).
     #[cfg(feature = "tls")]
-    Handshaken(ConnId, HandshakeStep),
+    // Boxed: every message the loop takes is moved by value, and the
+    // step's session state would make each of them large.
+    Handshaken(ConnId, Box<HandshakeStep>),
 }
 
 /// What the server's timers (and `call_soon`s) carry.
@@ -183,7 +185,7 @@ impl HttpServer {
                 Handshakes::start(
                     threads,
                     Arc::new(move |conn, step| {
-                        let _ = to_loop.send(Message::Handshaken(conn, step));
+                        let _ = to_loop.send(Message::Handshaken(conn, Box::new(step)));
                     }),
                 )
             });
@@ -255,26 +257,13 @@ impl HttpServer {
         // A handshake flight the TLS transport let go: to a handshake
         // thread, or, with their queue full, the connection is shed.
         #[cfg(feature = "tls")]
-        let shed = entry
-            .conn()
-            .transport()
-            .take_handshake_step()
-            .is_some_and(|step| {
-                let queued = self.handshakes.as_ref().map(|h| h.submit(id, step));
-                let shed = !matches!(queued, Some(Ok(())));
-                reactor.trace(|t| {
-                    let _ = match shed {
-                        false => {
-                            writeln!(t, "    conn {id}: handshake flight → a handshake thread")
-                        }
-                        true => writeln!(t, "    conn {id}: handshake queue full: shed"),
-                    };
-                });
-                if shed {
-                    self.responder.metrics().tls_handshake_shed();
-                }
-                shed
-            });
+        let shed = match entry.conn().transport().take_handshake_step() {
+            None => false,
+            Some(step) => {
+                let handshakes = self.handshakes.as_ref();
+                !hand_off(handshakes, self.responder.metrics(), reactor, id, step)
+            }
+        };
         #[cfg(not(feature = "tls"))]
         let shed = false;
         // A stream that began after the drain did — its request answered in
@@ -644,6 +633,31 @@ impl HttpServer {
     }
 }
 
+/// Queues connection `id`'s handshake flight for a handshake thread;
+/// false if their queue is full (the caller sheds the connection, counted
+/// here). Cold: on the `/fast` path, a plain connection never has one.
+#[cfg(feature = "tls")]
+#[cold]
+fn hand_off(
+    handshakes: Option<&Handshakes>,
+    metrics: &mut Metrics,
+    reactor: &mut Reactor<HttpServer>,
+    id: ConnId,
+    step: HandshakeStep,
+) -> bool {
+    let queued = handshakes.is_some_and(|h| h.submit(id, step).is_ok());
+    reactor.trace(|t| {
+        let _ = match queued {
+            true => writeln!(t, "    conn {id}: handshake flight → a handshake thread"),
+            false => writeln!(t, "    conn {id}: handshake queue full: shed"),
+        };
+    });
+    if !queued {
+        metrics.tls_handshake_shed();
+    }
+    queued
+}
+
 impl Handler for HttpServer {
     type Timer = ServerTimer;
     type Message = Message;
@@ -746,7 +760,7 @@ impl Handler for HttpServer {
                 reactor.trace(|t| {
                     let _ = writeln!(t, "  message: conn {id}'s handshake flight, processed in {took} on a handshake thread");
                 });
-                entry.conn().transport().resume(step);
+                entry.conn().transport().resume(*step);
                 self.drive(reactor, id);
             }
         }

@@ -165,7 +165,9 @@ where
     /// that speaks after it, whose senders' pipe wakes the loop the way a
     /// streamed body's does (`Message::StreamReady`).
     #[cfg(feature = "websocket")]
-    fn socket(&mut self, upgrade: router::Upgrade) -> (Response, WebSocket) {
+    #[cold] // kept out of `respond`, which every `/fast` request runs
+    fn socket(&mut self, upgrade: Box<router::Upgrade>) -> (Response, WebSocket) {
+        let upgrade = *upgrade;
         let (producer, outbox) = crate::stream::pipe(None);
         self.responder.streams.attach_socket(&outbox, self.conn);
         let keepalive = Keepalive {
