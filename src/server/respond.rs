@@ -166,8 +166,7 @@ where
     /// streamed body's does (`Message::StreamReady`).
     #[cfg(feature = "websocket")]
     #[cold] // kept out of `respond`, which every `/fast` request runs
-    fn socket(&mut self, upgrade: Box<router::Upgrade>) -> (Response, WebSocket) {
-        let upgrade = *upgrade;
+    fn socket(&mut self, upgrade: router::Upgrade) -> (Response, WebSocket) {
         let (producer, outbox) = crate::stream::pipe(None);
         self.responder.streams.attach_socket(&outbox, self.conn);
         let keepalive = Keepalive {
@@ -234,7 +233,7 @@ where
                     let (method, target) = (&request.method, &request.target);
                     let _ = writeln!(t, "    {method} {target} → 101, a WebSocket");
                 });
-                let (response, socket) = self.socket(upgrade);
+                let (response, socket) = self.socket(*upgrade);
                 return Reply::Upgrade {
                     route,
                     response,
