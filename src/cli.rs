@@ -44,7 +44,8 @@ SERVE OPTIONS:
     --reuse-port              bind with SO_REUSEPORT: several processes share the port
     --quiet                   no access log on stdout
     --log-format F            the access log's lines: combined (nginx's) or json [default: combined]
-    --worker-priority P       idle (SCHED_IDLE: the loop always wins a core), normal, or nice:N
+    --worker-priority P       workers' and TLS handshake threads' scheduling: idle
+                              (SCHED_IDLE: the loop always wins a core), normal, or nice:N
                               [default: idle]
     --backtraces              print a backtrace under each job or handler panic (costs memory)
     --trace                   print what each turn of the event loop did, on stderr
@@ -67,9 +68,11 @@ ROUTES (the seed's demo):
     GET /healthz                      ok, or 503 draining during shutdown
     GET /metrics                      counters and histograms, Prometheus text format
     GET /                             the live page: the seed's experiment in a browser
+    GET /ws                           a WebSocket: messages echoed on the loop, `heavy N` on the pool
 
 SIGNALS:
     SIGINT/SIGTERM drain gracefully (exit 0); a second signal exits at once (exit 1).
+    SIGHUP reads --tls-cert and --tls-key again (the old pair serves on if the new one is bad).
 ";
 
 /// Runs the command line `args` (without the program name) and returns the

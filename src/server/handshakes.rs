@@ -30,6 +30,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::ConnId;
 use crate::panic_report;
+use crate::pool::{self, WorkerPriority};
 use crate::transport::HandshakeStep;
 
 /// Handshake flights waiting for a thread, at most. At 1 ms each (RSA
@@ -53,9 +54,18 @@ pub(crate) struct Handshakes {
 }
 
 impl Handshakes {
-    /// Starts `threads` threads (at least one) sharing a queue of
-    /// [`QUEUE`] flights; each processed flight is handed to `back`.
-    pub(crate) fn start(threads: usize, back: Back) -> Handshakes {
+    /// Starts `threads` threads (at least one), scheduled like the workers
+    /// (`priority`), sharing a queue of [`QUEUE`] flights; each processed
+    /// flight is handed to `back`.
+    ///
+    /// Scheduled like the workers because they compete with the loop the
+    /// same way: measured on 2 cores with both at normal priority
+    /// (bench/tls.sh, docs/performance.md "HTTPS"), the loop's CPU per
+    /// handshake fell from about 0.9 to 0.18 ms, but a flood of RSA
+    /// ClientHellos still raised `/fast`'s p99 2.1× over the control — the
+    /// threads took the loop's core. The binary runs both `SCHED_IDLE` by
+    /// default: the loop preempts them the moment it has work.
+    pub(crate) fn start(threads: usize, priority: WorkerPriority, back: Back) -> Handshakes {
         let (queue, waiting) = crossbeam_channel::bounded::<Flight>(QUEUE);
         let threads = (0..threads.max(1))
             .map(|n| {
@@ -63,6 +73,7 @@ impl Handshakes {
                 thread::Builder::new()
                     .name(format!("eddy-handshake-{n}"))
                     .spawn(move || {
+                        pool::set_priority(priority);
                         for (conn, mut step) in flights {
                             if panic_report::catch(|| step.run()).is_err() {
                                 step.panicked();
