@@ -15,9 +15,10 @@
 #   (b) full TLS 1.3 handshakes/s: `openssl s_time -new -tls1_3 -time D -www
 #       /fast?id=1` (a new connection, a full handshake, one request, close;
 #       one connection at a time) -> connections / wall time, and the
-#       server's CPU meanwhile (one client's handshake costs it more CPU than
-#       the server's does, so on 2 cores this rate is bounded by the client;
-#       (c) is the figure that compares the servers' loops); and resumed
+#       server's CPU meanwhile, and the loop thread's (as in (c')) (one
+#       client's handshake costs it more CPU than the server's does, so on 2
+#       cores this rate is bounded by the client; (c) is the figure that
+#       compares the servers, (c') their loops); and resumed
 #       handshakes/s, the same with `-reuse` (the share that did resume is
 #       counted from s_time's progress marks: `r` resumed, `*` full)
 #   (c) the server's CPU per handshake: utime + stime of the whole server
@@ -25,6 +26,13 @@
 #       s_time completed; each includes the accept, one request and the close.
 #       For scale, (c0) the same per plain-HTTP connection (no TLS): wrk -t1
 #       -c1 with `Connection: close` against the same server without TLS
+#   (c') the loop thread's CPU per handshake: the same, with utime + stime of
+#       the loop thread alone (/proc/PID/task/PID/stat: `eddy serve` runs
+#       its loop on the process's main thread, whose tid is the pid; since
+#       9c39585 a handshake's key exchange and signature run on threads
+#       `eddy-handshake-N`, so (c) counts them and (c') does not). nginx's
+#       one worker is single-threaded: its (c') is its (c). The threads each
+#       server had are logged (/proc/PID/task/*/comm)
 #   (d) /fast under a handshake storm: (a)'s wrk while `openssl s_time -new`
 #       does back-to-back full handshakes (BENCH_STORM_CLIENTS of them,
 #       default 1, started 1.5 s before and running D + 3 s) -> p99, and
@@ -44,7 +52,14 @@
 #       millisecond. Paced at 300/s, then unpaced (BENCH_FLOOD_RATES="300 0";
 #       0 = as fast as 8 connections in flight allow), at nice 19 on the
 #       client core like (d): unpaced, it takes all the core's slack, as the
-#       (d0) busy loop does, so (d') ÷ (d0) is the server's share of the rise
+#       (d0) busy loop does, so (d') ÷ (d0) is the server's share of the rise.
+#       Next to the server's CPU in (d) and (d'), the loop thread's alone
+#       (as in (c')), % of one core. After (d) and after each (d'), eddy's
+#       counters from `curl -sk https://127.0.0.1:PORT/metrics`:
+#       eddy_tls_handshakes_shed_total (a full handshake queue closed the
+#       connection) and eddy_tls_handshake_failures_total, the rise over the
+#       storm -> "shed / failed" (an eddy without the counter: "—"); any shed
+#       is noted under the table
 #   (e) VmRSS of a freshly started server, then with 10,000 idle TLS
 #       connections (bench/idle_conns.py --tls: handshake, one GET answered,
 #       then idle), for the first certificate only (BENCH_IDLE_KEY)
@@ -76,7 +91,8 @@
 #
 # It installs nothing: a missing tool prints "skipped: <reason>" and that part
 # of the table reads "skipped" (openssl: everything; wrk: (a), (c0), (d),
-# (d'); nginx: the nginx columns; python3: (d'), (e)).
+# (d'); nginx: the nginx columns; python3: (d'), (e); curl: the shed and
+# failure counts).
 #
 # Knobs (environment): BENCH_DURATION (seconds per run, default 10),
 # BENCH_ROUNDS (default 2), BENCH_STORM_CLIENTS (default 1), BENCH_STORM_NICE
@@ -202,6 +218,44 @@ free_port() {
 
 # utime + stime of a whole process, in clock ticks.
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
+# utime + stime of the loop thread alone: the main thread (tid = pid), where
+# `eddy serve` runs Server::run and nginx's single-threaded worker runs.
+loop_ticks() { sed 's/^.*) //' "/proc/$1/task/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
+# The server's threads: the main thread's name first (tid = pid), then the
+# others' names with a count each (the kernel cuts a name to 15 characters).
+threads_of() {
+    local t main
+    main=$(cat "/proc/$1/task/$1/comm" 2>/dev/null)
+    for t in /proc/"$1"/task/*; do
+        [[ ${t##*/} == "$1" ]] || cat "$t/comm" 2>/dev/null
+    done | sort | uniq -c | awk -v m="$main" '{ out = out ", " $2 ($1 > 1 ? " x" $1 : "") }
+        END { print m " (main)" out }'
+}
+declare -A THREADS # per server: its threads, at its first TLS start
+
+# eddy's /metrics counters: "SHED FAILED" (either "—" if this eddy has no such
+# counter, both empty if /metrics could not be read).
+HAVE_CURL=; have curl && HAVE_CURL=1
+eddy_counters() {
+    [[ -n $HAVE_CURL ]] || return 0
+    timeout -k 2 10 curl -sk --max-time 5 "https://127.0.0.1:$PORT/metrics" >"$TMP/metrics.txt" 2>&1 || return 0
+    awk '$1 == "eddy_tls_handshakes_shed_total" { s = $2 } $1 == "eddy_tls_handshake_failures_total" { f = $2 }
+        END { printf "%s %s\n", (s == "" ? "—" : s), (f == "" ? "—" : f) }' "$TMP/metrics.txt"
+}
+# after a storm: logs eddy's counters and stores their rise as "shed / failed".
+storm_counters() { # SERVER KEY ROUND METRIC BEFORE("SHED FAILED")
+    [[ $1 == eddy ]] || return 0
+    local after s0 f0 s1 f1 ds df
+    after=$(eddy_counters)
+    echo "[tls] $CTX: eddy /metrics shed, failed: before ${5:-unread}; after ${after:-unread}" >>"$LOG"
+    [[ -n $5 && -n $after ]] || return 0
+    read -r s0 f0 <<<"$5"; read -r s1 f1 <<<"$after"
+    if [[ $s1 == "—" ]]; then ds="—"; else ds=$((s1 - s0)); fi
+    if [[ $f1 == "—" ]]; then df="—"; else df=$((f1 - f0)); fi
+    set_r "$1" "$2" "$4" "$3" "$ds / $df"
+    [[ $ds != "—" ]] && ((ds > 0)) && note "$CTX: eddy shed $ds connection(s) (eddy_tls_handshakes_shed_total $s0 -> $s1): the handshake queue was full"
+    return 0
+}
 vmrss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 SERVER_PID=
@@ -217,8 +271,10 @@ start_eddy() { # KEY|plain [extra serve flags...]
         >"$TMP/eddy.out" 2>"$TMP/eddy.err" &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
+    local t0; t0=$(date +%s%N)
     PORT=$(wait_listening "$TMP/eddy.out" "$SERVER_PID") || {
-        keep "eddy stderr" "$TMP/eddy.err"; return 1; }
+        say "eddy ($key) pid $SERVER_PID not listening after $((($(date +%s%N) - t0) / 1000000)) ms; $(kill -0 "$SERVER_PID" 2>/dev/null && echo running || echo exited); threads: $(threads_of "$SERVER_PID"); its listening sockets: $(ss -Hltnp 2>/dev/null | grep "pid=$SERVER_PID," | awk '{ print $4 }' | tr '\n' ' ')"
+        keep "eddy stdout" "$TMP/eddy.out"; keep "eddy stderr" "$TMP/eddy.err"; return 1; }
     say "eddy ($key) pid $SERVER_PID on port $PORT"
 }
 
@@ -321,14 +377,14 @@ measure_a() { # SERVER KEY ROUND BASE
 }
 
 measure_b() { # SERVER KEY ROUND MODE(new|reuse)
-    local f=$TMP/b.txt c0 c1 t0 t1 rc n wall tag=${4/reuse/re}
+    local f=$TMP/b.txt c0 c1 l0 l1 t0 t1 rc n wall tag=${4/reuse/re}
     loadavg "$1" "$2" "$3" "(b) -$4"
     say "$1 $2 round $3 (b, c): $(s_time_cmd "$PORT" "$4" "$D")"
-    c0=$(cpu_ticks "$SERVER_PID"); t0=$(date +%s%N)
+    c0=$(cpu_ticks "$SERVER_PID"); l0=$(loop_ticks "$SERVER_PID"); t0=$(date +%s%N)
     s_time "$PORT" "$4" "$D" >"$f" 2>&1
     rc=$?
-    t1=$(date +%s%N); c1=$(cpu_ticks "$SERVER_PID")
-    keep "$(s_time_cmd "$PORT" "$4" "$D") against $1 $2 round $3 (exit $rc; server CPU ticks $c0 -> $c1 at $CLK_TCK/s; wall $(((t1 - t0) / 1000000)) ms)" "$f"
+    t1=$(date +%s%N); c1=$(cpu_ticks "$SERVER_PID"); l1=$(loop_ticks "$SERVER_PID")
+    keep "$(s_time_cmd "$PORT" "$4" "$D") against $1 $2 round $3 (exit $rc; server CPU ticks $c0 -> $c1, loop thread $l0 -> $l1, at $CLK_TCK/s; wall $(((t1 - t0) / 1000000)) ms)" "$f"
     n=$(st_conns "$f")
     if [[ -z $n || $n == 0 || -z $c0 || -z $c1 ]]; then
         note "$1 $2 round $3 (b) -$4: s_time completed no connection (exit $rc; see tls-last-run.log)"; return
@@ -337,6 +393,10 @@ measure_b() { # SERVER KEY ROUND MODE(new|reuse)
     set_r "$1" "$2" "b_${tag}_hs" "$3" "$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')"
     set_r "$1" "$2" "b_${tag}_busy" "$3" "$(awk -v c=$((c1 - c0)) -v t="$CLK_TCK" -v w="$wall" 'BEGIN { printf "%.0f", 100 * c / t / w }')"
     set_r "$1" "$2" "c_${tag}_ms" "$3" "$(awk -v c=$((c1 - c0)) -v t="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.3f", 1000 * c / t / n }')"
+    if [[ -n $l0 && -n $l1 ]]; then
+        set_r "$1" "$2" "b_${tag}_loop_busy" "$3" "$(awk -v c=$((l1 - l0)) -v t="$CLK_TCK" -v w="$wall" 'BEGIN { printf "%.0f", 100 * c / t / w }')"
+        set_r "$1" "$2" "cl_${tag}_ms" "$3" "$(awk -v c=$((l1 - l0)) -v t="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.3f", 1000 * c / t / n }')"
+    fi
     if [[ $4 == reuse ]]; then
         local r s
         r=$(st_marks "$f" r); s=$(st_marks "$f" '*')
@@ -363,11 +423,12 @@ measure_d0() { # SERVER KEY ROUND BASE
 }
 
 measure_d() { # SERVER KEY ROUND BASE
-    local f=$TMP/d.txt spids=() i t0 t1 n=0 k c0 c1
+    local f=$TMP/d.txt spids=() i t0 t1 n=0 k c0 c1 l0 l1 m0
     loadavg "$1" "$2" "$3" "(d)"
     CTX="$1 $2 round $3 (d)"
     say "$CTX: (a)'s wrk while $STORM_CLIENTS x nice -n $STORM_NICE $(s_time_cmd "$PORT" new $((D + 3))) run"
-    c0=$(cpu_ticks "$SERVER_PID"); t0=$(date +%s%N)
+    [[ $1 == eddy ]] && m0=$(eddy_counters)
+    c0=$(cpu_ticks "$SERVER_PID"); l0=$(loop_ticks "$SERVER_PID"); t0=$(date +%s%N)
     for ((i = 1; i <= STORM_CLIENTS; i++)); do
         s_time "$PORT" new $((D + 3)) "$STORM_NICE" >"$TMP/storm.$i.txt" 2>&1 &
         spids+=($!)
@@ -377,9 +438,9 @@ measure_d() { # SERVER KEY ROUND BASE
     wrk_run "$f" -t1 -c"$CONNS" -d"${D}s" --latency "$4/fast?id=1" ||
         note "$CTX: wrk failed (see tls-last-run.log)"
     for i in "${spids[@]}"; do wait "$i"; forget "$i"; done
-    t1=$(date +%s%N); c1=$(cpu_ticks "$SERVER_PID")
+    t1=$(date +%s%N); c1=$(cpu_ticks "$SERVER_PID"); l1=$(loop_ticks "$SERVER_PID")
     for ((i = 1; i <= STORM_CLIENTS; i++)); do
-        keep "$CTX: storm client $i: nice -n $STORM_NICE $(s_time_cmd "$PORT" new $((D + 3))) (server CPU ticks over the whole storm $c0 -> $c1; wall $(((t1 - t0) / 1000000)) ms)" "$TMP/storm.$i.txt"
+        keep "$CTX: storm client $i: nice -n $STORM_NICE $(s_time_cmd "$PORT" new $((D + 3))) (server CPU ticks over the whole storm $c0 -> $c1, loop thread $l0 -> $l1; wall $(((t1 - t0) / 1000000)) ms)" "$TMP/storm.$i.txt"
         k=$(st_conns "$TMP/storm.$i.txt")
         n=$((n + ${k:-0}))
     done
@@ -388,17 +449,21 @@ measure_d() { # SERVER KEY ROUND BASE
     set_r "$1" "$2" d_rps "$3" "$(wrk_rps "$f")"
     set_r "$1" "$2" d_storm "$3" "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / ((b - a) / 1e9) }')"
     set_r "$1" "$2" d_busy "$3" "$(awk -v c=$((c1 - c0)) -v t="$CLK_TCK" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 100 * c / t / ((b - a) / 1e9) }')"
+    [[ -n $l0 && -n $l1 ]] &&
+        set_r "$1" "$2" d_loop_busy "$3" "$(awk -v c=$((l1 - l0)) -v t="$CLK_TCK" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 100 * c / t / ((b - a) / 1e9) }')"
     wrk_check "$CTX" "$f"
+    storm_counters "$1" "$2" "$3" d_shed "${m0:-}"
 }
 
 # (d'): a paced (or unpaced, RATE 0) storm of replayed ClientHellos
 # (bench/tls_flood.py): the server's expensive half of a full handshake.
 measure_flood() { # SERVER KEY ROUND BASE RATE
-    local f=$TMP/fl.txt storm=$TMP/flood.txt fpid t0 t1 c0 c1 m=fl$5
+    local f=$TMP/fl.txt storm=$TMP/flood.txt fpid t0 t1 c0 c1 l0 l1 m0 m=fl$5
     loadavg "$1" "$2" "$3" "(d') rate $5"
     CTX="$1 $2 round $3 (d') rate $5"
     say "$CTX: (a)'s wrk while nice -n $STORM_NICE python3 bench/tls_flood.py --rate $5 --conns $FLOOD_CONNS --secs $((D + 3))"
-    c0=$(cpu_ticks "$SERVER_PID"); t0=$(date +%s%N)
+    [[ $1 == eddy ]] && m0=$(eddy_counters)
+    c0=$(cpu_ticks "$SERVER_PID"); l0=$(loop_ticks "$SERVER_PID"); t0=$(date +%s%N)
     timeout -k 5 $((D + 40)) "${PIN[@]}" nice -n "$STORM_NICE" "$PY" "$BENCH_DIR/tls_flood.py" 127.0.0.1 "$PORT" \
         --rate "$5" --conns "$FLOOD_CONNS" --secs $((D + 3)) --server-name localhost >"$storm" 2>&1 &
     fpid=$!
@@ -408,8 +473,8 @@ measure_flood() { # SERVER KEY ROUND BASE RATE
         note "$CTX: wrk failed (see tls-last-run.log)"
     wait "$fpid"
     forget "$fpid"
-    t1=$(date +%s%N); c1=$(cpu_ticks "$SERVER_PID")
-    keep "$CTX: tls_flood.py --rate $5 --conns $FLOOD_CONNS --secs $((D + 3)) (server CPU ticks $c0 -> $c1; wall $(((t1 - t0) / 1000000)) ms)" "$storm"
+    t1=$(date +%s%N); c1=$(cpu_ticks "$SERVER_PID"); l1=$(loop_ticks "$SERVER_PID")
+    keep "$CTX: tls_flood.py --rate $5 --conns $FLOOD_CONNS --secs $((D + 3)) (server CPU ticks $c0 -> $c1, loop thread $l0 -> $l1; wall $(((t1 - t0) / 1000000)) ms)" "$storm"
     if ! grep -q '^flights' "$storm"; then
         note "$CTX: tls_flood.py reported nothing: $(tail -n1 "$storm")"
     else
@@ -419,7 +484,10 @@ measure_flood() { # SERVER KEY ROUND BASE RATE
     set_r "$1" "$2" "${m}_p99" "$3" "$(wrk_pct 99 "$f")"
     set_r "$1" "$2" "${m}_rps" "$3" "$(wrk_rps "$f")"
     set_r "$1" "$2" "${m}_busy" "$3" "$(awk -v c=$((c1 - c0)) -v t="$CLK_TCK" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 100 * c / t / ((b - a) / 1e9) }')"
+    [[ -n $l0 && -n $l1 ]] &&
+        set_r "$1" "$2" "${m}_loop_busy" "$3" "$(awk -v c=$((l1 - l0)) -v t="$CLK_TCK" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 100 * c / t / ((b - a) / 1e9) }')"
     wrk_check "$CTX" "$f"
+    storm_counters "$1" "$2" "$3" "${m}_shed" "${m0:-}"
 }
 
 measure_c0() { # SERVER ROUND (a plain server is up)
@@ -485,6 +553,7 @@ HAVE_PY=; have "$PY" && HAVE_PY=1
 [[ -n $HAVE_OPENSSL ]] || skip "eddy and nginx (a) (b) (c) (d) (e)" "openssl not found (apt-get install openssl): no certificates, no s_time"
 [[ -n $HAVE_WRK ]] || skip "eddy and nginx (a) (c0) (d) (d') (d0)" "wrk not found (apt-get install wrk)"
 [[ -n $HAVE_PY ]] || skip "eddy and nginx (d') (e)" "$PY not found (bench/tls_flood.py and bench/idle_conns.py need it)"
+[[ -n $HAVE_CURL ]] || skip "eddy's shed and failure counts after (d) and (d')" "curl not found (apt-get install curl)"
 
 EDDY=$ROOT/target/release/eddy
 OK_eddy=
@@ -561,6 +630,9 @@ if [[ -n $HAVE_OPENSSL ]]; then
                 fi
                 NEGO[$s|$key]=$(negotiated "$s" "$key")
                 say "$s $key: negotiated ${NEGO[$s|$key]}"
+                threads=$(threads_of "$SERVER_PID")
+                say "$s $key: threads (main first): $threads"
+                THREADS[$s]=${THREADS[$s]:-$threads}
                 base=https://127.0.0.1:$PORT
                 if [[ -n $HAVE_WRK ]]; then
                     CTX="$s $key round $round warm-up"
@@ -673,6 +745,12 @@ row() { # LABEL METRIC FORMAT RATIO(1|0) [ONLY_KEY]
     done
     echo "$line"
 }
+# a row of eddy's figures alone (nginx has no such counter)
+row_eddy() { # LABEL METRIC FORMAT
+    local line="| $1 |" key
+    for key in "${KEYS[@]}"; do line+=" $(cells eddy "$key" "$2" "$3") | — | — |"; done
+    echo "$line"
+}
 
 CPU=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
 MEM=$(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null)
@@ -690,6 +768,9 @@ OPENSSL_V=$(openssl version 2>/dev/null)
     for key in "${KEYS[@]}"; do
         echo "- $(key_name "$key"): eddy negotiated ${NEGO[eddy|$key]:-—}; nginx ${NEGO[nginx|$key]:-—}"
     done
+    for s in "${SERVERS[@]}"; do
+        [[ -n ${THREADS[$s]:-} ]] && echo "- $s's threads (the main thread, which runs the loop, first): ${THREADS[$s]}"
+    done
     echo "- clients$( ((${#PIN[@]})) && echo " pinned with \`${PIN[*]}\` (servers not pinned)" || echo " not pinned"); D = ${D} s per run; ulimit -n $FD_LIMIT"
     echo
     local_head="| measurement |"
@@ -706,10 +787,13 @@ OPENSSL_V=$(openssl version 2>/dev/null)
     row "(a) /fast p99, ms" a_p99 %.3f 1
     row "(b) full handshakes/s (\`s_time -new -tls1_3 -www\`, one at a time)" b_new_hs %d 1
     row "(b) server CPU during it, % of one core" b_new_busy %d 0
+    row "(b) the loop thread's CPU during it, % of one core" b_new_loop_busy %d 0
     row "(b) resumed handshakes/s (\`s_time -reuse -tls1_3 -www\`)" b_re_hs %d 1
     row "(b) share of those that resumed, %" b_re_share %d 0
     row "(c) server CPU per full handshake + 1 request, ms" c_new_ms %.3f 1
     row "(c) server CPU per resumed handshake + 1 request, ms" c_re_ms %.3f 1
+    row "(c') **the loop thread's CPU per full handshake + 1 request, ms**" cl_new_ms %.3f 1
+    row "(c') the loop thread's CPU per resumed handshake + 1 request, ms" cl_re_ms %.3f 1
     row "(c0) server CPU per plain-HTTP connection + 1 request, ms (no TLS; \`wrk -c1\`, Connection: close)" c0_ms %.3f 1 "${KEYS[0]}"
     row "(d0) /fast p99 with a nice-19 busy loop on the client core (no storm), ms" d0_p99 %.3f 1
     row "(d0) p99 ÷ (a) p99" d0_ratio %.2f× 0
@@ -717,6 +801,8 @@ OPENSSL_V=$(openssl version 2>/dev/null)
     row "(d) storm handshakes/s meanwhile" d_storm %d 1
     row "(d) /fast req/s meanwhile" d_rps %d 1
     row "(d) server CPU meanwhile, % of one core" d_busy %d 0
+    row "(d) the loop thread's CPU meanwhile, % of one core" d_loop_busy %d 0
+    row_eddy "(d) eddy's handshakes shed / failed over the storm (/metrics)" d_shed %s
     row "(d) **p99 ÷ (a) p99** (issue 22's threshold: 2×)" d_ratio %.2f× 0
     row "(d) p99 ÷ (d0) p99" d_d0 %.2f× 0
     for rate in "${FLOOD_RATES[@]}"; do
@@ -725,6 +811,8 @@ OPENSSL_V=$(openssl version 2>/dev/null)
         row "(d') flights/s meanwhile ($what)" "fl${rate}_rate" %d 1
         row "(d') /fast req/s meanwhile ($what)" "fl${rate}_rps" %d 1
         row "(d') server CPU meanwhile, % of one core ($what)" "fl${rate}_busy" %d 0
+        row "(d') the loop thread's CPU meanwhile, % of one core ($what)" "fl${rate}_loop_busy" %d 0
+        row_eddy "(d') eddy's handshakes shed / failed over the flood ($what; /metrics)" "fl${rate}_shed" %s
         row "(d') **p99 ÷ (a) p99** ($what)" "fl${rate}_ratio" %.2f× 0
         row "(d') p99 ÷ (d0) p99 ($what)" "fl${rate}_d0" %.2f× 0
     done
