@@ -44,8 +44,7 @@ SERVE OPTIONS:
     --reuse-port              bind with SO_REUSEPORT: several processes share the port
     --quiet                   no access log on stdout
     --log-format F            the access log's lines: combined (nginx's) or json [default: combined]
-    --worker-priority P       workers' and TLS handshake threads' scheduling: idle
-                              (SCHED_IDLE: the loop always wins a core), normal, or nice:N
+    --worker-priority P       idle (SCHED_IDLE: the loop always wins a core), normal, or nice:N
                               [default: idle]
     --backtraces              print a backtrace under each job or handler panic (costs memory)
     --trace                   print what each turn of the event loop did, on stderr

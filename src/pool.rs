@@ -318,7 +318,7 @@ fn run(
 /// calling thread only; elsewhere they would change the whole process, so
 /// they are Linux-only. Failure is harmless: the worker then competes with
 /// the loop as an equal.
-pub(crate) fn set_priority(priority: WorkerPriority) {
+fn set_priority(priority: WorkerPriority) {
     #[cfg(target_os = "linux")]
     match priority {
         WorkerPriority::Normal => {}

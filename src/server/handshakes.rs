@@ -30,7 +30,6 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::ConnId;
 use crate::panic_report;
-use crate::pool::{self, WorkerPriority};
 use crate::transport::HandshakeStep;
 
 /// Handshake flights waiting for a thread, at most. At 1 ms each (RSA
@@ -54,18 +53,19 @@ pub(crate) struct Handshakes {
 }
 
 impl Handshakes {
-    /// Starts `threads` threads (at least one), scheduled like the workers
-    /// (`priority`), sharing a queue of [`QUEUE`] flights; each processed
-    /// flight is handed to `back`.
+    /// Starts `threads` threads (at least one) sharing a queue of
+    /// [`QUEUE`] flights; each processed flight is handed to `back`.
     ///
-    /// Scheduled like the workers because they compete with the loop the
-    /// same way: measured on 2 cores with both at normal priority
-    /// (bench/tls.sh, docs/performance.md "HTTPS"), the loop's CPU per
-    /// handshake fell from about 0.9 to 0.18 ms, but a flood of RSA
-    /// ClientHellos still raised `/fast`'s p99 2.1× over the control — the
-    /// threads took the loop's core. The binary runs both `SCHED_IDLE` by
-    /// default: the loop preempts them the moment it has work.
-    pub(crate) fn start(threads: usize, priority: WorkerPriority, back: Back) -> Handshakes {
+    /// At normal priority, not the workers' `SCHED_IDLE`: tried once
+    /// (bench/tls.sh, RSA 2048, docs/performance.md "HTTPS"), idle-class
+    /// handshake threads kept `/fast`'s p99 within 1.1–1.3× of the control
+    /// under a ClientHello flood, but they starved whenever anything else
+    /// wanted the cores — one-at-a-time handshakes fell from 390 to 176 a
+    /// second and a flood paced at 300/s got 182 through. A starved
+    /// handshake is a client that cannot connect at all; a slower `/fast`
+    /// is not. The queue's bound, not the scheduler, limits what a storm
+    /// costs.
+    pub(crate) fn start(threads: usize, back: Back) -> Handshakes {
         let (queue, waiting) = crossbeam_channel::bounded::<Flight>(QUEUE);
         let threads = (0..threads.max(1))
             .map(|n| {
@@ -73,7 +73,6 @@ impl Handshakes {
                 thread::Builder::new()
                     .name(format!("eddy-handshake-{n}"))
                     .spawn(move || {
-                        pool::set_priority(priority);
                         for (conn, mut step) in flights {
                             if panic_report::catch(|| step.run()).is_err() {
                                 step.panicked();

@@ -184,7 +184,6 @@ impl HttpServer {
                 let to_loop = loop_handle.clone();
                 Handshakes::start(
                     threads,
-                    config.worker_priority,
                     Arc::new(move |conn, step| {
                         let _ = to_loop.send(Message::Handshaken(conn, Box::new(step)));
                     }),
