@@ -22,7 +22,8 @@
 #       and the whole machine's (/proc/stat, 200% = both cores busy): what
 #       is left after client and server is other programs' (the machine is
 #       shared), and client + server near 100% with neither near it means
-#       the two shared one core
+#       the two shared one core. Derived: the server's CPU per message
+#       (its CPU ÷ messages/s), which the machine's other load moves less
 #   (b) the same on 100 connections: --conns 100 (16 in flight on each)
 #   (c) control for (d): one probe socket, no other load:
 #       ws_load latency 127.0.0.1 PORT --heavy-socks 0 --interval-us 1000 --size 32 --secs 10 --server-pid PID
@@ -458,6 +459,9 @@ row() {
 }
 
 for s in eddy tornado; do
+    for k in a b; do # µs of server CPU per echoed message
+        R[$s.${k}_us]=$(awk -v c="$(v $s.${k}_scpu)" -v r="$(v $s.${k}_rate)" 'BEGIN { if (c != "" && r + 0 > 0) printf "%.3f", c / 100 / r * 1e6 }')
+    done
     R[$s.d_vs_c]=$(div "$(v $s.d_p99_ms)" "$(v $s.c_p99_ms)")
     for k in f g; do
         R[$s.${k}_added]=$(awk -v a="$(v $s.${k}_before)" -v b="$(v $s.${k}_after)" 'BEGIN { if (a != "" && b != "") printf "%.2f", (b - a) / 1024 }')
@@ -490,10 +494,12 @@ REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)
     row "(a) client CPU, % of one core" a_ccpu %.0f
     echo "| (a) server: whole process; busiest thread, % | $(cell "$(v eddy.a_scpu)" %.0f); $(cell "$(v eddy.a_sthr)" %.0f) | $(cell "$(v tornado.a_scpu)" %.0f); $(cell "$(v tornado.a_sthr)" %.0f) | — |"
     row "(a) the whole machine, % (200 = both cores)" a_mcpu %.0f
+    row "(a) server CPU per message, µs (lower is better)" a_us %.2f ratio
     row "(b) echo messages/s, 100 connections × $K in flight" b_rate %d ratio
     row "(b) client CPU, % of one core" b_ccpu %.0f
     echo "| (b) server: whole process; busiest thread, % | $(cell "$(v eddy.b_scpu)" %.0f); $(cell "$(v eddy.b_sthr)" %.0f) | $(cell "$(v tornado.b_scpu)" %.0f); $(cell "$(v tornado.b_sthr)" %.0f) | — |"
     row "(b) the whole machine, % (200 = both cores)" b_mcpu %.0f
+    row "(b) server CPU per message, µs (lower is better)" b_us %.2f ratio
     row "(c) probe echo p50, ms, no other load" c_p50_ms %.3f ratio
     row "(c) probe echo p99, ms" c_p99_ms %.3f ratio
     row "(c) probe echo max, ms" c_max_ms %.3f ratio
