@@ -10,6 +10,9 @@ bodies and behaviour:
     GET /slow?id=ID[&n=N]            heavy_lifting ON the IOLoop (blocks it: the seed's baseline)
     GET /slow_threaded?id=ID[&n=N]   heavy_lifting in a worker process of the pool
     both slow routes answer          'slow result ID <--- 1.234 s'
+    GET /ws                          a WebSocket (tornado.websocket.WebSocketHandler):
+                                     every message echoed; the text `heavy N` answered
+                                     `heavy N = <the first 20 digits of N!>` from the pool
 
 heavy_lifting(n) is the seed's `for k in range(n): math.factorial(k)`, timed
 inside the process that runs it (the seed timed it inside its worker process
@@ -23,6 +26,16 @@ length is known forces it), as the seed's server did. Differences from the
 seed, none of them slower for Tornado: Content-Type is text/plain, like
 eddy's; the pool is started (one no-op job per worker) before the port is
 announced; and --quiet turns off the seed's `print res` per request.
+
+/ws mirrors eddy's demo socket (src/demo/ws.rs) for bench/ws.sh, written
+the way Tornado's documentation writes a handler that waits: `async def
+on_message`, and `await IOLoop.current().run_in_executor(POOL, heavy, n)`
+for `heavy N` (N 0..=20000, else the same one-line error text eddy sends).
+`open` turns on TCP_NODELAY (`set_nodelay(True)`, which Tornado's docs
+advise for small messages; eddy sets it on every connection). Tornado
+awaits a coroutine `on_message` before it reads the socket's next
+message, so the messages sent after a `heavy N` on the same socket wait for
+its answer (eddy's keep being echoed); other sockets are not held up.
 
 Usage: python3 server.py [--addr 127.0.0.1] [--port 8888] [--workers N] [--quiet]
 --port 0 binds an ephemeral port. The first stdout line is always
@@ -43,6 +56,7 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 from tornado.web import Application, HTTPError, RequestHandler
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 DEFAULT_N = 2000
 MAX_N = 20000
@@ -57,6 +71,18 @@ def heavy_lifting(n):
     for k in range(n):
         math.factorial(k)
     return time.time() - t0
+
+
+HEAVY_DIGITS = 20  # digits of N! a `heavy N` answer shows, as eddy's demo
+
+
+def heavy(n):
+    """`heavy N`'s answer, in a pool process: heavy_lifting(n), then N!'s
+    first digits (as eddy's demo computes them on a worker)."""
+    heavy_lifting(n)
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)  # N! for N = 20000 has 77,338 digits
+    return "heavy {} = {}".format(n, str(math.factorial(n))[:HEAVY_DIGITS])
 
 
 def get_n(handler):
@@ -102,11 +128,42 @@ class SlowHandler(RequestHandler):
         self.finish()  # be sure to finish request (the seed's comment)
 
 
+class EchoSocket(WebSocketHandler):
+    """eddy's /ws: an echo, and `heavy N` on the pool."""
+
+    def open(self):
+        # TCP_NODELAY, as eddy sets on every connection and as Tornado's
+        # docs advise for small messages: without it Nagle holds an echo
+        # until the client's next segment acknowledges the previous one.
+        self.set_nodelay(True)
+
+    async def on_message(self, message):
+        if isinstance(message, str) and message.startswith("heavy "):
+            try:
+                n = int(message[len("heavy "):].strip())
+            except ValueError:
+                n = -1
+            if not 0 <= n <= MAX_N:
+                self.write_message("heavy N: N must be a whole number from 0 to %d" % MAX_N)
+                return
+            answer = await IOLoop.current().run_in_executor(POOL, heavy, n)
+            try:
+                self.write_message(answer)
+            except WebSocketClosedError:
+                pass  # the client left while the job ran: nobody to tell
+        else:
+            try:
+                self.write_message(message, binary=isinstance(message, bytes))
+            except WebSocketClosedError:
+                pass
+
+
 def make_app():
     return Application([
         (r"/fast", FastHandler),
         (r"/slow", SlowHandler, dict(threaded=False)),
         (r"/slow_threaded", SlowHandler, dict(threaded=True)),
+        (r"/ws", EchoSocket),
     ])
 
 
