@@ -1,6 +1,6 @@
 //! `examples/chat.rs`, run as a user would run it, with several members
-//! over real sockets (a WebSocket client written here, byte by byte, as in
-//! tests/websocket.rs): everyone hears everyone in order, newcomers get the
+//! over real sockets (the WebSocket client written byte by byte in
+//! tests/common/websocket.rs): everyone hears everyone in order, newcomers get the
 //! history — and a member that stops reading slows no one. The others
 //! keep getting every message, each before the next is sent, while its
 //! buffers fill; then its messages are dropped and counted (if it reads
@@ -10,18 +10,13 @@
 
 mod common;
 
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
 use std::time::Instant;
 
+use common::websocket::{masked, upgrade_to, Ws, BINARY, CLOSE, PING, PONG, TEXT};
 use common::{Example, IO_TIMEOUT};
 use eddy::websocket::OUTPUT_BOUND;
-
-const TEXT: u8 = 0x1;
-const BINARY: u8 = 0x2;
-const CLOSE: u8 = 0x8;
-const PING: u8 = 0x9;
-const PONG: u8 = 0xA;
 
 /// A broadcast message's body in the slow-reader tests: big, so a member
 /// that stops reading fills its kernel buffers, its output and its pipe in
@@ -37,62 +32,18 @@ const FILL_MAX: usize = 2_000;
 /// refuses (`src/stream.rs`'s `HIGH_WATER`).
 const PIPE_BOUND: usize = 256 * 1024;
 
-/// One final, masked frame, as a client sends it.
-fn masked(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x80 | opcode];
-    match payload.len() {
-        n if n < 126 => out.push(0x80 | n as u8),
-        n if n < 65536 => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    let key = [0x5a, 0x13, 0xc7, 0x02];
-    out.extend_from_slice(&key);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    out
-}
-
 /// One member of the room: its socket and its guest number.
 struct Member {
-    stream: TcpStream,
-    reader: BufReader<TcpStream>,
+    ws: Ws,
     guest: u64,
 }
 
 impl Member {
     /// Opens `/chatsocket` and reads the welcome, which names the guest.
     fn join(addr: SocketAddr) -> Member {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream.set_nodelay(true).unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        (&stream)
-            .write_all(
-                b"GET /chatsocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
-                  Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-                  Sec-WebSocket-Version: 13\r\n\r\n",
-            )
-            .unwrap();
-        let mut status = String::new();
-        reader.read_line(&mut status).unwrap();
-        assert!(status.starts_with("HTTP/1.1 101 "), "{status:?}");
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if line.trim_end().is_empty() {
-                break;
-            }
-        }
-        let mut member = Member {
-            stream,
-            reader,
-            guest: 0,
-        };
+        let ws = Ws::connect_with(addr, &upgrade_to("/chatsocket", ""), b"");
+        assert_eq!(ws.status(), 101, "{:?}", ws.head);
+        let mut member = Member { ws, guest: 0 };
         let welcome = member.next();
         member.guest = welcome
             .strip_prefix("* you are guest ")
@@ -103,41 +54,17 @@ impl Member {
 
     /// Sends a text message.
     fn say(&mut self, text: &str) {
-        self.stream
-            .write_all(&masked(TEXT, text.as_bytes()))
-            .unwrap();
-    }
-
-    /// The next frame: (opcode, payload), or the error that ended the wait
-    /// (`IO_TIMEOUT` at most).
-    fn frame(&mut self) -> io::Result<(u8, Vec<u8>)> {
-        let mut two = [0u8; 2];
-        self.reader.read_exact(&mut two)?;
-        let len = match two[1] & 0x7f {
-            126 => {
-                let mut b = [0u8; 2];
-                self.reader.read_exact(&mut b)?;
-                u16::from_be_bytes(b) as usize
-            }
-            127 => {
-                let mut b = [0u8; 8];
-                self.reader.read_exact(&mut b)?;
-                u64::from_be_bytes(b) as usize
-            }
-            n => n as usize,
-        };
-        let mut payload = vec![0; len];
-        self.reader.read_exact(&mut payload)?;
-        Ok((two[0] & 0x0f, payload))
+        self.ws.send(&masked(TEXT, text.as_bytes()));
     }
 
     /// The next text message (a ping on the way is answered).
     fn try_next(&mut self) -> io::Result<String> {
         loop {
-            match self.frame()? {
-                (TEXT, payload) => return Ok(String::from_utf8(payload).unwrap()),
-                (PING, payload) => self.stream.write_all(&masked(PONG, &payload))?,
-                (opcode, payload) => panic!("a text message, not {opcode:#x} {payload:?}"),
+            let frame = self.ws.try_frame()?;
+            match frame.opcode {
+                TEXT => return Ok(String::from_utf8(frame.payload).unwrap()),
+                PING => self.ws.stream.write_all(&masked(PONG, &frame.payload))?,
+                opcode => panic!("a text message, not {opcode:#x} {:?}", frame.payload),
             }
         }
     }
@@ -269,12 +196,10 @@ fn the_chat_page_and_a_room_where_everyone_hears_everyone_in_order() {
         assert_eq!(m.next(), late);
     }
     // A binary message is refused with 1003, and its sender leaves.
-    c.stream.write_all(&masked(BINARY, b"\x00\x01")).unwrap();
-    let (opcode, payload) = c.frame().unwrap();
-    assert_eq!((opcode, &payload[..2]), (CLOSE, &1003u16.to_be_bytes()[..]));
-    c.stream
-        .write_all(&masked(CLOSE, &1003u16.to_be_bytes()))
-        .unwrap();
+    c.ws.send(&masked(BINARY, b"\x00\x01"));
+    let frame = c.ws.frame();
+    assert_eq!((frame.opcode, frame.code()), (CLOSE, Some(1003)));
+    c.ws.send(&masked(CLOSE, &1003u16.to_be_bytes()));
     let left = format!("guest {} left (1003)", c.guest);
     assert!(
         app.stdout.wait_for(IO_TIMEOUT, |l| l == left).is_some(),
@@ -394,7 +319,7 @@ fn a_member_that_never_reads_again_is_disconnected_by_its_write_bound() {
     );
     round(&mut a, &mut [&mut b], said, &format!("#{said} still here"));
     let mut rest = Vec::new();
-    match slow.reader.read_to_end(&mut rest) {
+    match slow.ws.reader.read_to_end(&mut rest) {
         Ok(_) => {}
         Err(e) => assert!(common::is_reset(&e), "its socket did not end: {e}"),
     }

@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{skip, Server, EDDY};
+use common::{python, skip, tool, Server, EDDY};
 
 /// A certificate authority and a server certificate for `localhost` and
 /// 127.0.0.1, made by `openssl` in a fresh directory.
@@ -102,42 +102,6 @@ impl Drop for Pki {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-/// Runs a command with a 30 s bound; its output, or `None` if the program
-/// is missing (after saying so).
-fn tool(test: &str, program: &str, args: &[&str], input: &[u8]) -> Option<std::process::Output> {
-    let child = Command::new("timeout")
-        .arg("30")
-        .arg(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let Ok(mut child) = child else {
-        skip(test, &format!("cannot run `{program}`"));
-        return None;
-    };
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    if out.status.code() == Some(127) {
-        skip(test, &format!("no `{program}` command"));
-        return None;
-    }
-    Some(out)
-}
-
-/// Runs a Python script; its stdout, after asserting it succeeded (`None`
-/// if there is no python3, after saying so).
-fn python(test: &str, script: &str) -> Option<String> {
-    let out = tool(test, "python3", &["-c", script], b"")?;
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{stdout}{stderr}");
-    Some(stdout.into_owned())
 }
 
 /// The server's `/metrics`, fetched over HTTPS with curl.

@@ -1,200 +1,17 @@
 //! WebSocket (issue 23): the real binary's `/ws` over real sockets, with a
-//! client written here byte by byte — so every rule of RFC 6455 §5 can be
+//! client written byte by byte (`tests/common/websocket.rs`) — so every rule of RFC 6455 §5 can be
 //! broken on purpose and the server's answer checked — and the handshake's
 //! refusals (§4.2).
 #![cfg(feature = "websocket")]
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use common::websocket::*;
 use common::{Server, IO_TIMEOUT};
-
-/// RFC 6455 §1.3's example key, and the accept it must give.
-const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
-
-const TEXT: u8 = 0x1;
-const BINARY: u8 = 0x2;
-const CLOSE: u8 = 0x8;
-const PING: u8 = 0x9;
-const PONG: u8 = 0xA;
-
-/// The upgrade request for `/ws`, with `extra` header lines.
-fn upgrade(extra: &str) -> String {
-    format!(
-        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
-    )
-}
-
-/// One frame as a client sends it: masked (unless `masked` is false),
-/// `fin` and `rsv` as given.
-fn frame(fin: bool, rsv: u8, opcode: u8, payload: &[u8], masked: bool) -> Vec<u8> {
-    let mut out = vec![(u8::from(fin) << 7) | (rsv << 4) | opcode];
-    let mask_bit = if masked { 0x80 } else { 0 };
-    match payload.len() {
-        n if n < 126 => out.push(mask_bit | n as u8),
-        n if n < 65536 => {
-            out.push(mask_bit | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(mask_bit | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    if masked {
-        let key = [0x37, 0xfa, 0x21, 0x3d];
-        out.extend_from_slice(&key);
-        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    } else {
-        out.extend_from_slice(payload);
-    }
-    out
-}
-
-/// A final, masked frame.
-fn masked(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    frame(true, 0, opcode, payload, true)
-}
-
-/// A close frame's payload: the code, then the reason.
-fn close_payload(code: u16, reason: &[u8]) -> Vec<u8> {
-    let mut payload = code.to_be_bytes().to_vec();
-    payload.extend_from_slice(reason);
-    payload
-}
-
-/// A frame as the server sent it.
-#[derive(Debug)]
-struct Frame {
-    fin: bool,
-    opcode: u8,
-    payload: Vec<u8>,
-}
-
-impl Frame {
-    /// A close frame's code.
-    fn code(&self) -> Option<u16> {
-        (self.opcode == CLOSE && self.payload.len() >= 2)
-            .then(|| u16::from_be_bytes([self.payload[0], self.payload[1]]))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.payload).into_owned()
-    }
-}
-
-/// A client: the socket, and what it read of the server's answer.
-struct Ws {
-    stream: TcpStream,
-    reader: BufReader<TcpStream>,
-    /// The handshake's answer: the status line and the header lines.
-    head: Vec<String>,
-}
-
-impl Ws {
-    /// Connects and sends `request` (and `then`, in the same write), and
-    /// reads the answer's head.
-    fn connect_with(addr: SocketAddr, request: &str, then: &[u8]) -> Ws {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream.set_nodelay(true).unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut bytes = request.as_bytes().to_vec();
-        bytes.extend_from_slice(then);
-        (&stream).write_all(&bytes).unwrap();
-        let mut head = Vec::new();
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let line = line.trim_end().to_string();
-            if line.is_empty() {
-                break;
-            }
-            head.push(line);
-        }
-        Ws {
-            stream,
-            reader,
-            head,
-        }
-    }
-
-    /// An accepted socket on `/ws`.
-    fn open(addr: SocketAddr) -> Ws {
-        let ws = Ws::connect_with(addr, &upgrade(""), b"");
-        assert!(ws.status() == 101, "{:?}", ws.head);
-        ws
-    }
-
-    fn status(&self) -> u16 {
-        self.head[0].split(' ').nth(1).unwrap().parse().unwrap()
-    }
-
-    /// The value of header `name` in the answer's head.
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head[1..].iter().find_map(|line| {
-            let (n, v) = line.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).unwrap();
-    }
-
-    /// The next frame the server sent.
-    fn frame(&mut self) -> Frame {
-        let mut two = [0u8; 2];
-        self.reader
-            .read_exact(&mut two)
-            .expect("a frame from the server");
-        assert_eq!(two[1] & 0x80, 0, "a server's frames are never masked");
-        let len = match two[1] & 0x7f {
-            126 => {
-                let mut b = [0u8; 2];
-                self.reader.read_exact(&mut b).unwrap();
-                u16::from_be_bytes(b) as usize
-            }
-            127 => {
-                let mut b = [0u8; 8];
-                self.reader.read_exact(&mut b).unwrap();
-                u64::from_be_bytes(b) as usize
-            }
-            n => n as usize,
-        };
-        let mut payload = vec![0; len];
-        self.reader.read_exact(&mut payload).unwrap();
-        Frame {
-            fin: two[0] & 0x80 != 0,
-            opcode: two[0] & 0x0f,
-            payload,
-        }
-    }
-
-    /// Reads until the server's close frame; its code.
-    fn close_code(&mut self) -> Option<u16> {
-        loop {
-            let frame = self.frame();
-            if frame.opcode == CLOSE {
-                return frame.code();
-            }
-        }
-    }
-
-    /// After the close frames: the server ends TCP (EOF), within the bound.
-    fn assert_eof(&mut self) {
-        let mut rest = Vec::new();
-        match self.reader.read_to_end(&mut rest) {
-            Ok(_) => assert!(rest.is_empty(), "bytes after the close: {rest:?}"),
-            Err(e) => assert!(common::is_reset(&e), "{e}"),
-        }
-    }
-}
 
 #[test]
 fn the_handshake_accepts_with_rfc_6455s_answer_and_echoes_text_and_binary() {
@@ -404,44 +221,6 @@ fn a_drain_says_1001_to_every_socket_and_exits_once_they_reply() {
     );
 }
 
-/// Runs a Python script that needs `module`; its stdout, after asserting
-/// it succeeded (`None` when python3 or the module is missing, after
-/// saying so).
-fn python(test: &str, module: &str, script: &str) -> Option<String> {
-    let has = std::process::Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output();
-    if !has.is_ok_and(|out| out.status.success()) {
-        common::skip(
-            test,
-            &format!("no python3 with `{module}` (pip install {module})"),
-        );
-        return None;
-    }
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = common::wait_child(&mut child, IO_TIMEOUT).expect("python3 within the bound");
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(status.success(), "{stdout}{stderr}");
-    Some(stdout)
-}
-
 /// Python's `websockets` (the asyncio library's synchronous client): text,
 /// binary, `heavy N` answered after the message that followed it, a
 /// ping's pong, and a clean close with 1000.
@@ -467,7 +246,8 @@ with connect("ws://{addr}/ws") as ws:
 "#,
         addr = server.addr
     );
-    let Some(out) = python("python_websockets_talks_to_ws", "websockets", &script) else {
+    let Some(out) = common::python_with("python_websockets_talks_to_ws", "websockets", &script)
+    else {
         return;
     };
     assert_eq!(out.trim(), "closed 1000");
@@ -493,7 +273,9 @@ print("ok")
 "#,
         addr = server.addr
     );
-    let Some(out) = python("python_websocket_client_talks_to_ws", "websocket", &script) else {
+    let Some(out) =
+        common::python_with("python_websocket_client_talks_to_ws", "websocket", &script)
+    else {
         return;
     };
     assert_eq!(out.trim(), "ok");
@@ -720,7 +502,7 @@ with connect("wss://localhost:{port}/ws", ssl=context) as ws:
         port = server.addr.port()
     );
     let test = "python_websockets_speaks_wss_over_the_tls_transport";
-    let Some(out) = python(test, "websockets", &script) else {
+    let Some(out) = common::python_with(test, "websockets", &script) else {
         return;
     };
     assert_eq!(out.trim(), "closed 1000");

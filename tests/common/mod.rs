@@ -14,6 +14,7 @@
 #![allow(dead_code)]
 
 pub mod prometheus;
+pub mod websocket;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -286,6 +287,61 @@ pub fn skip(test: &str, why: &str) {
         panic!("{line} ({REQUIRE_TOOLS}=1: a missing tool fails the run)");
     }
     say(&line);
+}
+
+/// Runs a command with a 30 s bound; its output, or `None` if the program
+/// is missing (after saying so).
+pub fn tool(
+    test: &str,
+    program: &str,
+    args: &[&str],
+    input: &[u8],
+) -> Option<std::process::Output> {
+    let child = std::process::Command::new("timeout")
+        .arg("30")
+        .arg(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        skip(test, &format!("cannot run `{program}`"));
+        return None;
+    };
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.code() == Some(127) {
+        skip(test, &format!("no `{program}` command"));
+        return None;
+    }
+    Some(out)
+}
+
+/// Runs a Python script; its stdout, after asserting it succeeded (`None`
+/// if there is no python3, after saying so).
+pub fn python(test: &str, script: &str) -> Option<String> {
+    let out = tool(test, "python3", &["-c", script], b"")?;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    Some(stdout.into_owned())
+}
+
+/// [`python`], for a script that imports `module`: skipped (after saying
+/// so) when this python3 lacks it.
+pub fn python_with(test: &str, module: &str, script: &str) -> Option<String> {
+    let out = tool(test, "python3", &["-c", &format!("import {module}")], b"")?;
+    if !out.status.success() {
+        skip(
+            test,
+            &format!("no python3 with `{module}` (pip install {module})"),
+        );
+        return None;
+    }
+    python(test, script)
 }
 
 /// Polls `child.try_wait()` every 10 ms until it exits or `timeout` passes.
