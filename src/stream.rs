@@ -103,6 +103,30 @@ pub(crate) enum Next {
     End(End),
 }
 
+/// What [`BodySender::push`] does when the pipe is at [`HIGH_WATER`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WhenFull {
+    /// Block until the loop takes it below [`LOW_WATER`]: a producer on its
+    /// own thread.
+    Wait,
+    /// Put nothing in, and say so: the loop thread, which must not wait.
+    #[cfg_attr(not(feature = "websocket"), allow(dead_code))] // a WebSocket `Sender`'s
+    Refuse,
+    /// Put it in anyway: a sender whose overshoot is bounded elsewhere (a
+    /// WebSocket's offloaded replies, counted per socket).
+    #[cfg_attr(not(feature = "websocket"), allow(dead_code))]
+    Exceed,
+}
+
+/// What [`BodySender::push`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    Sent,
+    /// The pipe was full and the caller asked to be refused.
+    #[cfg_attr(not(feature = "websocket"), allow(dead_code))]
+    Refused,
+}
+
 /// Makes a pipe for a body of `length` bytes (`None`: not known up front).
 pub(crate) fn pipe(length: Option<u64>) -> (BodySender, StreamBody) {
     let pipe = Arc::new(Pipe {
@@ -201,26 +225,41 @@ impl BodySender {
 
     /// [`send`](Self::send), giving the buffer instead of copying it.
     pub fn send_vec(&mut self, bytes: Vec<u8>) -> Result<(), Gone> {
+        self.push(bytes, WhenFull::Wait).map(|_| ())
+    }
+
+    /// Puts `bytes` in the pipe, doing `when_full` if it holds
+    /// [`HIGH_WATER`] or more — decided under the one lock, so a loop that
+    /// asked to be refused is never made to wait by a race. Takes `&self`:
+    /// a shared sender (a WebSocket's) needs no lock of its own, and so
+    /// holds none while it waits.
+    pub(crate) fn push(&self, bytes: Vec<u8>, when_full: WhenFull) -> Result<Pushed, Gone> {
         let mut state = self.pipe.lock();
         if state.buffered >= HIGH_WATER && !state.gone {
-            let blocked = Instant::now();
-            while state.buffered >= LOW_WATER && !state.gone {
-                state = self
-                    .pipe
-                    .space
-                    .wait(state)
-                    .unwrap_or_else(|e| e.into_inner());
-            }
-            if let Some(stats) = &state.stats {
-                let micros = blocked.elapsed().as_micros() as u64;
-                stats.waited_micros.fetch_add(micros, Ordering::Relaxed);
+            match when_full {
+                WhenFull::Refuse => return Ok(Pushed::Refused),
+                WhenFull::Exceed => {}
+                WhenFull::Wait => {
+                    let blocked = Instant::now();
+                    while state.buffered >= LOW_WATER && !state.gone {
+                        state = self
+                            .pipe
+                            .space
+                            .wait(state)
+                            .unwrap_or_else(|e| e.into_inner());
+                    }
+                    if let Some(stats) = &state.stats {
+                        let micros = blocked.elapsed().as_micros() as u64;
+                        stats.waited_micros.fetch_add(micros, Ordering::Relaxed);
+                    }
+                }
             }
         }
         if state.gone {
             return Err(Gone);
         }
         if bytes.is_empty() {
-            return Ok(());
+            return Ok(Pushed::Sent);
         }
         state.buffered += bytes.len();
         state.chunks.push_back(bytes);
@@ -229,7 +268,7 @@ impl BodySender {
         if let Some(wake) = wake {
             wake();
         }
-        Ok(())
+        Ok(Pushed::Sent)
     }
 
     /// Ends the body: it is complete. Fails if nobody reads it any more.

@@ -290,9 +290,21 @@ fn serve(
     eddy::ServerHandle,
     std::thread::JoinHandle<std::io::Result<eddy::Exit>>,
 ) {
+    serve_with(router, eddy::Config::default())
+}
+
+/// [`serve`], with `config` (its address is replaced by a free port).
+fn serve_with(
+    router: eddy::Router,
+    config: eddy::Config,
+) -> (
+    SocketAddr,
+    eddy::ServerHandle,
+    std::thread::JoinHandle<std::io::Result<eddy::Exit>>,
+) {
     let config = eddy::Config {
         addr: "127.0.0.1:0".parse().unwrap(),
-        ..eddy::Config::default()
+        ..config
     };
     let server = eddy::Server::bind(config, router).unwrap();
     let addr = server.local_addr().unwrap();
@@ -578,4 +590,168 @@ fn a_ping_flood_that_never_reads_is_held_back_not_buffered() {
             "pong {i} out of order"
         );
     }
+}
+
+/// Counts what a producer thread sent, until the count stops moving: the
+/// producer is waiting on the socket's bound (the client is not reading).
+/// Bounded by `IO_TIMEOUT`.
+fn settled(count: &std::sync::atomic::AtomicUsize) -> usize {
+    use std::sync::atomic::Ordering;
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let mut last = usize::MAX;
+    loop {
+        let now = count.load(Ordering::SeqCst);
+        if now == last || Instant::now() > deadline {
+            return now;
+        }
+        last = now;
+        std::thread::sleep(Duration::from_millis(300)); // watching a count settle
+    }
+}
+
+/// A thread waiting in `Sender::send` on a client that does not read
+/// holds nothing the loop needs. Another socket's callback — on the loop —
+/// sends to that socket (`try_send`, as a chat's broadcast does) and asks
+/// `is_closed`: both answer at once (`Full`), and the loop goes on. Found
+/// by review: `Sender` once held a mutex over the pipe while it waited,
+/// and the loop, taking the same mutex, waited for a pipe only it empties.
+#[test]
+fn a_sender_waiting_on_a_slow_reader_never_blocks_the_loop() {
+    use eddy::websocket::{Handler, Message, SendError, Sender, Socket};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    /// Floods its own socket from a thread, and leaves its sender where
+    /// `Poke` finds it.
+    struct Flood(Arc<AtomicUsize>, Arc<Mutex<Option<Sender>>>);
+    impl Handler for Flood {
+        fn open(&mut self, socket: &mut Socket<'_>) {
+            let (sender, sent) = (socket.sender(), Arc::clone(&self.0));
+            *self.1.lock().unwrap() = Some(socket.sender());
+            std::thread::spawn(move || {
+                while sender.send(vec![7u8; 64 * 1024]).is_ok() {
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+        fn message(&mut self, _: Message, _: &mut Socket<'_>) {}
+    }
+    /// Sends to the flooded socket from the loop, and says what happened.
+    struct Poke(Arc<Mutex<Option<Sender>>>);
+    impl Handler for Poke {
+        fn message(&mut self, _: Message, socket: &mut Socket<'_>) {
+            let flooded = self.0.lock().unwrap().clone().unwrap();
+            let closed = flooded.is_closed();
+            let sent = flooded.try_send("from the loop");
+            let _ = socket.send(format!("{closed} {sent:?}"));
+        }
+    }
+    let sent = Arc::new(AtomicUsize::new(0));
+    let slot = Arc::new(Mutex::new(None));
+    let (counted, flood_slot) = (Arc::clone(&sent), Arc::clone(&slot));
+    let router = eddy::Router::new()
+        .get(
+            "/flood",
+            eddy::websocket(move |_| Ok(Flood(Arc::clone(&counted), Arc::clone(&flood_slot)))),
+        )
+        .get(
+            "/poke",
+            eddy::websocket(move |_| Ok(Poke(Arc::clone(&slot)))),
+        );
+    let (addr, handle, serving) = serve(router);
+    let flooded = Ws::connect_with(addr, &upgrade_to("/flood", ""), b"");
+    assert_eq!(flooded.status(), 101);
+    settled(&sent); // the producer now waits in `send`
+    let mut poke = Ws::connect_with(addr, &upgrade_to("/poke", ""), b"");
+    assert_eq!(poke.status(), 101);
+    poke.send(&masked(TEXT, b"go"));
+    let answer = poke
+        .try_frame()
+        .expect("the loop answered (not stuck on the sender)");
+    assert_eq!(
+        answer.text(),
+        format!("false {:?}", Err::<(), _>(SendError::Full))
+    );
+    drop((flooded, poke));
+    handle.shutdown().unwrap();
+    let _ = serving.join().unwrap();
+}
+
+/// A socket may have `OFFLOADS_IN_FLIGHT` (4) messages on the pool at
+/// once: a fifth is refused, and the demo says so rather than queue
+/// without end — one client cannot fill the pool's queue for everyone.
+#[test]
+fn a_socket_offloads_at_most_four_at_once_and_the_fifth_is_told_busy() {
+    assert_eq!(eddy::websocket::OFFLOADS_IN_FLIGHT, 4);
+    let server = Server::start(&["--workers", "1"]);
+    let mut ws = Ws::open(server.addr);
+    // Each takes a worker seconds: the fifth comes while four wait.
+    let heavy = masked(TEXT, b"heavy 20000");
+    ws.send(&[&heavy[..], &heavy, &heavy, &heavy, &heavy].concat());
+    assert_eq!(ws.frame().text(), "heavy 20000: busy, try again");
+    // The socket itself is still served at once, on the loop.
+    ws.send(&masked(TEXT, b"after"));
+    assert_eq!(ws.frame().text(), "after");
+}
+
+/// A worker never waits on a client that is not reading: an offloaded
+/// reply goes into the socket's pipe even when it is full (past its
+/// bound by a reply at most, and at most `OFFLOADS_IN_FLIGHT` of them).
+/// Here the pipe is full, four replies are due, and the one worker must
+/// still be free for an HTTP request behind them; had the first reply
+/// waited for room, that request would never be answered.
+#[test]
+fn an_offloaded_reply_to_a_client_that_does_not_read_does_not_hold_a_worker() {
+    use eddy::websocket::{Handler, Message, Socket};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    struct Flooded(Arc<AtomicUsize>);
+    impl Handler for Flooded {
+        fn open(&mut self, socket: &mut Socket<'_>) {
+            let (sender, sent) = (socket.sender(), Arc::clone(&self.0));
+            std::thread::spawn(move || {
+                while sender.send(vec![7u8; 64 * 1024]).is_ok() {
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+        fn message(&mut self, _: Message, socket: &mut Socket<'_>) {
+            let offloaded = socket.offload(|| Some(Message::Binary(vec![1u8; 64 * 1024])));
+            assert_eq!(offloaded, Ok(()));
+        }
+    }
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&sent);
+    let router = eddy::Router::new()
+        .get(
+            "/ws",
+            eddy::websocket(move |_| Ok(Flooded(Arc::clone(&counted)))),
+        )
+        .get(
+            "/pooled",
+            eddy::offload(|_, _| {
+                Ok(eddy::Job::new(|_| {
+                    eddy::Response::text(eddy::StatusCode::OK, "a worker was free")
+                }))
+            }),
+        );
+    let config = eddy::Config {
+        workers: 1,
+        ..eddy::Config::default()
+    };
+    let (addr, handle, serving) = serve_with(router, config);
+    let mut ws = Ws::open(addr);
+    settled(&sent); // the pipe is full: the flood waits
+                    // Four messages in one write, read while the server's output still has
+                    // room (it is the pipe that is full, not the output).
+    let message = masked(BINARY, b"reply");
+    ws.send(&[&message[..], &message, &message, &message].concat());
+    let mut http = common::Client::connect(addr);
+    let answer = http.get("/pooled");
+    assert_eq!(
+        (answer.status, answer.text()),
+        (200, "a worker was free".to_string())
+    );
+    drop(ws);
+    handle.shutdown().unwrap();
+    let _ = serving.join().unwrap();
 }

@@ -21,18 +21,32 @@
 //!   memory), [`Sender::try_send`] refuses instead. On the loop thread —
 //!   broadcasting to other sockets from a callback — only `try_send`: a
 //!   loop that waited for a pipe only the loop can empty would wait for
-//!   ever.
+//!   ever. A `Sender` holds no lock of its own while it waits, so a
+//!   producer stuck on a slow reader never stalls the loop's `try_send`.
+//!
+//! And one way to compute: [`Socket::offload`], at most
+//! [`OFFLOADS_IN_FLIGHT`] per socket, whose replies never make a worker
+//! wait on a slow reader.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::frame::{encode, Opcode};
-use crate::stream::{BodySender, Gone};
+use crate::stream::{BodySender, Gone, Pushed, WhenFull};
 
 /// Unsent bytes a socket's output may hold before a [`Socket`] send is
 /// refused: a few messages' worth, so a client that stops reading costs
 /// the server this much plus the sender pipe's bound, not more.
 pub const OUTPUT_BOUND: usize = 256 * 1024;
+
+/// Offloaded messages of one socket that may be queued or running at
+/// once; one more is refused with [`SendError::Busy`]. Their replies skip
+/// the sender pipe's wait (a worker must never be held by a client that
+/// is not reading, or four such clients would stop every `/slow_threaded`
+/// of the server), so this count is also what bounds their overshoot of
+/// the pipe's 256 KiB: a reply each.
+pub const OFFLOADS_IN_FLIGHT: usize = 4;
 
 /// Messages a socket accepts, by default, whole: 1 MiB. Longer is closed
 /// with 1009 as soon as a frame's header says so, before it is buffered
@@ -91,7 +105,8 @@ pub enum SendError {
     Full,
     /// The socket is closed (or closing): nobody will read it.
     Closed,
-    /// The worker pool's queue is full: the work was not queued.
+    /// The work was not queued: the worker pool's queue is full, or the
+    /// socket has [`OFFLOADS_IN_FLIGHT`] offloads queued or running.
     Busy,
 }
 
@@ -100,7 +115,7 @@ impl std::fmt::Display for SendError {
         f.write_str(match self {
             SendError::Full => "the client is not reading: its bound is full",
             SendError::Closed => "the socket is closed",
-            SendError::Busy => "the worker pool's queue is full",
+            SendError::Busy => "the worker pool's queue, or the socket's offloads, are full",
         })
     }
 }
@@ -205,11 +220,13 @@ impl<'a> Socket<'a> {
 
     /// Runs `work` on the worker pool — the seed's way, for a message
     /// whose answer takes real CPU — and sends what it returns (if
-    /// anything) on this socket when it is done, through the socket's
-    /// [`Sender`]: back into the loop by the Waker, while the loop goes on
-    /// reading and answering this socket's later messages. Answers leave in
-    /// the order their work finishes; a handler that needs another order
-    /// keeps it itself. `Busy` if the pool's queue is full.
+    /// anything) on this socket when it is done, back into the loop by the
+    /// Waker, while the loop goes on reading and answering this socket's
+    /// later messages. Answers leave in the order their work finishes; a
+    /// handler that needs another order keeps it itself. `Busy` if the
+    /// pool's queue is full or [`OFFLOADS_IN_FLIGHT`] of this socket's are
+    /// queued or running. The reply never waits on a slow reader: the
+    /// worker moves on at once.
     pub fn offload(
         &mut self,
         work: impl FnOnce() -> Option<Message> + Send + 'static,
@@ -217,11 +234,16 @@ impl<'a> Socket<'a> {
         if self.close.is_some() {
             return Err(SendError::Closed);
         }
-        let sender = self.sender.clone();
+        let Some(ticket) = Offload::take(&self.sender.shared) else {
+            return Err(SendError::Busy);
+        };
         let queued = (self.off_loop)(Box::new(move || {
+            // Held until the reply is in the pipe; dropped on a panic in
+            // `work`, or with a job that never ran, all the same.
+            let ticket = ticket;
             if let Some(message) = work() {
                 // A socket closed meanwhile: nobody to tell.
-                let _ = sender.send(message);
+                let _ = ticket.0.pipe.push(frame_of(message), WhenFull::Exceed);
             }
         }));
         if queued {
@@ -233,55 +255,86 @@ impl<'a> Socket<'a> {
 }
 
 /// Sends on one socket from any thread; `Clone + Send`.
+///
+/// It holds no lock of its own: every send is decided under the pipe's
+/// one lock, and a send that waits waits on the pipe's condition — so a
+/// thread waiting on a slow reader holds nothing the loop thread needs
+/// (`tests/websocket.rs`, `a_sender_waiting_on_a_slow_reader_never_blocks_the_loop`).
 #[derive(Clone)]
 pub struct Sender {
-    pipe: Arc<Mutex<BodySender>>,
+    shared: Arc<Shared>,
+}
+
+/// What every clone of a socket's [`Sender`] shares.
+struct Shared {
+    pipe: BodySender,
+    /// [`Socket::offload`]s queued or running.
+    offloads: AtomicUsize,
+}
+
+/// One of a socket's [`OFFLOADS_IN_FLIGHT`]: given back when dropped.
+struct Offload(Arc<Shared>);
+
+impl Offload {
+    /// A place among the socket's offloads, if one is free.
+    fn take(shared: &Arc<Shared>) -> Option<Offload> {
+        let taken = shared
+            .offloads
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < OFFLOADS_IN_FLIGHT).then_some(n + 1)
+            });
+        taken.ok().map(|_| Offload(Arc::clone(shared)))
+    }
+}
+
+impl Drop for Offload {
+    fn drop(&mut self) {
+        self.0.offloads.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Sender {
     /// A sender over the producer's end of a socket's pipe.
     pub(crate) fn new(pipe: BodySender) -> Sender {
+        let shared = Shared {
+            pipe,
+            offloads: AtomicUsize::new(0),
+        };
         Sender {
-            pipe: Arc::new(Mutex::new(pipe)),
+            shared: Arc::new(shared),
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, BodySender> {
-        self.pipe.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Sends `message`, **waiting** while 256 KiB sent this way are not yet
     /// written (a slow reader holds its producer back). Not on the loop
     /// thread: use [`try_send`](Self::try_send) there.
     pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
-        let frame = frame_of(message.into());
-        self.lock()
-            .send_vec(frame)
-            .map_err(|Gone| SendError::Closed)
+        self.push(message.into(), WhenFull::Wait)
     }
 
     /// Sends `message` unless the pipe is at its bound (`Full`: nothing
     /// queued); never waits. The way to send from the loop thread.
     pub fn try_send(&self, message: impl Into<Message>) -> Result<(), SendError> {
-        let mut pipe = self.lock();
-        match pipe.has_room() {
-            Ok(true) => {}
-            Ok(false) => return Err(SendError::Full),
-            Err(Gone) => return Err(SendError::Closed),
+        self.push(message.into(), WhenFull::Refuse)
+    }
+
+    fn push(&self, message: Message, when_full: WhenFull) -> Result<(), SendError> {
+        match self.shared.pipe.push(frame_of(message), when_full) {
+            Ok(Pushed::Sent) => Ok(()),
+            Ok(Pushed::Refused) => Err(SendError::Full),
+            Err(Gone) => Err(SendError::Closed),
         }
-        pipe.send_vec(frame_of(message.into()))
-            .map_err(|Gone| SendError::Closed)
     }
 
     /// True once the socket is closed: a producer can stop.
     pub fn is_closed(&self) -> bool {
-        self.lock().is_gone()
+        self.shared.pipe.is_gone()
     }
 
     /// True once the server began a graceful drain (the socket gets a
     /// 1001 close): a producer should stop sending.
     pub fn is_draining(&self) -> bool {
-        self.lock().is_draining()
+        self.shared.pipe.is_draining()
     }
 }
 

@@ -52,8 +52,8 @@ mod utf8;
 
 pub(crate) use frame::{encode, encode_close, Decoder, Incoming, Opcode};
 pub use handler::{
-    Handler, Message, SendError, Sender, Socket, MAX_MESSAGE, OUTPUT_BOUND, PING_INTERVAL,
-    PING_TIMEOUT,
+    Handler, Message, SendError, Sender, Socket, MAX_MESSAGE, OFFLOADS_IN_FLIGHT, OUTPUT_BOUND,
+    PING_INTERVAL, PING_TIMEOUT,
 };
 pub(crate) use handshake::{check, response_head, Accepted, Refused, SUPPORTED_VERSION};
 pub(crate) use stats::SocketStats;
