@@ -10,12 +10,12 @@
 
 mod common;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use common::websocket::{masked, upgrade_to, Ws, BINARY, CLOSE, PING, PONG, TEXT};
-use common::{Example, IO_TIMEOUT};
+use common::{Example, Wire, IO_TIMEOUT};
 use eddy::websocket::OUTPUT_BOUND;
 
 /// A broadcast message's body in the slow-reader tests: big, so a member
@@ -41,7 +41,8 @@ struct Member {
 impl Member {
     /// Opens `/chatsocket` and reads the welcome, which names the guest.
     fn join(addr: SocketAddr) -> Member {
-        let ws = Ws::connect_with(addr, &upgrade_to("/chatsocket", ""), b"");
+        // The example serves plain HTTP only.
+        let ws = Ws::connect_with(Wire::Plain, addr, &upgrade_to("/chatsocket", ""), b"");
         assert_eq!(ws.status(), 101, "{:?}", ws.head);
         let mut member = Member { ws, guest: 0 };
         let welcome = member.next();
@@ -63,7 +64,7 @@ impl Member {
             let frame = self.ws.try_frame()?;
             match frame.opcode {
                 TEXT => return Ok(String::from_utf8(frame.payload).unwrap()),
-                PING => self.ws.stream.write_all(&masked(PONG, &frame.payload))?,
+                PING => self.ws.client.try_send(&masked(PONG, &frame.payload))?,
                 opcode => panic!("a text message, not {opcode:#x} {:?}", frame.payload),
             }
         }
@@ -319,7 +320,7 @@ fn a_member_that_never_reads_again_is_disconnected_by_its_write_bound() {
     );
     round(&mut a, &mut [&mut b], said, &format!("#{said} still here"));
     let mut rest = Vec::new();
-    match slow.ws.reader.read_to_end(&mut rest) {
+    match slow.ws.client.reader.read_to_end(&mut rest) {
         Ok(_) => {}
         Err(e) => assert!(common::is_reset(&e), "its socket did not end: {e}"),
     }

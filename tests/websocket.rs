@@ -2,6 +2,14 @@
 //! client written byte by byte (`tests/common/websocket.rs`) — so every rule of RFC 6455 §5 can be
 //! broken on purpose and the server's answer checked — and the handshake's
 //! refusals (§4.2).
+//!
+//! The tests of a framing or handshake rule run over plain TCP and over
+//! TLS (`both_transports!`: `NAME::plain`, `NAME::tls`; issue 23, point
+//! 9): the same frames, byte by byte, inside a TLS session the second
+//! time, against a server started with the test certificate. The others
+//! (offloading, metrics, the access log, backpressure) are about the
+//! socket's life, not its wire, and run plain; `wss://` has a Python
+//! client of its own below.
 #![cfg(feature = "websocket")]
 
 mod common;
@@ -11,170 +19,204 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::websocket::*;
-use common::{Server, IO_TIMEOUT};
+use common::{both_transports, InProcess, Server, Wire, IO_TIMEOUT};
 
-#[test]
-fn the_handshake_accepts_with_rfc_6455s_answer_and_echoes_text_and_binary() {
-    let server = Server::start(&[]);
-    let mut ws = Ws::open(server.addr);
-    assert_eq!(ws.header("Sec-WebSocket-Accept"), Some(ACCEPT));
-    assert!(ws
-        .header("Upgrade")
-        .unwrap()
-        .eq_ignore_ascii_case("websocket"));
-    assert!(
-        ws.header("Sec-WebSocket-Extensions").is_none(),
-        "no extension is accepted"
-    );
-    ws.send(&masked(TEXT, "héllo".as_bytes()));
-    let echo = ws.frame();
-    assert_eq!(
-        (echo.fin, echo.opcode, echo.text()),
-        (true, TEXT, "héllo".into())
-    );
-    let bytes: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
-    ws.send(&masked(BINARY, &bytes));
-    let echo = ws.frame();
-    assert_eq!((echo.opcode, echo.payload == bytes), (BINARY, true));
-    // A clean close: ours echoed with our code, then the server's FIN.
-    ws.send(&masked(CLOSE, &close_payload(1000, b"bye")));
-    assert_eq!(ws.close_code(), Some(1000));
-    ws.assert_eof();
+/// Proof that a test's `tls` half goes over TLS: the server at `addr`
+/// answers the same upgrade sent in plain with a plain `400` ("this port
+/// speaks HTTPS"), not a `101`, so the test's `101` and frames came
+/// through the TLS session (whose handshake `Client::connect_over` did,
+/// verifying the test certificate). Over plain TCP there is nothing to
+/// prove.
+fn assert_only_tls_is_upgraded(wire: Wire, addr: SocketAddr) {
+    if wire == Wire::Plain {
+        return;
+    }
+    let plain = Ws::connect_with(Wire::Plain, addr, &upgrade(""), b"");
+    assert_eq!(plain.status(), 400, "{:?}", plain.head);
 }
 
-#[test]
-fn a_frame_in_the_same_write_as_the_handshake_is_not_lost() {
-    let server = Server::start(&[]);
-    let mut ws = Ws::connect_with(server.addr, &upgrade(""), &masked(TEXT, b"early"));
-    assert_eq!(ws.status(), 101, "{:?}", ws.head);
-    assert_eq!(ws.frame().text(), "early");
-}
-
-#[test]
-fn handshakes_that_break_a_rule_are_refused_with_the_rfcs_status() {
-    let server = Server::start(&[]);
-    let answer = |request: &str| {
-        let ws = Ws::connect_with(server.addr, request, b"");
-        (ws.status(), ws.head)
-    };
-    // §4.2.2: another version → 426 naming the one spoken here.
-    let other_version = upgrade("").replace("Version: 13", "Version: 8");
-    let ws = Ws::connect_with(server.addr, &other_version, b"");
-    assert_eq!(ws.status(), 426);
-    assert_eq!(ws.header("Sec-WebSocket-Version"), Some("13"));
-    // A key that is not 16 bytes of base64 → 400.
-    let (status, head) = answer(&upgrade("").replace(KEY, "c2hvcnQ="));
-    assert_eq!(status, 400, "{head:?}");
-    let (status, head) = answer(&upgrade("").replace(&format!("Sec-WebSocket-Key: {KEY}\r\n"), ""));
-    assert_eq!(status, 400, "{head:?}");
-    // An Origin that is not the request's own host → 403; its own → 101.
-    let (status, head) = answer(&upgrade("Origin: http://evil.example\r\n"));
-    assert_eq!(status, 403, "{head:?}");
-    let (status, head) = answer(&upgrade("Origin: http://127.0.0.1\r\n"));
-    assert_eq!(status, 101, "{head:?}");
-    // A plain GET → 426 with `Upgrade: websocket` (RFC 9110 §15.5.22).
-    let plain = Ws::connect_with(server.addr, "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n", b"");
-    assert_eq!(plain.status(), 426);
-    assert_eq!(plain.header("Upgrade"), Some("websocket"));
-}
-
-/// Each way to break RFC 6455 §5, and the close code the server must send
-/// for it (1002 protocol error, 1007 bad data, 1009 too big), then its FIN.
-#[test]
-fn every_framing_rule_broken_gets_its_close_code_and_the_end() {
-    let server = Server::start(&[]);
-    let start = |opcode| frame(false, 0, opcode, b"ab", true);
-    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
-        (
-            "an unmasked client frame",
-            frame(true, 0, TEXT, b"hi", false),
-            1002,
-        ),
-        (
-            "RSV1 set, no extension",
-            frame(true, 4, TEXT, b"hi", true),
-            1002,
-        ),
-        ("reserved opcode 3", masked(0x3, b""), 1002),
-        ("reserved control opcode 0xB", masked(0xB, b""), 1002),
-        ("a fragmented ping", frame(false, 0, PING, b"", true), 1002),
-        ("a ping over 125 bytes", masked(PING, &[b'x'; 126]), 1002),
-        (
-            "a continuation with nothing started",
-            masked(0x0, b"x"),
-            1002,
-        ),
-        (
-            "a new message inside a fragmented one",
-            [start(TEXT), masked(TEXT, b"x")].concat(),
-            1002,
-        ),
-        (
-            "invalid UTF-8 in a text message",
-            masked(TEXT, b"\xc0\x80"),
-            1007,
-        ),
-        (
-            "invalid UTF-8 in the first fragment, before the message ends",
-            frame(false, 0, TEXT, b"ok\xed\xa0\x80", true),
-            1007,
-        ),
-        (
-            "a close with a 1-byte payload",
-            masked(CLOSE, b"\x03"),
-            1002,
-        ),
-        (
-            "a close with code 1005 (never sent)",
-            masked(CLOSE, &close_payload(1005, b"")),
-            1002,
-        ),
-        (
-            "a close with code 999",
-            masked(CLOSE, &close_payload(999, b"")),
-            1002,
-        ),
-        (
-            "a close reason not UTF-8",
-            masked(CLOSE, &close_payload(1000, b"\xff")),
-            1007,
-        ),
-    ];
-    for (what, bytes, code) in cases {
-        let mut ws = Ws::open(server.addr);
-        ws.send(&bytes);
-        assert_eq!(ws.close_code(), Some(code), "{what}");
+both_transports! {
+    fn the_handshake_accepts_with_rfc_6455s_answer_and_echoes_text_and_binary(wire) {
+        let server = Server::start_over(wire, &[]);
+        assert_only_tls_is_upgraded(wire, server.addr);
+        let mut ws = Ws::open(wire, server.addr);
+        assert_eq!(ws.header("Sec-WebSocket-Accept"), Some(ACCEPT));
+        assert!(ws
+            .header("Upgrade")
+            .unwrap()
+            .eq_ignore_ascii_case("websocket"));
+        assert!(
+            ws.header("Sec-WebSocket-Extensions").is_none(),
+            "no extension is accepted"
+        );
+        ws.send(&masked(TEXT, "héllo".as_bytes()));
+        let echo = ws.frame();
+        assert_eq!(
+            (echo.fin, echo.opcode, echo.text()),
+            (true, TEXT, "héllo".into())
+        );
+        let bytes: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+        ws.send(&masked(BINARY, &bytes));
+        let echo = ws.frame();
+        assert_eq!((echo.opcode, echo.payload == bytes), (BINARY, true));
+        // A clean close: ours echoed with our code, then the server's FIN.
+        ws.send(&masked(CLOSE, &close_payload(1000, b"bye")));
+        assert_eq!(ws.close_code(), Some(1000));
         ws.assert_eof();
     }
-    // Over the 1 MiB limit: refused as soon as the header says so, before
-    // the payload (which is never sent here).
-    let mut ws = Ws::open(server.addr);
-    let mut header = vec![0x82, 0x80 | 127];
-    header.extend_from_slice(&((1u64 << 20) + 1).to_be_bytes());
-    header.extend_from_slice(&[1, 2, 3, 4]);
-    ws.send(&header);
-    assert_eq!(ws.close_code(), Some(1009), "a message over the limit");
-}
 
-#[test]
-fn pings_are_answered_pongs_ignored_and_control_frames_may_interleave_fragments() {
-    let server = Server::start(&[]);
-    let mut ws = Ws::open(server.addr);
-    ws.send(&masked(PING, b"are you there"));
-    let pong = ws.frame();
-    assert_eq!((pong.opcode, pong.text()), (PONG, "are you there".into()));
-    // An unsolicited pong needs no answer: the next echo is the next frame.
-    ws.send(&masked(PONG, b"unasked"));
-    // A text in three fragments with a ping between: the pong comes at
-    // once, the echo of the whole message after the last fragment.
-    ws.send(&frame(false, 0, TEXT, b"one ", true));
-    ws.send(&frame(false, 0, 0x0, b"two ", true));
-    ws.send(&masked(PING, b"mid"));
-    let pong = ws.frame();
-    assert_eq!((pong.opcode, pong.text()), (PONG, "mid".into()));
-    ws.send(&frame(true, 0, 0x0, b"three", true));
-    let echo = ws.frame();
-    assert_eq!((echo.opcode, echo.text()), (TEXT, "one two three".into()));
+    fn a_frame_in_the_same_write_as_the_handshake_is_not_lost(wire) {
+        let server = Server::start_over(wire, &[]);
+        assert_only_tls_is_upgraded(wire, server.addr);
+        let early = masked(TEXT, b"early");
+        let mut ws = Ws::connect_with(wire, server.addr, &upgrade(""), &early);
+        assert_eq!(ws.status(), 101, "{:?}", ws.head);
+        assert_eq!(ws.frame().text(), "early");
+    }
+
+    fn handshakes_that_break_a_rule_are_refused_with_the_rfcs_status(wire) {
+        let server = Server::start_over(wire, &[]);
+        assert_only_tls_is_upgraded(wire, server.addr);
+        let answer = |request: &str| {
+            let ws = Ws::connect_with(wire, server.addr, request, b"");
+            (ws.status(), ws.head)
+        };
+        // §4.2.2: another version → 426 naming the one spoken here.
+        let other_version = upgrade("").replace("Version: 13", "Version: 8");
+        let ws = Ws::connect_with(wire, server.addr, &other_version, b"");
+        assert_eq!(ws.status(), 426);
+        assert_eq!(ws.header("Sec-WebSocket-Version"), Some("13"));
+        // A key that is not 16 bytes of base64 → 400.
+        let (status, head) = answer(&upgrade("").replace(KEY, "c2hvcnQ="));
+        assert_eq!(status, 400, "{head:?}");
+        let no_key = upgrade("").replace(&format!("Sec-WebSocket-Key: {KEY}\r\n"), "");
+        let (status, head) = answer(&no_key);
+        assert_eq!(status, 400, "{head:?}");
+        // An Origin that is not the request's own host → 403; its own → 101.
+        let (status, head) = answer(&upgrade("Origin: http://evil.example\r\n"));
+        assert_eq!(status, 403, "{head:?}");
+        let (status, head) = answer(&upgrade("Origin: http://127.0.0.1\r\n"));
+        assert_eq!(status, 101, "{head:?}");
+        // A plain GET → 426 with `Upgrade: websocket` (RFC 9110 §15.5.22).
+        let get = "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n";
+        let plain = Ws::connect_with(wire, server.addr, get, b"");
+        assert_eq!(plain.status(), 426);
+        assert_eq!(plain.header("Upgrade"), Some("websocket"));
+    }
+
+    /// Each way to break RFC 6455 §5, and the close code the server must send
+    /// for it (1002 protocol error, 1007 bad data, 1009 too big), then its FIN.
+    fn every_framing_rule_broken_gets_its_close_code_and_the_end(wire) {
+        let server = Server::start_over(wire, &[]);
+        assert_only_tls_is_upgraded(wire, server.addr);
+        let start = |opcode| frame(false, 0, opcode, b"ab", true);
+        let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+            (
+                "an unmasked client frame",
+                frame(true, 0, TEXT, b"hi", false),
+                1002,
+            ),
+            (
+                "RSV1 set, no extension",
+                frame(true, 4, TEXT, b"hi", true),
+                1002,
+            ),
+            ("reserved opcode 3", masked(0x3, b""), 1002),
+            ("reserved control opcode 0xB", masked(0xB, b""), 1002),
+            ("a fragmented ping", frame(false, 0, PING, b"", true), 1002),
+            ("a ping over 125 bytes", masked(PING, &[b'x'; 126]), 1002),
+            (
+                "a continuation with nothing started",
+                masked(0x0, b"x"),
+                1002,
+            ),
+            (
+                "a new message inside a fragmented one",
+                [start(TEXT), masked(TEXT, b"x")].concat(),
+                1002,
+            ),
+            (
+                "invalid UTF-8 in a text message",
+                masked(TEXT, b"\xc0\x80"),
+                1007,
+            ),
+            (
+                "invalid UTF-8 in the first fragment, before the message ends",
+                frame(false, 0, TEXT, b"ok\xed\xa0\x80", true),
+                1007,
+            ),
+            (
+                "a close with a 1-byte payload",
+                masked(CLOSE, b"\x03"),
+                1002,
+            ),
+            (
+                "a close with code 1005 (never sent)",
+                masked(CLOSE, &close_payload(1005, b"")),
+                1002,
+            ),
+            (
+                "a close with code 999",
+                masked(CLOSE, &close_payload(999, b"")),
+                1002,
+            ),
+            (
+                "a close reason not UTF-8",
+                masked(CLOSE, &close_payload(1000, b"\xff")),
+                1007,
+            ),
+        ];
+        for (what, bytes, code) in cases {
+            let mut ws = Ws::open(wire, server.addr);
+            ws.send(&bytes);
+            assert_eq!(ws.close_code(), Some(code), "{what}");
+            ws.assert_eof();
+        }
+        // Over the 1 MiB limit: refused as soon as the header says so, before
+        // the payload (which is never sent here).
+        let mut ws = Ws::open(wire, server.addr);
+        let mut header = vec![0x82, 0x80 | 127];
+        header.extend_from_slice(&((1u64 << 20) + 1).to_be_bytes());
+        header.extend_from_slice(&[1, 2, 3, 4]);
+        ws.send(&header);
+        assert_eq!(ws.close_code(), Some(1009), "a message over the limit");
+    }
+
+    /// §5.5.1: after its close frame a client sends nothing more, and
+    /// whatever it still sends is dropped. A text right behind the close,
+    /// in the same write (so read in the same turn), is not echoed: the
+    /// next frame is the close's reply, then the end.
+    fn data_after_the_clients_close_is_dropped(wire) {
+        let server = Server::start_over(wire, &[]);
+        assert_only_tls_is_upgraded(wire, server.addr);
+        let mut ws = Ws::open(wire, server.addr);
+        let close = masked(CLOSE, &close_payload(1000, b""));
+        ws.send(&[close, masked(TEXT, b"too late")].concat());
+        let reply = ws.frame();
+        assert_eq!((reply.opcode, reply.code()), (CLOSE, Some(1000)), "{reply:?}");
+        ws.assert_eof();
+    }
+
+    fn pings_are_answered_pongs_ignored_and_control_frames_may_interleave_fragments(wire) {
+        let server = Server::start_over(wire, &[]);
+        assert_only_tls_is_upgraded(wire, server.addr);
+        let mut ws = Ws::open(wire, server.addr);
+        ws.send(&masked(PING, b"are you there"));
+        let pong = ws.frame();
+        assert_eq!((pong.opcode, pong.text()), (PONG, "are you there".into()));
+        // An unsolicited pong needs no answer: the next echo is the next frame.
+        ws.send(&masked(PONG, b"unasked"));
+        // A text in three fragments with a ping between: the pong comes at
+        // once, the echo of the whole message after the last fragment.
+        ws.send(&frame(false, 0, TEXT, b"one ", true));
+        ws.send(&frame(false, 0, 0x0, b"two ", true));
+        ws.send(&masked(PING, b"mid"));
+        let pong = ws.frame();
+        assert_eq!((pong.opcode, pong.text()), (PONG, "mid".into()));
+        ws.send(&frame(true, 0, 0x0, b"three", true));
+        let echo = ws.frame();
+        assert_eq!((echo.opcode, echo.text()), (TEXT, "one two three".into()));
+    }
 }
 
 /// The seed's experiment over one socket: `heavy N` runs on the pool, and
@@ -185,8 +227,8 @@ fn pings_are_answered_pongs_ignored_and_control_frames_may_interleave_fragments(
 #[test]
 fn a_heavy_message_holds_up_neither_its_own_socket_nor_another() {
     let server = Server::start(&["--workers", "2"]);
-    let mut ws = Ws::open(server.addr);
-    let mut other = Ws::open(server.addr);
+    let mut ws = Ws::open(server.wire, server.addr);
+    let mut other = Ws::open(server.wire, server.addr);
     ws.send(&[masked(TEXT, b"heavy 5000"), masked(TEXT, b"after")].concat());
     other.send(&masked(TEXT, b"elsewhere"));
     assert_eq!(other.frame().text(), "elsewhere");
@@ -196,29 +238,31 @@ fn a_heavy_message_holds_up_neither_its_own_socket_nor_another() {
     assert_eq!(heavy, "heavy 5000 = 42285779266055435222");
 }
 
-/// SIGTERM: every socket gets 1001 ("going away"), the server waits for
-/// the close reply, and exits 0.
-#[test]
-fn a_drain_says_1001_to_every_socket_and_exits_once_they_reply() {
-    let mut server = Server::start(&[]);
-    let mut a = Ws::open(server.addr);
-    let mut b = Ws::open(server.addr);
-    a.send(&masked(TEXT, b"x"));
-    assert_eq!(a.frame().text(), "x");
-    let started = Instant::now();
-    server.signal("TERM");
-    for ws in [&mut a, &mut b] {
-        assert_eq!(ws.close_code(), Some(1001));
-        ws.send(&masked(CLOSE, &close_payload(1001, b"")));
-        ws.assert_eof();
+both_transports! {
+    /// SIGTERM: every socket gets 1001 ("going away"), the server waits for
+    /// the close reply, and exits 0.
+    fn a_drain_says_1001_to_every_socket_and_exits_once_they_reply(wire) {
+        let mut server = Server::start_over(wire, &[]);
+        assert_only_tls_is_upgraded(wire, server.addr);
+        let mut a = Ws::open(wire, server.addr);
+        let mut b = Ws::open(wire, server.addr);
+        a.send(&masked(TEXT, b"x"));
+        assert_eq!(a.frame().text(), "x");
+        let started = Instant::now();
+        server.signal("TERM");
+        for ws in [&mut a, &mut b] {
+            assert_eq!(ws.close_code(), Some(1001));
+            ws.send(&masked(CLOSE, &close_payload(1001, b"")));
+            ws.assert_eof();
+        }
+        let status = server.wait_exit(IO_TIMEOUT).expect("the server exits");
+        assert!(status.success(), "{status:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
     }
-    let status = server.wait_exit(IO_TIMEOUT).expect("the server exits");
-    assert!(status.success(), "{status:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "{:?}",
-        started.elapsed()
-    );
 }
 
 /// Python's `websockets` (the asyncio library's synchronous client): text,
@@ -281,35 +325,12 @@ print("ok")
     assert_eq!(out.trim(), "ok");
 }
 
-/// A server of `router` on a thread of this process; its address, handle
-/// and thread.
-fn serve(
-    router: eddy::Router,
-) -> (
-    SocketAddr,
-    eddy::ServerHandle,
-    std::thread::JoinHandle<std::io::Result<eddy::Exit>>,
-) {
-    serve_with(router, eddy::Config::default())
-}
-
-/// [`serve`], with `config` (its address is replaced by a free port).
-fn serve_with(
-    router: eddy::Router,
-    config: eddy::Config,
-) -> (
-    SocketAddr,
-    eddy::ServerHandle,
-    std::thread::JoinHandle<std::io::Result<eddy::Exit>>,
-) {
-    let config = eddy::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        ..config
-    };
-    let server = eddy::Server::bind(config, router).unwrap();
-    let addr = server.local_addr().unwrap();
-    let handle = server.handle();
-    (addr, handle, std::thread::spawn(move || server.run()))
+/// A server of `router` on a thread of this process, speaking `wire`:
+/// over TLS, `Config::tls` is the test certificate and key, as
+/// `common::serve_in_process_over` sets it (and checks the server says
+/// `https://`).
+fn serve(wire: Wire, router: eddy::Router) -> InProcess {
+    common::serve_in_process_over(wire, router, eddy::Config::default())
 }
 
 /// Echoes every message.
@@ -325,70 +346,79 @@ impl eddy::websocket::Handler for Echo {
     }
 }
 
-/// The route's own rules: another origin it allows is accepted, one it
-/// does not is refused; of the subprotocols offered, the one it picks is
-/// named in the 101, and none when it picks none.
-#[test]
-fn a_route_allows_origins_and_picks_a_subprotocol() {
-    let route = eddy::websocket(|_| Ok(Echo))
-        .allow_origin(|origin| origin == "https://app.example")
-        .protocols(|offered| offered.contains(&"chat.v2").then(|| "chat.v2".to_string()));
-    let (addr, handle, serving) = serve(eddy::Router::new().get("/ws", route));
-    let ws = Ws::connect_with(addr, &upgrade("Origin: https://app.example\r\n"), b"");
-    assert_eq!(ws.status(), 101, "{:?}", ws.head);
-    let ws = Ws::connect_with(addr, &upgrade("Origin: https://elsewhere.example\r\n"), b"");
-    assert_eq!(ws.status(), 403, "{:?}", ws.head);
-    let ws = Ws::connect_with(
-        addr,
-        &upgrade("Sec-WebSocket-Protocol: chat.v1, chat.v2\r\n"),
-        b"",
-    );
-    assert_eq!(ws.header("Sec-WebSocket-Protocol"), Some("chat.v2"));
-    let ws = Ws::connect_with(addr, &upgrade("Sec-WebSocket-Protocol: chat.v1\r\n"), b"");
-    assert_eq!(
-        (ws.status(), ws.header("Sec-WebSocket-Protocol")),
-        (101, None)
-    );
-    handle.shutdown().unwrap();
-    serving.join().unwrap().unwrap();
-}
+both_transports! {
+    /// The route's own rules: another origin it allows is accepted, one it
+    /// does not is refused; of the subprotocols offered, the one it picks is
+    /// named in the 101, and none when it picks none.
+    fn a_route_allows_origins_and_picks_a_subprotocol(wire) {
+        let route = eddy::websocket(|_| Ok(Echo))
+            .allow_origin(|origin| origin == "https://app.example")
+            .protocols(|offered| {
+                offered.contains(&"chat.v2").then(|| "chat.v2".to_string())
+            });
+        let InProcess { addr, handle, serving, .. } =
+            serve(wire, eddy::Router::new().get("/ws", route));
+        assert_only_tls_is_upgraded(wire, addr);
+        let ws = Ws::connect_with(wire, addr, &upgrade("Origin: https://app.example\r\n"), b"");
+        assert_eq!(ws.status(), 101, "{:?}", ws.head);
+        let elsewhere = upgrade("Origin: https://elsewhere.example\r\n");
+        let ws = Ws::connect_with(wire, addr, &elsewhere, b"");
+        assert_eq!(ws.status(), 403, "{:?}", ws.head);
+        let ws = Ws::connect_with(
+            wire,
+            addr,
+            &upgrade("Sec-WebSocket-Protocol: chat.v1, chat.v2\r\n"),
+            b"",
+        );
+        assert_eq!(ws.header("Sec-WebSocket-Protocol"), Some("chat.v2"));
+        let v1 = upgrade("Sec-WebSocket-Protocol: chat.v1\r\n");
+        let ws = Ws::connect_with(wire, addr, &v1, b"");
+        assert_eq!(
+            (ws.status(), ws.header("Sec-WebSocket-Protocol")),
+            (101, None)
+        );
+        handle.shutdown().unwrap();
+        serving.join().unwrap().unwrap();
+    }
 
-/// The keepalive: a quiet socket is pinged after the interval; a client
-/// that answers stays open ping after ping, one that does not is ended
-/// once the timeout passes.
-#[test]
-fn a_quiet_socket_is_pinged_and_ended_when_nothing_answers() {
-    let route =
-        eddy::websocket(|_| Ok(Echo)).ping(Duration::from_millis(100), Duration::from_millis(300));
-    let (addr, handle, serving) = serve(eddy::Router::new().get("/ws", route));
-    let mut answering = Ws::open(addr);
-    let opened = Instant::now();
-    let mut silent = Ws::open(addr);
-    for _ in 0..3 {
-        let ping = answering.frame();
-        assert_eq!(ping.opcode, PING);
-        answering.send(&masked(PONG, &ping.payload));
-    }
-    assert_eq!(silent.frame().opcode, PING);
-    silent.assert_eof();
-    // Not before the interval and the timeout both passed.
-    assert!(
-        opened.elapsed() >= Duration::from_millis(400),
-        "{:?}",
-        opened.elapsed()
-    );
-    // The answering one is still there.
-    answering.send(&masked(TEXT, b"still here"));
-    loop {
-        let frame = answering.frame();
-        if frame.opcode == TEXT {
-            assert_eq!(frame.text(), "still here");
-            break;
+    /// The keepalive: a quiet socket is pinged after the interval; a client
+    /// that answers stays open ping after ping, one that does not is ended
+    /// once the timeout passes.
+    fn a_quiet_socket_is_pinged_and_ended_when_nothing_answers(wire) {
+        let route = eddy::websocket(|_| Ok(Echo))
+            .ping(Duration::from_millis(100), Duration::from_millis(300));
+        let InProcess { addr, handle, serving, .. } =
+            serve(wire, eddy::Router::new().get("/ws", route));
+        assert_only_tls_is_upgraded(wire, addr);
+        let mut answering = Ws::open(wire, addr);
+        let opened = Instant::now();
+        let mut silent = Ws::open(wire, addr);
+        for _ in 0..3 {
+            let ping = answering.frame();
+            assert_eq!(ping.opcode, PING);
+            answering.send(&masked(PONG, &ping.payload));
         }
-        answering.send(&masked(PONG, &frame.payload));
+        assert_eq!(silent.frame().opcode, PING);
+        silent.assert_eof();
+        // Not before the interval and the timeout both passed.
+        assert!(
+            opened.elapsed() >= Duration::from_millis(400),
+            "{:?}",
+            opened.elapsed()
+        );
+        // The answering one is still there.
+        answering.send(&masked(TEXT, b"still here"));
+        loop {
+            let frame = answering.frame();
+            if frame.opcode == TEXT {
+                assert_eq!(frame.text(), "still here");
+                break;
+            }
+            answering.send(&masked(PONG, &frame.payload));
+        }
+        handle.shutdown().unwrap();
+        serving.join().unwrap().unwrap();
     }
-    handle.shutdown().unwrap();
-    serving.join().unwrap().unwrap();
 }
 
 /// Sends from another thread wait while the client does not read: the
@@ -420,8 +450,13 @@ fn a_sender_on_another_thread_is_held_back_by_a_slow_reader_and_loses_nothing() 
         fn message(&mut self, _: eddy::websocket::Message, _: &mut eddy::websocket::Socket<'_>) {}
     }
     let route = eddy::websocket(move |_| Ok(Producer(Arc::clone(&counted))));
-    let (addr, handle, serving) = serve(eddy::Router::new().get("/ws", route));
-    let mut ws = Ws::open(addr);
+    let InProcess {
+        addr,
+        handle,
+        serving,
+        ..
+    } = serve(Wire::Plain, eddy::Router::new().get("/ws", route));
+    let mut ws = Ws::open(Wire::Plain, addr);
     // Not reading: the producer must stall. Wait until its count stops
     // moving (bounded), then check it is far short of the whole.
     let deadline = Instant::now() + IO_TIMEOUT;
@@ -463,12 +498,12 @@ fn a_sender_on_another_thread_is_held_back_by_a_slow_reader_and_loses_nothing() 
 #[test]
 fn metrics_count_sockets_messages_and_closes_by_code() {
     let server = Server::start(&[]);
-    let mut ws = Ws::open(server.addr);
+    let mut ws = Ws::open(server.wire, server.addr);
     ws.send(&masked(TEXT, b"a"));
     ws.send(&masked(TEXT, b"b"));
     ws.frame();
     ws.frame();
-    let mut bad = Ws::open(server.addr);
+    let mut bad = Ws::open(server.wire, server.addr);
     bad.send(&frame(true, 0, TEXT, b"x", false));
     assert_eq!(bad.close_code(), Some(1002));
     bad.assert_eof();
@@ -526,7 +561,7 @@ with connect("wss://localhost:{port}/ws", ssl=context) as ws:
 #[test]
 fn the_access_log_records_the_upgrade_and_the_sockets_end() {
     let server = Server::start(&["--log-format", "json"]);
-    let mut ws = Ws::open(server.addr);
+    let mut ws = Ws::open(server.wire, server.addr);
     ws.send(&masked(TEXT, &[b'x'; 1000]));
     assert_eq!(ws.frame().payload.len(), 1000);
     ws.send(&masked(CLOSE, &close_payload(1000, b"")));
@@ -557,9 +592,16 @@ fn the_access_log_records_the_upgrade_and_the_sockets_end() {
 #[test]
 fn a_ping_flood_that_never_reads_is_held_back_not_buffered() {
     let server = Server::start(&[]);
-    let mut ws = Ws::open(server.addr);
+    let mut ws = Ws::open(server.wire, server.addr);
     let pings = 200_000; // 131 bytes each on the wire: 26 MB, far beyond any buffer
-    let writer = ws.stream.try_clone().unwrap();
+                         // Plain TCP only: the flood writes from a thread of its own through a
+                         // clone of the socket, which a TLS session cannot be split into (one
+                         // object reads and writes it); and rustls's blocking read first
+                         // flushes what it sealed but could not send, which would wait on a
+                         // server that has stopped reading. The rule under test, the output's
+                         // bound holding the reading back, is the protocol's, above the
+                         // transport.
+    let writer = ws.client.stream.try_clone().unwrap();
     writer
         .set_write_timeout(Some(Duration::from_secs(3)))
         .unwrap();
@@ -657,11 +699,16 @@ fn a_sender_waiting_on_a_slow_reader_never_blocks_the_loop() {
             "/poke",
             eddy::websocket(move |_| Ok(Poke(Arc::clone(&slot)))),
         );
-    let (addr, handle, serving) = serve(router);
-    let flooded = Ws::connect_with(addr, &upgrade_to("/flood", ""), b"");
+    let InProcess {
+        addr,
+        handle,
+        serving,
+        ..
+    } = serve(Wire::Plain, router);
+    let flooded = Ws::connect_with(Wire::Plain, addr, &upgrade_to("/flood", ""), b"");
     assert_eq!(flooded.status(), 101);
     settled(&sent); // the producer now waits in `send`
-    let mut poke = Ws::connect_with(addr, &upgrade_to("/poke", ""), b"");
+    let mut poke = Ws::connect_with(Wire::Plain, addr, &upgrade_to("/poke", ""), b"");
     assert_eq!(poke.status(), 101);
     poke.send(&masked(TEXT, b"go"));
     let answer = poke
@@ -683,7 +730,7 @@ fn a_sender_waiting_on_a_slow_reader_never_blocks_the_loop() {
 fn a_socket_offloads_at_most_four_at_once_and_the_fifth_is_told_busy() {
     assert_eq!(eddy::websocket::OFFLOADS_IN_FLIGHT, 4);
     let server = Server::start(&["--workers", "1"]);
-    let mut ws = Ws::open(server.addr);
+    let mut ws = Ws::open(Wire::Plain, server.addr);
     // Each takes a worker seconds: the fifth comes while four wait.
     let heavy = masked(TEXT, b"heavy 20000");
     ws.send(&[&heavy[..], &heavy, &heavy, &heavy, &heavy].concat());
@@ -738,8 +785,13 @@ fn an_offloaded_reply_to_a_client_that_does_not_read_does_not_hold_a_worker() {
         workers: 1,
         ..eddy::Config::default()
     };
-    let (addr, handle, serving) = serve_with(router, config);
-    let mut ws = Ws::open(addr);
+    let InProcess {
+        addr,
+        handle,
+        serving,
+        ..
+    } = common::serve_in_process(router, config);
+    let mut ws = Ws::open(Wire::Plain, addr);
     settled(&sent); // the pipe is full: the flood waits
                     // Four messages in one write, read while the server's output still has
                     // room (it is the pipe that is full, not the output).

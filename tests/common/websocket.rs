@@ -1,12 +1,13 @@
 //! A WebSocket client written byte by byte, for the tests that speak to
 //! eddy's sockets (`tests/websocket.rs`, `tests/chat.rs`): frames built by
 //! hand so that every rule of RFC 6455 §5 can be broken on purpose, and the
-//! server's frames read as they come.
+//! server's frames read as they come — over plain TCP or TLS ([`Wire`]),
+//! the same bytes either way.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{self, BufRead, Read};
+use std::net::SocketAddr;
 
-use super::{is_reset, IO_TIMEOUT};
+use super::{is_reset, Client, Wire};
 
 /// RFC 6455 §1.3's example key, and the accept it must give.
 pub const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -89,45 +90,46 @@ impl Frame {
     }
 }
 
-/// A client: the socket, and what it read of the server's answer.
+/// A client: the connection, and what it read of the server's answer.
+///
+/// It speaks either [`Wire`]: the connection is a [`Client`], so over TLS
+/// every byte written and read goes through its rustls session (the
+/// handshake, verifying the test certificate, done before the upgrade is
+/// sent), and the frames are still built and read byte by byte, above it.
 pub struct Ws {
-    pub stream: TcpStream,
-    pub reader: BufReader<TcpStream>,
+    /// The connection. `client.stream` is the socket, for what is done to
+    /// a socket (and for raw bytes on a plain test only: over TLS they
+    /// would bypass the session); reads go through `client.reader`,
+    /// writes through [`Ws::send`] or `client.try_send`.
+    pub client: Client,
     /// The handshake's answer: the status line and the header lines.
     pub head: Vec<String>,
 }
 
 impl Ws {
-    /// Connects and sends `request` (and `then`, in the same write), and
-    /// reads the answer's head.
-    pub fn connect_with(addr: SocketAddr, request: &str, then: &[u8]) -> Ws {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream.set_nodelay(true).unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
+    /// Connects over `wire` and sends `request` (and `then`, in the same
+    /// write: over TLS, the same record), and reads the answer's head.
+    pub fn connect_with(wire: Wire, addr: SocketAddr, request: &str, then: &[u8]) -> Ws {
+        let mut client = Client::connect_over(wire, addr);
         let mut bytes = request.as_bytes().to_vec();
         bytes.extend_from_slice(then);
-        (&stream).write_all(&bytes).unwrap();
+        client.send(&bytes);
         let mut head = Vec::new();
         loop {
             let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
+            client.reader.read_line(&mut line).unwrap();
             let line = line.trim_end().to_string();
             if line.is_empty() {
                 break;
             }
             head.push(line);
         }
-        Ws {
-            stream,
-            reader,
-            head,
-        }
+        Ws { client, head }
     }
 
-    /// An accepted socket on `/ws`.
-    pub fn open(addr: SocketAddr) -> Ws {
-        let ws = Ws::connect_with(addr, &upgrade(""), b"");
+    /// An accepted socket on `/ws`, over `wire`.
+    pub fn open(wire: Wire, addr: SocketAddr) -> Ws {
+        let ws = Ws::connect_with(wire, addr, &upgrade(""), b"");
         assert!(ws.status() == 101, "{:?}", ws.head);
         ws
     }
@@ -145,30 +147,31 @@ impl Ws {
     }
 
     pub fn send(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).unwrap();
+        self.client.send(bytes);
     }
 
     /// The next frame the server sent, or the error that ended the wait
     /// (`IO_TIMEOUT` at most).
     pub fn try_frame(&mut self) -> io::Result<Frame> {
+        let reader = &mut self.client.reader;
         let mut two = [0u8; 2];
-        self.reader.read_exact(&mut two)?;
+        reader.read_exact(&mut two)?;
         assert_eq!(two[1] & 0x80, 0, "a server's frames are never masked");
         let len = match two[1] & 0x7f {
             126 => {
                 let mut b = [0u8; 2];
-                self.reader.read_exact(&mut b)?;
+                reader.read_exact(&mut b)?;
                 u16::from_be_bytes(b) as usize
             }
             127 => {
                 let mut b = [0u8; 8];
-                self.reader.read_exact(&mut b)?;
+                reader.read_exact(&mut b)?;
                 u64::from_be_bytes(b) as usize
             }
             n => n as usize,
         };
         let mut payload = vec![0; len];
-        self.reader.read_exact(&mut payload)?;
+        reader.read_exact(&mut payload)?;
         Ok(Frame {
             fin: two[0] & 0x80 != 0,
             opcode: two[0] & 0x0f,
@@ -191,10 +194,13 @@ impl Ws {
         }
     }
 
-    /// After the close frames: the server ends TCP (EOF), within the bound.
+    /// After the close frames: the server ends the connection (EOF, or a
+    /// reset), within the bound. Over TLS the EOF must follow
+    /// `close_notify`, as [`Client::assert_closed`] wants: rustls reports
+    /// a bare TCP EOF as `UnexpectedEof` (a truncation), which fails here.
     pub fn assert_eof(&mut self) {
         let mut rest = Vec::new();
-        match self.reader.read_to_end(&mut rest) {
+        match self.client.reader.read_to_end(&mut rest) {
             Ok(_) => assert!(rest.is_empty(), "bytes after the close: {rest:?}"),
             Err(e) => assert!(is_reset(&e), "{e}"),
         }
