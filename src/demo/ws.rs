@@ -37,8 +37,11 @@ impl Handler for Echo {
                 let offloaded = socket.offload(move || heavy(n, &gone).map(Message::Text));
                 match offloaded {
                     // Said, not dropped: a client waiting for the answer
-                    // would wait for ever.
-                    Err(SendError::Busy) => socket.send(format!("heavy {n}: busy, try again")),
+                    // would wait for ever. (`Full`: it is not reading, and
+                    // this is said only if there is room.)
+                    Err(SendError::Busy | SendError::Full) => {
+                        socket.send(format!("heavy {n}: busy, try again"))
+                    }
                     other => other,
                 }
             }

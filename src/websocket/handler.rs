@@ -43,9 +43,10 @@ pub const OUTPUT_BOUND: usize = 256 * 1024;
 /// Offloaded messages of one socket that may be queued or running at
 /// once; one more is refused with [`SendError::Busy`]. Their replies skip
 /// the sender pipe's wait (a worker must never be held by a client that
-/// is not reading, or four such clients would stop every `/slow_threaded`
-/// of the server), so this count is also what bounds their overshoot of
-/// the pipe's 256 KiB: a reply each.
+/// is not reading, or a few such clients would stop every `/slow_threaded`
+/// of the server), so this count — with no offload begun while the pipe
+/// is full — is also what bounds their overshoot of the pipe's 256 KiB: a
+/// reply each.
 pub const OFFLOADS_IN_FLIGHT: usize = 4;
 
 /// Messages a socket accepts, by default, whole: 1 MiB. Longer is closed
@@ -225,14 +226,26 @@ impl<'a> Socket<'a> {
     /// later messages. Answers leave in the order their work finishes; a
     /// handler that needs another order keeps it itself. `Busy` if the
     /// pool's queue is full or [`OFFLOADS_IN_FLIGHT`] of this socket's are
-    /// queued or running. The reply never waits on a slow reader: the
-    /// worker moves on at once.
+    /// queued or running; `Full` while the socket's [`Sender`] pipe is at
+    /// its bound (the client is not reading). The reply never waits on a
+    /// slow reader: the worker moves on at once, and the pipe holds at
+    /// most [`OFFLOADS_IN_FLIGHT`] replies past its bound.
     pub fn offload(
         &mut self,
         work: impl FnOnce() -> Option<Message> + Send + 'static,
     ) -> Result<(), SendError> {
         if self.close.is_some() {
             return Err(SendError::Closed);
+        }
+        // While the pipe is at its bound the client is not reading: no new
+        // work whose reply would pass it. With the in-flight count, this is
+        // what bounds the replies' overshoot — without it, a client that
+        // sends many small messages and reads a byte now and then would
+        // grow the pipe by a reply per message.
+        match self.sender.shared.pipe.has_room() {
+            Ok(true) => {}
+            Ok(false) => return Err(SendError::Full),
+            Err(Gone) => return Err(SendError::Closed),
         }
         let Some(ticket) = Offload::take(&self.sender.shared) else {
             return Err(SendError::Busy);
@@ -344,4 +357,60 @@ fn frame_of(message: Message) -> Vec<u8> {
     let mut frame = Vec::with_capacity(payload.len() + 10);
     encode(&mut frame, opcode, payload);
     frame
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A socket's view over `output`, with `sender` and a pool that takes
+    /// every job (counted in `queued`).
+    fn offload_on(sender: &Sender, queued: &mut Vec<Work>) -> Result<(), SendError> {
+        let (mut output, mut close) = (Vec::new(), None);
+        let mut pool = |work: Work| {
+            queued.push(work);
+            true
+        };
+        let mut socket = Socket::new(&mut output, 0, sender, &mut close, &mut pool);
+        socket.offload(|| Some(Message::from("a reply")))
+    }
+
+    /// No offload begins while the pipe is at its bound (the client is not
+    /// reading), and at most `OFFLOADS_IN_FLIGHT` are out at once; a
+    /// place comes back when a job ends — run, or dropped unrun. With the
+    /// replies sent past the bound (`WhenFull::Exceed`), these two are what
+    /// bound their overshoot: else a client sending small messages and
+    /// reading a byte now and then would grow the pipe by a reply each.
+    #[test]
+    fn offloads_are_bounded_in_flight_and_refused_while_the_pipe_is_full() {
+        let (producer, _outbox) = crate::stream::pipe(None);
+        let sender = Sender::new(producer);
+        let mut queued = Vec::new();
+        for _ in 0..OFFLOADS_IN_FLIGHT {
+            assert_eq!(offload_on(&sender, &mut queued), Ok(()));
+        }
+        assert_eq!(offload_on(&sender, &mut queued), Err(SendError::Busy));
+        (queued.pop().unwrap())(); // ran: its reply is in the pipe
+        drop(queued.pop()); // dropped unrun (a pool shutting down)
+        assert_eq!(offload_on(&sender, &mut queued), Ok(()));
+        assert_eq!(offload_on(&sender, &mut queued), Ok(()));
+        assert_eq!(offload_on(&sender, &mut queued), Err(SendError::Busy));
+        queued.clear();
+        // One offload out, then the pipe fills: no more begin, however many
+        // places are free...
+        assert_eq!(offload_on(&sender, &mut queued), Ok(()));
+        while sender.try_send(vec![0u8; 64 * 1024]).is_ok() {}
+        assert_eq!(offload_on(&sender, &mut queued), Err(SendError::Full));
+        // ...and the one out puts its reply in past the bound: its worker
+        // does not wait for a reader.
+        let job = queued.pop().unwrap();
+        let (done, ran) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            job();
+            done.send(()).unwrap();
+        });
+        let patience = Duration::from_secs(10);
+        assert_eq!(ran.recv_timeout(patience), Ok(()), "the worker waited");
+        assert_eq!(offload_on(&sender, &mut queued), Err(SendError::Full));
+    }
 }
