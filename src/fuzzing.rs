@@ -22,9 +22,13 @@
 //!
 //! [`check_decoder`] (in `fuzzing/decoder.rs`) is the `decoder` target's
 //! entry point: the request decoder alone, fed one stream split and whole.
-//! Both entry points live in the library, not in the fuzz crate, so that
-//! `tests/fuzz_corpus.rs` replays the committed corpus through exactly the
-//! code the fuzzer ran, on the stable toolchain, in every `cargo test`.
+//! `check_websocket` (in `fuzzing/websocket.rs`, with the `websocket`
+//! feature) is the `websocket` target's: the WebSocket frame decoder fed
+//! one stream whole, split and byte by byte, the last against a model of
+//! RFC 6455's framing. The entry points live in the library, not in the
+//! fuzz crate, so that `tests/fuzz_corpus.rs` replays the committed corpus
+//! through exactly the code the fuzzer ran, on the stable toolchain, in
+//! every `cargo test`.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -42,6 +46,10 @@ use crate::transport::{Life, Plain, Stream, Transport};
 
 mod decoder;
 pub use decoder::check_decoder;
+#[cfg(feature = "websocket")]
+mod websocket;
+#[cfg(feature = "websocket")]
+pub use websocket::check_websocket;
 
 /// A fixed Date header, so the same input always gives the same bytes.
 const DATE: &[u8] = b"Thu, 01 Jan 1970 00:00:00 GMT";

@@ -119,9 +119,9 @@
 //!   data).
 //! - Around it: `call` (`eddy call`, the seed's client: a second, small
 //!   reactor), `timeline` (its SVG), `fuzzing` (the fuzz targets'
-//!   checks: one connection driven without a socket or a loop, and the
-//!   decoder fed one stream in pieces; `tests/fuzz_corpus.rs` replays their
-//!   corpus).
+//!   checks: one connection driven without a socket or a loop, the
+//!   request decoder and the WebSocket frame decoder each fed one stream
+//!   in pieces; `tests/fuzz_corpus.rs` replays their corpus).
 //!
 //! Imports flow one way, and the project checks it: `tests/layers.rs`
 //! fails on an import that climbs a layer or closes a circle, anywhere

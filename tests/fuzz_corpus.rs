@@ -4,11 +4,13 @@
 //! libFuzzer needs nightly flags and a separate crate (`fuzz/`), so the
 //! fuzzer itself runs only when someone starts it. What it learned does not
 //! have to wait for that: every input under `fuzz/corpus/<target>/` (the
-//! minimised corpus the runs grew) and `fuzz/seeds/<target>/` (the hand-made
-//! seeds) goes through the same library entry point the target calls,
-//! `eddy::fuzzing::check_connection` or `eddy::fuzzing::check_decoder`. A
-//! change that breaks an invariant one of those inputs reaches fails here,
-//! with the file's name, before anyone fuzzes again.
+//! minimised corpus the runs grew) and `fuzz/seeds/<target>/` (the seeds,
+//! hand-made, or for `websocket` written by a unit test) goes through the
+//! same library entry point the target calls:
+//! `eddy::fuzzing::check_connection`, `check_decoder` or (with the
+//! `websocket` feature, a default) `check_websocket`. A change that breaks
+//! an invariant one of those inputs reaches fails here, with the file's
+//! name, before anyone fuzzes again.
 //!
 //! An empty or missing directory fails too: a replay of nothing would pass
 //! forever without anyone noticing the corpus was lost.
@@ -68,4 +70,10 @@ fn connection_corpus_keeps_the_invariants() {
 #[test]
 fn decoder_corpus_keeps_the_invariants() {
     replay("decoder", eddy::fuzzing::check_decoder);
+}
+
+#[cfg(feature = "websocket")]
+#[test]
+fn websocket_corpus_keeps_the_invariants() {
+    replay("websocket", eddy::fuzzing::check_websocket);
 }
