@@ -51,7 +51,7 @@ pub fn router() -> Router {
         .get("/", inline(page::page))
         .get("/index.html", inline(page::page));
     #[cfg(feature = "websocket")]
-    let router = router.get("/ws", crate::router::websocket(|_| Ok(ws::Echo::default())));
+    let router = router.get("/ws", crate::router::websocket(|_| Ok(ws::Echo)));
     router
 }
 

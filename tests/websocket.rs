@@ -634,46 +634,26 @@ fn a_ping_flood_that_never_reads_is_held_back_not_buffered() {
     }
 }
 
-/// Counts what a producer thread sent, until the count stops moving: the
-/// producer is waiting on the socket's bound (the client is not reading).
-/// Bounded by `IO_TIMEOUT`.
-fn settled(count: &std::sync::atomic::AtomicUsize) -> usize {
-    use std::sync::atomic::Ordering;
-    let deadline = Instant::now() + IO_TIMEOUT;
-    let mut last = usize::MAX;
-    loop {
-        let now = count.load(Ordering::SeqCst);
-        if now == last || Instant::now() > deadline {
-            return now;
-        }
-        last = now;
-        std::thread::sleep(Duration::from_millis(300)); // watching a count settle
-    }
-}
-
 /// A thread waiting in `Sender::send` on a client that does not read
 /// holds nothing the loop needs. Another socket's callback — on the loop —
 /// sends to that socket (`try_send`, as a chat's broadcast does) and asks
-/// `is_closed`: both answer at once (`Full`), and the loop goes on. Found
-/// by review: `Sender` once held a mutex over the pipe while it waited,
-/// and the loop, taking the same mutex, waited for a pipe only it empties.
+/// `is_closed`: both answer at once, and the loop goes on. Found by review:
+/// `Sender` once held a mutex over the pipe while it waited, and the loop,
+/// taking the same mutex, waited for a pipe only it empties. Poked until
+/// the answer is `Full` — the pipe is full, so the flood's `send` waits —
+/// each poke answered within `IO_TIMEOUT`.
 #[test]
 fn a_sender_waiting_on_a_slow_reader_never_blocks_the_loop() {
     use eddy::websocket::{Handler, Message, SendError, Sender, Socket};
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
     /// Floods its own socket from a thread, and leaves its sender where
     /// `Poke` finds it.
-    struct Flood(Arc<AtomicUsize>, Arc<Mutex<Option<Sender>>>);
+    struct Flood(Arc<Mutex<Option<Sender>>>);
     impl Handler for Flood {
         fn open(&mut self, socket: &mut Socket<'_>) {
-            let (sender, sent) = (socket.sender(), Arc::clone(&self.0));
-            *self.1.lock().unwrap() = Some(socket.sender());
-            std::thread::spawn(move || {
-                while sender.send(vec![7u8; 64 * 1024]).is_ok() {
-                    sent.fetch_add(1, Ordering::SeqCst);
-                }
-            });
+            let sender = socket.sender();
+            *self.0.lock().unwrap() = Some(socket.sender());
+            std::thread::spawn(move || while sender.send(vec![7u8; 64 * 1024]).is_ok() {});
         }
         fn message(&mut self, _: Message, _: &mut Socket<'_>) {}
     }
@@ -687,13 +667,12 @@ fn a_sender_waiting_on_a_slow_reader_never_blocks_the_loop() {
             let _ = socket.send(format!("{closed} {sent:?}"));
         }
     }
-    let sent = Arc::new(AtomicUsize::new(0));
     let slot = Arc::new(Mutex::new(None));
-    let (counted, flood_slot) = (Arc::clone(&sent), Arc::clone(&slot));
+    let flood_slot = Arc::clone(&slot);
     let router = eddy::Router::new()
         .get(
             "/flood",
-            eddy::websocket(move |_| Ok(Flood(Arc::clone(&counted), Arc::clone(&flood_slot)))),
+            eddy::websocket(move |_| Ok(Flood(Arc::clone(&flood_slot)))),
         )
         .get(
             "/poke",
@@ -707,17 +686,21 @@ fn a_sender_waiting_on_a_slow_reader_never_blocks_the_loop() {
     } = serve(Wire::Plain, router);
     let flooded = Ws::connect_with(Wire::Plain, addr, &upgrade_to("/flood", ""), b"");
     assert_eq!(flooded.status(), 101);
-    settled(&sent); // the producer now waits in `send`
     let mut poke = Ws::connect_with(Wire::Plain, addr, &upgrade_to("/poke", ""), b"");
     assert_eq!(poke.status(), 101);
-    poke.send(&masked(TEXT, b"go"));
-    let answer = poke
-        .try_frame()
-        .expect("the loop answered (not stuck on the sender)");
-    assert_eq!(
-        answer.text(),
-        format!("false {:?}", Err::<(), _>(SendError::Full))
-    );
+    let full = format!("false {:?}", Err::<(), _>(SendError::Full));
+    let deadline = Instant::now() + IO_TIMEOUT;
+    loop {
+        poke.send(&masked(TEXT, b"go"));
+        let answer = poke
+            .try_frame()
+            .expect("the loop answered (not stuck on the sender)");
+        if answer.text() == full {
+            break;
+        }
+        assert_eq!(answer.text(), "false Ok(())");
+        assert!(Instant::now() < deadline, "the flood never filled the pipe");
+    }
     drop((flooded, poke));
     handle.shutdown().unwrap();
     let _ = serving.join().unwrap();
@@ -745,47 +728,132 @@ fn a_socket_offloads_at_most_four_at_once_and_the_fifth_is_told_busy() {
 /// each answered on the pool with 8 MiB — more than the loopback socket,
 /// the output and the pipe take from a client that reads nothing — and the
 /// one worker must still be free for an HTTP request behind them; had a
-/// reply waited for room, that request would never be answered.
+/// reply waited for room, that request would be answered 504 (the job
+/// timeout, 5 s here).
 #[test]
 fn an_offloaded_reply_to_a_client_that_does_not_read_does_not_hold_a_worker() {
-    use eddy::websocket::{Handler, Message, Socket};
-    struct Big;
+    use eddy::websocket::{Handler, Message, SendError, Socket};
+    use std::sync::{Arc, Condvar, Mutex};
+    /// The four offloads' results, and a gate their work waits at until
+    /// all four are out: a reply in the pipe before the last message is
+    /// read would have it refused (`Full`).
+    #[derive(Default)]
+    struct Gate {
+        results: Mutex<Vec<Result<(), SendError>>>,
+        all_out: Condvar,
+    }
+    struct Big(Arc<Gate>);
     impl Handler for Big {
         fn message(&mut self, _: Message, socket: &mut Socket<'_>) {
-            let offloaded = socket.offload(|| Some(Message::Binary(vec![1u8; 8 << 20])));
-            assert_eq!(offloaded, Ok(()));
+            let gate = Arc::clone(&self.0);
+            let offloaded = socket.offload(move |_| {
+                let results = gate.results.lock().unwrap();
+                let _all = gate
+                    .all_out
+                    .wait_timeout_while(results, IO_TIMEOUT, |r| r.len() < 4)
+                    .unwrap();
+                Some(Message::Binary(vec![1u8; 8 << 20]))
+            });
+            self.0.results.lock().unwrap().push(offloaded);
+            self.0.all_out.notify_all();
         }
     }
-    let router = eddy::Router::new()
-        .get("/ws", eddy::websocket(|_| Ok(Big)))
-        .get(
-            "/pooled",
-            eddy::offload(|_, _| {
-                Ok(eddy::Job::new(|_| {
-                    eddy::Response::text(eddy::StatusCode::OK, "a worker was free")
-                }))
-            }),
-        );
-    let config = eddy::Config {
-        workers: 1,
-        ..eddy::Config::default()
-    };
+    let gate = Arc::new(Gate::default());
+    let socket_gate = Arc::clone(&gate);
+    let route = eddy::websocket(move |_| Ok(Big(Arc::clone(&socket_gate))));
     let InProcess {
         addr,
         handle,
         serving,
         ..
-    } = common::serve_in_process(router, config);
+    } = one_worker(route, Duration::from_secs(5));
     let mut ws = Ws::open(Wire::Plain, addr);
     let message = masked(BINARY, b"reply");
     ws.send(&[&message[..], &message, &message, &message].concat());
     let mut http = common::Client::connect(addr);
     let answer = http.get("/pooled");
-    assert_eq!(
-        (answer.status, answer.text()),
-        (200, "a worker was free".to_string())
-    );
+    assert_eq!(*gate.results.lock().unwrap(), vec![Ok(()); 4]);
+    assert_eq!((answer.status, answer.text()), (200, "pooled".to_string()));
     drop(ws);
     handle.shutdown().unwrap();
     let _ = serving.join().unwrap();
+}
+
+/// An offload's work is handed the socket's `CancelToken`, tripped when the
+/// socket closes: long work stops (nobody will read its answer), and work
+/// still queued then is not run at all — one client cannot leave a pool
+/// busy for hours behind it.
+#[test]
+fn a_socket_that_closes_cancels_its_offloaded_work() {
+    use eddy::websocket::{Handler, Message, Socket};
+    use std::sync::{mpsc, Mutex};
+    /// Its first message's work runs until cancelled; the second's says
+    /// if it ran.
+    struct Long(Mutex<mpsc::Sender<&'static str>>);
+    impl Handler for Long {
+        fn message(&mut self, message: Message, socket: &mut Socket<'_>) {
+            let told = self.0.lock().unwrap().clone();
+            let long = message == Message::from("long");
+            let _ = socket.offload(move |gone| {
+                if !long {
+                    told.send("queued work ran").unwrap();
+                    return None;
+                }
+                told.send("started").unwrap();
+                let bound = Instant::now() + IO_TIMEOUT;
+                while !gone.is_cancelled() && Instant::now() < bound {
+                    std::thread::yield_now();
+                }
+                told.send(if gone.is_cancelled() {
+                    "cancelled"
+                } else {
+                    "never cancelled"
+                })
+                .unwrap();
+                None
+            });
+        }
+    }
+    let (told, heard) = mpsc::channel();
+    let told = Mutex::new(told);
+    let route = eddy::websocket(move |_| Ok(Long(Mutex::new(told.lock().unwrap().clone()))));
+    let InProcess {
+        addr,
+        handle,
+        serving,
+        ..
+    } = one_worker(route, eddy::Config::default().job_timeout);
+    let mut ws = Ws::open(Wire::Plain, addr);
+    ws.send(&[masked(TEXT, b"long"), masked(TEXT, b"short")].concat());
+    assert_eq!(heard.recv_timeout(IO_TIMEOUT), Ok("started"));
+    ws.send(&masked(CLOSE, &close_payload(1000, b"")));
+    assert_eq!(ws.close_code(), Some(1000));
+    assert_eq!(heard.recv_timeout(IO_TIMEOUT), Ok("cancelled"));
+    // One worker, first in first out: once a job queued after the short
+    // work is answered, the short work's turn has passed.
+    let mut http = common::Client::connect(addr);
+    assert_eq!(http.get("/pooled").status, 200);
+    assert_eq!(heard.try_recv(), Err(mpsc::TryRecvError::Empty));
+    handle.shutdown().unwrap();
+    let _ = serving.join().unwrap();
+}
+
+/// `socket` on `/ws`, and `/pooled`, an offloaded route that answers
+/// "pooled", served with one worker and `job_timeout`: a `/pooled` answer
+/// says that every job queued before it has had its turn.
+fn one_worker(socket: eddy::WebSocketRoute, job_timeout: Duration) -> InProcess {
+    let pooled = eddy::offload(|_, _| {
+        Ok(eddy::Job::new(|_| {
+            eddy::Response::text(eddy::StatusCode::OK, "pooled")
+        }))
+    });
+    let router = eddy::Router::new()
+        .get("/ws", socket)
+        .get("/pooled", pooled);
+    let config = eddy::Config {
+        workers: 1,
+        job_timeout,
+        ..eddy::Config::default()
+    };
+    common::serve_in_process(router, config)
 }

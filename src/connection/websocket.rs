@@ -94,6 +94,10 @@ impl WebSocket {
         stats: Arc<SocketStats>,
     ) -> WebSocket {
         stats.opened();
+        // The pipe goes when the socket closes, however it ends: its
+        // offloads' work is told then.
+        let gone = sender.gone();
+        outbox.on_gone(Box::new(move || gone.cancel()));
         WebSocket {
             handler,
             decoder: Decoder::new(max_message),
@@ -292,6 +296,12 @@ impl Upgraded for WebSocket {
             self.heard = now;
             self.call(buffers, now, off_loop, |h, s| h.open(s));
         }
+        // What other threads sent goes out first, before and after the
+        // messages are read: a message decoded against a pipe the loop could
+        // have emptied would find it full, and its offload refused, from a
+        // client that reads (found by review: a backlog read after the
+        // output drained got "busy" for every `heavy`).
+        self.take_sent(buffers);
         self.decode(buffers, now, off_loop);
         if buffers.input_ended() && !matches!(self.stage, Stage::Closed { .. }) {
             // TCP ended with no close frame: RFC 6455's 1006, told as none.
@@ -338,5 +348,68 @@ impl Upgraded for WebSocket {
             Stage::Closed { code: Some(_) } => "websocket closed",
             _ => "websocket ended with no close frame",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::websocket::SendError;
+    use std::sync::Mutex;
+
+    /// Offloads each message, and keeps what `offload` said.
+    struct Offloads(Arc<Mutex<Vec<Result<(), SendError>>>>);
+
+    impl Handler for Offloads {
+        fn message(&mut self, _: Message, socket: &mut Socket<'_>) {
+            let said = socket.offload(|_| None);
+            self.0.lock().unwrap().push(said);
+        }
+    }
+
+    /// A masked text frame.
+    fn text(payload: &[u8]) -> Vec<u8> {
+        let mut frame = vec![0x81, 0x80 | payload.len() as u8, 1, 2, 3, 4];
+        frame.extend(
+            payload
+                .iter()
+                .zip([1, 2, 3, 4].iter().cycle())
+                .map(|(b, m)| b ^ m),
+        );
+        frame
+    }
+
+    /// A message read while other threads' frames fill the pipe is read
+    /// only after the loop took what the output has room for: its offload
+    /// is not refused for a pipe the loop could have emptied. (Decoded
+    /// first, as it once was, a backlog read after the output drained found
+    /// the pipe full, and every `heavy` in it was told "busy".)
+    #[test]
+    fn what_other_threads_sent_goes_out_before_the_messages_behind_it_are_read() {
+        let (producer, outbox) = crate::stream::pipe(None);
+        let sender = Sender::new(producer);
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let keepalive = Keepalive {
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(30),
+        };
+        let handler = Box::new(Offloads(Arc::clone(&said)));
+        let stats = Arc::default();
+        let mut socket = WebSocket::new(handler, outbox, sender.clone(), 1 << 20, keepalive, stats);
+        while sender.try_send(vec![0u8; 64 * 1024]).is_ok() {} // the pipe is full
+        let mut buffers = Buffers::default();
+        buffers.received(&text(b"heavy"));
+        let mut pool = |_: OffLoop| true;
+        let now = Instant::now();
+        socket.receive(&mut buffers, now, &mut pool);
+        // The pipe went into the output, up to its bound: the message waits.
+        assert!(buffers.unwritten() >= OUTPUT_BOUND);
+        assert!(said.lock().unwrap().is_empty(), "read with the output full");
+        // The client read it all; the message is read, with room for its
+        // answer.
+        let written = buffers.unwritten();
+        buffers.wrote(written);
+        socket.receive(&mut buffers, now, &mut pool);
+        assert_eq!(*said.lock().unwrap(), vec![Ok(())]);
     }
 }

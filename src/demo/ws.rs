@@ -18,12 +18,7 @@ use super::{factorial, heavy_lifting, MAX_N};
 const DIGITS: usize = 20;
 
 /// The demo socket: an echo, with `heavy N` on the pool.
-#[derive(Default)]
-pub(crate) struct Echo {
-    /// Tripped when the socket closes: its heavy jobs stop (nobody will
-    /// read their answers).
-    gone: CancelToken,
-}
+pub(crate) struct Echo;
 
 impl Handler for Echo {
     fn message(&mut self, message: Message, socket: &mut Socket<'_>) {
@@ -33,12 +28,13 @@ impl Handler for Echo {
         };
         let sent = match asked {
             Some(Ok(n)) => {
-                let gone = self.gone.clone();
-                let offloaded = socket.offload(move || heavy(n, &gone).map(Message::Text));
+                // `gone` is tripped when the socket closes: the heavy
+                // lifting stops between factorials (nobody will read it).
+                let offloaded = socket.offload(move |gone| heavy(n, gone).map(Message::Text));
                 match offloaded {
                     // Said, not dropped: a client waiting for the answer
-                    // would wait for ever. (`Full`: it is not reading, and
-                    // this is said only if there is room.)
+                    // would wait for ever. (`Full`: it is behind, and this
+                    // is said only if there is room.)
                     Err(SendError::Busy | SendError::Full) => {
                         socket.send(format!("heavy {n}: busy, try again"))
                     }
@@ -51,10 +47,6 @@ impl Handler for Echo {
         // A client that is not reading gets no more echoes: the bound is
         // its own, and nothing else waits on it.
         let _ = sent;
-    }
-
-    fn closed(&mut self, _: Option<u16>) {
-        self.gone.cancel();
     }
 }
 

@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::frame::{encode, Opcode};
+use crate::job::CancelToken;
 use crate::stream::{BodySender, Gone, Pushed, WhenFull};
 
 /// Unsent bytes a socket's output may hold before a [`Socket`] send is
@@ -223,22 +224,26 @@ impl<'a> Socket<'a> {
     /// whose answer takes real CPU — and sends what it returns (if
     /// anything) on this socket when it is done, back into the loop by the
     /// Waker, while the loop goes on reading and answering this socket's
-    /// later messages. Answers leave in the order their work finishes; a
+    /// later messages. `work` is handed the socket's [`CancelToken`],
+    /// tripped when the socket closes: long work checks it and stops, as
+    /// an offloaded HTTP job does when its client leaves (work still
+    /// queued then is not run at all). Answers leave in the order their work finishes; a
     /// handler that needs another order keeps it itself. `Busy` if the
     /// pool's queue is full or [`OFFLOADS_IN_FLIGHT`] of this socket's are
     /// queued or running; `Full` while the socket's [`Sender`] pipe is at
-    /// its bound (the client is not reading). The reply never waits on a
-    /// slow reader: the worker moves on at once, and the pipe holds at
-    /// most [`OFFLOADS_IN_FLIGHT`] replies past its bound.
+    /// its bound even after the loop took what the output had room for
+    /// (the client is behind). The reply never waits on a slow reader: the
+    /// worker moves on at once, and the replies pass the pipe's bound by
+    /// [`OFFLOADS_IN_FLIGHT`] at most.
     pub fn offload(
         &mut self,
-        work: impl FnOnce() -> Option<Message> + Send + 'static,
+        work: impl FnOnce(&CancelToken) -> Option<Message> + Send + 'static,
     ) -> Result<(), SendError> {
         if self.close.is_some() {
             return Err(SendError::Closed);
         }
-        // While the pipe is at its bound the client is not reading: no new
-        // work whose reply would pass it. With the in-flight count, this is
+        // While the pipe is at its bound the client is behind: no new work
+        // whose reply would pass it. With the in-flight count, this is
         // what bounds the replies' overshoot — without it, a client that
         // sends many small messages and reads a byte now and then would
         // grow the pipe by a reply per message.
@@ -254,7 +259,11 @@ impl<'a> Socket<'a> {
             // Held until the reply is in the pipe; dropped on a panic in
             // `work`, or with a job that never ran, all the same.
             let ticket = ticket;
-            if let Some(message) = work() {
+            let gone = &ticket.0.gone;
+            if gone.is_cancelled() {
+                return; // closed while it waited for a worker
+            }
+            if let Some(message) = work(gone) {
                 // A socket closed meanwhile: nobody to tell.
                 let _ = ticket.0.pipe.push(frame_of(message), WhenFull::Exceed);
             }
@@ -283,6 +292,9 @@ struct Shared {
     pipe: BodySender,
     /// [`Socket::offload`]s queued or running.
     offloads: AtomicUsize,
+    /// Tripped when the socket closes (its pipe goes): the offloads' work
+    /// can stop.
+    gone: CancelToken,
 }
 
 /// One of a socket's [`OFFLOADS_IN_FLIGHT`]: given back when dropped.
@@ -312,6 +324,7 @@ impl Sender {
         let shared = Shared {
             pipe,
             offloads: AtomicUsize::new(0),
+            gone: CancelToken::new(),
         };
         Sender {
             shared: Arc::new(shared),
@@ -337,6 +350,12 @@ impl Sender {
             Ok(Pushed::Refused) => Err(SendError::Full),
             Err(Gone) => Err(SendError::Closed),
         }
+    }
+
+    /// The token the socket's offloads are handed; the protocol trips it
+    /// when the socket's pipe goes.
+    pub(crate) fn gone(&self) -> CancelToken {
+        self.shared.gone.clone()
     }
 
     /// True once the socket is closed: a producer can stop.
@@ -372,7 +391,7 @@ mod tests {
             true
         };
         let mut socket = Socket::new(&mut output, 0, sender, &mut close, &mut pool);
-        socket.offload(|| Some(Message::from("a reply")))
+        socket.offload(|_| Some(Message::from("a reply")))
     }
 
     /// No offload begins while the pipe is at its bound (the client is not
