@@ -25,8 +25,9 @@ use std::time::{Duration, Instant};
 
 use num_bigint::BigUint;
 
+use crate::cancel::CancelToken;
 use crate::http::{Request, Response, StatusCode};
-use crate::job::{CancelToken, Job};
+use crate::job::Job;
 use crate::router::{inline, offload, Router};
 use crate::status::ServerStatus;
 

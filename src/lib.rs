@@ -140,6 +140,7 @@
 #[cfg(feature = "call")]
 #[doc(hidden)]
 pub mod call;
+mod cancel;
 mod config;
 mod connection;
 #[cfg(feature = "demo")]
@@ -179,7 +180,8 @@ pub use http::{
 // `job` and `reactor` are public modules: without `inline`, their items
 // would show here as bare `pub use` lines, with no sentence.
 #[doc(inline)]
-pub use job::{CancelToken, Job};
+pub use cancel::CancelToken;
+pub use job::Job;
 pub use log::{access::AccessRecord, AccessLog, EventLog, ServerEvent};
 pub use panic_report::PanicReport;
 pub use pool::WorkerPriority;

@@ -40,8 +40,9 @@ use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
+use crate::cancel::CancelToken;
 use crate::http::Response;
-use crate::job::{CancelToken, Head, Job, Paced, Work};
+use crate::job::{Head, Job, Paced, Work};
 use crate::panic_report::{self, PanicReport};
 
 mod paced;

@@ -67,16 +67,18 @@ struct Layer {
 /// - 4 `transport`: bytes in and out of a socket, under the protocol (may
 ///   not exist yet); it never imports the connection, the server, or HTTP;
 /// - 3 `services`: what the connection and the app share — `config`,
-///   `job` (a job and its cancel token), `pool` (the workers; never the
+///   `job` (a job), `pool` (the workers; never the
 ///   server, the connection or the router), `log` (the hooks);
 /// - 2 `codec`: `http`, bytes ↔ requests and responses, and `websocket`,
 ///   the handshake's checks and frames ↔ messages — pure functions; of the
-///   crate they import only `stream` (a body may be a pipe's loop end) and
-///   `http` (the handshake is a request), so `http` never imports
-///   `websocket`;
+///   crate they import only `stream` (a body may be a pipe's loop end; a
+///   WebSocket's senders write into one), `cancel` (a WebSocket's offloaded
+///   work is handed a token) and `http` (the handshake is a request), so
+///   `http` never imports `websocket`;
 /// - 1 `loop`: `reactor` — Poll, tokens, timers, the Waker; it knows no
 ///   HTTP and imports only `histogram`;
-/// - 0 `leaves`: `stream` (the pipe a streamed body crosses), `histogram`,
+/// - 0 `leaves`: `stream` (the pipe a streamed body crosses), `cancel` (a
+///   job's or a WebSocket offload's `CancelToken`), `histogram`,
 ///   `panic_report` (a caught panic as data), `timeline` (`eddy call`'s
 ///   SVG) — each imports nothing of the crate.
 const LAYERS: &[Layer] = &[
@@ -133,7 +135,7 @@ const LAYERS: &[Layer] = &[
         rank: 2,
         name: "codec",
         modules: &["http", "websocket"],
-        only: Some(&["stream", "http"]),
+        only: Some(&["stream", "cancel", "http"]),
         never: &[],
     },
     Layer {
@@ -146,7 +148,7 @@ const LAYERS: &[Layer] = &[
     Layer {
         rank: 0,
         name: "leaves",
-        modules: &["stream", "histogram", "panic_report", "timeline"],
+        modules: &["stream", "cancel", "histogram", "panic_report", "timeline"],
         only: Some(&[]),
         never: &[],
     },

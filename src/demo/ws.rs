@@ -9,7 +9,7 @@
 //! (the loop never computes it) nor its own socket's later messages
 //! (Tornado's coroutine `on_message` reads nothing more until it returns).
 
-use crate::job::CancelToken;
+use crate::cancel::CancelToken;
 use crate::websocket::{Handler, Message, SendError, Socket};
 
 use super::{factorial, heavy_lifting, MAX_N};
@@ -74,7 +74,7 @@ fn heavy(n: u32, gone: &CancelToken) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::{heavy, heavy_n};
-    use crate::job::CancelToken;
+    use crate::cancel::CancelToken;
 
     #[test]
     fn heavy_answers_with_the_first_digits_of_n_factorial() {

@@ -39,10 +39,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::ConnId;
+use crate::cancel::CancelToken;
 use crate::config::Config;
 use crate::connection::{JobTicket, OffLoop};
 use crate::http::{Response, StatusCode};
-use crate::job::{CancelToken, Job};
+use crate::job::Job;
 use crate::log::{EventLog, ServerEvent};
 use crate::metrics::{JobEnd, Metrics};
 use crate::panic_report::PanicReport;

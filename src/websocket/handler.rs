@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::frame::{encode, Opcode};
-use crate::job::CancelToken;
+use crate::cancel::CancelToken;
 use crate::stream::{BodySender, Gone, Pushed, WhenFull};
 
 /// Unsent bytes a socket's output may hold before a [`Socket`] send is
