@@ -1,11 +1,13 @@
 //! A small HTTP API on eddy: path parameters, methods, a body, a custom 404,
 //! an access log with each client's address.
 //!
-//!     cargo run --release --example api -- --addr 127.0.0.1:8080
-//!     curl localhost:8080/items/42                 # 200 item 42
-//!     curl -d 'hello' localhost:8080/items         # 201 got 5 bytes
-//!     curl -X DELETE localhost:8080/items/42       # 204
-//!     curl localhost:8080/nowhere                  # 404 no such page
+//! ```text
+//! cargo run --release --example api -- --addr 127.0.0.1:8080
+//! curl localhost:8080/items/42                 # 200 item 42
+//! curl -d 'hello' localhost:8080/items         # 201 got 5 bytes
+//! curl -X DELETE localhost:8080/items/42       # 204
+//! curl localhost:8080/nowhere                  # 404 no such page
+//! ```
 use std::io::Write;
 use std::sync::Arc;
 

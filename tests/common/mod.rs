@@ -571,14 +571,9 @@ pub fn tls_data(name: &str) -> String {
 /// `tls` feature, `name::tls`: the failing test's name says which wire
 /// failed, and `cargo test ::tls` runs the TLS half. (A function and a
 /// module may share a name: they live in different namespaces.)
-///
-/// `tls_known_failure("why")` before a test marks its TLS half `#[ignore]`d
-/// with that reason: a server bug found and not yet fixed, which `cargo
-/// test -- --ignored` shows failing until it is (then the mark goes).
 #[allow(unused_macros)] // each test binary uses its own subset
 macro_rules! both_transports {
     ($(
-        $(tls_known_failure($why:literal))?
         $(#[$attr:meta])*
         fn $name:ident($wire:ident) $body:block
     )*) => {$(
@@ -593,7 +588,6 @@ macro_rules! both_transports {
 
             #[cfg(feature = "tls")]
             #[test]
-            $(#[ignore = $why])?
             fn tls() {
                 super::$name($crate::common::Wire::Tls);
             }
