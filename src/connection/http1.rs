@@ -60,7 +60,9 @@ pub(crate) struct Http1 {
     requests_seen: u64,
     /// The protocol a `101` handed the connection to, until the `101` is
     /// in the output.
-    upgrade: Option<Switch>,
+    // Boxed: only an upgrading connection has one, and inline it made
+    // every connection 8 bytes larger (docs/performance.md).
+    upgrade: Option<Box<Switch>>,
     /// Whether the transport's TLS version is known yet (asked until it is,
     /// for the access log: a plain transport answers at once).
     transport_known: bool,
@@ -248,7 +250,7 @@ impl Http1 {
                 // The closing record's copy of the request (the 101's own
                 // goes with its place).
                 let seen = self.line.logging().then(|| Seen::of(request));
-                self.upgrade = Some(Switch { to, seen });
+                self.upgrade = Some(Box::new(Switch { to, seen }));
                 self.fill(seq, response, date, buffers);
             }
         }
@@ -380,7 +382,7 @@ impl Http1 {
         buffers: &Buffers,
     ) -> Option<(Box<dyn Upgraded>, Option<SocketLog>)> {
         if self.phase == Phase::Switching && self.line.is_empty() {
-            let Switch { to, seen } = self.upgrade.take()?;
+            let Switch { to, seen } = *self.upgrade.take()?;
             return Some((to, self.line.socket_log(seen, buffers)));
         }
         None
