@@ -84,6 +84,11 @@ pub(crate) struct Metrics {
     /// WebSockets' counters, added to by every socket.
     #[cfg(feature = "websocket")]
     pub(crate) sockets: Arc<SocketStats>,
+    /// The pipes WebSocket `Sender`s write into: the same counters as a
+    /// streamed body's, kept apart so that sockets are not counted as
+    /// streams. Only the wait is shown.
+    #[cfg(feature = "websocket")]
+    pub(crate) senders: Arc<StreamStats>,
 }
 
 /// Live values the loop knows at scrape time (gauges).
@@ -378,12 +383,7 @@ impl Metrics {
             "Time producers of streamed answers spent blocked because their client read slowly (backpressure).",
         );
         let micros = self.streams.waited_micros.load(Ordering::Relaxed);
-        let _ = writeln!(
-            out,
-            "eddy_stream_wait_seconds_total {}.{:06}",
-            micros / 1_000_000,
-            micros % 1_000_000
-        );
+        write_seconds(&mut out, "eddy_stream_wait_seconds_total", micros);
         if let Some(not_after) = self.tls_not_after {
             family(
                 &mut out,
@@ -450,7 +450,21 @@ impl Metrics {
                 "eddy_websocket_closes_total{{code=\"{code}\"}} {count}"
             );
         }
+        family(
+            out,
+            "eddy_websocket_send_wait_seconds_total",
+            "counter",
+            "Time threads spent blocked in a WebSocket Sender::send because their client read slowly (backpressure).",
+        );
+        let micros = self.senders.waited_micros.load(Ordering::Relaxed);
+        write_seconds(out, "eddy_websocket_send_wait_seconds_total", micros);
     }
+}
+
+/// A sample of `name` in seconds, from `micros`, without floating point.
+fn write_seconds(out: &mut String, name: &str, micros: u64) {
+    let (whole, fraction) = (micros / 1_000_000, micros % 1_000_000);
+    let _ = writeln!(out, "{name} {whole}.{fraction:06}");
 }
 
 /// One more answer with `status` in a route's (status, count) list.

@@ -857,3 +857,55 @@ fn one_worker(socket: eddy::WebSocketRoute, job_timeout: Duration) -> InProcess 
     };
     common::serve_in_process(router, config)
 }
+
+/// `/metrics` counts the time threads spent waiting in `Sender::send` on a
+/// slow reader (`eddy_websocket_send_wait_seconds_total`), apart from the
+/// streamed bodies' wait. A flood outruns a client that reads; each time
+/// the pipe fills, the flood waits, and the client's reading ends the wait.
+#[test]
+fn metrics_count_the_time_senders_waited_on_a_slow_reader() {
+    use eddy::websocket::{Handler, Message, Socket};
+    struct Flood;
+    impl Handler for Flood {
+        fn open(&mut self, socket: &mut Socket<'_>) {
+            let sender = socket.sender();
+            std::thread::spawn(move || while sender.send(vec![7u8; 64 * 1024]).is_ok() {});
+        }
+        fn message(&mut self, _: Message, _: &mut Socket<'_>) {}
+    }
+    let router = eddy::Router::new()
+        .get("/ws", eddy::websocket(|_| Ok(Flood)))
+        .get(
+            "/metrics",
+            eddy::inline(|_, status| {
+                eddy::Response::text(eddy::StatusCode::OK, status.prometheus())
+            }),
+        );
+    let InProcess {
+        addr,
+        handle,
+        serving,
+        ..
+    } = serve(Wire::Plain, router);
+    let waited = || {
+        let text = common::Client::connect(addr).get("/metrics").text();
+        let metrics = common::prometheus::parse(&text);
+        let stream = metrics.value("eddy_stream_wait_seconds_total", &[]);
+        assert_eq!(stream, Some(0.0), "a socket counted as a streamed body");
+        metrics
+            .value("eddy_websocket_send_wait_seconds_total", &[])
+            .expect("the family is there")
+    };
+    assert_eq!(waited(), 0.0);
+    let mut ws = Ws::open(Wire::Plain, addr);
+    let deadline = Instant::now() + IO_TIMEOUT;
+    while waited() == 0.0 {
+        for _ in 0..64 {
+            assert_eq!(ws.frame().payload.len(), 64 * 1024);
+        }
+        assert!(Instant::now() < deadline, "no wait was ever counted");
+    }
+    drop(ws);
+    handle.shutdown().unwrap();
+    let _ = serving.join().unwrap();
+}

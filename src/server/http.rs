@@ -164,7 +164,7 @@ impl HttpServer {
             Arc::new(move |conn| {
                 let _ = to_loop.send(Message::StreamReady(conn));
             }),
-            Arc::clone(&metrics.streams),
+            &metrics,
         );
         let to_loop = loop_handle.clone();
         let handle = ServerHandle::new(move |ask| {

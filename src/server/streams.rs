@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use super::ConnId;
+use crate::metrics::Metrics;
 use crate::stream::{StreamBody, StreamStats};
 
 /// What every streamed body placed on a connection is given.
@@ -19,19 +20,21 @@ pub(crate) struct Streams {
     wake: Arc<dyn Fn(ConnId) + Send + Sync>,
     /// The server's stream counters (`/metrics`).
     stats: Arc<StreamStats>,
-    /// The same for WebSocket senders' pipes, kept apart so that sockets
-    /// are not counted as streamed bodies.
+    /// The same for WebSocket senders' pipes (`/metrics` shows their
+    /// wait), kept apart so that sockets are not counted as streamed
+    /// bodies.
     #[cfg(feature = "websocket")]
-    sockets: Arc<StreamStats>,
+    senders: Arc<StreamStats>,
 }
 
 impl Streams {
-    pub(crate) fn new(wake: Arc<dyn Fn(ConnId) + Send + Sync>, stats: Arc<StreamStats>) -> Streams {
+    /// Wakers that call `wake`, counting into `metrics`.
+    pub(crate) fn new(wake: Arc<dyn Fn(ConnId) + Send + Sync>, metrics: &Metrics) -> Streams {
         Streams {
             wake,
-            stats,
+            stats: Arc::clone(&metrics.streams),
             #[cfg(feature = "websocket")]
-            sockets: Arc::default(),
+            senders: Arc::clone(&metrics.senders),
         }
     }
 
@@ -48,6 +51,6 @@ impl Streams {
     pub(crate) fn attach_socket(&self, pipe: &StreamBody, conn: ConnId) {
         let wake = Arc::clone(&self.wake);
         let waker = Arc::new(move || wake(conn));
-        pipe.attach(waker, Arc::clone(&self.sockets));
+        pipe.attach(waker, Arc::clone(&self.senders));
     }
 }
