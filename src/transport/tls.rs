@@ -100,6 +100,10 @@ enum Opening {
 enum Session {
     /// On the loop: read, written and processed here.
     Here(Box<ServerConnection>),
+    /// On the loop, failed (a bad record, a handshake error): nothing more
+    /// is fed to it; what it decrypted before is still read, its alert is
+    /// written, then the transport closes.
+    Failed(Box<ServerConnection>),
     /// A handshake flight is fed to it, to be processed off the loop: the
     /// server takes it ([`Tls::take_handshake_step`]).
     Leaving(Box<ServerConnection>),
@@ -153,9 +157,6 @@ pub(crate) struct Tls<S> {
     /// Plaintext or ciphertext may be left in the session that the next
     /// read takes without a socket edge.
     pending: bool,
-    /// The session failed (a bad record, a handshake error): its alert is
-    /// written, then the transport closes.
-    failed: bool,
     /// What the counters have not heard yet ([`Tls::take_news`]).
     news: TlsNews,
     /// The handshake's end was reported.
@@ -176,7 +177,6 @@ impl<S: Stream> Tls<S> {
             plain: Buffers::default(),
             opening: Opening::Unknown,
             pending: false,
-            failed: false,
             news: TlsNews::default(),
             handshake_told: false,
         })
@@ -188,10 +188,10 @@ impl<S: Stream> Tls<S> {
         self.wire.socket()
     }
 
-    /// The session, if it is on the loop.
+    /// The session, if it is on the loop (failed or not).
     fn here(&self) -> Option<&ServerConnection> {
         match &self.session {
-            Session::Here(session) => Some(session),
+            Session::Here(session) | Session::Failed(session) => Some(session),
             Session::Leaving(_) | Session::Away => None,
         }
     }
@@ -199,9 +199,14 @@ impl<S: Stream> Tls<S> {
     /// The same, to change.
     fn here_mut(&mut self) -> Option<&mut ServerConnection> {
         match &mut self.session {
-            Session::Here(session) => Some(session),
+            Session::Here(session) | Session::Failed(session) => Some(session),
             Session::Leaving(_) | Session::Away => None,
         }
+    }
+
+    /// True once the session failed.
+    fn is_failed(&self) -> bool {
+        matches!(self.session, Session::Failed(_))
     }
 
     /// The handshake flight to process off the loop, if one was fed since
@@ -224,8 +229,10 @@ impl<S: Stream> Tls<S> {
     /// with the server's next flight to write (or its alert, if the
     /// handshake failed), and the next read goes on without an edge.
     pub(crate) fn resume(&mut self, step: HandshakeStep) {
-        self.failed |= step.outcome.is_err();
-        self.session = Session::Here(step.session);
+        self.session = match step.outcome {
+            Ok(()) => Session::Here(step.session),
+            Err(_) => Session::Failed(step.session),
+        };
         self.pending = true;
     }
 
@@ -234,7 +241,7 @@ impl<S: Stream> Tls<S> {
     pub(crate) fn take_news(&mut self) -> TlsNews {
         if let Some(handshaking) = self.here().map(|session| session.is_handshaking()) {
             if !self.handshake_told && self.opening == Opening::Tls {
-                if self.failed && handshaking {
+                if self.is_failed() && handshaking {
                     self.news.handshake = Some(false);
                 } else if !handshaking {
                     self.news.handshake = Some(true);
@@ -248,7 +255,7 @@ impl<S: Stream> Tls<S> {
     /// Moves the session's plaintext into the input buffer while fewer than
     /// `limit` bytes wait there; returns the bytes moved.
     fn drain_plaintext(&mut self, scratch: &mut [u8], limit: usize) -> usize {
-        let Session::Here(session) = &mut self.session else {
+        let (Session::Here(session) | Session::Failed(session)) = &mut self.session else {
             return 0;
         };
         let mut moved = 0;
@@ -309,7 +316,7 @@ impl<S: Stream> Tls<S> {
 
     /// Moves the session's records into the wire's output.
     fn seal(&mut self) {
-        let Session::Here(session) = &mut self.session else {
+        let (Session::Here(session) | Session::Failed(session)) = &mut self.session else {
             return;
         };
         while session.wants_write() {
@@ -348,7 +355,9 @@ impl<S: Stream> Tls<S> {
         if session.process_new_packets().is_err() {
             // Its alert is queued: written by the next `write`, then the
             // transport closes.
-            self.failed = true;
+            if let Session::Here(session) = std::mem::replace(&mut self.session, Session::Away) {
+                self.session = Session::Failed(session);
+            }
             return None;
         }
         Some(fed)
@@ -374,7 +383,7 @@ impl<S: Stream> Transport for Tls<S> {
         }
         self.pending = false;
         let mut total = self.drain_plaintext(scratch, limit);
-        while self.life() == Life::Open && !self.failed && self.plain.unconsumed() < limit {
+        while self.life() == Life::Open && !self.is_failed() && self.plain.unconsumed() < limit {
             if self.wire.buffers_ref().unconsumed() == 0 {
                 let read = self.wire.read(scratch, CIPHERTEXT_INPUT);
                 if self.opening == Opening::Unknown {
@@ -432,7 +441,7 @@ impl<S: Stream> Transport for Tls<S> {
             if self.wire.buffers_ref().unwritten() > 0 {
                 break; // the socket is full: WRITABLE brings us back
             }
-            let Session::Here(session) = &mut self.session else {
+            let (Session::Here(session) | Session::Failed(session)) = &mut self.session else {
                 break;
             };
             if self.plain.unwritten() == 0 {
@@ -446,7 +455,7 @@ impl<S: Stream> Transport for Tls<S> {
                 }
             }
         }
-        if self.failed && self.wire.buffers_ref().unwritten() == 0 {
+        if self.is_failed() && self.wire.buffers_ref().unwritten() == 0 {
             self.wire.close();
         }
         taken
@@ -458,7 +467,7 @@ impl<S: Stream> Transport for Tls<S> {
         if self.here().is_none() {
             return self.wire.close();
         }
-        if self.opening == Opening::Tls && !self.failed {
+        if self.opening == Opening::Tls && !self.is_failed() {
             if let Some(session) = self.here_mut() {
                 session.send_close_notify();
             }
@@ -482,7 +491,7 @@ impl<S: Stream> Transport for Tls<S> {
     /// client must be able to tell it from a truncation.
     fn close(&mut self) {
         let established = self.here().is_some_and(|session| !session.is_handshaking());
-        if self.wire.life() == Life::Open && established && !self.failed {
+        if self.wire.life() == Life::Open && established && !self.is_failed() {
             if let Some(session) = self.here_mut() {
                 session.send_close_notify();
             }
