@@ -382,7 +382,7 @@ impl Metrics {
             "counter",
             "Time producers of streamed answers spent blocked because their client read slowly (backpressure).",
         );
-        let micros = self.streams.waited_micros.load(Ordering::Relaxed);
+        let micros = self.streams.waited_micros();
         write_seconds(&mut out, "eddy_stream_wait_seconds_total", micros);
         if let Some(not_after) = self.tls_not_after {
             family(
@@ -456,7 +456,7 @@ impl Metrics {
             "counter",
             "Time threads spent blocked in a WebSocket Sender::send because their client read slowly (backpressure).",
         );
-        let micros = self.senders.waited_micros.load(Ordering::Relaxed);
+        let micros = self.senders.waited_micros();
         write_seconds(out, "eddy_websocket_send_wait_seconds_total", micros);
     }
 }

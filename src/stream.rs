@@ -81,15 +81,81 @@ pub(crate) enum End {
 }
 
 /// Counters every stream of a server adds to (the `/metrics` series).
-/// Shared with producer threads, hence atomics.
-#[derive(Debug, Default)]
+/// Shared with producer threads, hence atomics (and one lock, for the
+/// waits).
+#[derive(Debug)]
 pub(crate) struct StreamStats {
     /// Streams whose loop end is alive.
     pub(crate) open: AtomicUsize,
     /// Body bytes the loop took out of pipes.
     pub(crate) bytes: AtomicU64,
-    /// Microseconds producers spent blocked on [`HIGH_WATER`].
-    pub(crate) waited_micros: AtomicU64,
+    /// Time producers spent blocked on [`HIGH_WATER`]: the waits that
+    /// ended, and those going on. Under one lock, taken only when a
+    /// producer begins or ends a wait and at a scrape, so that a reading
+    /// is whole and never goes back. (Counted only as each wait ended, a
+    /// producer stuck behind a client that never reads again showed no
+    /// wait at all until it gave up.)
+    waits: Mutex<Waits>,
+    /// What the waits' times are counted from.
+    epoch: Instant,
+}
+
+/// Producers' waits, in microseconds since [`StreamStats::epoch`].
+#[derive(Debug, Default)]
+struct Waits {
+    /// The waits that ended, summed.
+    ended: u64,
+    /// Waits going on, and the sum of their starts.
+    going: u64,
+    starts: u64,
+}
+
+impl Default for StreamStats {
+    fn default() -> StreamStats {
+        StreamStats {
+            open: AtomicUsize::new(0),
+            bytes: AtomicU64::new(0),
+            waits: Mutex::default(),
+            epoch: Instant::now(),
+        }
+    }
+}
+
+impl StreamStats {
+    /// Microseconds since the epoch.
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64
+    }
+
+    fn waits(&self) -> MutexGuard<'_, Waits> {
+        self.waits.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A producer begins to wait; its start, for [`end_wait`](Self::end_wait).
+    fn begin_wait(&self) -> u64 {
+        let mut waits = self.waits();
+        let start = self.now();
+        waits.going += 1;
+        waits.starts += start;
+        start
+    }
+
+    /// The wait begun at `start` is over.
+    fn end_wait(&self, start: u64) {
+        let mut waits = self.waits();
+        let end = self.now();
+        waits.going -= 1;
+        waits.starts -= start;
+        waits.ended += end.saturating_sub(start);
+    }
+
+    /// Microseconds producers have spent blocked, those still blocked
+    /// included (their time so far).
+    pub(crate) fn waited_micros(&self) -> u64 {
+        let waits = self.waits();
+        let now = self.now();
+        waits.ended + (waits.going * now).saturating_sub(waits.starts)
+    }
 }
 
 /// What the loop found in the pipe.
@@ -240,7 +306,11 @@ impl BodySender {
                 WhenFull::Refuse => return Ok(Pushed::Refused),
                 WhenFull::Exceed => {}
                 WhenFull::Wait => {
-                    let blocked = Instant::now();
+                    // The counters of the pipe's server, if it has one yet.
+                    let counted = state.stats.clone().map(|stats| {
+                        let start = stats.begin_wait();
+                        (stats, start)
+                    });
                     while state.buffered >= LOW_WATER && !state.gone {
                         state = self
                             .pipe
@@ -248,9 +318,8 @@ impl BodySender {
                             .wait(state)
                             .unwrap_or_else(|e| e.into_inner());
                     }
-                    if let Some(stats) = &state.stats {
-                        let micros = blocked.elapsed().as_micros() as u64;
-                        stats.waited_micros.fetch_add(micros, Ordering::Relaxed);
+                    if let Some((stats, start)) = counted {
+                        stats.end_wait(start);
                     }
                 }
             }
@@ -652,7 +721,34 @@ mod tests {
         progress.recv_timeout(PATIENCE).unwrap();
         while !matches!(rx.next(), Next::End(_)) {}
         producer.join().unwrap();
-        assert!(stats.waited_micros.load(Ordering::Relaxed) > 0);
+        assert!(stats.waited_micros() > 0);
+    }
+
+    /// A producer's wait counts while it lasts, not only once it ends: a
+    /// producer stuck behind a client that never reads again shows on
+    /// `/metrics`, and its time grows.
+    #[test]
+    fn a_wait_is_counted_while_it_lasts_and_never_goes_back() {
+        let (mut tx, rx) = pipe(None);
+        let stats = Arc::new(StreamStats::default());
+        rx.attach(Arc::new(|| {}), Arc::clone(&stats));
+        let producer = std::thread::spawn(move || {
+            let chunk = vec![0u8; HIGH_WATER];
+            tx.send(&chunk).unwrap();
+            tx.send(&chunk) // blocks: nobody takes the first
+        });
+        let deadline = Instant::now() + PATIENCE;
+        while stats.waited_micros() == 0 {
+            assert!(Instant::now() < deadline, "the wait never showed");
+            std::thread::yield_now();
+        }
+        let early = stats.waited_micros();
+        std::thread::sleep(Duration::from_millis(20)); // the time measured
+        let later = stats.waited_micros();
+        assert!(later >= early + 10_000, "{early} µs, then {later} µs");
+        drop(rx); // the wait ends: counted whole, no less than it showed
+        assert_eq!(producer.join().unwrap(), Err(Gone));
+        assert!(stats.waited_micros() >= later);
     }
 
     #[test]
