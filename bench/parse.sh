@@ -1,6 +1,5 @@
-# bench/parse.sh — helpers bench/run.sh and bench/priority.sh share: waiting
-# for a server to listen, and reading figures out of wrk's output. Sourced,
-# not run.
+# bench/parse.sh — helpers the benchmarks share: waiting for a server to
+# listen, and reading figures out of wrk's output. Sourced, not run.
 
 # Bounded poll until 127.0.0.1:PORT accepts a connection.
 wait_port() {
@@ -39,4 +38,14 @@ wrk_pct() {
         else if (v ~ /m$/)  { sub(/m$/, "", v); v = v * 60000 }
         else if (v ~ /s$/)  { sub(/s$/, "", v); v = v * 1000 }
         printf "%.3f", v }' "$2"
+}
+
+# Notes wrk's socket errors and non-2xx answers, which make a run suspect
+# (with the script's `note`; bench/priority.sh keeps its own, which counts
+# them as problems).
+wrk_check() { # LABEL FILE
+    local line
+    while IFS= read -r line; do
+        note "$1: wrk reported \`${line#"${line%%[![:space:]]*}"}\`"
+    done < <(grep -E 'Socket errors|Non-2xx' "$2")
 }

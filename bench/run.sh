@@ -77,61 +77,15 @@ keep() { { echo; echo "===== $1"; cat "$2" 2>/dev/null; } >>"$LOG"; }
 
 # ---- processes ------------------------------------------------------------
 
-children_of() { ps -o pid= --ppid "$1" 2>/dev/null; }
-
-# stop PID: SIGTERM, a bounded wait, then SIGKILL; also its own children
-# (Tornado's pool processes), found by parent pid. Leaves the exit code in
-# STOP_RC, and STOP_EARLY=1 if the process had exited before it was signalled.
-STOP_RC=0
-STOP_EARLY=0
-stop_pid() {
-    local pid=$1 kids i
-    STOP_EARLY=0
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; STOP_RC=$?; STOP_EARLY=1; return 0; }
-    kids=$(children_of "$pid")
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        say "pid $pid did not stop on SIGTERM; SIGKILL"
-        kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-    STOP_RC=$?
-    for kid in $kids; do kill -KILL "$kid" 2>/dev/null; done
-    return 0
-}
-
-# Drops a stopped pid from PIDS, so the EXIT trap never signals a reused pid.
-forget() {
-    local p rest=()
-    for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || rest+=("$p"); done
-    PIDS=("${rest[@]}")
-}
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# children_of, stop_pid (STOP_RC, STOP_EARLY, STOP_KILLED, STOP_MS),
+# forget, cleanup and the traps, free_port.
+# shellcheck source=bench/processes.sh
+. "$BENCH_DIR/processes.sh"
 
 # wait_port, wait_listening, wrk_rps, wrk_count, wrk_pct.
 # shellcheck source=bench/parse.sh
 . "$BENCH_DIR/parse.sh"
 
-# A port nothing listens on, below the ephemeral range (for nginx).
-free_port() {
-    local p i
-    for ((i = 0; i < 200; i++)); do
-        p=$((20000 + RANDOM % 12000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-    return 1
-}
 
 SERVER_PID=
 SERVER_NAME=
@@ -205,13 +159,6 @@ wrk_run() {
     local rc=$?
     keep "wrk $*" "$out"
     return $rc
-}
-# Notes wrk's socket errors and non-2xx answers, which make a run suspect.
-wrk_check() { # LABEL FILE
-    local line
-    while IFS= read -r line; do
-        note "$1: wrk reported \`${line#"${line%%[![:space:]]*}"}\`"
-    done < <(grep -E 'Socket errors|Non-2xx' "$2")
 }
 
 warmup() { wrk_run "$TMP/warmup.txt" -t1 -c"$CONNS" -d1s "$1/fast?id=1"; }

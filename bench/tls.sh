@@ -163,58 +163,15 @@ loadavg() { # SERVER KEY ROUND WHAT
 
 # ---- processes ------------------------------------------------------------
 
-children_of() { ps -o pid= --ppid "$1" 2>/dev/null; }
-
-# stop PID: SIGTERM, a bounded wait, then SIGKILL; also its own children.
-# Leaves the exit code in STOP_RC, and STOP_EARLY=1 if it had already exited.
-STOP_RC=0
-STOP_EARLY=0
-stop_pid() {
-    local pid=$1 kids i
-    STOP_EARLY=0
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; STOP_RC=$?; STOP_EARLY=1; return 0; }
-    kids=$(children_of "$pid")
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        say "pid $pid did not stop on SIGTERM; SIGKILL"
-        kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-    STOP_RC=$?
-    for kid in $kids; do kill -KILL "$kid" 2>/dev/null; done
-    return 0
-}
-
-forget() {
-    local p rest=()
-    for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || rest+=("$p"); done
-    PIDS=("${rest[@]}")
-}
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# children_of, stop_pid (STOP_RC, STOP_EARLY, STOP_KILLED, STOP_MS),
+# forget, cleanup and the traps, free_port.
+# shellcheck source=bench/processes.sh
+. "$BENCH_DIR/processes.sh"
 
 # wait_port, wait_listening, wrk_rps, wrk_count, wrk_pct.
 # shellcheck source=bench/parse.sh
 . "$BENCH_DIR/parse.sh"
 
-free_port() {
-    local p i
-    for ((i = 0; i < 200; i++)); do
-        p=$((20000 + RANDOM % 12000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-    return 1
-}
 
 # utime + stime of a whole process, in clock ticks.
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
@@ -328,12 +285,6 @@ wrk_run() { # OUTFILE wrk-args...
     local rc=$?
     keep "$CTX: wrk $* (exit $rc)" "$out"
     return $rc
-}
-wrk_check() { # LABEL FILE
-    local line
-    while IFS= read -r line; do
-        note "$1: wrk reported \`${line#"${line%%[![:space:]]*}"}\`"
-    done < <(grep -E 'Socket errors|Non-2xx' "$2")
 }
 
 # s_time's counts: connections completed, and its progress marks (`r` for a

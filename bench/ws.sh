@@ -149,54 +149,10 @@ load_gate() { # KEY WHAT
 
 # ---- processes ------------------------------------------------------------
 
-children_of() { ps -o pid= --ppid "$1" 2>/dev/null; }
-
-# stop PID: SIGTERM, a bounded wait, then SIGKILL; also its own children
-# (Tornado's pool processes). Leaves the exit code in STOP_RC, STOP_EARLY=1
-# if the process had exited before it was signalled, STOP_KILLED=1 if it
-# needed the SIGKILL, and STOP_MS, how long it took to go.
-STOP_RC=0
-STOP_EARLY=0
-STOP_KILLED=0
-STOP_MS=0
-stop_pid() {
-    local pid=$1 kids i t0
-    STOP_EARLY=0
-    STOP_KILLED=0
-    STOP_MS=0
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; STOP_RC=$?; STOP_EARLY=1; return 0; }
-    kids=$(children_of "$pid")
-    t0=$(date +%s%N)
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        say "pid $pid did not stop on SIGTERM; SIGKILL"
-        kill -KILL "$pid" 2>/dev/null
-        STOP_KILLED=1
-    fi
-    wait "$pid" 2>/dev/null
-    STOP_RC=$?
-    STOP_MS=$((($(date +%s%N) - t0) / 1000000))
-    for kid in $kids; do kill -KILL "$kid" 2>/dev/null; done
-    return 0
-}
-
-forget() {
-    local p rest=()
-    for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || rest+=("$p"); done
-    PIDS=("${rest[@]}")
-}
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# children_of, stop_pid (STOP_RC, STOP_EARLY, STOP_KILLED, STOP_MS),
+# forget, cleanup and the traps, free_port.
+# shellcheck source=bench/processes.sh
+. "$BENCH_DIR/processes.sh"
 
 # wait_port, wait_listening.
 # shellcheck source=bench/parse.sh
