@@ -103,16 +103,6 @@ start_eddy() { # extra serve flags...
     say "eddy pid $SERVER_PID on port $PORT"
 }
 
-start_tornado() {
-    SERVER_NAME=tornado
-    "$PY" "$BENCH_DIR/tornado/server.py" --port 0 --workers "$WORKERS" --quiet \
-        >"$TMP/tornado.out" 2>"$TMP/tornado.err" &
-    SERVER_PID=$!
-    PIDS+=("$SERVER_PID")
-    PORT=$(wait_listening "$TMP/tornado.out" "$SERVER_PID") || {
-        keep "tornado stderr" "$TMP/tornado.err"; return 1; }
-    say "tornado pid $SERVER_PID on port $PORT"
-}
 
 start_nginx() {
     SERVER_NAME=nginx
@@ -128,22 +118,6 @@ start_nginx() {
     say "nginx pid $SERVER_PID on port $PORT"
 }
 
-# A server that died on its own during a run (a crash) or an eddy whose
-# drain did not end in exit 0 is noted under the table: its figures are suspect.
-stop_server() {
-    if [[ -n $SERVER_PID ]]; then
-        stop_pid "$SERVER_PID"
-        forget "$SERVER_PID"
-        if ((STOP_EARLY)); then
-            note "$SERVER_NAME: the server had exited by itself (code $STOP_RC) before it was stopped: see its stderr in last-run.log"
-            keep "$SERVER_NAME stderr" "$TMP/$SERVER_NAME.err"
-        elif [[ $SERVER_NAME == eddy ]] && ((STOP_RC != 0)); then
-            note "eddy: exit code $STOP_RC after SIGTERM (a graceful drain exits 0): see its stderr in last-run.log"
-            keep "eddy stderr" "$TMP/eddy.err"
-        fi
-    fi
-    SERVER_PID=
-}
 
 # ---- wrk --------------------------------------------------------------------
 

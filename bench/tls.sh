@@ -256,20 +256,6 @@ start_nginx() { # KEY|plain
 
 start_server() { "start_$1" "${@:2}"; } # SERVER KEY [flags]
 
-stop_server() {
-    if [[ -n $SERVER_PID ]]; then
-        stop_pid "$SERVER_PID"
-        forget "$SERVER_PID"
-        if ((STOP_EARLY)); then
-            note "$SERVER_NAME: the server had exited by itself (code $STOP_RC) before it was stopped: see its stderr in tls-last-run.log"
-            keep "$SERVER_NAME stderr" "$TMP/$SERVER_NAME.err"
-        elif [[ $SERVER_NAME == eddy ]] && ((STOP_RC != 0)); then
-            note "eddy: exit code $STOP_RC after SIGTERM (a graceful drain exits 0): see its stderr in tls-last-run.log"
-            keep "eddy stderr" "$TMP/eddy.err"
-        fi
-    fi
-    SERVER_PID=
-}
 
 # ---- clients ----------------------------------------------------------------
 

@@ -173,36 +173,7 @@ start_eddy() {
     say "eddy pid $SERVER_PID on port $PORT"
 }
 
-start_tornado() {
-    SERVER_NAME=tornado
-    "$PY" "$BENCH_DIR/tornado/server.py" --port 0 --workers "$WORKERS" --quiet \
-        >"$TMP/tornado.out" 2>"$TMP/tornado.err" &
-    SERVER_PID=$!
-    PIDS+=("$SERVER_PID")
-    PORT=$(wait_listening "$TMP/tornado.out" "$SERVER_PID") || {
-        keep "tornado stderr" "$TMP/tornado.err"; return 1; }
-    say "tornado pid $SERVER_PID on port $PORT"
-}
 
-# WHY: what ran last, for the note if the server does not stop cleanly.
-stop_server() { # WHY
-    if [[ -n $SERVER_PID ]]; then
-        stop_pid "$SERVER_PID"
-        forget "$SERVER_PID"
-        echo "[ws] $SERVER_NAME pid $SERVER_PID stopped after $1: exit $STOP_RC in $STOP_MS ms" >>"$LOG"
-        if ((STOP_EARLY)); then
-            note "$SERVER_NAME: the server had exited by itself (code $STOP_RC) before it was stopped: see its stderr in ws-last-run.log"
-            keep "$SERVER_NAME stderr" "$TMP/$SERVER_NAME.err"
-        elif [[ $SERVER_NAME == eddy ]] && ((STOP_KILLED)); then
-            note "eddy did not exit within 5 s of SIGTERM after $1 (SIGKILL): its drain waits for its workers, and an offloaded WebSocket job is not cancelled when its socket closes"
-            keep "eddy stderr" "$TMP/eddy.err"
-        elif [[ $SERVER_NAME == eddy ]] && ((STOP_RC != 0)); then
-            note "eddy: exit code $STOP_RC after SIGTERM after $1 (a graceful drain exits 0): see its stderr in ws-last-run.log"
-            keep "eddy stderr" "$TMP/eddy.err"
-        fi
-    fi
-    SERVER_PID=
-}
 
 # ---- clients ----------------------------------------------------------------
 
