@@ -96,6 +96,24 @@ impl Pki {
         args.extend_from_slice(extra);
         Server::start(&args)
     }
+
+    /// A Python script for `server`: `body` after a prelude that gives it
+    /// `ctx`, an `ssl` context trusting this CA, and `connect(**options)`,
+    /// a TLS socket to the server named `localhost` (`options` go to
+    /// `wrap_socket`).
+    fn python_script(&self, server: &Server, body: &str) -> String {
+        format!(
+            r#"
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile={ca:?})
+def connect(**options):
+    raw = socket.create_connection(("127.0.0.1", {port}), timeout=20)
+    return ctx.wrap_socket(raw, server_hostname="localhost", **options)
+{body}"#,
+            ca = self.path("ca.pem"),
+            port = server.addr.port()
+        )
+    }
 }
 
 impl Drop for Pki {
@@ -208,13 +226,11 @@ fn python_ssl_pipelines_and_uploads_over_tls() {
     let test = "python_ssl_pipelines_and_uploads_over_tls";
     let Some(pki) = Pki::make(test) else { return };
     let server = pki.serve(&["--quiet"]);
-    let script = format!(
+    let script = pki.python_script(
+        &server,
         r#"
-import socket, ssl
-ctx = ssl.create_default_context(cafile={ca:?})
 ctx.set_alpn_protocols(["h2", "http/1.1"])
-raw = socket.create_connection(("127.0.0.1", {port}), timeout=20)
-s = ctx.wrap_socket(raw, server_hostname="localhost")
+s = connect()
 assert s.selected_alpn_protocol() == "http/1.1", s.selected_alpn_protocol()
 s.sendall(b"GET /fast?id=1 HTTP/1.1\r\nHost: x\r\n\r\n"
           b"GET /slow_threaded?id=2&n=100 HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -231,8 +247,6 @@ reply = s.recv(65536)
 assert reply.startswith(b"HTTP/1.1 404"), reply
 print("ok", s.version())
 "#,
-        ca = pki.path("ca.pem"),
-        port = server.addr.port()
     );
     let Some(out) = python(test, &script) else {
         return;
@@ -394,29 +408,23 @@ fn close_notify_both_ways() {
     let test = "close_notify_both_ways";
     let Some(pki) = Pki::make(test) else { return };
     let server = pki.serve(&["--quiet"]);
-    let script = format!(
+    let script = pki.python_script(
+        &server,
         r#"
-import socket, ssl
-ctx = ssl.create_default_context(cafile={ca:?})
-def connect():
-    raw = socket.create_connection(("127.0.0.1", {port}), timeout=20)
-    return ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False)
-s = connect()
+s = connect(suppress_ragged_eofs=False)  # a TCP EOF without close_notify raises
 s.sendall(b"GET /fast?id=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 got = b""
 while True:
-    chunk = s.recv(65536)  # a TCP EOF without close_notify raises SSLEOFError
+    chunk = s.recv(65536)  # SSLEOFError on a TCP EOF without close_notify
     if not chunk:
         break
     got += chunk
 assert got.startswith(b"HTTP/1.1 200 OK") and got.endswith(b"fast result 1"), got
-s = connect()
+s = connect(suppress_ragged_eofs=False)
 s.sendall(b"GET /fast?id=2 HTTP/1.1\r\nHo")
 s.unwrap()  # our close_notify, and the server's in answer
 print("ok")
 "#,
-        ca = pki.path("ca.pem"),
-        port = server.addr.port()
     );
     let Some(out) = python(test, &script) else {
         return;
@@ -528,14 +536,10 @@ fn sighup_rotates_the_certificate_and_a_bad_pair_keeps_the_old() {
     let test = "sighup_rotates_the_certificate_and_a_bad_pair_keeps_the_old";
     let Some(pki) = Pki::make(test) else { return };
     let server = pki.serve(&["--quiet"]);
-    let script = format!(
+    let script = pki.python_script(
+        &server,
         r#"
-import socket, ssl, sys
-ctx = ssl.create_default_context(cafile={ca:?})
 ctx.maximum_version = ssl.TLSVersion.TLSv1_2  # a session object right after the handshake
-def connect(session=None):
-    raw = socket.create_connection(("127.0.0.1", {port}), timeout=20)
-    return ctx.wrap_socket(raw, server_hostname="localhost", session=session)
 def ask(s, n):
     s.sendall(b"GET /fast?id=%d HTTP/1.1\r\nHost: x\r\n\r\n" % n)
     got = b""
@@ -557,8 +561,6 @@ resumed = connect(session=before.session)
 ask(resumed, 4)
 print("resumed", resumed.session_reused, flush=True)
 "#,
-        ca = pki.path("ca.pem"),
-        port = server.addr.port()
     );
     let child = Command::new("timeout")
         .args(["60", "python3", "-c", &script])
