@@ -49,6 +49,8 @@ pub use decoder::check_decoder;
 #[cfg(feature = "websocket")]
 mod websocket;
 #[cfg(feature = "websocket")]
+mod websocket_model;
+#[cfg(feature = "websocket")]
 pub use websocket::check_websocket;
 
 /// A fixed Date header, so the same input always gives the same bytes.
