@@ -356,8 +356,8 @@ both_transports! {
             .protocols(|offered| {
                 offered.contains(&"chat.v2").then(|| "chat.v2".to_string())
             });
-        let InProcess { addr, handle, serving, .. } =
-            serve(wire, eddy::Router::new().get("/ws", route));
+        let server = serve(wire, eddy::Router::new().get("/ws", route));
+        let addr = server.addr;
         assert_only_tls_is_upgraded(wire, addr);
         let ws = Ws::connect_with(wire, addr, &upgrade("Origin: https://app.example\r\n"), b"");
         assert_eq!(ws.status(), 101, "{:?}", ws.head);
@@ -377,8 +377,7 @@ both_transports! {
             (ws.status(), ws.header("Sec-WebSocket-Protocol")),
             (101, None)
         );
-        handle.shutdown().unwrap();
-        serving.join().unwrap().unwrap();
+        server.stop();
     }
 
     /// The keepalive: a quiet socket is pinged after the interval; a client
@@ -387,8 +386,8 @@ both_transports! {
     fn a_quiet_socket_is_pinged_and_ended_when_nothing_answers(wire) {
         let route = eddy::websocket(|_| Ok(Echo))
             .ping(Duration::from_millis(100), Duration::from_millis(300));
-        let InProcess { addr, handle, serving, .. } =
-            serve(wire, eddy::Router::new().get("/ws", route));
+        let server = serve(wire, eddy::Router::new().get("/ws", route));
+        let addr = server.addr;
         assert_only_tls_is_upgraded(wire, addr);
         let mut answering = Ws::open(wire, addr);
         let opened = Instant::now();
@@ -416,8 +415,7 @@ both_transports! {
             }
             answering.send(&masked(PONG, &frame.payload));
         }
-        handle.shutdown().unwrap();
-        serving.join().unwrap().unwrap();
+        server.stop();
     }
 }
 
@@ -450,12 +448,8 @@ fn a_sender_on_another_thread_is_held_back_by_a_slow_reader_and_loses_nothing() 
         fn message(&mut self, _: eddy::websocket::Message, _: &mut eddy::websocket::Socket<'_>) {}
     }
     let route = eddy::websocket(move |_| Ok(Producer(Arc::clone(&counted))));
-    let InProcess {
-        addr,
-        handle,
-        serving,
-        ..
-    } = serve(Wire::Plain, eddy::Router::new().get("/ws", route));
+    let server = serve(Wire::Plain, eddy::Router::new().get("/ws", route));
+    let addr = server.addr;
     let mut ws = Ws::open(Wire::Plain, addr);
     // Not reading: the producer must stall. Wait until its count stops
     // moving (bounded), then check it is far short of the whole.
@@ -489,8 +483,7 @@ fn a_sender_on_another_thread_is_held_back_by_a_slow_reader_and_loses_nothing() 
             "message {i} out of order"
         );
     }
-    handle.shutdown().unwrap();
-    let _ = serving.join().unwrap();
+    server.stop();
 }
 
 /// `/metrics` counts the sockets: open now, messages each way, closes by
@@ -678,12 +671,8 @@ fn a_sender_waiting_on_a_slow_reader_never_blocks_the_loop() {
             "/poke",
             eddy::websocket(move |_| Ok(Poke(Arc::clone(&slot)))),
         );
-    let InProcess {
-        addr,
-        handle,
-        serving,
-        ..
-    } = serve(Wire::Plain, router);
+    let server = serve(Wire::Plain, router);
+    let addr = server.addr;
     let flooded = Ws::connect_with(Wire::Plain, addr, &upgrade_to("/flood", ""), b"");
     assert_eq!(flooded.status(), 101);
     let mut poke = Ws::connect_with(Wire::Plain, addr, &upgrade_to("/poke", ""), b"");
@@ -702,8 +691,7 @@ fn a_sender_waiting_on_a_slow_reader_never_blocks_the_loop() {
         assert!(Instant::now() < deadline, "the flood never filled the pipe");
     }
     drop((flooded, poke));
-    handle.shutdown().unwrap();
-    let _ = serving.join().unwrap();
+    server.stop();
 }
 
 /// A socket may have `OFFLOADS_IN_FLIGHT` (4) messages on the pool at
@@ -761,12 +749,8 @@ fn an_offloaded_reply_to_a_client_that_does_not_read_does_not_hold_a_worker() {
     let gate = Arc::new(Gate::default());
     let socket_gate = Arc::clone(&gate);
     let route = eddy::websocket(move |_| Ok(Big(Arc::clone(&socket_gate))));
-    let InProcess {
-        addr,
-        handle,
-        serving,
-        ..
-    } = one_worker(route, Duration::from_secs(5));
+    let server = one_worker(route, Duration::from_secs(5));
+    let addr = server.addr;
     let mut ws = Ws::open(Wire::Plain, addr);
     let message = masked(BINARY, b"reply");
     ws.send(&[&message[..], &message, &message, &message].concat());
@@ -775,8 +759,7 @@ fn an_offloaded_reply_to_a_client_that_does_not_read_does_not_hold_a_worker() {
     assert_eq!(*gate.results.lock().unwrap(), vec![Ok(()); 4]);
     assert_eq!((answer.status, answer.text()), (200, "pooled".to_string()));
     drop(ws);
-    handle.shutdown().unwrap();
-    let _ = serving.join().unwrap();
+    server.stop();
 }
 
 /// An offload's work is handed the socket's `CancelToken`, tripped when the
@@ -817,12 +800,8 @@ fn a_socket_that_closes_cancels_its_offloaded_work() {
     let (told, heard) = mpsc::channel();
     let told = Mutex::new(told);
     let route = eddy::websocket(move |_| Ok(Long(Mutex::new(told.lock().unwrap().clone()))));
-    let InProcess {
-        addr,
-        handle,
-        serving,
-        ..
-    } = one_worker(route, eddy::Config::default().job_timeout);
+    let server = one_worker(route, eddy::Config::default().job_timeout);
+    let addr = server.addr;
     let mut ws = Ws::open(Wire::Plain, addr);
     ws.send(&[masked(TEXT, b"long"), masked(TEXT, b"short")].concat());
     assert_eq!(heard.recv_timeout(IO_TIMEOUT), Ok("started"));
@@ -834,8 +813,7 @@ fn a_socket_that_closes_cancels_its_offloaded_work() {
     let mut http = common::Client::connect(addr);
     assert_eq!(http.get("/pooled").status, 200);
     assert_eq!(heard.try_recv(), Err(mpsc::TryRecvError::Empty));
-    handle.shutdown().unwrap();
-    let _ = serving.join().unwrap();
+    server.stop();
 }
 
 /// `socket` on `/ws`, and `/pooled`, an offloaded route that answers
@@ -881,12 +859,8 @@ fn metrics_count_the_time_senders_waited_on_a_slow_reader() {
                 eddy::Response::text(eddy::StatusCode::OK, status.prometheus())
             }),
         );
-    let InProcess {
-        addr,
-        handle,
-        serving,
-        ..
-    } = serve(Wire::Plain, router);
+    let server = serve(Wire::Plain, router);
+    let addr = server.addr;
     let waited = || {
         let text = common::Client::connect(addr).get("/metrics").text();
         let metrics = common::prometheus::parse(&text);
@@ -906,6 +880,54 @@ fn metrics_count_the_time_senders_waited_on_a_slow_reader() {
         assert!(Instant::now() < deadline, "no wait was ever counted");
     }
     drop(ws);
-    handle.shutdown().unwrap();
-    let _ = serving.join().unwrap();
+    server.stop();
+}
+
+/// `Sender::close`, from another thread: what it sent before goes out
+/// first, then our Close with its code and reason, and the handshake ends
+/// as it does for `Socket::close` — the client's reply, then the server's
+/// FIN, and the handler told the code. Sends after it, and a second close,
+/// are refused.
+#[test]
+fn a_sender_closes_its_socket_from_another_thread_after_what_it_sent() {
+    use eddy::websocket::{Handler, Message, SendError, Socket};
+    use std::sync::{mpsc, Mutex};
+    type After = (Result<(), SendError>, Result<(), SendError>, bool);
+    struct Closer(Mutex<mpsc::Sender<After>>, Mutex<mpsc::Sender<Option<u16>>>);
+    impl Handler for Closer {
+        fn open(&mut self, socket: &mut Socket<'_>) {
+            let (sender, told) = (socket.sender(), self.0.lock().unwrap().clone());
+            std::thread::spawn(move || {
+                sender.send("last words").unwrap();
+                assert_eq!(sender.close(4000, "bye"), Ok(()));
+                let after = sender.send("too late");
+                let again = sender.close(1000, "");
+                told.send((after, again, sender.is_closed())).unwrap();
+            });
+        }
+        fn message(&mut self, _: Message, _: &mut Socket<'_>) {}
+        fn closed(&mut self, code: Option<u16>) {
+            self.1.lock().unwrap().send(code).unwrap();
+        }
+    }
+    let (after_tx, after) = mpsc::channel();
+    let (closed_tx, closed) = mpsc::channel();
+    let made = Mutex::new(Some((after_tx, closed_tx)));
+    let route = eddy::websocket(move |_| {
+        let (a, c) = made.lock().unwrap().take().expect("one socket");
+        Ok(Closer(Mutex::new(a), Mutex::new(c)))
+    });
+    let server = serve(Wire::Plain, eddy::Router::new().get("/ws", route));
+    let addr = server.addr;
+    let mut ws = Ws::open(Wire::Plain, addr);
+    assert_eq!(ws.frame().text(), "last words");
+    let close = ws.frame();
+    assert_eq!((close.opcode, close.code()), (CLOSE, Some(4000)));
+    assert_eq!(&close.payload[2..], b"bye");
+    let refused = (Err(SendError::Closed), Err(SendError::Closed), true);
+    assert_eq!(after.recv_timeout(IO_TIMEOUT), Ok(refused));
+    ws.send(&masked(CLOSE, &close_payload(4000, b"")));
+    ws.assert_eof();
+    assert_eq!(closed.recv_timeout(IO_TIMEOUT), Ok(Some(4000)));
+    server.stop();
 }

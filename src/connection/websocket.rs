@@ -23,8 +23,8 @@ use super::upgrade::{OffLoop, Upgraded};
 use crate::stream::{Next, StreamBody};
 use crate::transport::Buffers;
 use crate::websocket::{
-    encode, encode_close, Decoder, Handler, Incoming, Message, Opcode, Sender, Socket, SocketStats,
-    OUTPUT_BOUND,
+    encode, encode_close, sent_close_code, Decoder, Handler, Incoming, Message, Opcode, Sender,
+    Socket, SocketStats, OUTPUT_BOUND,
 };
 
 /// How long our close frame waits for the client's before the connection
@@ -231,8 +231,9 @@ impl WebSocket {
     }
 
     /// Frames other threads sent, while the output has room: one whole
-    /// frame per chunk, so they never split around our own.
-    fn take_sent(&mut self, buffers: &mut Buffers) {
+    /// frame per chunk, so they never split around our own. A Close among
+    /// them (`Sender::close`) is ours: the socket is closing from then on.
+    fn take_sent(&mut self, buffers: &mut Buffers, now: Instant) {
         self.held_back = false;
         let Some(outbox) = &self.outbox else {
             return;
@@ -247,10 +248,17 @@ impl WebSocket {
                 return;
             }
             match outbox.next() {
-                Next::Chunk(frame) => {
-                    self.stats.messages_out(1);
-                    buffers.output().extend_from_slice(&frame);
-                }
+                Next::Chunk(frame) => match sent_close_code(&frame) {
+                    Some(code) => {
+                        buffers.output().extend_from_slice(&frame);
+                        let until = now + CLOSE_WAIT;
+                        self.stage = Stage::Closing { code, until };
+                    }
+                    None => {
+                        self.stats.messages_out(1);
+                        buffers.output().extend_from_slice(&frame);
+                    }
+                },
                 // Empty: the pipe's waker is armed, and the next send
                 // brings the loop back here.
                 Next::Wait | Next::End(_) => return,
@@ -301,13 +309,13 @@ impl Upgraded for WebSocket {
         // have emptied would find it full, and its offload refused, from a
         // client that reads (found by review: a backlog read after the
         // output drained got "busy" for every `heavy`).
-        self.take_sent(buffers);
+        self.take_sent(buffers, now);
         self.decode(buffers, now, off_loop);
         if buffers.input_ended() && !matches!(self.stage, Stage::Closed { .. }) {
             // TCP ended with no close frame: RFC 6455's 1006, told as none.
             self.closed(None);
         }
-        self.take_sent(buffers);
+        self.take_sent(buffers, now);
         self.keep_time(buffers, now);
     }
 

@@ -604,6 +604,17 @@ pub(crate) fn encode_close(out: &mut Vec<u8>, code: u16, reason: &str) {
     encode(out, Opcode::Close, &body[..2 + end]);
 }
 
+/// The code of a Close frame [`encode_close`] made (a [`Sender`]'s close,
+/// met again in its pipe); `None` for any other frame.
+///
+/// [`Sender`]: super::Sender
+pub(crate) fn sent_close_code(frame: &[u8]) -> Option<u16> {
+    match frame {
+        [0x88, _, high, low, ..] => Some(u16::from_be_bytes([*high, *low])),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

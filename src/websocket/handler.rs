@@ -23,16 +23,19 @@
 //!   loop that waited for a pipe only the loop can empty would wait for
 //!   ever. A `Sender` holds no lock of its own while it waits, so a
 //!   producer stuck on a slow reader never stalls the loop's `try_send`.
+//!   [`Sender::close`] ends the socket from any thread, after what it
+//!   sent: its Close crosses the same pipe, and the protocol starts the
+//!   close handshake when it takes it out.
 //!
 //! And one way to compute: [`Socket::offload`], at most
 //! [`OFFLOADS_IN_FLIGHT`] per socket, whose replies never make a worker
 //! wait on a slow reader.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::frame::{encode, Opcode};
+use super::frame::{encode, encode_close, Opcode};
 use crate::cancel::CancelToken;
 use crate::stream::{BodySender, Gone, Pushed, WhenFull};
 
@@ -187,7 +190,7 @@ impl<'a> Socket<'a> {
     /// `Full` while [`OUTPUT_BOUND`] bytes wait unsent, `Closed` once the
     /// socket is closing.
     pub fn send(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
-        if self.close.is_some() {
+        if self.close.is_some() || self.sender.is_closing() {
             return Err(SendError::Closed);
         }
         if self.unwritten >= OUTPUT_BOUND {
@@ -208,10 +211,8 @@ impl<'a> Socket<'a> {
     /// send (1005, 1006, 1015, unassigned ones) goes out as 1011, "an
     /// unexpected condition": the handler's mistake is the server's.
     pub fn close(&mut self, code: u16, reason: &str) {
-        let sendable = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
-        let code = if sendable { code } else { 1011 };
         if self.close.is_none() {
-            *self.close = Some((code, reason.to_string()));
+            *self.close = Some((sendable(code), reason.to_string()));
         }
     }
 
@@ -239,7 +240,7 @@ impl<'a> Socket<'a> {
         &mut self,
         work: impl FnOnce(&CancelToken) -> Option<Message> + Send + 'static,
     ) -> Result<(), SendError> {
-        if self.close.is_some() {
+        if self.close.is_some() || self.sender.is_closing() {
             return Err(SendError::Closed);
         }
         // While the pipe is at its bound the client is behind: no new work
@@ -295,6 +296,8 @@ struct Shared {
     /// Tripped when the socket closes (its pipe goes): the offloads' work
     /// can stop.
     gone: CancelToken,
+    /// [`Sender::close`] was called: nothing more is sent.
+    closing: AtomicBool,
 }
 
 /// One of a socket's [`OFFLOADS_IN_FLIGHT`]: given back when dropped.
@@ -325,6 +328,7 @@ impl Sender {
             pipe,
             offloads: AtomicUsize::new(0),
             gone: CancelToken::new(),
+            closing: AtomicBool::new(false),
         };
         Sender {
             shared: Arc::new(shared),
@@ -344,7 +348,33 @@ impl Sender {
         self.push(message.into(), WhenFull::Refuse)
     }
 
+    /// Starts the close handshake from any thread, after what was sent
+    /// before it: `code` and `reason` as for [`Socket::close`] (a code no
+    /// endpoint may send goes out as 1011). Every send after it, from any
+    /// thread or callback, is refused with `Closed`; so is a second close.
+    /// The close never waits: it may pass the pipe's bound by its few
+    /// bytes.
+    pub fn close(&self, code: u16, reason: &str) -> Result<(), SendError> {
+        if self.shared.closing.swap(true, Ordering::AcqRel) {
+            return Err(SendError::Closed);
+        }
+        let mut frame = Vec::with_capacity(4 + reason.len().min(123));
+        encode_close(&mut frame, sendable(code), reason);
+        match self.shared.pipe.push(frame, WhenFull::Exceed) {
+            Ok(_) => Ok(()),
+            Err(Gone) => Err(SendError::Closed),
+        }
+    }
+
+    /// True once [`close`](Self::close) was called on any clone.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.shared.closing.load(Ordering::Acquire)
+    }
+
     fn push(&self, message: Message, when_full: WhenFull) -> Result<(), SendError> {
+        if self.is_closing() {
+            return Err(SendError::Closed);
+        }
         match self.shared.pipe.push(frame_of(message), when_full) {
             Ok(Pushed::Sent) => Ok(()),
             Ok(Pushed::Refused) => Err(SendError::Full),
@@ -358,15 +388,26 @@ impl Sender {
         self.shared.gone.clone()
     }
 
-    /// True once the socket is closed: a producer can stop.
+    /// True once the socket is closed, or closing by [`close`](Self::close):
+    /// a producer can stop.
     pub fn is_closed(&self) -> bool {
-        self.shared.pipe.is_gone()
+        self.is_closing() || self.shared.pipe.is_gone()
     }
 
     /// True once the server began a graceful drain (the socket gets a
     /// 1001 close): a producer should stop sending.
     pub fn is_draining(&self) -> bool {
         self.shared.pipe.is_draining()
+    }
+}
+
+/// `code` if an endpoint may send it in a Close (RFC 6455 §7.4), else
+/// 1011, "an unexpected condition": the handler's mistake is the server's.
+fn sendable(code: u16) -> u16 {
+    if matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999) {
+        code
+    } else {
+        1011
     }
 }
 

@@ -50,7 +50,7 @@ pub(crate) mod handshake;
 mod stats;
 mod utf8;
 
-pub(crate) use frame::{encode, encode_close, Decoder, Incoming, Opcode};
+pub(crate) use frame::{encode, encode_close, sent_close_code, Decoder, Incoming, Opcode};
 pub use handler::{
     Handler, Message, SendError, Sender, Socket, MAX_MESSAGE, OFFLOADS_IN_FLIGHT, OUTPUT_BOUND,
     PING_INTERVAL, PING_TIMEOUT,

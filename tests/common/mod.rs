@@ -1259,6 +1259,15 @@ pub struct InProcess {
     pub serving: thread::JoinHandle<io::Result<eddy::Exit>>,
 }
 
+impl InProcess {
+    /// Shuts the server down and waits for its thread to end; its `run`
+    /// must have ended well.
+    pub fn stop(self) {
+        self.handle.shutdown().unwrap();
+        self.serving.join().unwrap().unwrap();
+    }
+}
+
 /// Serves `router` with `config` on `127.0.0.1:0` (the config's address is
 /// replaced), on a thread of its own.
 pub fn serve_in_process(router: eddy::Router, config: eddy::Config) -> InProcess {
