@@ -883,51 +883,53 @@ fn metrics_count_the_time_senders_waited_on_a_slow_reader() {
     server.stop();
 }
 
-/// `Sender::close`, from another thread: what it sent before goes out
-/// first, then our Close with its code and reason, and the handshake ends
-/// as it does for `Socket::close` — the client's reply, then the server's
-/// FIN, and the handler told the code. Sends after it, and a second close,
-/// are refused.
-#[test]
-fn a_sender_closes_its_socket_from_another_thread_after_what_it_sent() {
-    use eddy::websocket::{Handler, Message, SendError, Socket};
-    use std::sync::{mpsc, Mutex};
-    type After = (Result<(), SendError>, Result<(), SendError>, bool);
-    struct Closer(Mutex<mpsc::Sender<After>>, Mutex<mpsc::Sender<Option<u16>>>);
-    impl Handler for Closer {
-        fn open(&mut self, socket: &mut Socket<'_>) {
-            let (sender, told) = (socket.sender(), self.0.lock().unwrap().clone());
-            std::thread::spawn(move || {
-                sender.send("last words").unwrap();
-                assert_eq!(sender.close(4000, "bye"), Ok(()));
-                let after = sender.send("too late");
-                let again = sender.close(1000, "");
-                told.send((after, again, sender.is_closed())).unwrap();
-            });
+both_transports! {
+    /// `Sender::close`, from another thread: what it sent before goes out
+    /// first, then our Close with its code and reason, and the handshake ends
+    /// as it does for `Socket::close` — the client's reply, then the server's
+    /// FIN, and the handler told the code. Sends after it, and a second close,
+    /// are refused.
+    fn a_sender_closes_its_socket_from_another_thread_after_what_it_sent(wire) {
+        use eddy::websocket::{Handler, Message, SendError, Socket};
+        use std::sync::{mpsc, Mutex};
+        type After = (Result<(), SendError>, Result<(), SendError>, bool);
+        struct Closer(Mutex<mpsc::Sender<After>>, Mutex<mpsc::Sender<Option<u16>>>);
+        impl Handler for Closer {
+            fn open(&mut self, socket: &mut Socket<'_>) {
+                let (sender, told) = (socket.sender(), self.0.lock().unwrap().clone());
+                std::thread::spawn(move || {
+                    sender.send("last words").unwrap();
+                    assert_eq!(sender.close(4000, "bye"), Ok(()));
+                    let after = sender.send("too late");
+                    let again = sender.close(1000, "");
+                    told.send((after, again, sender.is_closed())).unwrap();
+                });
+            }
+            fn message(&mut self, _: Message, _: &mut Socket<'_>) {}
+            fn closed(&mut self, code: Option<u16>) {
+                self.1.lock().unwrap().send(code).unwrap();
+            }
         }
-        fn message(&mut self, _: Message, _: &mut Socket<'_>) {}
-        fn closed(&mut self, code: Option<u16>) {
-            self.1.lock().unwrap().send(code).unwrap();
-        }
+        let (after_tx, after) = mpsc::channel();
+        let (closed_tx, closed) = mpsc::channel();
+        let made = Mutex::new(Some((after_tx, closed_tx)));
+        let route = eddy::websocket(move |_| {
+            let (a, c) = made.lock().unwrap().take().expect("one socket");
+            Ok(Closer(Mutex::new(a), Mutex::new(c)))
+        });
+        let server = serve(wire, eddy::Router::new().get("/ws", route));
+        let addr = server.addr;
+        assert_only_tls_is_upgraded(wire, addr);
+        let mut ws = Ws::open(wire, addr);
+        assert_eq!(ws.frame().text(), "last words");
+        let close = ws.frame();
+        assert_eq!((close.opcode, close.code()), (CLOSE, Some(4000)));
+        assert_eq!(&close.payload[2..], b"bye");
+        let refused = (Err(SendError::Closed), Err(SendError::Closed), true);
+        assert_eq!(after.recv_timeout(IO_TIMEOUT), Ok(refused));
+        ws.send(&masked(CLOSE, &close_payload(4000, b"")));
+        ws.assert_eof();
+        assert_eq!(closed.recv_timeout(IO_TIMEOUT), Ok(Some(4000)));
+        server.stop();
     }
-    let (after_tx, after) = mpsc::channel();
-    let (closed_tx, closed) = mpsc::channel();
-    let made = Mutex::new(Some((after_tx, closed_tx)));
-    let route = eddy::websocket(move |_| {
-        let (a, c) = made.lock().unwrap().take().expect("one socket");
-        Ok(Closer(Mutex::new(a), Mutex::new(c)))
-    });
-    let server = serve(Wire::Plain, eddy::Router::new().get("/ws", route));
-    let addr = server.addr;
-    let mut ws = Ws::open(Wire::Plain, addr);
-    assert_eq!(ws.frame().text(), "last words");
-    let close = ws.frame();
-    assert_eq!((close.opcode, close.code()), (CLOSE, Some(4000)));
-    assert_eq!(&close.payload[2..], b"bye");
-    let refused = (Err(SendError::Closed), Err(SendError::Closed), true);
-    assert_eq!(after.recv_timeout(IO_TIMEOUT), Ok(refused));
-    ws.send(&masked(CLOSE, &close_payload(4000, b"")));
-    ws.assert_eof();
-    assert_eq!(closed.recv_timeout(IO_TIMEOUT), Ok(Some(4000)));
-    server.stop();
 }
