@@ -45,6 +45,7 @@ use crate::job::Job;
 use crate::transport::{Life, Plain, Stream, Transport};
 
 mod decoder;
+mod pieces;
 pub use decoder::check_decoder;
 #[cfg(feature = "websocket")]
 mod websocket;

@@ -161,7 +161,6 @@ pub(crate) enum Expiry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn wanted(kind: DeadlineKind, progress: u64, ends: Option<Instant>) -> Option<Wanted> {
         Some(Wanted {

@@ -248,17 +248,16 @@ impl WebSocket {
                 return;
             }
             match outbox.next() {
-                Next::Chunk(frame) => match sent_close_code(&frame) {
-                    Some(code) => {
-                        buffers.output().extend_from_slice(&frame);
-                        let until = now + CLOSE_WAIT;
-                        self.stage = Stage::Closing { code, until };
+                Next::Chunk(frame) => {
+                    buffers.output().extend_from_slice(&frame);
+                    match sent_close_code(&frame) {
+                        Some(code) => {
+                            let until = now + CLOSE_WAIT;
+                            self.stage = Stage::Closing { code, until };
+                        }
+                        None => self.stats.messages_out(1),
                     }
-                    None => {
-                        self.stats.messages_out(1);
-                        buffers.output().extend_from_slice(&frame);
-                    }
-                },
+                }
                 // Empty: the pipe's waker is armed, and the next send
                 // brings the loop back here.
                 Next::Wait | Next::End(_) => return,

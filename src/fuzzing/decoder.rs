@@ -25,6 +25,7 @@
 //!   the same requests, the same final `Reject` (or none), the same
 //!   `is_idle()` and, unless rejected, the same leftover bytes.
 
+use super::pieces::{self, Pieces};
 use crate::http::{Decoded, Header, Limits, Refusal, Request, RequestDecoder, Version};
 
 /// What one feed of the stream produced.
@@ -47,18 +48,20 @@ const TIGHT: Limits = Limits {
 /// Feeds `data` (control byte, piece sizes, stream: see the module doc) to
 /// the decoder split and whole, and panics if an invariant breaks.
 pub fn check_decoder(data: &[u8]) {
-    let Some((&control, rest)) = data.split_first() else {
+    let Some(Pieces {
+        control,
+        stream,
+        pieces,
+    }) = pieces::read(data)
+    else {
         return;
     };
-    let k = usize::from(control & 0x0f).min(rest.len());
-    let (sizes, stream) = rest.split_at(k);
     let limits = if control & 0x10 != 0 {
         TIGHT
     } else {
         Limits::default()
     };
 
-    let pieces = cut(stream, sizes);
     let (split, continues) = feed(limits, &pieces, true);
     let (whole, whole_continues) = feed(limits, &[stream], false);
 
@@ -77,25 +80,6 @@ pub fn check_decoder(data: &[u8]) {
         "split into {:?} vs unsplit",
         pieces.iter().map(|p| p.len()).collect::<Vec<_>>()
     );
-}
-
-/// Cuts `stream` into pieces whose lengths cycle through `sizes`; with no
-/// size (or only zeros) the stream is one piece.
-fn cut<'a>(stream: &'a [u8], sizes: &[u8]) -> Vec<&'a [u8]> {
-    if sizes.iter().all(|&s| s == 0) {
-        return vec![stream];
-    }
-    let mut pieces = Vec::new();
-    let mut rest = stream;
-    for &size in sizes.iter().cycle() {
-        if rest.is_empty() {
-            break;
-        }
-        let (piece, after) = rest.split_at(usize::from(size).min(rest.len()));
-        pieces.push(piece);
-        rest = after;
-    }
-    pieces
 }
 
 /// A spare whose every field holds something no request should inherit.

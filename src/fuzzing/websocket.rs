@@ -42,6 +42,7 @@
 //!   frame's header takes its message past `max_message`; and with 1002
 //!   only at a byte that breaks a rule of §5 (which rule is not compared).
 
+use super::pieces;
 use super::websocket_model::{may_be_received, Model};
 use crate::websocket::frame::Violation;
 use crate::websocket::{Decoder, Incoming, MAX_MESSAGE};
@@ -79,13 +80,11 @@ struct Outcome {
 /// the decoder whole, split and a byte at a time, and panics if an
 /// invariant breaks.
 pub fn check_websocket(data: &[u8]) {
-    let Some((&control, rest)) = data.split_first() else {
+    let Some(input) = pieces::read(data) else {
         return;
     };
-    let k = usize::from(control & 0x0f).min(rest.len());
-    let (sizes, stream) = rest.split_at(k);
-    let max = LIMITS[usize::from(control >> 4)];
-    check(max, stream, &cut(stream, sizes));
+    let max = LIMITS[usize::from(input.control >> 4)];
+    check(max, input.stream, &input.pieces);
 }
 
 /// The checks of the module doc on `stream`, with `pieces` (which together
@@ -124,25 +123,6 @@ fn check(max: usize, stream: &[u8], pieces: &[&[u8]]) {
             }
         }
     }
-}
-
-/// Cuts `stream` into pieces whose lengths cycle through `sizes`; with no
-/// size (or only zeros) the stream is one piece.
-fn cut<'a>(stream: &'a [u8], sizes: &[u8]) -> Vec<&'a [u8]> {
-    if sizes.iter().all(|&s| s == 0) {
-        return vec![stream];
-    }
-    let mut pieces = Vec::new();
-    let mut rest = stream;
-    for &size in sizes.iter().cycle() {
-        if rest.is_empty() {
-            break;
-        }
-        let (piece, after) = rest.split_at(usize::from(size).min(rest.len()));
-        pieces.push(piece);
-        rest = after;
-    }
-    pieces
 }
 
 /// Feeds `pieces` to a fresh decoder as the connection would: append a

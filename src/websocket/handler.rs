@@ -190,7 +190,7 @@ impl<'a> Socket<'a> {
     /// `Full` while [`OUTPUT_BOUND`] bytes wait unsent, `Closed` once the
     /// socket is closing.
     pub fn send(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
-        if self.close.is_some() || self.sender.is_closing() {
+        if self.is_closing() {
             return Err(SendError::Closed);
         }
         if self.unwritten >= OUTPUT_BOUND {
@@ -216,6 +216,12 @@ impl<'a> Socket<'a> {
         }
     }
 
+    /// Closing: by [`close`](Self::close) in this callback, or by a
+    /// [`Sender::close`].
+    fn is_closing(&self) -> bool {
+        self.close.is_some() || self.sender.is_closing()
+    }
+
     /// A handle to send on this socket from any thread.
     pub fn sender(&self) -> Sender {
         self.sender.clone()
@@ -228,45 +234,32 @@ impl<'a> Socket<'a> {
     /// later messages. `work` is handed the socket's [`CancelToken`],
     /// tripped when the socket closes: long work checks it and stops, as
     /// an offloaded HTTP job does when its client leaves (work still
-    /// queued then is not run at all). Answers leave in the order their work finishes; a
-    /// handler that needs another order keeps it itself. `Busy` if the
-    /// pool's queue is full or [`OFFLOADS_IN_FLIGHT`] of this socket's are
-    /// queued or running; `Full` while the socket's [`Sender`] pipe is at
-    /// its bound even after the loop took what the output had room for
-    /// (the client is behind). The reply never waits on a slow reader: the
-    /// worker moves on at once, and the replies pass the pipe's bound by
-    /// [`OFFLOADS_IN_FLIGHT`] at most.
+    /// queued then is not run at all). Answers leave in the order their
+    /// work finishes; a handler that needs another order keeps it itself.
+    ///
+    /// `Busy` if the pool's queue is full or [`OFFLOADS_IN_FLIGHT`] of this
+    /// socket's are queued or running; `Full` while the socket's
+    /// [`Sender`] pipe is at its bound even after the loop took what the
+    /// output had room for (the client is behind). The reply never waits
+    /// on a slow reader: the worker moves on at once, and the replies pass
+    /// the pipe's bound by [`OFFLOADS_IN_FLIGHT`] at most.
     pub fn offload(
         &mut self,
         work: impl FnOnce(&CancelToken) -> Option<Message> + Send + 'static,
     ) -> Result<(), SendError> {
-        if self.close.is_some() || self.sender.is_closing() {
+        if self.is_closing() {
             return Err(SendError::Closed);
         }
-        // While the pipe is at its bound the client is behind: no new work
-        // whose reply would pass it. With the in-flight count, this is
-        // what bounds the replies' overshoot — without it, a client that
-        // sends many small messages and reads a byte now and then would
-        // grow the pipe by a reply per message.
-        match self.sender.shared.pipe.has_room() {
-            Ok(true) => {}
-            Ok(false) => return Err(SendError::Full),
-            Err(Gone) => return Err(SendError::Closed),
-        }
-        let Some(ticket) = Offload::take(&self.sender.shared) else {
-            return Err(SendError::Busy);
-        };
+        let place = Offload::take(&self.sender.shared)?;
         let queued = (self.off_loop)(Box::new(move || {
-            // Held until the reply is in the pipe; dropped on a panic in
-            // `work`, or with a job that never ran, all the same.
-            let ticket = ticket;
-            let gone = &ticket.0.gone;
-            if gone.is_cancelled() {
+            // The place is held until the reply is in the pipe; dropped on
+            // a panic in `work`, or with a job that never ran, all the same.
+            let place = place;
+            if place.gone().is_cancelled() {
                 return; // closed while it waited for a worker
             }
-            if let Some(message) = work(gone) {
-                // A socket closed meanwhile: nobody to tell.
-                let _ = ticket.0.pipe.push(frame_of(message), WhenFull::Exceed);
+            if let Some(message) = work(place.gone()) {
+                place.reply(message);
             }
         }));
         if queued {
@@ -304,14 +297,40 @@ struct Shared {
 struct Offload(Arc<Shared>);
 
 impl Offload {
-    /// A place among the socket's offloads, if one is free.
-    fn take(shared: &Arc<Shared>) -> Option<Offload> {
+    /// A place among the socket's offloads: `Full` while its pipe is at
+    /// its bound, `Busy` if none is free.
+    fn take(shared: &Arc<Shared>) -> Result<Offload, SendError> {
+        // While the pipe is at its bound the client is behind: no new work
+        // whose reply would pass it. With the in-flight count, this is
+        // what bounds the replies' overshoot — without it, a client that
+        // sends many small messages and reads a byte now and then would
+        // grow the pipe by a reply per message.
+        match shared.pipe.has_room() {
+            Ok(true) => {}
+            Ok(false) => return Err(SendError::Full),
+            Err(Gone) => return Err(SendError::Closed),
+        }
         let taken = shared
             .offloads
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < OFFLOADS_IN_FLIGHT).then_some(n + 1)
             });
-        taken.ok().map(|_| Offload(Arc::clone(shared)))
+        match taken {
+            Ok(_) => Ok(Offload(Arc::clone(shared))),
+            Err(_) => Err(SendError::Busy),
+        }
+    }
+
+    /// The socket's token: tripped when it closes.
+    fn gone(&self) -> &CancelToken {
+        &self.0.gone
+    }
+
+    /// Puts the work's answer in the pipe, past its bound if need be: a
+    /// worker never waits for a reader (the in-flight count bounds the
+    /// overshoot). A socket closed meanwhile: nobody to tell.
+    fn reply(&self, message: Message) {
+        let _ = self.0.pipe.push(frame_of(message), WhenFull::Exceed);
     }
 }
 
@@ -358,7 +377,7 @@ impl Sender {
         if self.shared.closing.swap(true, Ordering::AcqRel) {
             return Err(SendError::Closed);
         }
-        let mut frame = Vec::with_capacity(4 + reason.len().min(123));
+        let mut frame = Vec::new();
         encode_close(&mut frame, sendable(code), reason);
         match self.shared.pipe.push(frame, WhenFull::Exceed) {
             Ok(_) => Ok(()),
